@@ -1,0 +1,15 @@
+//! monosync-exchange: manage on-premises Exchange Server over WS-Management and the PowerShell
+//! Remoting Protocol, from any platform, in-process.
+//!
+//! The protocol layers are sans-IO: they take bytes and return events and bytes, and never touch a
+//! socket or a clock.
+//!
+//! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
+//! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
+//! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod clixml;
+pub mod psrp;
+pub mod wsman;

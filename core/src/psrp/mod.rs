@@ -1,0 +1,1 @@
+//! The PowerShell Remoting Protocol ([MS-PSRP]), sans-IO.

@@ -1,0 +1,1 @@
+//! WS-Management for the WinRM shell ([MS-WSMV]), sans-IO.
