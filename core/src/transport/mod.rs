@@ -1,0 +1,26 @@
+//! HTTP transport for WS-Management: one owned TCP (or TLS) connection per authenticated
+//! security context, message encryption over HTTP ([MS-WSMV] 2.2.9.1), channel binding over
+//! HTTPS, and address selection across every resolved address.
+//!
+//! This is the one module of the crate that does I/O. Framing and header parsing
+//! ([`encryption`], [`auth_header`], [`cbt`], [`kerberos`]) stay sans-IO and are shared with
+//! servers.
+
+pub mod address;
+pub mod auth;
+pub mod auth_header;
+pub mod cbt;
+mod client;
+mod connection;
+pub mod cookies;
+pub mod encryption;
+pub mod error;
+pub mod kerberos;
+pub mod tls;
+
+pub use address::{IpOrder, ResolveOverride};
+pub use auth::{AuthMethod, Credentials};
+pub use client::{Timeouts, Transport, TransportOptions};
+pub use encryption::{SealProtocol, SealingContext};
+pub use error::{SealingError, TimeoutPhase, TransportError};
+pub use tls::TlsOptions;
