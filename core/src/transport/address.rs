@@ -207,9 +207,14 @@ mod tests {
     #[tokio::test]
     async fn override_and_literal_skip_dns() {
         let o: ResolveOverride = "ex01.corp.test:80:127.0.0.2,127.0.0.3".parse().unwrap();
-        let got = resolve("EX01.corp.test", 80, IpOrder::Ipv6First, std::slice::from_ref(&o))
-            .await
-            .unwrap();
+        let got = resolve(
+            "EX01.corp.test",
+            80,
+            IpOrder::Ipv6First,
+            std::slice::from_ref(&o),
+        )
+        .await
+        .unwrap();
         assert_eq!(got, [sa("127.0.0.2:80"), sa("127.0.0.3:80")]);
         let got = resolve("[::1]", 5985, IpOrder::Ipv4First, &[o])
             .await
