@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use monosync_exchange::transport::{
-    AuthMethod, Credentials, ResolveOverride, Transport, TransportError, TransportOptions,
+    AuthMethod, Credentials, ResolveOverride, TimeoutPhase, Transport, TransportError,
+    TransportOptions,
 };
 use transport_support::{Mode, ServerConfig, start};
 
@@ -224,4 +225,46 @@ async fn ipv6_loopback_literal() {
     let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();
     assert_eq!(t.post(b"v6").await.unwrap(), b"<reply>v6");
     assert!(t.peer_addr().unwrap().is_ipv6());
+}
+
+#[tokio::test]
+async fn switches_to_the_scheme_the_server_offers() {
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.ntlm_scheme = "NTLM";
+    let server = start("127.0.0.1:0", config).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();
+    assert_eq!(t.post(b"x").await.unwrap(), b"<reply>x");
+    // Rejected Negotiate attempt, then NTLM negotiate and authenticate, then the request.
+    assert_eq!(t.round_trips(), 4);
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_on_read() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let (_sock, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut opts = TransportOptions::new(
+        format!("http://127.0.0.1:{port}/wsman"),
+        AuthMethod::Basic,
+        Credentials::new("u", "p"),
+    );
+    opts.allow_basic_over_http = true;
+    opts.timeouts.read = Duration::from_millis(200);
+    let mut t = Transport::new(opts).unwrap();
+    let err = t.post(b"x").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransportError::Timeout {
+                phase: TimeoutPhase::Read
+            }
+        ),
+        "{err:?}"
+    );
+    hold.abort();
 }

@@ -45,6 +45,8 @@ pub struct ServerConfig {
     /// A cookie set on every response.
     pub set_cookie: Option<String>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The scheme NTLM is offered and accepted under (`Negotiate` like WinRM, or `NTLM`).
+    pub ntlm_scheme: &'static str,
 }
 
 impl ServerConfig {
@@ -57,6 +59,7 @@ impl ServerConfig {
             drop_after_reply: false,
             set_cookie: None,
             tls: None,
+            ntlm_scheme: "Negotiate",
         }
     }
 }
@@ -239,10 +242,10 @@ fn handle_basic(
         .unwrap()
 }
 
-fn challenge_401(token: Option<&[u8]>) -> Response<Full<Bytes>> {
+fn challenge_401(scheme: &str, token: Option<&[u8]>) -> Response<Full<Bytes>> {
     let value = match token {
-        Some(t) => format!("Negotiate {}", STANDARD.encode(t)),
-        None => "Negotiate".to_owned(),
+        Some(t) => format!("{scheme} {}", STANDARD.encode(t)),
+        None => scheme.to_owned(),
     };
     reply(401)
         .header("www-authenticate", value)
@@ -261,13 +264,14 @@ fn handle_ntlm(
     let mut st = state.lock().unwrap();
     if let Some(auth) = auth {
         let Some(token) = auth
-            .strip_prefix("Negotiate ")
+            .strip_prefix(config.ntlm_scheme)
+            .and_then(|t| t.strip_prefix(' '))
             .and_then(|t| STANDARD.decode(t.trim()).ok())
         else {
-            return challenge_401(None);
+            return challenge_401(config.ntlm_scheme, None);
         };
         if !token.starts_with(b"NTLMSSP\0") {
-            return challenge_401(None);
+            return challenge_401(config.ntlm_scheme, None);
         }
         let msg_type = token.get(8).copied().unwrap_or(0);
         if msg_type == 1 {
@@ -289,7 +293,7 @@ fn handle_ntlm(
         }
         let ConnState { ntlm, handle, .. } = &mut *st;
         let Some(ntlm) = ntlm.as_mut() else {
-            return challenge_401(None);
+            return challenge_401(config.ntlm_scheme, None);
         };
         let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
         if let Some(cb) = &config.expected_cbt {
@@ -314,7 +318,7 @@ fn handle_ntlm(
             Ok(r) => r.status,
             Err(_) => {
                 st.ntlm = None;
-                return challenge_401(None);
+                return challenge_401(config.ntlm_scheme, None);
             }
         };
         if matches!(
@@ -323,17 +327,17 @@ fn handle_ntlm(
         ) && ntlm.complete_auth_token(&mut output).is_err()
         {
             st.ntlm = None;
-            return challenge_401(None);
+            return challenge_401(config.ntlm_scheme, None);
         }
         if msg_type == 1 {
-            return challenge_401(Some(&output[0].buffer));
+            return challenge_401(config.ntlm_scheme, Some(&output[0].buffer));
         }
         // The raw NTLM acceptor checks only the password: check the user name too.
         let names = ntlm.query_context_names().ok();
         let user_ok = names.is_some_and(|n| n.username.inner().eq_ignore_ascii_case(&config.user));
         if !user_ok {
             st.ntlm = None;
-            return challenge_401(None);
+            return challenge_401(config.ntlm_scheme, None);
         }
         obs.authenticated_users
             .lock()
@@ -345,10 +349,10 @@ fn handle_ntlm(
         }
     }
     if !st.authenticated {
-        return challenge_401(None);
+        return challenge_401(config.ntlm_scheme, None);
     }
     let Some(ntlm) = st.ntlm.as_mut() else {
-        return challenge_401(None);
+        return challenge_401(config.ntlm_scheme, None);
     };
     obs.soap_requests.fetch_add(1, Ordering::SeqCst);
     let sealed = content_type.and_then(SealProtocol::from_content_type);
