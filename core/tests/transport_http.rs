@@ -34,6 +34,10 @@ async fn ntlm_seals_requests_and_unseals_replies() {
     assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 2);
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 1);
     assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["ntlm"]
+    );
+    assert_eq!(
         server
             .observed
             .authenticated_users
@@ -267,4 +271,27 @@ async fn a_silent_server_times_out_on_read() {
         "{err:?}"
     );
     hold.abort();
+}
+
+#[tokio::test]
+async fn negotiate_falls_back_to_ntlm_inside_spnego() {
+    // No KDC is reachable for the realm CORP, so SPNEGO carries NTLM.
+    let server = start("127.0.0.1:0", ServerConfig::new(Mode::Ntlm))
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut opts = TransportOptions::new(
+        url,
+        AuthMethod::Negotiate,
+        Credentials::new("CORP\\alice", "Passw0rd!"),
+    );
+    opts.kdc = Some("tcp://127.0.0.1:1".into());
+    let mut t = Transport::new(opts).unwrap();
+    assert_eq!(t.post(b"spnego").await.unwrap(), b"<reply>spnego");
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["spnego"]
+    );
+    assert!(t.is_sealing());
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 1);
 }

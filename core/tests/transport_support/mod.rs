@@ -16,10 +16,14 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use monosync_exchange::transport::encryption::{SealProtocol, seal_body, unseal_body};
+use monosync_exchange::transport::encryption::{
+    SealProtocol, SealingContext, seal_body, unseal_body,
+};
+use sspi::ntlm::NtlmConfig;
 use sspi::{
-    AuthIdentity, AuthIdentityBuffers, BufferType, CredentialUse, DataRepresentation, Ntlm,
-    SecurityBuffer, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
+    AuthIdentity, AuthIdentityBuffers, BufferType, CredentialUse, CredentialsBuffers,
+    DataRepresentation, Negotiate, NegotiateConfig, Ntlm, SecurityBuffer, SecurityStatus,
+    ServerRequestFlags, Sspi, SspiImpl, Username,
 };
 use tokio::net::TcpListener;
 
@@ -72,11 +76,12 @@ pub struct Observed {
     pub cookies: Mutex<Vec<Option<String>>>,
     pub sealed_requests: AtomicUsize,
     pub authenticated_users: Mutex<Vec<String>>,
+    /// The acceptor chosen for each new context: "ntlm" or "spnego".
+    pub acceptors: Mutex<Vec<&'static str>>,
 }
 
 struct ConnState {
-    ntlm: Option<Ntlm>,
-    handle: Option<AuthIdentityBuffers>,
+    acceptor: Option<Acceptor>,
     authenticated: bool,
 }
 
@@ -132,8 +137,7 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let state = Arc::new(Mutex::new(ConnState {
-        ntlm: None,
-        handle: None,
+        acceptor: None,
         authenticated: false,
     }));
     let drop_now = Arc::new(tokio::sync::Notify::new());
@@ -253,6 +257,94 @@ fn challenge_401(scheme: &str, token: Option<&[u8]>) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
+enum Acceptor {
+    Ntlm(Box<Ntlm>, Option<AuthIdentityBuffers>),
+    Spnego(Box<Negotiate>, Option<CredentialsBuffers>),
+}
+
+fn accept_step<S: Sspi + SspiImpl>(
+    ctx: &mut S,
+    handle: &mut S::CredentialsHandle,
+    token: Vec<u8>,
+    cbt: Option<&[u8]>,
+) -> Result<(Vec<u8>, bool), sspi::Error> {
+    let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
+    if let Some(cb) = cbt {
+        input.push(SecurityBuffer::new(
+            monosync_exchange::transport::cbt::sec_channel_bindings(cb),
+            BufferType::ChannelBindings,
+        ));
+    }
+    let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
+    let status = {
+        let builder = ctx
+            .accept_security_context()
+            .with_credentials_handle(handle)
+            .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
+            .with_target_data_representation(DataRepresentation::Native)
+            .with_input(&mut input)
+            .with_output(&mut output);
+        ctx.accept_security_context_impl(builder)?
+            .resolve_to_result()?
+            .status
+    };
+    if matches!(
+        status,
+        SecurityStatus::CompleteNeeded | SecurityStatus::CompleteAndContinue
+    ) {
+        ctx.complete_auth_token(&mut output)?;
+    }
+    let done = !matches!(
+        status,
+        SecurityStatus::ContinueNeeded | SecurityStatus::CompleteAndContinue
+    );
+    Ok((std::mem::take(&mut output[0].buffer), done))
+}
+
+fn identity(config: &ServerConfig) -> AuthIdentity {
+    AuthIdentity {
+        username: Username::parse(&config.user).unwrap(),
+        password: config.password.clone().into(),
+    }
+}
+
+fn new_acceptor(first_token: &[u8], config: &ServerConfig) -> Option<Acceptor> {
+    // Raw NTLM, or SPNEGO (0x60, then the SPNEGO OID 1.3.6.1.5.5.2).
+    if first_token.starts_with(b"NTLMSSP\0") {
+        let mut ntlm = Box::new(Ntlm::new());
+        let handle = ntlm
+            .acquire_credentials_handle()
+            .with_credential_use(CredentialUse::Inbound)
+            .with_auth_data(&identity(config))
+            .execute(&mut *ntlm)
+            .ok()?
+            .credentials_handle;
+        Some(Acceptor::Ntlm(ntlm, handle))
+    } else if first_token.first() == Some(&0x60)
+        && first_token
+            .windows(8)
+            .any(|w| w == [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02])
+    {
+        let nconf = NegotiateConfig::new(
+            Box::new(NtlmConfig::default()),
+            Some("ntlm".into()),
+            "server".into(),
+        );
+        let mut neg = Box::new(Negotiate::new_server(nconf, vec![identity(config)]).ok()?);
+        let creds: sspi::Credentials = identity(config).into();
+        let handle = neg
+            .acquire_credentials_handle()
+            .with_credential_use(CredentialUse::Inbound)
+            .with_auth_data(&creds)
+            .execute(&mut *neg)
+            .ok()?
+            .credentials_handle;
+        Some(Acceptor::Spnego(neg, handle))
+    } else {
+        None
+    }
+}
+
 fn handle_ntlm(
     auth: Option<&str>,
     content_type: Option<&str>,
@@ -261,83 +353,55 @@ fn handle_ntlm(
     obs: &Observed,
     state: &Mutex<ConnState>,
 ) -> Response<Full<Bytes>> {
+    let scheme = config.ntlm_scheme;
     let mut st = state.lock().unwrap();
     if let Some(auth) = auth {
         let Some(token) = auth
-            .strip_prefix(config.ntlm_scheme)
+            .strip_prefix(scheme)
             .and_then(|t| t.strip_prefix(' '))
             .and_then(|t| STANDARD.decode(t.trim()).ok())
         else {
-            return challenge_401(config.ntlm_scheme, None);
+            return challenge_401(scheme, None);
         };
-        if !token.starts_with(b"NTLMSSP\0") {
-            return challenge_401(config.ntlm_scheme, None);
-        }
-        let msg_type = token.get(8).copied().unwrap_or(0);
-        if msg_type == 1 {
-            let mut ntlm = Ntlm::new();
-            let identity = AuthIdentity {
-                username: Username::parse(&config.user).unwrap(),
-                password: config.password.clone().into(),
-            };
-            let handle = ntlm
-                .acquire_credentials_handle()
-                .with_credential_use(CredentialUse::Inbound)
-                .with_auth_data(&identity)
-                .execute(&mut ntlm)
-                .unwrap()
-                .credentials_handle;
-            st.ntlm = Some(ntlm);
-            st.handle = handle;
+        if st.acceptor.is_none()
+            || token.starts_with(b"NTLMSSP\0\x01")
+            || token.first() == Some(&0x60)
+        {
+            st.acceptor = new_acceptor(&token, config);
+            if let Some(a) = &st.acceptor {
+                obs.acceptors.lock().unwrap().push(match a {
+                    Acceptor::Ntlm(..) => "ntlm",
+                    Acceptor::Spnego(..) => "spnego",
+                });
+            }
             st.authenticated = false;
         }
-        let ConnState { ntlm, handle, .. } = &mut *st;
-        let Some(ntlm) = ntlm.as_mut() else {
-            return challenge_401(config.ntlm_scheme, None);
+        let cbt = config.expected_cbt.as_deref();
+        let step = match st.acceptor.as_mut() {
+            Some(Acceptor::Ntlm(ctx, handle)) => accept_step(&mut **ctx, handle, token, cbt),
+            Some(Acceptor::Spnego(ctx, handle)) => accept_step(&mut **ctx, handle, token, cbt),
+            None => return challenge_401(scheme, None),
         };
-        let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
-        if let Some(cb) = &config.expected_cbt {
-            input.push(SecurityBuffer::new(
-                monosync_exchange::transport::cbt::sec_channel_bindings(cb),
-                BufferType::ChannelBindings,
-            ));
-        }
-        let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-        let result = {
-            let builder = ntlm
-                .accept_security_context()
-                .with_credentials_handle(handle)
-                .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
-                .with_target_data_representation(DataRepresentation::Native)
-                .with_input(&mut input)
-                .with_output(&mut output);
-            ntlm.accept_security_context_impl(builder)
-                .and_then(|mut g| g.resolve_to_result())
-        };
-        let status = match result {
-            Ok(r) => r.status,
+        let (out_token, done) = match step {
+            Ok(r) => r,
             Err(_) => {
-                st.ntlm = None;
-                return challenge_401(config.ntlm_scheme, None);
+                st.acceptor = None;
+                return challenge_401(scheme, None);
             }
         };
-        if matches!(
-            status,
-            SecurityStatus::CompleteNeeded | SecurityStatus::CompleteAndContinue
-        ) && ntlm.complete_auth_token(&mut output).is_err()
-        {
-            st.ntlm = None;
-            return challenge_401(config.ntlm_scheme, None);
-        }
-        if msg_type == 1 {
-            return challenge_401(config.ntlm_scheme, Some(&output[0].buffer));
+        if !done {
+            return challenge_401(scheme, Some(&out_token));
         }
         // The raw NTLM acceptor checks only the password: check the user name too.
-        let names = ntlm.query_context_names().ok();
+        let names = match st.acceptor.as_mut() {
+            Some(Acceptor::Ntlm(ctx, _)) => ctx.query_context_names().ok(),
+            Some(Acceptor::Spnego(ctx, _)) => ctx.query_context_names().ok(),
+            None => None,
+        };
         let user_ok = names.is_some_and(|n| n.username.inner().eq_ignore_ascii_case(&config.user));
         if !user_ok {
-            st.ntlm = None;
-            return challenge_401(config.ntlm_scheme, None);
+            st.acceptor = None;
+            return challenge_401(scheme, None);
         }
         obs.authenticated_users
             .lock()
@@ -345,21 +409,30 @@ fn handle_ntlm(
             .push(config.user.clone());
         st.authenticated = true;
         if body.is_empty() {
-            return reply(200).body(Full::default()).unwrap();
+            let mut resp = reply(200);
+            if !out_token.is_empty() {
+                resp = resp.header(
+                    "www-authenticate",
+                    format!("{scheme} {}", STANDARD.encode(&out_token)),
+                );
+            }
+            return resp.body(Full::default()).unwrap();
         }
     }
     if !st.authenticated {
-        return challenge_401(config.ntlm_scheme, None);
+        return challenge_401(scheme, None);
     }
-    let Some(ntlm) = st.ntlm.as_mut() else {
-        return challenge_401(config.ntlm_scheme, None);
+    let ctx: &mut dyn SealingContext = match st.acceptor.as_mut() {
+        Some(Acceptor::Ntlm(c, _)) => &mut **c,
+        Some(Acceptor::Spnego(c, _)) => &mut **c,
+        None => return challenge_401(scheme, None),
     };
     obs.soap_requests.fetch_add(1, Ordering::SeqCst);
     let sealed = content_type.and_then(SealProtocol::from_content_type);
     let plain = match sealed {
         Some(proto) => {
             obs.sealed_requests.fetch_add(1, Ordering::SeqCst);
-            match unseal_body(ntlm, proto, body) {
+            match unseal_body(ctx, proto, body) {
                 Ok(p) => p,
                 Err(e) => {
                     return reply(400)
@@ -374,7 +447,7 @@ fn handle_ntlm(
     out.extend_from_slice(&plain);
     match sealed {
         Some(proto) => {
-            let body = seal_body(ntlm, proto, &out).unwrap();
+            let body = seal_body(ctx, proto, &out).unwrap();
             reply(200)
                 .header("content-type", proto.content_type())
                 .body(Full::new(Bytes::from(body)))
