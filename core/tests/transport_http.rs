@@ -295,3 +295,32 @@ async fn negotiate_falls_back_to_ntlm_inside_spnego() {
     assert!(t.is_sealing());
     assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn reauthenticates_when_the_server_forgets_the_context() {
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.forget_after_reply = true;
+    let server = start("127.0.0.1:0", config).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();
+    assert_eq!(t.post(b"a").await.unwrap(), b"<reply>a");
+    assert_eq!(t.post(b"b").await.unwrap(), b"<reply>b");
+    // 3 legs for the first request; a refused sealed request, then 3 more legs.
+    assert_eq!(t.round_trips(), 7);
+    assert_eq!(server.observed.authenticated_users.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn unencrypted_http_when_allowed() {
+    let server = start("127.0.0.1:0", ServerConfig::new(Mode::Ntlm))
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut opts = ntlm_opts(url, "CORP\\alice", "Passw0rd!");
+    opts.allow_unencrypted = true;
+    let mut t = Transport::new(opts).unwrap();
+    assert_eq!(t.post(b"clear").await.unwrap(), b"<reply>clear");
+    assert!(!t.is_sealing());
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 0);
+    assert_eq!(server.observed.soap_requests.load(Ordering::SeqCst), 1);
+}

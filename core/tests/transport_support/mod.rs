@@ -49,6 +49,8 @@ pub struct ServerConfig {
     /// A cookie set on every response.
     pub set_cookie: Option<String>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Forget the security context after each SOAP reply, as after an application pool recycle.
+    pub forget_after_reply: bool,
     /// The scheme NTLM is offered and accepted under (`Negotiate` like WinRM, or `NTLM`).
     pub ntlm_scheme: &'static str,
 }
@@ -64,6 +66,7 @@ impl ServerConfig {
             set_cookie: None,
             tls: None,
             ntlm_scheme: "Negotiate",
+            forget_after_reply: false,
         }
     }
 }
@@ -445,7 +448,7 @@ fn handle_ntlm(
     };
     let mut out = b"<reply>".to_vec();
     out.extend_from_slice(&plain);
-    match sealed {
+    let resp = match sealed {
         Some(proto) => {
             let body = seal_body(ctx, proto, &out).unwrap();
             reply(200)
@@ -457,7 +460,12 @@ fn handle_ntlm(
             .header("content-type", "application/soap+xml;charset=UTF-8")
             .body(Full::new(Bytes::from(out)))
             .unwrap(),
+    };
+    if config.forget_after_reply {
+        st.acceptor = None;
+        st.authenticated = false;
     }
+    resp
 }
 
 /// A TLS server configuration for a certificate and key.
