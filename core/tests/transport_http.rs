@@ -324,3 +324,36 @@ async fn unencrypted_http_when_allowed() {
     assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 0);
     assert_eq!(server.observed.soap_requests.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn operation_timeout_bounds_the_whole_call() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let (_sock, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut opts = TransportOptions::new(
+        format!("http://127.0.0.1:{port}/wsman"),
+        AuthMethod::Basic,
+        Credentials::new("u", "p"),
+    );
+    opts.allow_basic_over_http = true;
+    opts.timeouts.operation = Some(Duration::from_millis(200));
+    let mut t = Transport::new(opts).unwrap();
+    let err = t.post(b"x").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TransportError::Timeout {
+                phase: TimeoutPhase::Operation
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        t.peer_addr().is_none(),
+        "the connection is dropped after a timeout"
+    );
+    hold.abort();
+}
