@@ -32,6 +32,10 @@ async fn ntlm_seals_requests_and_unseals_replies() {
     assert_eq!(out, b"<reply>two");
     assert_eq!(t.round_trips(), 4);
     assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        server.observed.signature_lens.lock().unwrap().as_slice(),
+        [16, 16]
+    );
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 1);
     assert_eq!(
         server.observed.acceptors.lock().unwrap().as_slice(),
@@ -234,7 +238,7 @@ async fn ipv6_loopback_literal() {
 #[tokio::test]
 async fn switches_to_the_scheme_the_server_offers() {
     let mut config = ServerConfig::new(Mode::Ntlm);
-    config.ntlm_scheme = "NTLM";
+    config.scheme = "NTLM";
     let server = start("127.0.0.1:0", config).await.unwrap();
     let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
     let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();

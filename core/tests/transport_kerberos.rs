@@ -1,12 +1,16 @@
 //! Kerberos client paths that need no real KDC: KDC framing, unreachable KDCs and name checks.
 //! Authentication against a real MIT KDC is covered by the cross-component tests.
 
+mod transport_support;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use monosync_exchange::transport::{
     AuthMethod, Credentials, TimeoutPhase, Transport, TransportError, TransportOptions,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use transport_support::{KerberosService, Mode, ServerConfig, TestServer, start};
 
 /// A loopback HTTP endpoint that accepts connections and never answers: the Kerberos step
 /// fails before the first request is sent.
@@ -119,4 +123,194 @@ fn post_future_is_send() {
     let mut t = Transport::new(kerberos_opts(1, "tcp://127.0.0.1:1".into())).unwrap();
     let fut = t.post(b"x");
     assert_send(&fut);
+}
+
+/// An MIT KDC for the realm CORP.TEST on a loopback port, in a temporary directory, with the
+/// user `alice` (pre-authentication required) and the service `HTTP/ex01.corp.test`.
+struct MitKdc {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+const REALM: &str = "CORP.TEST";
+const SERVICE_HOST: &str = "ex01.corp.test";
+const SERVICE_PASSWORD: &str = "Serv1ce-Pw";
+
+fn find_tool(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"])
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.is_file())
+}
+
+impl MitKdc {
+    fn start() -> Result<Self, String> {
+        let kdc = find_tool("krb5kdc").ok_or("krb5kdc is not installed")?;
+        let kdb5_util = find_tool("kdb5_util").ok_or("kdb5_util is not installed")?;
+        let kadmin = find_tool("kadmin.local").ok_or("kadmin.local is not installed")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let dir = std::env::temp_dir().join(format!("mx-kdc-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let d = dir.display();
+        std::fs::write(
+            dir.join("krb5.conf"),
+            format!(
+                "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n\
+                 [realms]\n {REALM} = {{\n  kdc = 127.0.0.1:{port}\n }}\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("kdc.conf"),
+            format!(
+                "[kdcdefaults]\n kdc_ports = {port}\n kdc_tcp_ports = {port}\n\
+                 [realms]\n {REALM} = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  \
+                 acl_file = {d}/kadm5.acl\n  kdc_ports = {port}\n  kdc_tcp_ports = {port}\n  \
+                 supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal\n }}\n\
+                 [logging]\n kdc = FILE:{d}/kdc.log\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("kadm5.acl"), "").map_err(|e| e.to_string())?;
+        let run = |cmd: &std::path::Path, args: &[&str]| -> Result<(), String> {
+            let out = std::process::Command::new(cmd)
+                .args(args)
+                .env("KRB5_CONFIG", dir.join("krb5.conf"))
+                .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"))
+                .output()
+                .map_err(|e| e.to_string())?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} failed: {}",
+                    cmd.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            }
+        };
+        run(
+            &kdb5_util,
+            &["create", "-s", "-r", REALM, "-P", "master-Pw1"],
+        )?;
+        run(
+            &kadmin,
+            &[
+                "-r",
+                REALM,
+                "-q",
+                "addprinc -pw Passw0rd! +requires_preauth alice",
+            ],
+        )?;
+        let svc = format!("addprinc -pw {SERVICE_PASSWORD} HTTP/{SERVICE_HOST}");
+        run(&kadmin, &["-r", REALM, "-q", &svc])?;
+        let child = std::process::Command::new(kdc)
+            .args(["-n", "-r", REALM])
+            .env("KRB5_CONFIG", dir.join("krb5.conf"))
+            .env("KRB5_KDC_PROFILE", dir.join("kdc.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut kdc = Self {
+            child,
+            dir,
+            url: format!("tcp://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(kdc);
+            }
+            if let Ok(Some(status)) = kdc.child.try_wait() {
+                return Err(format!("krb5kdc exited: {status}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err("krb5kdc did not start listening".to_owned())
+    }
+}
+
+impl Drop for MitKdc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn kerberos_server(kdc: &MitKdc) -> TestServer {
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.scheme = "Kerberos";
+    config.user = format!("alice@{REALM}");
+    config.kerberos = Some(KerberosService {
+        realm: REALM.into(),
+        host: SERVICE_HOST.into(),
+        password: SERVICE_PASSWORD.into(),
+        kdc_url: kdc.url.clone(),
+    });
+    start("127.0.0.1:0", config).await.unwrap()
+}
+
+fn client_opts(server: &TestServer, kdc: &MitKdc, password: &str) -> TransportOptions {
+    let port = server.addr.port();
+    let mut o = TransportOptions::new(
+        format!("http://{SERVICE_HOST}:{port}/wsman"),
+        AuthMethod::Kerberos,
+        Credentials::new(format!("alice@{REALM}"), password),
+    );
+    o.resolve_overrides = vec![format!("{SERVICE_HOST}:{port}:127.0.0.1").parse().unwrap()];
+    o.kdc = Some(kdc.url.clone());
+    o
+}
+
+#[tokio::test]
+async fn kerberos_with_an_mit_kdc_seals_both_ways() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let server = kerberos_server(&kdc).await;
+    let mut t = Transport::new(client_opts(&server, &kdc, "Passw0rd!")).unwrap();
+    assert_eq!(t.post(b"<one/>").await.unwrap(), b"<reply><one/>");
+    assert_eq!(t.post(b"<two/>").await.unwrap(), b"<reply><two/>");
+    assert!(t.is_sealing());
+    // One authentication leg (AP-REQ, AP-REP on the 200), then two sealed requests.
+    assert_eq!(t.round_trips(), 3);
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["kerberos"]
+    );
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 2);
+    // RFC 4121 wrap token with AES, EC=0: the 16-byte header plus confounder (16), the encrypted
+    // header copy (16) and the HMAC (12), as Windows lays it out.
+    assert_eq!(
+        server.observed.signature_lens.lock().unwrap().as_slice(),
+        [60, 60]
+    );
+}
+
+#[tokio::test]
+async fn kerberos_wrong_password_is_an_auth_error() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let server = kerberos_server(&kdc).await;
+    let mut t = Transport::new(client_opts(&server, &kdc, "wrong")).unwrap();
+    match t.post(b"x").await.unwrap_err() {
+        TransportError::Auth { scheme, .. } => assert_eq!(scheme, "Kerberos"),
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+    assert_eq!(server.observed.soap_requests.load(Ordering::SeqCst), 0);
 }

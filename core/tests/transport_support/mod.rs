@@ -17,13 +17,14 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use monosync_exchange::transport::encryption::{
-    SealProtocol, SealingContext, seal_body, unseal_body,
+    SealProtocol, SealingContext, parse_sealed, seal_body, unseal_body,
 };
+use sspi::kerberos::ServerProperties;
 use sspi::ntlm::NtlmConfig;
 use sspi::{
     AuthIdentity, AuthIdentityBuffers, BufferType, CredentialUse, CredentialsBuffers,
-    DataRepresentation, Negotiate, NegotiateConfig, Ntlm, SecurityBuffer, SecurityStatus,
-    ServerRequestFlags, Sspi, SspiImpl, Username,
+    DataRepresentation, Kerberos, KerberosConfig, Negotiate, NegotiateConfig, Ntlm, SecurityBuffer,
+    SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username, UsernameParts,
 };
 use tokio::net::TcpListener;
 
@@ -49,10 +50,12 @@ pub struct ServerConfig {
     /// A cookie set on every response.
     pub set_cookie: Option<String>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The Kerberos service this server is, if it accepts Kerberos.
+    pub kerberos: Option<KerberosService>,
     /// Forget the security context after each SOAP reply, as after an application pool recycle.
     pub forget_after_reply: bool,
-    /// The scheme NTLM is offered and accepted under (`Negotiate` like WinRM, or `NTLM`).
-    pub ntlm_scheme: &'static str,
+    /// The scheme offered and accepted (`Negotiate` like WinRM, `NTLM`, or `Kerberos`).
+    pub scheme: &'static str,
 }
 
 impl ServerConfig {
@@ -65,9 +68,30 @@ impl ServerConfig {
             drop_after_reply: false,
             set_cookie: None,
             tls: None,
-            ntlm_scheme: "Negotiate",
+            scheme: "Negotiate",
             forget_after_reply: false,
+            kerberos: None,
         }
+    }
+}
+
+/// A Kerberos service principal `HTTP/<host>@<realm>` with a password-derived key.
+#[derive(Clone)]
+pub struct KerberosService {
+    pub realm: String,
+    pub host: String,
+    pub password: String,
+    pub kdc_url: String,
+}
+
+impl KerberosService {
+    /// The AES-256 key the KDC derives for `HTTP/<host>@<realm>` (salt: realm + components).
+    fn key(&self) -> Vec<u8> {
+        let salt = format!("{}HTTP{}", self.realm, self.host);
+        picky_krb::crypto::CipherSuite::Aes256CtsHmacSha196
+            .cipher()
+            .generate_key_from_password(self.password.as_bytes(), salt.as_bytes())
+            .unwrap()
     }
 }
 
@@ -79,6 +103,8 @@ pub struct Observed {
     pub cookies: Mutex<Vec<Option<String>>>,
     pub sealed_requests: AtomicUsize,
     pub authenticated_users: Mutex<Vec<String>>,
+    /// The signature length of each sealed request.
+    pub signature_lens: Mutex<Vec<usize>>,
     /// The acceptor chosen for each new context: "ntlm" or "spnego".
     pub acceptors: Mutex<Vec<&'static str>>,
 }
@@ -261,6 +287,7 @@ fn challenge_401(scheme: &str, token: Option<&[u8]>) -> Response<Full<Bytes>> {
 }
 
 enum Acceptor {
+    Kerberos(Box<Kerberos>, Option<CredentialsBuffers>),
     Ntlm(Box<Ntlm>, Option<AuthIdentityBuffers>),
     Spnego(Box<Negotiate>, Option<CredentialsBuffers>),
 }
@@ -311,6 +338,33 @@ fn identity(config: &ServerConfig) -> AuthIdentity {
     }
 }
 
+/// A GSS-API token whose mechanism is krb5 (OID 1.2.840.113554.1.2.2) right after the length.
+fn is_raw_kerberos(token: &[u8]) -> bool {
+    const KRB5: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+    ];
+    // 0x60, a DER length of 1 to 5 bytes, then the OID.
+    (2..=6).any(|i| token.get(i..i + KRB5.len()) == Some(&KRB5[..]))
+}
+
+/// Account and domain (UPN suffix or NetBIOS domain), lower-cased.
+fn user_key(u: &Username) -> (String, Option<String>) {
+    match u.parts() {
+        UsernameParts::UserPrincipalName(p) => (
+            p.account_name().to_ascii_lowercase(),
+            Some(p.suffix().to_ascii_lowercase()),
+        ),
+        UsernameParts::DownLevelLogonName(p) => (
+            p.account_name().to_ascii_lowercase(),
+            p.netbios_domain().map(str::to_ascii_lowercase),
+        ),
+    }
+}
+
+fn same_user(a: &Username, b: &Username) -> bool {
+    user_key(a) == user_key(b)
+}
+
 fn new_acceptor(first_token: &[u8], config: &ServerConfig) -> Option<Acceptor> {
     // Raw NTLM, or SPNEGO (0x60, then the SPNEGO OID 1.3.6.1.5.5.2).
     if first_token.starts_with(b"NTLMSSP\0") {
@@ -323,6 +377,18 @@ fn new_acceptor(first_token: &[u8], config: &ServerConfig) -> Option<Acceptor> {
             .ok()?
             .credentials_handle;
         Some(Acceptor::Ntlm(ntlm, handle))
+    } else if first_token.first() == Some(&0x60) && is_raw_kerberos(first_token) {
+        let svc = config.kerberos.as_ref()?;
+        let props = ServerProperties::new(
+            &["HTTP", svc.host.as_str()],
+            None,
+            Duration::from_secs(300),
+            Some(svc.key().into()),
+        )
+        .ok()?;
+        let kconf = KerberosConfig::new_with_kdc_url(&svc.kdc_url, "server".into());
+        let krb = Box::new(Kerberos::new_server_from_config(kconf, props).ok()?);
+        Some(Acceptor::Kerberos(krb, None))
     } else if first_token.first() == Some(&0x60)
         && first_token
             .windows(8)
@@ -356,7 +422,7 @@ fn handle_ntlm(
     obs: &Observed,
     state: &Mutex<ConnState>,
 ) -> Response<Full<Bytes>> {
-    let scheme = config.ntlm_scheme;
+    let scheme = config.scheme;
     let mut st = state.lock().unwrap();
     if let Some(auth) = auth {
         let Some(token) = auth
@@ -373,6 +439,7 @@ fn handle_ntlm(
             st.acceptor = new_acceptor(&token, config);
             if let Some(a) = &st.acceptor {
                 obs.acceptors.lock().unwrap().push(match a {
+                    Acceptor::Kerberos(..) => "kerberos",
                     Acceptor::Ntlm(..) => "ntlm",
                     Acceptor::Spnego(..) => "spnego",
                 });
@@ -381,6 +448,7 @@ fn handle_ntlm(
         }
         let cbt = config.expected_cbt.as_deref();
         let step = match st.acceptor.as_mut() {
+            Some(Acceptor::Kerberos(ctx, handle)) => accept_step(&mut **ctx, handle, token, cbt),
             Some(Acceptor::Ntlm(ctx, handle)) => accept_step(&mut **ctx, handle, token, cbt),
             Some(Acceptor::Spnego(ctx, handle)) => accept_step(&mut **ctx, handle, token, cbt),
             None => return challenge_401(scheme, None),
@@ -397,11 +465,13 @@ fn handle_ntlm(
         }
         // The raw NTLM acceptor checks only the password: check the user name too.
         let names = match st.acceptor.as_mut() {
+            Some(Acceptor::Kerberos(ctx, _)) => ctx.query_context_names().ok(),
             Some(Acceptor::Ntlm(ctx, _)) => ctx.query_context_names().ok(),
             Some(Acceptor::Spnego(ctx, _)) => ctx.query_context_names().ok(),
             None => None,
         };
-        let user_ok = names.is_some_and(|n| n.username.inner().eq_ignore_ascii_case(&config.user));
+        let expected = Username::parse(&config.user).unwrap();
+        let user_ok = names.is_some_and(|n| same_user(&n.username, &expected));
         if !user_ok {
             st.acceptor = None;
             return challenge_401(scheme, None);
@@ -426,6 +496,7 @@ fn handle_ntlm(
         return challenge_401(scheme, None);
     }
     let ctx: &mut dyn SealingContext = match st.acceptor.as_mut() {
+        Some(Acceptor::Kerberos(c, _)) => &mut **c,
         Some(Acceptor::Ntlm(c, _)) => &mut **c,
         Some(Acceptor::Spnego(c, _)) => &mut **c,
         None => return challenge_401(scheme, None),
@@ -435,6 +506,12 @@ fn handle_ntlm(
     let plain = match sealed {
         Some(proto) => {
             obs.sealed_requests.fetch_add(1, Ordering::SeqCst);
+            if let Ok(parts) = parse_sealed(body) {
+                obs.signature_lens
+                    .lock()
+                    .unwrap()
+                    .push(parts.signature.len());
+            }
             match unseal_body(ctx, proto, body) {
                 Ok(p) => p,
                 Err(e) => {
