@@ -244,8 +244,12 @@ impl Drop for MitKdc {
 }
 
 async fn kerberos_server(kdc: &MitKdc) -> TestServer {
+    kerberos_server_with_scheme(kdc, "Kerberos").await
+}
+
+async fn kerberos_server_with_scheme(kdc: &MitKdc, scheme: &'static str) -> TestServer {
     let mut config = ServerConfig::new(Mode::Ntlm);
-    config.scheme = "Kerberos";
+    config.scheme = scheme;
     config.user = format!("alice@{REALM}");
     config.kerberos = Some(KerberosService {
         realm: REALM.into(),
@@ -313,4 +317,53 @@ async fn kerberos_wrong_password_is_an_auth_error() {
         other => panic!("expected an auth error, got {other:?}"),
     }
     assert_eq!(server.observed.soap_requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn kerberos_moves_to_the_negotiate_header_when_only_that_is_offered() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let server = kerberos_server_with_scheme(&kdc, "Negotiate").await;
+    let mut t = Transport::new(client_opts(&server, &kdc, "Passw0rd!")).unwrap();
+    assert_eq!(t.post(b"<n/>").await.unwrap(), b"<reply><n/>");
+    // The refused `Kerberos` attempt, the `Negotiate` leg, then the request.
+    assert_eq!(t.round_trips(), 3);
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["kerberos"]
+    );
+    assert_eq!(
+        server.observed.signature_lens.lock().unwrap().as_slice(),
+        [60]
+    );
+}
+
+#[tokio::test]
+async fn negotiate_uses_kerberos_inside_spnego() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let server = kerberos_server_with_scheme(&kdc, "Negotiate").await;
+    let mut o = client_opts(&server, &kdc, "Passw0rd!");
+    o.auth = AuthMethod::Negotiate;
+    let mut t = Transport::new(o).unwrap();
+    assert_eq!(t.post(b"<s/>").await.unwrap(), b"<reply><s/>");
+    assert_eq!(t.post(b"<t/>").await.unwrap(), b"<reply><t/>");
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["spnego"]
+    );
+    assert_eq!(
+        server.observed.signature_lens.lock().unwrap().as_slice(),
+        [60, 60]
+    );
 }

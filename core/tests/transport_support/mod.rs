@@ -23,8 +23,9 @@ use sspi::kerberos::ServerProperties;
 use sspi::ntlm::NtlmConfig;
 use sspi::{
     AuthIdentity, AuthIdentityBuffers, BufferType, CredentialUse, CredentialsBuffers,
-    DataRepresentation, Kerberos, KerberosConfig, Negotiate, NegotiateConfig, Ntlm, SecurityBuffer,
-    SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username, UsernameParts,
+    DataRepresentation, Kerberos, KerberosConfig, KerberosServerConfig, Negotiate, NegotiateConfig,
+    Ntlm, SecurityBuffer, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
+    UsernameParts,
 };
 use tokio::net::TcpListener;
 
@@ -85,6 +86,16 @@ pub struct KerberosService {
 }
 
 impl KerberosService {
+    fn properties(&self) -> Option<ServerProperties> {
+        ServerProperties::new(
+            &["HTTP", self.host.as_str()],
+            None,
+            Duration::from_secs(300),
+            Some(self.key().into()),
+        )
+        .ok()
+    }
+
     /// The AES-256 key the KDC derives for `HTTP/<host>@<realm>` (salt: realm + components).
     fn key(&self) -> Vec<u8> {
         let salt = format!("{}HTTP{}", self.realm, self.host);
@@ -379,13 +390,7 @@ fn new_acceptor(first_token: &[u8], config: &ServerConfig) -> Option<Acceptor> {
         Some(Acceptor::Ntlm(ntlm, handle))
     } else if first_token.first() == Some(&0x60) && is_raw_kerberos(first_token) {
         let svc = config.kerberos.as_ref()?;
-        let props = ServerProperties::new(
-            &["HTTP", svc.host.as_str()],
-            None,
-            Duration::from_secs(300),
-            Some(svc.key().into()),
-        )
-        .ok()?;
+        let props = svc.properties()?;
         let kconf = KerberosConfig::new_with_kdc_url(&svc.kdc_url, "server".into());
         let krb = Box::new(Kerberos::new_server_from_config(kconf, props).ok()?);
         Some(Acceptor::Kerberos(krb, None))
@@ -394,11 +399,24 @@ fn new_acceptor(first_token: &[u8], config: &ServerConfig) -> Option<Acceptor> {
             .windows(8)
             .any(|w| w == [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02])
     {
-        let nconf = NegotiateConfig::new(
-            Box::new(NtlmConfig::default()),
-            Some("ntlm".into()),
-            "server".into(),
-        );
+        let nconf = match &config.kerberos {
+            Some(svc) => NegotiateConfig::new(
+                Box::new(KerberosServerConfig {
+                    kerberos_config: KerberosConfig::new_with_kdc_url(
+                        &svc.kdc_url,
+                        "server".into(),
+                    ),
+                    server_properties: svc.properties()?,
+                }),
+                None,
+                "server".into(),
+            ),
+            None => NegotiateConfig::new(
+                Box::new(NtlmConfig::default()),
+                Some("ntlm".into()),
+                "server".into(),
+            ),
+        };
         let mut neg = Box::new(Negotiate::new_server(nconf, vec![identity(config)]).ok()?);
         let creds: sspi::Credentials = identity(config).into();
         let handle = neg
