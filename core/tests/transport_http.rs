@@ -10,7 +10,7 @@ use monosync_exchange::transport::{
     AuthMethod, Credentials, ResolveOverride, TimeoutPhase, Transport, TransportError,
     TransportOptions,
 };
-use transport_support::{Mode, ServerConfig, start};
+use transport_support::{Mode, ServerConfig, start, wait_for};
 
 fn ntlm_opts(url: String, user: &str, password: &str) -> TransportOptions {
     TransportOptions::new(url, AuthMethod::Ntlm, Credentials::new(user, password))
@@ -96,7 +96,7 @@ async fn reconnects_and_reauthenticates_after_a_dropped_connection() {
     let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
     let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();
     assert_eq!(t.post(b"a").await.unwrap(), b"<reply>a");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(&server.observed.drops, 1).await;
     assert_eq!(t.post(b"b").await.unwrap(), b"<reply>b");
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 2);
     assert_eq!(server.observed.authenticated_users.lock().unwrap().len(), 2);
@@ -114,7 +114,7 @@ async fn reconnects_for_each_dropped_connection() {
         let body = [b'0' + i];
         let out = t.post(&body).await.unwrap();
         assert_eq!(out, [b"<reply>".as_slice(), &body].concat());
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        wait_for(&server.observed.drops, usize::from(i) + 1).await;
     }
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 3);
 }
@@ -360,4 +360,23 @@ async fn operation_timeout_bounds_the_whole_call() {
         "the connection is dropped after a timeout"
     );
     hold.abort();
+}
+
+#[tokio::test]
+async fn a_request_lost_after_sending_is_not_replayed() {
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.vanish_on_request = Some(1);
+    let server = start("127.0.0.1:0", config).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut t = Transport::new(ntlm_opts(url, "CORP\\alice", "Passw0rd!")).unwrap();
+    assert_eq!(t.post(b"a").await.unwrap(), b"<reply>a");
+    let err = t.post(b"b").await.unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Io(m) if m.contains("may have processed")),
+        "{err:?}"
+    );
+    assert_eq!(server.observed.bodies_seen.load(Ordering::SeqCst), 2);
+    // The next call reconnects and authenticates again.
+    assert_eq!(t.post(b"c").await.unwrap(), b"<reply>c");
+    assert_eq!(server.observed.connections.load(Ordering::SeqCst), 2);
 }

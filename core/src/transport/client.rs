@@ -268,6 +268,8 @@ impl Transport {
     async fn post_inner(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut retried = false;
         loop {
+            // Let the connection task notice a close the server sent while we were idle.
+            tokio::task::yield_now().await;
             if self.session.as_ref().is_some_and(|s| s.conn.is_closed()) {
                 tracing::debug!("connection closed by the server; reconnecting");
                 self.session = None;
@@ -287,14 +289,21 @@ impl Transport {
                     retried = true;
                 }
                 Ok(resp) => return self.finish(resp),
-                Err(SendFailure::Lost(reason)) if !retried && !fresh => {
-                    tracing::debug!(%reason, "connection lost before the response; reconnecting");
+                Err(SendFailure::NotSent(reason)) if !retried && !fresh => {
+                    tracing::debug!(%reason, "connection closed before the request was sent; reconnecting");
                     self.session = None;
                     retried = true;
                 }
-                Err(SendFailure::Lost(reason)) => {
+                Err(SendFailure::NotSent(reason)) => {
                     self.session = None;
                     return Err(TransportError::Io(reason));
+                }
+                Err(SendFailure::Lost(reason)) => {
+                    // Replaying could run a WS-Management command twice; the next call reconnects.
+                    self.session = None;
+                    return Err(TransportError::Io(format!(
+                        "connection lost after the request was sent (the server may have processed it): {reason}"
+                    )));
                 }
                 Err(SendFailure::Fatal(e)) => {
                     self.session = None;
@@ -428,7 +437,7 @@ impl Transport {
         let session = self
             .session
             .as_mut()
-            .ok_or_else(|| SendFailure::Lost("no connection".to_owned()))?;
+            .ok_or_else(|| SendFailure::NotSent("no connection".to_owned()))?;
         self.round_trips += 1;
         let resp = session.conn.send(req, read).await?;
         self.keep_cookies(&resp);
@@ -555,7 +564,9 @@ impl Transport {
                 self.round_trips += 1;
                 let resp = match conn.send(req, self.opts.timeouts.read).await {
                     Ok(r) => r,
-                    Err(SendFailure::Lost(reason)) => return Err(TransportError::Io(reason)),
+                    Err(SendFailure::Lost(reason) | SendFailure::NotSent(reason)) => {
+                        return Err(TransportError::Io(reason));
+                    }
                     Err(SendFailure::Fatal(e)) => return Err(e),
                 };
                 self.keep_cookies(&resp);

@@ -45,8 +45,11 @@ impl Response {
 /// Why sending on an open connection failed.
 #[derive(Debug)]
 pub(crate) enum SendFailure {
-    /// The connection was found closed or failed before a response arrived; a new connection
-    /// may be tried.
+    /// The connection was closed before the request was written: it is safe to send it again
+    /// on a new connection.
+    NotSent(String),
+    /// The connection failed after the request was (at least partly) written: the server may
+    /// have processed it, so it must not be replayed blindly.
     Lost(String),
     /// A terminal error (timeout, oversized body).
     Fatal(TransportError),
@@ -161,7 +164,7 @@ impl Connection {
         read_timeout: Duration,
     ) -> Result<Response, SendFailure> {
         if self.sender.ready().await.is_err() {
-            return Err(SendFailure::Lost("connection closed".to_owned()));
+            return Err(SendFailure::NotSent("connection closed".to_owned()));
         }
         let response = tokio::time::timeout(read_timeout, self.sender.send_request(request))
             .await
@@ -170,7 +173,13 @@ impl Connection {
                     phase: TimeoutPhase::Read,
                 })
             })?
-            .map_err(|e| SendFailure::Lost(e.to_string()))?;
+            .map_err(|e| {
+                if e.is_canceled() {
+                    SendFailure::NotSent(e.to_string())
+                } else {
+                    SendFailure::Lost(e.to_string())
+                }
+            })?;
         let (parts, body) = response.into_parts();
         let limited = http_body_util::Limited::new(body, MAX_BODY);
         let body = tokio::time::timeout(read_timeout, limited.collect())

@@ -53,6 +53,8 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The Kerberos service this server is, if it accepts Kerberos.
     pub kerberos: Option<KerberosService>,
+    /// Close the connection without answering the n-th (0-based) SOAP request.
+    pub vanish_on_request: Option<usize>,
     /// Forget the security context after each SOAP reply, as after an application pool recycle.
     pub forget_after_reply: bool,
     /// The scheme offered and accepted (`Negotiate` like WinRM, `NTLM`, or `Kerberos`).
@@ -71,6 +73,7 @@ impl ServerConfig {
             tls: None,
             scheme: "Negotiate",
             forget_after_reply: false,
+            vanish_on_request: None,
             kerberos: None,
         }
     }
@@ -116,6 +119,10 @@ pub struct Observed {
     pub authenticated_users: Mutex<Vec<String>>,
     /// The signature length of each sealed request.
     pub signature_lens: Mutex<Vec<usize>>,
+    /// Connections the server dropped on purpose.
+    pub drops: AtomicUsize,
+    /// Requests with a body, whatever happened to them.
+    pub bodies_seen: AtomicUsize,
     /// The acceptor chosen for each new context: "ntlm" or "spnego".
     pub acceptors: Mutex<Vec<&'static str>>,
 }
@@ -182,6 +189,7 @@ where
     }));
     let drop_now = Arc::new(tokio::sync::Notify::new());
     let drop_signal = drop_now.clone();
+    let observed = obs.clone();
     let service = service_fn(move |req: Request<Incoming>| {
         let config = config.clone();
         let obs = obs.clone();
@@ -196,7 +204,9 @@ where
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = conn => {}
-        _ = drop_signal.notified() => {}
+        _ = drop_signal.notified() => {
+            observed.drops.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -232,6 +242,13 @@ async fn handle(
         .await
         .map(|b| b.to_bytes().to_vec())
         .unwrap_or_default();
+    if !body.is_empty() {
+        let n = obs.bodies_seen.fetch_add(1, Ordering::SeqCst);
+        if config.vanish_on_request == Some(n) {
+            drop_now.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
     let mut resp = match config.mode {
         Mode::Basic => handle_basic(auth.as_deref(), &body, config, obs),
         Mode::Ntlm => handle_ntlm(
@@ -253,7 +270,7 @@ async fn handle(
         if config.drop_after_reply {
             let n = drop_now.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 n.notify_one();
             });
         }
@@ -607,4 +624,17 @@ pub fn ca_and_leaf(names: &[&str], expired: bool) -> (String, Vec<u8>, Vec<u8>) 
     }
     let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
     (ca.pem(), leaf.der().to_vec(), leaf_key.serialize_der())
+}
+
+/// Waits until `count` reaches `at_least`, for at most five seconds.
+pub async fn wait_for(count: &AtomicUsize, at_least: usize) {
+    for _ in 0..500 {
+        if count.load(Ordering::SeqCst) >= at_least {
+            // Give the client's connection task time to read the close.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for the server");
 }
