@@ -313,7 +313,16 @@ async fn kerberos_wrong_password_is_an_auth_error() {
     let server = kerberos_server(&kdc).await;
     let mut t = Transport::new(client_opts(&server, &kdc, "wrong")).unwrap();
     match t.post(b"x").await.unwrap_err() {
-        TransportError::Auth { scheme, .. } => assert_eq!(scheme, "Kerberos"),
+        TransportError::Auth {
+            scheme,
+            message,
+            hint,
+        } => {
+            assert_eq!(scheme, "Kerberos");
+            assert!(message.contains("pre-authentication"), "{message}");
+            assert!(!message.contains("error data"), "{message}");
+            assert!(hint.unwrap_or_default().contains("password is wrong"));
+        }
         other => panic!("expected an auth error, got {other:?}"),
     }
     assert_eq!(server.observed.soap_requests.load(Ordering::SeqCst), 0);
@@ -366,4 +375,25 @@ async fn negotiate_uses_kerberos_inside_spnego() {
         server.observed.signature_lens.lock().unwrap().as_slice(),
         [60, 60]
     );
+}
+
+#[tokio::test]
+async fn unknown_service_principal_points_at_the_spn() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let server = kerberos_server(&kdc).await;
+    let mut o = client_opts(&server, &kdc, "Passw0rd!");
+    o.spn_override = Some("HTTP/unknown.corp.test".into());
+    let mut t = Transport::new(o).unwrap();
+    match t.post(b"x").await.unwrap_err() {
+        TransportError::Auth { hint, .. } => {
+            assert!(hint.unwrap_or_default().contains("setspn"));
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
 }

@@ -112,9 +112,43 @@ fn config_error(scheme: Scheme, e: KerberosConfigError) -> TransportError {
     }
 }
 
+/// KDC error texts (as sspi words them, RFC 4120 7.5.9) and what an administrator can do.
+const KDC_HINTS: [(&str, &str); 5] = [
+    (
+        "server not found in Kerberos database",
+        "the KDC knows no service HTTP/<host>: use the server's FQDN in the URL, check the SPN with setspn -L <computer>, or set an SPN override",
+    ),
+    (
+        "client not found in Kerberos database",
+        "the KDC does not know this user: check the user name and its realm",
+    ),
+    (
+        "pre-authentication information was invalid",
+        "the password is wrong (the KDC rejected pre-authentication)",
+    ),
+    (
+        "password has expired",
+        "the user's password has expired: change it",
+    ),
+    (
+        "additional preauthentication required",
+        "the KDC asked for a pre-authentication method this client does not offer",
+    ),
+];
+
 fn sspi_error(scheme: Scheme, stage: &str, e: &sspi::Error) -> TransportError {
     use sspi::ErrorKind as K;
-    let hint = match e.error_type {
+    // The KDC's e-data is opaque DER; keep the readable part only.
+    let description = e
+        .description
+        .split(". Additional error data")
+        .next()
+        .unwrap_or_default();
+    let from_text = KDC_HINTS
+        .iter()
+        .find(|(text, _)| description.contains(text))
+        .map(|(_, hint)| *hint);
+    let hint = from_text.or(match e.error_type {
         K::NoAuthenticatingAuthority => Some(
             "the KDC could not be reached: give its address as tcp://host:88, or list it in krb5.conf",
         ),
@@ -126,10 +160,10 @@ fn sspi_error(scheme: Scheme, stage: &str, e: &sspi::Error) -> TransportError {
             Some("check the user name (DOMAIN\\user or user@REALM) and the password")
         }
         _ => None,
-    };
+    });
     TransportError::Auth {
         scheme: scheme.as_str().to_owned(),
-        message: format!("{stage}: {:?}: {}", e.error_type, e.description),
+        message: format!("{stage}: {:?}: {description}", e.error_type),
         hint: hint.map(str::to_owned),
     }
 }
