@@ -149,7 +149,8 @@ pub(crate) fn parse_duration(s: &str) -> Option<PsDuration> {
         None => (false, s),
     };
     let mut rest = s.strip_prefix('P')?.as_bytes();
-    let mut total: i64 = 0;
+    // i128 so that -P10675199DT2H48M5.4775808S (TimeSpan.MinValue) fits before negation.
+    let mut total: i128 = 0;
     let mut in_time = false;
     let mut any = false;
     let mut last_rank = 0u8;
@@ -187,16 +188,17 @@ pub(crate) fn parse_duration(s: &str) -> Option<PsDuration> {
         }
         last_rank = rank;
         any = true;
-        total = total
-            .checked_add(number.checked_mul(unit)?)?
-            .checked_add(frac)?;
+        // At most 18 digits times a year of ticks: far inside i128.
+        total += i128::from(number) * i128::from(unit) + i128::from(frac);
+        if total > i128::from(i64::MAX) + 1 {
+            return None;
+        }
     }
     if !any {
         return None;
     }
-    Some(PsDuration {
-        ticks: if negative { -total } else { total },
-    })
+    let ticks = i64::try_from(if negative { -total } else { total }).ok()?;
+    Some(PsDuration { ticks })
 }
 
 /// Writes an xs:duration as .NET's `XmlConvert.ToString(TimeSpan)`: `P1DT2H3M4.5S`, `PT0S`.
@@ -357,6 +359,11 @@ mod tests {
         assert_eq!(ts("PT0S"), (0, "PT0S".into()));
         assert_eq!(ts("P2D"), (2 * TICKS_PER_DAY, "P2D".into()));
         assert_eq!(ts("PT0.0000001S"), (1, "PT0.0000001S".into()));
+        let min = "-P10675199DT2H48M5.4775808S";
+        assert_eq!(ts(min), (i64::MIN, min.into()));
+        let max = "P10675199DT2H48M5.4775807S";
+        assert_eq!(ts(max), (i64::MAX, max.into()));
+        assert_eq!(parse_duration("P10675199DT2H48M5.4775808S"), None);
         for bad in [
             "",
             "P",
