@@ -36,8 +36,14 @@ fn messages() -> Vec<Vec<u8>> {
             let mut body = b"\xEF\xBB\xBF".to_vec();
             let text = template
                 .replace("Administrator", &format!("User{i:05}"))
-                .replace("9b9387fe-e1b1-4695-97bd-b0a0bebe7ce2", &format!("9b9387fe-e1b1-4695-97bd-{i:012x}"))
-                .replace("c07d2fbc-48f5-4a90-b7d7-5ec79d2844b4", &format!("c07d2fbc-48f5-4a90-b7d7-{i:012x}"));
+                .replace(
+                    "9b9387fe-e1b1-4695-97bd-b0a0bebe7ce2",
+                    &format!("9b9387fe-e1b1-4695-97bd-{i:012x}"),
+                )
+                .replace(
+                    "c07d2fbc-48f5-4a90-b7d7-5ec79d2844b4",
+                    &format!("c07d2fbc-48f5-4a90-b7d7-{i:012x}"),
+                );
             body.extend_from_slice(text.as_bytes());
             body
         })
@@ -75,7 +81,10 @@ fn main() {
         bytes / OBJECTS
     );
     let first = from_slice(&messages[1]).expect("the stream decodes");
-    assert_eq!(first.property("Alias").and_then(PsValue::as_str), Some("User00001"));
+    assert_eq!(
+        first.property("Alias").and_then(PsValue::as_str),
+        Some("User00001")
+    );
 
     let decode = best(|| {
         for m in &messages {

@@ -9,7 +9,10 @@ use serde_json::json;
 #[test]
 fn enum_is_type_tostring_and_value() {
     let v = enum_value(
-        &["Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails", "System.Enum"],
+        &[
+            "Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails",
+            "System.Enum",
+        ],
         "UserMailbox",
         1,
     );
@@ -72,7 +75,10 @@ fn dictionaries_and_extended_primitives() {
         json!({"$type": ["System.String"], "$toString": "abc", "$value": "abc", "PSComputerName": "ex1"})
     );
     assert_eq!(to_json(&PsValue::Single(0.1)), json!(0.1));
-    assert_eq!(to_json(&PsValue::WideString(vec![0x41, 0xD800])), json!("A\u{FFFD}"));
+    assert_eq!(
+        to_json(&PsValue::WideString(vec![0x41, 0xD800])),
+        json!("A\u{FFFD}")
+    );
     assert_eq!(
         to_json(&PsValue::SecureString(EncryptedSecureString(vec![9; 16]))),
         json!({"$secureString": "encrypted"})

@@ -474,7 +474,7 @@ impl<'a> Parser<'a> {
         depth: usize,
     ) -> Result<PsValue, ClixmlError> {
         let kind = Kind::of(e.name().as_ref()).ok_or_else(|| self.unknown(e))?;
-        self.value_of(kind, e, empty, depth)
+        self.value_of(kind, e, None, empty, depth)
     }
 
     fn number<T: std::str::FromStr>(&mut self, kind: Kind, empty: bool) -> Result<T, ClixmlError> {
@@ -519,10 +519,12 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// `attrs`: the element's attributes when the caller already parsed them.
     fn value_of(
         &mut self,
         kind: Kind,
         e: &BytesStart<'a>,
+        attrs: Option<Attrs<'_>>,
         empty: bool,
         depth: usize,
     ) -> Result<PsValue, ClixmlError> {
@@ -604,9 +606,18 @@ impl<'a> Parser<'a> {
             Kind::URI => PsValue::Uri(self.lossy_text(kind, empty)?),
             Kind::XD => PsValue::XmlDocument(self.lossy_text(kind, empty)?),
             Kind::SBK => PsValue::ScriptBlock(self.lossy_text(kind, empty)?),
-            Kind::Obj => self.object(e, empty, depth + 1)?,
+            Kind::Obj => {
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
+                self.object(&attrs, empty, depth + 1)?
+            }
             Kind::Ref => {
-                let attrs = self.attrs(e)?;
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
                 let ref_id = self.ref_id(&attrs, "Ref")?;
                 self.expect_end(kind, empty)?;
                 let obj = self.objects.get(&ref_id).ok_or(ClixmlError::MissingRef {
@@ -621,7 +632,7 @@ impl<'a> Parser<'a> {
 
     fn object(
         &mut self,
-        e: &BytesStart<'a>,
+        attrs: &Attrs<'_>,
         empty: bool,
         depth: usize,
     ) -> Result<PsValue, ClixmlError> {
@@ -631,9 +642,8 @@ impl<'a> Parser<'a> {
                 position: self.pos(),
             });
         }
-        let attrs = self.attrs(e)?;
         let ref_id = match attrs.ref_id {
-            Some(_) => Some(self.ref_id(&attrs, "Obj")?),
+            Some(_) => Some(self.ref_id(attrs, "Obj")?),
             None => None,
         };
         let mut obj = PsObject::default();
@@ -711,7 +721,8 @@ impl<'a> Parser<'a> {
                             Kind::of(child.name().as_ref()).ok_or_else(|| self.unknown(&child))?;
                         let attrs = self.attrs(&child)?;
                         let name = self.prop_name(&attrs, child_kind.tag())?;
-                        let value = self.value_of(child_kind, &child, child_empty, depth)?;
+                        let value =
+                            self.value_of(child_kind, &child, Some(attrs), child_empty, depth)?;
                         props.push(Property { name, value });
                     }
                 }
@@ -745,7 +756,7 @@ impl<'a> Parser<'a> {
                 }
                 obj.content = Some(Container::Dictionary(entries));
             }
-            _ => obj.value = Some(self.value_of(kind, e, empty, depth)?),
+            _ => obj.value = Some(self.value_of(kind, e, None, empty, depth)?),
         }
         Ok(())
     }
@@ -762,13 +773,19 @@ impl<'a> Parser<'a> {
         let mut value = None;
         if !empty {
             while let Some((child, child_empty)) = self.child()? {
+                let kind = Kind::of(child.name().as_ref()).ok_or_else(|| self.unknown(&child))?;
                 let attrs = self.attrs(&child)?;
-                let slot = match attrs.name.as_deref() {
-                    Some(b"Key") => &mut key,
-                    Some(b"Value") => &mut value,
+                let is_key = match attrs.name.as_deref() {
+                    Some(b"Key") => true,
+                    Some(b"Value") => false,
                     _ => return Err(self.misplaced(&child, Kind::En)),
                 };
-                *slot = Some(self.value(&child, child_empty, depth)?);
+                let item = self.value_of(kind, &child, Some(attrs), child_empty, depth)?;
+                if is_key {
+                    key = Some(item);
+                } else {
+                    value = Some(item);
+                }
             }
         }
         match (key, value) {
