@@ -81,8 +81,17 @@ fn special(b: u8) -> bool {
     matches!(b, 0..=0x1F | 0x7F | b'_' | b'<' | b'>' | b'&' | b'"' | 0xC2 | 0xF0..=0xFF)
 }
 
-/// Appends `s` encoded for CLIXML text or a double-quoted attribute value.
+/// Appends `s` encoded for CLIXML character data; `"` stays as it is, as PowerShell writes it.
 pub(crate) fn encode_str(out: &mut Vec<u8>, s: &str) {
+    encode(out, s, false);
+}
+
+/// Appends `s` encoded for a double-quoted attribute value.
+pub(crate) fn encode_attr(out: &mut Vec<u8>, s: &str) {
+    encode(out, s, true);
+}
+
+fn encode(out: &mut Vec<u8>, s: &str, attr: bool) {
     let bytes = s.as_bytes();
     if !bytes.iter().copied().any(special) {
         out.extend_from_slice(bytes);
@@ -106,7 +115,8 @@ pub(crate) fn encode_str(out: &mut Vec<u8>, s: &str) {
             b'<' => out.extend_from_slice(b"&lt;"),
             b'>' => out.extend_from_slice(b"&gt;"),
             b'&' => out.extend_from_slice(b"&amp;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
+            b'"' if attr => out.extend_from_slice(b"&quot;"),
+            b'"' => out.push(b'"'),
             0..=0x1F | 0x7F => push_unit(out, u16::from(b)),
             0xC2 => {
                 len = 2;
@@ -202,7 +212,10 @@ mod tests {
         assert_eq!(enc("a\r\n\tb"), "a_x000D__x000A__x0009_b");
         assert_eq!(enc("_x0041_ _X"), "_x005F_x0041_ _x005F_X");
         assert_eq!(enc("a_b_"), "a_b_");
-        assert_eq!(enc("<]]>&\""), "&lt;]]&gt;&amp;&quot;");
+        assert_eq!(enc("<]]>&\""), "&lt;]]&gt;&amp;\"");
+        let mut attr = Vec::new();
+        encode_attr(&mut attr, "a\"b\tc");
+        assert_eq!(attr, b"a&quot;b_x0009_c");
         assert_eq!(enc("\u{85}\u{e9}\u{1F600}"), "_x0085_\u{e9}_xD83D__xDE00_");
     }
 

@@ -51,7 +51,7 @@ pub fn to_json(value: &PsValue) -> Value {
         PsValue::WideString(units) => Value::String(String::from_utf16_lossy(units)),
         PsValue::Char(c) => Value::String(String::from_utf16_lossy(&[*c])),
         PsValue::Bool(b) => Value::Bool(*b),
-        PsValue::DateTime(dt) => text(|out| scalar::write_datetime(out, dt)),
+        PsValue::DateTime(dt) => text(|out| scalar::write_datetime(out, dt, false)),
         PsValue::Duration(d) => text(|out| scalar::write_duration(out, d)),
         PsValue::U8(v) => Value::from(*v),
         PsValue::I8(v) => Value::from(*v),

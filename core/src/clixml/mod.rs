@@ -1,9 +1,9 @@
 //! CLIXML: PowerShell's XML serialization ([MS-PSRP] 2.2.5).
 //!
-//! - [`value`](PsValue): the object model.
+//! - [`PsValue`], [`PsObject`]: the object model.
 //! - [`from_slice`] / [`objects_from_slice`] / [`Reader`]: decoding.
 //! - [`to_vec`] / [`write_value`] / [`objects_to_vec`]: encoding.
-//! - [`hashtable`], [`array`], [`ps_credential`], ...: values Windows accepts as parameters.
+//! - [`hashtable`], [`array()`], [`ps_credential`], ...: values Windows accepts as parameters.
 //! - [`to_json`]: a JSON view for hosts.
 
 mod error;

@@ -113,9 +113,10 @@ pub(crate) fn parse_datetime(s: &str) -> Option<PsDateTime> {
     Some(PsDateTime { ticks, kind })
 }
 
-/// Writes the .NET round-trip form: seven fractional digits when the fraction is not zero, none
-/// otherwise; the zone marker as recorded. Ticks outside `DateTime`'s range are clamped to it.
-pub(crate) fn write_datetime(out: &mut Vec<u8>, dt: &PsDateTime) {
+/// Writes the .NET round-trip form with the zone marker as recorded; no fraction when it is zero,
+/// else seven digits, or (`trim`) without trailing zeros as PowerShell's serializer
+/// (`XmlConvert`, `RoundtripKind`) writes it. Ticks outside `DateTime`'s range are clamped to it.
+pub(crate) fn write_datetime(out: &mut Vec<u8>, dt: &PsDateTime, trim: bool) {
     let ticks = dt.ticks.clamp(0, MAX_DATETIME_TICKS);
     let (y, mo, d) = civil_from_days(ticks / TICKS_PER_DAY);
     let in_day = ticks % TICKS_PER_DAY;
@@ -127,7 +128,19 @@ pub(crate) fn write_datetime(out: &mut Vec<u8>, dt: &PsDateTime) {
     let frac = in_day % TICKS_PER_SECOND;
     let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}");
     if frac != 0 {
-        let _ = write!(out, ".{frac:07}");
+        let mut digits = *b"0000000";
+        let mut rest = frac;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        let len = if trim {
+            digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1)
+        } else {
+            digits.len()
+        };
+        out.push(b'.');
+        out.extend_from_slice(digits.get(..len).unwrap_or_default());
     }
     match dt.kind {
         DateTimeKind::Unspecified => {}
@@ -299,8 +312,16 @@ mod tests {
 
     fn dt(s: &str) -> String {
         let mut out = Vec::new();
-        write_datetime(&mut out, &parse_datetime(s).unwrap());
+        write_datetime(&mut out, &parse_datetime(s).unwrap(), false);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn datetime_trimmed_like_powershell() {
+        let mut out = Vec::new();
+        let v = parse_datetime("2018-06-13T23:46:28.0051600+00:00").unwrap();
+        write_datetime(&mut out, &v, true);
+        assert_eq!(out, b"2018-06-13T23:46:28.00516+00:00");
     }
 
     fn ts(s: &str) -> (i64, String) {

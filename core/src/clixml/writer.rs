@@ -61,7 +61,7 @@ impl<'o> Writer<'o> {
         self.out.extend_from_slice(tag.as_bytes());
         if let Some(name) = name {
             self.out.extend_from_slice(b" N=\"");
-            escape::encode_str(self.out, name);
+            escape::encode_attr(self.out, name);
             self.out.push(b'"');
         }
     }
@@ -101,7 +101,7 @@ impl<'o> Writer<'o> {
                 out.extend_from_slice(if *b { b"true" } else { b"false" })
             }),
             PsValue::DateTime(dt) => {
-                self.element("DT", name, |out| scalar::write_datetime(out, dt))
+                self.element("DT", name, |out| scalar::write_datetime(out, dt, true))
             }
             PsValue::Duration(d) => self.element("TS", name, |out| scalar::write_duration(out, d)),
             PsValue::U8(v) => self.display("By", name, v),
@@ -177,8 +177,10 @@ impl<'o> Writer<'o> {
         if let Some(names) = &obj.type_names {
             self.type_names_of(names);
         }
-        if let Some(text) = &obj.to_string {
-            self.text("ToString", None, text);
+        match obj.to_string.as_deref() {
+            Some("") => self.out.extend_from_slice(b"<ToString />"),
+            Some(text) => self.text("ToString", None, text),
+            None => {}
         }
         if let Some(value) = &obj.value {
             self.value(value, None);
@@ -189,6 +191,9 @@ impl<'o> Writer<'o> {
             Some(Container::Enumerable(items)) => self.items("IE", items),
             Some(Container::Stack(items)) => self.items("STK", items),
             Some(Container::Queue(items)) => self.items("QUE", items),
+            Some(Container::Dictionary(entries)) if entries.is_empty() => {
+                self.out.extend_from_slice(b"<DCT />");
+            }
             Some(Container::Dictionary(entries)) => {
                 self.out.extend_from_slice(b"<DCT>");
                 for (key, value) in entries {
@@ -224,6 +229,11 @@ impl<'o> Writer<'o> {
     }
 
     fn items(&mut self, tag: &str, items: &[PsValue]) {
+        if items.is_empty() {
+            self.open(tag, None);
+            self.out.extend_from_slice(b" />");
+            return;
+        }
         self.open(tag, None);
         self.out.push(b'>');
         for item in items {
