@@ -74,9 +74,14 @@ fn unknown_and_misplaced_elements() {
         err("<Obj><DCT><S>x</S></DCT></Obj>"),
         ClixmlError::UnexpectedElement { parent: "DCT", .. }
     ));
+    assert!(matches!(err("<Props/>"), ClixmlError::NotAValue { .. }));
     assert!(matches!(
-        err("<Props/>"),
-        ClixmlError::UnexpectedElement { .. }
+        err("<Objs><S>a</S></Objs>"),
+        ClixmlError::NotAValue { .. }
+    ));
+    assert!(matches!(
+        err("<Obj><LST><En/></LST></Obj>"),
+        ClixmlError::NotAValue { .. }
     ));
     assert!(matches!(
         err("<Obj><Props><S>x</S></Props></Obj>"),

@@ -99,7 +99,10 @@ fn mailbox_dates_lists_and_quotas() {
 #[test]
 fn mailbox_round_trips_through_the_writer() {
     let mbx = mailbox();
-    assert_eq!(from_slice(&to_vec(&mbx)).unwrap(), mbx);
+    let raw = fixture("get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
+    let text = String::from_utf8(raw).unwrap();
+    let body = text[text.find("-->").unwrap() + 3..].trim();
+    assert_eq!(String::from_utf8(to_vec(&mbx)).unwrap(), body);
     let json = to_json(&mbx);
     assert_eq!(json["Database"], "Ex2016-DB2");
     assert_eq!(json["ExchangeGuid"], "9b9387fe-e1b1-4695-97bd-b0a0bebe7ce2");

@@ -40,6 +40,15 @@ pub enum ClixmlError {
         /// Where the element ends.
         position: u64,
     },
+    /// A structural element (`<Props>`, `<TN>`, `<Objs>`, ...) where a value must stand (at the
+    /// top level, in a list, as a property).
+    #[error("element <{name}> is not a value, at byte {position}")]
+    NotAValue {
+        /// The element name as written.
+        name: String,
+        /// Where the element ends.
+        position: u64,
+    },
     /// Character data where only elements may appear, or more than one top-level value.
     #[error("unexpected content at byte {position}")]
     UnexpectedContent {

@@ -229,6 +229,13 @@ struct Attrs<'a> {
     ref_id: Option<Cow<'a, [u8]>>,
 }
 
+fn append<'a>(acc: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>) {
+    match acc {
+        None => *acc = Some(piece),
+        Some(prev) => prev.to_mut().push_str(&piece),
+    }
+}
+
 fn cut(text: &str) -> String {
     text.chars().take(64).collect()
 }
@@ -384,18 +391,25 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// The character data of the element just opened, up to its end tag.
+    /// The character data of the element just opened, up to its end tag. Borrowed from the input
+    /// when it is one piece (no entity reference, CDATA section or comment inside).
     fn text(&mut self, parent: Kind) -> Result<Cow<'a, str>, ClixmlError> {
         let mut acc: Option<Cow<'a, str>> = None;
         loop {
-            let piece: Cow<'a, str> = match self.next()? {
-                Event::Text(t) => self.utf8(t.into_inner())?,
-                Event::CData(c) => self.utf8(c.into_inner())?,
-                Event::GeneralRef(r) => {
-                    let mut buf = [0u8; 4];
-                    Cow::Owned(self.entity(&r)?.encode_utf8(&mut buf).to_owned())
+            match self.next()? {
+                Event::Text(t) => {
+                    let piece = self.utf8(t.into_inner())?;
+                    append(&mut acc, piece);
                 }
-                Event::Comment(_) | Event::PI(_) => continue,
+                Event::CData(c) => {
+                    let piece = self.utf8(c.into_inner())?;
+                    append(&mut acc, piece);
+                }
+                Event::GeneralRef(r) => {
+                    let ch = self.entity(&r)?;
+                    acc.get_or_insert_with(Cow::default).to_mut().push(ch);
+                }
+                Event::Comment(_) | Event::PI(_) => {}
                 Event::End(_) => return Ok(acc.unwrap_or(Cow::Borrowed(""))),
                 Event::Eof => return Err(self.eof()),
                 Event::Start(e) | Event::Empty(e) => {
@@ -410,11 +424,7 @@ impl<'a> Parser<'a> {
                         position: self.pos(),
                     });
                 }
-            };
-            acc = Some(match acc {
-                None => piece,
-                Some(prev) => Cow::Owned(prev.into_owned() + &piece),
-            });
+            }
         }
     }
 
@@ -626,7 +636,12 @@ impl<'a> Parser<'a> {
                 })?;
                 PsValue::Object(Arc::clone(obj))
             }
-            _ => return Err(self.misplaced(e, Kind::Obj)),
+            _ => {
+                return Err(ClixmlError::NotAValue {
+                    name: kind.tag().to_owned(),
+                    position: self.pos(),
+                });
+            }
         })
     }
 
