@@ -326,3 +326,101 @@ impl fmt::Display for WsManFault {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wsman::Response;
+    use uuid::Uuid;
+
+    fn header() -> ResponseHeader {
+        ResponseHeader {
+            message_id: Uuid::from_u128(1),
+            relates_to: Some(Uuid::from_u128(2)),
+            activity_id: Some(Uuid::from_u128(3)),
+        }
+    }
+
+    fn round_trip(fault: &WsManFault) -> WsManFault {
+        match Response::parse(&fault.to_xml(&header())) {
+            Err(WsmanError::Fault(parsed)) => *parsed,
+            other => panic!("expected a fault, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn constructed_faults_round_trip() {
+        let faults = [
+            WsManFault::timed_out("127.0.0.1"),
+            WsManFault::unknown_shell("E91C5753-6AF8-4B5D-B693-EAC4AAA2F7F2", "ex01"),
+            WsManFault::unknown_command("ex01"),
+            WsManFault::resource_not_found(crate::wsman::namespaces::RESOURCE_EXCHANGE, "ex01"),
+            WsManFault::access_denied("ex01"),
+            WsManFault::shell_quota_exceeded(18, "ex01"),
+            WsManFault::max_envelope_size_exceeded("ex01"),
+        ];
+        for fault in &faults {
+            assert_eq!(&round_trip(fault), fault);
+        }
+    }
+
+    #[test]
+    fn timed_out_fault_is_recognised() {
+        let fault = round_trip(&WsManFault::timed_out("127.0.0.1"));
+        assert!(fault.is_timed_out());
+        assert_eq!(fault.soap_code, "Receiver");
+        assert_eq!(fault.soap_subcode.as_deref(), Some("TimedOut"));
+        assert_eq!(fault.wsman_code, Some(2_150_858_793));
+        assert_eq!(
+            fault.to_string(),
+            "The WS-Management service cannot complete the operation within the time specified in OperationTimeout. (WSManFault 2150858793 on 127.0.0.1)"
+        );
+        assert!(!WsManFault::access_denied("m").is_timed_out());
+    }
+
+    #[test]
+    fn provider_fault_and_escaping_survive() {
+        let fault = WsManFault {
+            provider_fault: Some("Cannot bind <parameter> & \"quote\"".to_owned()),
+            message: Some("outer & <inner>".to_owned()),
+            ..WsManFault::access_denied("host<1>")
+        };
+        let parsed = round_trip(&fault);
+        assert_eq!(parsed, fault);
+        assert_eq!(
+            parsed.to_string(),
+            "outer & <inner> Cannot bind <parameter> & \"quote\" (WSManFault 5 on host<1>)"
+        );
+    }
+
+    #[test]
+    fn fault_without_wsman_detail() {
+        let fault = WsManFault {
+            soap_code: "Sender".into(),
+            soap_subcode: None,
+            reason: "Bad".into(),
+            reason_lang: None,
+            fault_detail: None,
+            wsman_code: None,
+            machine: None,
+            message: None,
+            provider_fault: None,
+        };
+        assert_eq!(round_trip(&fault), fault);
+        assert_eq!(fault.to_string(), "Bad (SOAP fault Sender)");
+    }
+
+    #[test]
+    fn bad_fault_code_is_a_typed_error() {
+        let xml = String::from_utf8(WsManFault::access_denied("m").to_xml(&header()))
+            .unwrap()
+            .replace("Code=\"5\"", "Code=\"five\"");
+        assert!(matches!(
+            Response::parse(xml.as_bytes()),
+            Err(WsmanError::InvalidNumber {
+                field: "WSManFault/@Code",
+                ..
+            })
+        ));
+    }
+}

@@ -217,7 +217,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
 
 fn close(
     reader: &NsReader<&[u8]>,
-    stack: &mut Vec<Element>,
+    stack: &mut [Element],
     root: &mut Option<Element>,
     element: Element,
 ) -> Result<(), WsmanError> {
