@@ -599,3 +599,177 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::wsman::header::WsOption;
+    use proptest::collection::vec;
+    use proptest::option;
+    use proptest::prelude::*;
+
+    // Values the parser trims or splits on whitespace get no whitespace; free text may hold
+    // spaces and markup characters. XML cannot carry most control characters, so none here.
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9<>&'\"./:_-]{1,24}"
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9<>&'\" ./:_-]{0,24}"
+    }
+
+    fn guid() -> impl Strategy<Value = Uuid> {
+        any::<u128>().prop_map(Uuid::from_u128)
+    }
+
+    fn duration() -> impl Strategy<Value = Duration> {
+        (0u64..100_000_000).prop_map(Duration::from_millis)
+    }
+
+    fn header() -> impl Strategy<Value = Header> {
+        (
+            (token(), token(), guid(), option::of(guid())),
+            (option::of(duration()), option::of(any::<u32>())),
+            (option::of(token()), option::of(token())),
+            vec((token(), text()), 0..3),
+            vec((token(), text(), option::of(any::<bool>())), 0..3),
+        )
+            .prop_map(
+                |((to, uri, id, session), (timeout, size), (locale, data), sel, opts)| Header {
+                    to,
+                    resource_uri: uri,
+                    message_id: id,
+                    session_id: session,
+                    operation_timeout: timeout,
+                    max_envelope_size: size,
+                    locale,
+                    data_locale: data,
+                    selectors: sel
+                        .into_iter()
+                        .map(|(name, value)| Selector { name, value })
+                        .collect(),
+                    options: opts
+                        .into_iter()
+                        .map(|(name, value, must_comply)| WsOption {
+                            name,
+                            value,
+                            must_comply,
+                        })
+                        .collect(),
+                },
+            )
+    }
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        vec(any::<u8>(), 0..200)
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        prop_oneof![
+            (
+                option::of(guid()),
+                option::of(text()),
+                option::of(duration()),
+                vec(token(), 0..3),
+                vec(token(), 0..3),
+                option::of(bytes())
+            )
+                .prop_map(|(shell_id, name, idle_timeout, i, o, creation_xml)| {
+                    Request::Create {
+                        shell_id,
+                        name,
+                        idle_timeout,
+                        input_streams: i,
+                        output_streams: o,
+                        creation_xml,
+                    }
+                }),
+            (option::of(guid()), text(), option::of(bytes())).prop_map(
+                |(command_id, command, arguments)| Request::Command {
+                    command_id,
+                    command,
+                    arguments,
+                }
+            ),
+            vec((token(), option::of(guid()), bytes(), any::<bool>()), 0..4).prop_map(|s| {
+                Request::Send {
+                    streams: s
+                        .into_iter()
+                        .map(|(name, command_id, data, end)| StreamData {
+                            name,
+                            command_id,
+                            data,
+                            end,
+                        })
+                        .collect(),
+                }
+            }),
+            (token(), option::of(guid())).prop_map(|(desired_stream, command_id)| {
+                Request::Receive {
+                    desired_stream,
+                    command_id,
+                }
+            }),
+            (option::of(guid()), token())
+                .prop_map(|(command_id, code)| Request::Signal { command_id, code }),
+            Just(Request::Delete),
+            Just(Request::Reconnect),
+            option::of(duration()).prop_map(|idle_timeout| Request::Disconnect { idle_timeout }),
+            (option::of(guid()), option::of(bytes())).prop_map(|(command_id, connect_xml)| {
+                Request::Connect {
+                    command_id,
+                    connect_xml,
+                }
+            }),
+            (
+                any::<bool>(),
+                option::of(any::<u32>()),
+                vec((token(), text()), 0..2)
+            )
+                .prop_map(|(optimize, max_elements, sel)| Request::Enumerate {
+                    optimize,
+                    max_elements,
+                    selector_filter: sel
+                        .into_iter()
+                        .map(|(name, value)| Selector { name, value })
+                        .collect(),
+                }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_request_round_trips(header in header(), request in request()) {
+            let xml = request.to_xml(&header);
+            let (parsed_header, parsed) = Request::parse(&xml).map_err(|e| {
+                TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&xml)))
+            })?;
+            prop_assert_eq!(parsed, request);
+            prop_assert_eq!(parsed_header, header);
+        }
+
+        #[test]
+        fn mutated_envelopes_never_panic(
+            header in header(),
+            request in request(),
+            edits in vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut xml = request.to_xml(&header);
+            for (index, byte) in edits {
+                let at = index.index(xml.len());
+                xml[at] = byte;
+            }
+            let _ = Request::parse(&xml);
+            let _ = crate::wsman::Response::parse(&xml);
+            xml.truncate(cut.index(xml.len()));
+            prop_assert!(Request::parse(&xml).is_err());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in vec(any::<u8>(), 0..400)) {
+            let _ = Request::parse(&data);
+            let _ = crate::wsman::Response::parse(&data);
+        }
+    }
+}

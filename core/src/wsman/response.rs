@@ -106,10 +106,14 @@ impl ShellInfo {
         }
     }
 
+    /// Writes the shell; a property whose name is not an XML name is left out rather than
+    /// written as broken markup.
     fn write(&self, out: &mut XmlOut) {
         out.start("rsp:Shell", &[]);
         for (name, value) in &self.properties {
-            out.leaf(&format!("rsp:{name}"), &[], value);
+            if is_xml_name(name) {
+                out.leaf(&format!("rsp:{name}"), &[], value);
+            }
         }
         out.end("rsp:Shell");
     }
@@ -225,6 +229,15 @@ pub struct IdentifyResponse {
     pub product_version: String,
     /// `wsmid:SecurityProfiles/wsmid:SecurityProfileName`, in order.
     pub security_profiles: Vec<String>,
+}
+
+/// Whether `name` is a prefix-free XML name (ASCII subset, which covers every shell property).
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn text_of(parent: &Element, ns: &str, name: &'static str) -> Result<String, WsmanError> {
@@ -560,5 +573,198 @@ impl Response {
             }
             other => return Err(WsmanError::UnknownAction(other.to_owned())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> ResponseHeader {
+        ResponseHeader {
+            message_id: Uuid::from_u128(1),
+            relates_to: Some(Uuid::from_u128(2)),
+            activity_id: None,
+        }
+    }
+
+    #[test]
+    fn responses_round_trip() {
+        let shell = ShellInfo {
+            properties: vec![
+                ("ShellId".into(), format_guid(Uuid::from_u128(3))),
+                ("Owner".into(), "CONTOSO\\admin <&>".into()),
+                ("State".into(), "Connected".into()),
+            ],
+        };
+        let responses = [
+            Response::Created(CreateResponse {
+                address: "https://ex01.contoso.com/PowerShell".into(),
+                resource_uri: crate::wsman::namespaces::RESOURCE_EXCHANGE.into(),
+                selectors: vec![Selector {
+                    name: "ShellId".into(),
+                    value: format_guid(Uuid::from_u128(3)),
+                }],
+                shell: Some(shell.clone()),
+            }),
+            Response::Command {
+                command_id: Uuid::from_u128(4),
+            },
+            Response::Send,
+            Response::Signal,
+            Response::Delete,
+            Response::Disconnect,
+            Response::Reconnect,
+            Response::Receive(ReceiveResponse {
+                streams: vec![
+                    StreamData::new("stdout", Some(Uuid::from_u128(4)), vec![1, 2, 3]),
+                    StreamData {
+                        end: true,
+                        ..StreamData::new("stdout", None, vec![])
+                    },
+                ],
+                command_state: Some(CommandState {
+                    command_id: Some(Uuid::from_u128(4)),
+                    state: CommandStateKind::Done,
+                    exit_code: Some(-1),
+                }),
+            }),
+            Response::Receive(ReceiveResponse {
+                streams: vec![],
+                command_state: Some(CommandState {
+                    command_id: None,
+                    state: CommandStateKind::Other("urn:x".into()),
+                    exit_code: None,
+                }),
+            }),
+            Response::Connect(ConnectResponse::default()),
+            Response::Connect(ConnectResponse {
+                input_streams: vec!["stdin".into(), "pr".into()],
+                output_streams: vec!["stdout".into()],
+                connect_response_xml: Some(vec![0; 30]),
+            }),
+            Response::Enumerate(EnumerateResponse {
+                context: Some(String::new()),
+                items: vec![
+                    EnumerationItem::Shell(shell),
+                    EnumerationItem::Command(CommandInfo {
+                        command_id: Uuid::from_u128(5),
+                        command_line: String::new(),
+                        state: "Running".into(),
+                    }),
+                ],
+                end_of_sequence: true,
+            }),
+        ];
+        for response in responses {
+            let (h, parsed) = Response::parse(&response.to_xml(&header())).unwrap();
+            assert_eq!(parsed, response);
+            assert_eq!(h, header());
+        }
+        let identify = Response::Identify(IdentifyResponse {
+            protocol_version: WSMAN.into(),
+            product_vendor: "Microsoft Corporation".into(),
+            product_version: "OS: 10.0.14393 SP: 0.0 Stack: 3.0".into(),
+            security_profiles: vec![
+                "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/spnego-kerberos".into(),
+            ],
+        });
+        let (h, parsed) = Response::parse(&identify.to_xml(&header())).unwrap();
+        assert_eq!(parsed, identify);
+        assert_eq!(h, ResponseHeader::default());
+    }
+
+    #[test]
+    fn invalid_property_names_are_not_written() {
+        let shell = ShellInfo {
+            properties: vec![
+                ("State".into(), "Connected".into()),
+                ("bad name".into(), "x".into()),
+                ("x><y".into(), "x".into()),
+            ],
+        };
+        let xml = Response::Created(CreateResponse {
+            address: "a".into(),
+            resource_uri: "r".into(),
+            selectors: vec![],
+            shell: Some(shell),
+        })
+        .to_xml(&header());
+        let (_, Response::Created(created)) = Response::parse(&xml).unwrap() else {
+            panic!("not a CreateResponse");
+        };
+        assert_eq!(
+            created.shell.unwrap().properties,
+            vec![("State".to_owned(), "Connected".to_owned())]
+        );
+    }
+
+    #[test]
+    fn bad_responses_give_typed_errors() {
+        let receive = |body: &str| {
+            format!(
+                "<s:Envelope xmlns:s=\"{SOAP_ENV}\" xmlns:a=\"{ADDRESSING}\" xmlns:rsp=\"{SHELL}\"><s:Header><a:Action>{}</a:Action></s:Header><s:Body>{body}</s:Body></s:Envelope>",
+                action::RECEIVE_RESPONSE
+            )
+        };
+        assert_eq!(
+            Response::parse(receive("").as_bytes()),
+            Err(WsmanError::UnexpectedBody {
+                expected: "ReceiveResponse",
+                found: "nothing".into()
+            })
+        );
+        assert_eq!(
+            Response::parse(
+                receive("<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\">!!</rsp:Stream></rsp:ReceiveResponse>")
+                    .as_bytes()
+            ),
+            Err(WsmanError::InvalidBase64 { element: "Stream" })
+        );
+        assert_eq!(
+            Response::parse(
+                receive("<rsp:ReceiveResponse><rsp:Stream>AA==</rsp:Stream></rsp:ReceiveResponse>")
+                    .as_bytes()
+            ),
+            Err(WsmanError::MissingAttribute {
+                element: "Stream",
+                attribute: "Name"
+            })
+        );
+        assert!(matches!(
+            Response::parse(
+                receive("<rsp:ReceiveResponse><rsp:CommandState State=\"x\"><rsp:ExitCode>zero</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>")
+                    .as_bytes()
+            ),
+            Err(WsmanError::InvalidNumber { field: "ExitCode", .. })
+        ));
+        let wrong_ns = receive("<rsp:ReceiveResponse/>").replace(
+            &format!("xmlns:rsp=\"{SHELL}\""),
+            "xmlns:rsp=\"http://example.org/shell\"",
+        );
+        assert_eq!(
+            Response::parse(wrong_ns.as_bytes()),
+            Err(WsmanError::UnexpectedBody {
+                expected: "ReceiveResponse",
+                found: "{http://example.org/shell}ReceiveResponse".into()
+            })
+        );
+        let other_action = receive("").replace(action::RECEIVE_RESPONSE, "urn:nothing");
+        assert_eq!(
+            Response::parse(other_action.as_bytes()),
+            Err(WsmanError::UnknownAction("urn:nothing".into()))
+        );
+        assert!(matches!(
+            Response::parse(b"\xEF\xBB\xBF<s:Envelope xmlns:s=\"urn:x\"/>"),
+            Err(WsmanError::NotAnEnvelope { .. })
+        ));
+        assert!(matches!(
+            Response::parse(b"<s:Envelope xmlns:s=\"urn:x\">&bogus;</s:Envelope>"),
+            Err(WsmanError::Malformed { .. })
+        ));
+        assert!(matches!(
+            Response::parse(b""),
+            Err(WsmanError::Malformed { .. })
+        ));
     }
 }
