@@ -3,6 +3,10 @@
 //! Both directions: a client builds [`Request`] envelopes and parses [`Response`]s and
 //! [`WsManFault`]s; a server parses requests and builds responses and faults. Stream payloads
 //! (creationXml, Arguments, Stream data) are raw bytes in this API; base64 stays inside.
+//!
+//! Envelopes are read into a namespace-resolved tree ([`xml`]), so any prefixes work, and
+//! written event by event with quick-xml, which escapes every value. [`max_stream_payload`]
+//! tells the PSRP layer how large a fragment may be for a given MaxEnvelopeSize.
 
 pub mod error;
 pub mod fault;
@@ -18,4 +22,4 @@ pub use fault::WsManFault;
 pub use header::{Header, ResponseHeader, Selector, WsOption};
 pub use request::Request;
 pub use response::{CommandState, CommandStateKind, ReceiveResponse, Response};
-pub use stream::{StreamData, max_stream_payload};
+pub use stream::{ENVELOPE_OVERHEAD, StreamData, max_stream_payload, send_overhead};

@@ -6,7 +6,8 @@ use base64::engine::general_purpose::STANDARD;
 use uuid::Uuid;
 
 use super::error::WsmanError;
-use super::header::{format_guid, parse_guid};
+use super::header::{Header, format_guid, parse_guid};
+use super::request::Request;
 use super::xml::{Element, XmlOut};
 
 /// One `rsp:Stream` element: a named stream's bytes, optionally bound to a command.
@@ -56,6 +57,17 @@ pub fn max_stream_payload(max_envelope_size: usize) -> usize {
     max_envelope_size.saturating_sub(ENVELOPE_OVERHEAD) / 4 * 3
 }
 
+/// Exact bytes of a one-stream Send envelope built with `header`, besides the base64 text of
+/// its payload: for sizing fragments precisely when the header is known.
+pub fn send_overhead(header: &Header, stream_name: &str, command_id: Option<Uuid>) -> usize {
+    // Three bytes encode to exactly four base64 characters; an empty payload would be written
+    // as an empty element, which is shorter than the open and close tags.
+    let probe = Request::Send {
+        streams: vec![StreamData::new(stream_name, command_id, vec![0; 3])],
+    };
+    probe.to_xml(header).len().saturating_sub(4)
+}
+
 pub(crate) fn encode_base64(data: &[u8]) -> String {
     STANDARD.encode(data)
 }
@@ -103,7 +115,6 @@ pub(crate) fn read_stream(element: &Element) -> Result<StreamData, WsmanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wsman::{Header, Request};
 
     #[test]
     fn payload_size_leaves_room_for_base64_and_envelope() {
@@ -135,6 +146,10 @@ mod tests {
             let xml = send.to_xml(&header);
             assert!(xml.len() <= size, "{} > {size}", xml.len());
             let overhead = xml.len() - payload.div_ceil(3) * 4;
+            assert_eq!(
+                overhead,
+                send_overhead(&header, "stdin", Some(Uuid::from_u128(4)))
+            );
             assert!(overhead <= ENVELOPE_OVERHEAD, "overhead {overhead}");
             assert!(xml.len() + 1536 > size, "overhead {overhead}");
         }
