@@ -116,6 +116,8 @@ impl WsManFault {
     }
 
     /// The endpoint does not serve `resource_uri` (e.g. the Exchange URI sent to `/wsman`).
+    /// Code and message as Windows reports them (DESIGN.md section 4); not in the captures,
+    /// so the reason wording is unverified.
     pub fn resource_not_found(resource_uri: &str, machine: &str) -> Self {
         Self::windows(
             "Sender",
@@ -130,7 +132,8 @@ impl WsManFault {
         )
     }
 
-    /// The authenticated user may not use the endpoint.
+    /// The authenticated user may not use the endpoint: Win32 error 5 and its system text.
+    /// Not in the captures.
     pub fn access_denied(machine: &str) -> Self {
         Self::windows(
             "Sender",
@@ -143,13 +146,14 @@ impl WsManFault {
         )
     }
 
-    /// Shell creation beyond the per-user quota ([MS-WSMV] 3.1.4.5.2.1 names the QuotaLimit
-    /// subcode; the message is the one Exchange's throttling produces).
+    /// Shell creation beyond the per-user quota. [MS-WSMV] 3.1.4.5.2.1 names the QuotaLimit
+    /// subcode; the message is the one PowerShell users report (PowerShell team blog,
+    /// "Configuring WSMAN Limits"); the reason is DSP0226's text for QuotaLimit.
     pub fn shell_quota_exceeded(max_shells: u32, machine: &str) -> Self {
         Self::windows(
             "Receiver",
             "QuotaLimit",
-            "The WS-Management service cannot process the request because the request exceeded a quota limit. ",
+            "The service is busy servicing other requests.",
             None,
             CODE_SHELL_QUOTA,
             machine,
@@ -159,8 +163,9 @@ impl WsManFault {
         )
     }
 
-    /// A request envelope larger than the server's MaxEnvelopeSize (WS-Management
-    /// `EncodingLimit` with the MaxEnvelopeSize fault detail).
+    /// A request envelope larger than the server's MaxEnvelopeSize: DSP0226's `EncodingLimit`
+    /// subcode with the MaxEnvelopeSize fault detail and the HRESULT clients report. Windows'
+    /// own server wording is not in the captures; the message paraphrases the client's.
     pub fn max_envelope_size_exceeded(machine: &str) -> Self {
         Self::windows(
             "Sender",
