@@ -53,6 +53,7 @@ install_packages() {
     # duration of the install only.
     local policy=/usr/sbin/policy-rc.d added_policy=0
     if [[ ! -e $policy ]]; then
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
         printf '#!/bin/sh\nexit 101\n' >"$policy"
         chmod 0755 "$policy"
         added_policy=1
@@ -65,7 +66,10 @@ install_packages() {
         timeout 600 apt-get -o DPkg::Lock::Timeout=120 install -y -q -o Dpkg::Options::=--force-confdef \
             -o Dpkg::Options::=--force-confold krb5-kdc krb5-admin-server krb5-user >&2 || rc=$?
     fi
-    [[ $added_policy == 1 ]] && rm -f "$policy"
+    if [[ $added_policy == 1 ]]; then
+        rm -f "$policy"
+        trap - EXIT
+    fi
     [[ $rc == 0 ]] || die "apt-get failed with status $rc"
     t1=$(date +%s)
     log "installed krb5-kdc krb5-admin-server krb5-user in $((t1 - t0)) s"
@@ -73,13 +77,15 @@ install_packages() {
 
 # --- ports ----------------------------------------------------------------------------------
 
-# Every local port in use on TCP or UDP (v4 and v6), as decimal numbers, one per line.
-# Reads /proc so that no extra tool (ss, netstat) is needed.
+# Local ports taken by a TCP listener or any UDP socket (v4 and v6), in decimal, one per
+# line. Connections in TIME_WAIT do not count: krb5kdc binds with SO_REUSEADDR. Reads /proc
+# so that no extra tool (ss, netstat) is needed.
 ports_in_use() {
-    local f local_addr hex
+    local f local_addr st hex
     for f in /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; do
         [[ -r $f ]] || continue
-        while read -r _ local_addr _; do
+        while read -r _ local_addr _ st _; do
+            [[ $f == */tcp* && $st != 0A ]] && continue
             hex=${local_addr##*:}
             [[ $hex =~ ^[0-9A-Fa-f]{4}$ ]] && printf '%d\n' "0x$hex"
         done < <(tail -n +2 "$f")
@@ -257,10 +263,10 @@ stop_kdc_process() {
 # the SPN names. Kerberos itself does not need it (dns_canonicalize_hostname = false), and
 # clients may instead connect to 127.0.0.1 with an explicit SPN override.
 ensure_hosts_entry() {
-    [[ ${MX_KDC_HOSTS:-1} == 0 ]] && return 1
     if getent ahostsv4 "$SERVICE_HOST" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1; then
         return 0
     fi
+    [[ ${MX_KDC_HOSTS:-1} == 0 ]] && return 1
     [[ -w /etc/hosts ]] || return 1
     printf '127.0.0.1 %s # monosync-exchange tests/kdc\n' "$SERVICE_HOST" >>/etc/hosts 2>/dev/null || return 1
     getent ahostsv4 "$SERVICE_HOST" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1
@@ -374,9 +380,15 @@ main() {
         create_realm "$dir"
     fi
 
-    local attempt
+    # A restarted KDC keeps its old port when that is still free, so sourced envs stay valid.
+    local attempt prev_port=''
+    [[ -s $dir/env ]] && prev_port=$(sed -n 's/^export MX_KDC_PORT=//p' "$dir/env")
     for ((attempt = 0; attempt < 5; attempt++)); do
-        port=$(pick_port)
+        if [[ $attempt == 0 && -n $prev_port ]] && ! ports_in_use | grep -qx "$prev_port"; then
+            port=$prev_port
+        else
+            port=$(pick_port)
+        fi
         write_configs "$dir" "$port"
         if start_kdc "$dir" "$port"; then
             local pid
