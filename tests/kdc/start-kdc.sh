@@ -200,6 +200,7 @@ create_realm() {
         grep -qx "$p" <<<"$out" || die "principal $p missing after creation"
     done
     [[ -s $dir/http.keytab ]] || die "keytab not written"
+    : >"$dir/realm.ok"
     t1=$(date +%s)
     log "realm $REALM created in $((t1 - t0)) s"
 }
@@ -210,7 +211,8 @@ kdc_pid_alive() {
     local dir=$1 pid
     [[ -s $dir/kdc.pid ]] || return 1
     pid=$(tr -dc '0-9' <"$dir/kdc.pid")
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+    # The comm check keeps a recycled pid (after a crash or reboot) from being taken for ours.
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == krb5kdc ]]
 }
 
 # True when an AS exchange for alice works against the KDC now configured in krb5.conf.
@@ -364,7 +366,7 @@ main() {
     if ensure_hosts_entry; then resolves=1; fi
 
     # Already running and answering: keep it.
-    if [[ -s $dir/env && -s $dir/principal ]] && kdc_pid_alive "$dir"; then
+    if [[ -s $dir/env && -e $dir/realm.ok ]] && kdc_pid_alive "$dir"; then
         port=$(sed -n 's/^export MX_KDC_PORT=//p' "$dir/env")
         if [[ -n $port ]] && kdc_answers "$dir"; then
             write_env "$dir" "$port" "$(tr -dc '0-9' <"$dir/kdc.pid")" "$resolves"
@@ -375,7 +377,10 @@ main() {
         stop_kdc_process "$dir"
     fi
 
-    if [[ ! -s $dir/principal ]]; then
+    # realm.ok is written last, so a realm whose creation was cut short is made anew.
+    if [[ ! -e $dir/realm.ok ]]; then
+        stop_kdc_process "$dir"
+        rm -f "$dir"/principal* "$dir/stash" "$dir/http.keytab"
         write_configs "$dir" "$(pick_port)"
         create_realm "$dir"
     fi
