@@ -1,4 +1,16 @@
 //! The PowerShell Remoting Protocol ([MS-PSRP]), sans-IO.
+//!
+//! - [`message`]: the message header ([MS-PSRP] 2.2.1) and [`RawMessage`].
+//! - [`messages`]: typed message bodies and [`PsrpMessage`] (2.2.2, 2.2.3).
+//! - [`error`]: [`PsrpError`] and its parts.
+
+pub mod error;
+pub mod message;
+pub mod messages;
+
+pub use error::{CryptoError, FragmentError, PsrpError};
+pub use message::{Destination, MessageType, RawMessage};
+pub use messages::{PSInvocationState, PsrpMessage, RunspacePoolState};
 
 pub mod command;
 pub mod host;
