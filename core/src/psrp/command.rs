@@ -1,13 +1,13 @@
-//! The command model a client sends in CREATE_PIPELINE ([MS-PSRP] 2.2.2.10, 2.2.3.11 PowerShell,
-//! 2.2.3.12 Command), and its reading back on the server side.
-//!
-//! A [`PowerShellSpec`] is a list of statements; each statement is a pipeline of [`Command`]s. The
-//! first statement travels in `Cmds`; when there are several, all of them travel in `ExtraCmds`
-//! (this is what Windows PowerShell sends, see the `multiple_commands` capture).
+//! The commands a client runs, as a caller writes them: a [`PowerShellSpec`] is a list of
+//! statements, each a pipeline of [`Command`]s with named, positional and switch parameters.
+//! It converts to the CREATE_PIPELINE message ([MS-PSRP] 2.2.2.10, 2.2.3.11 PowerShell,
+//! 2.2.3.12 Command) and back, on the server side.
 
-use std::sync::Arc;
-
-use crate::clixml::{Container, Property, PsObject, PsValue};
+use super::messages::{
+    ApartmentState, CommandArgument, CreatePipeline, HostInfo, PipelineCommand,
+    PipelineResultTypes, PowerShell, RemoteStreamOptions,
+};
+use crate::clixml::PsValue;
 
 /// One parameter of a [`Command`] ([MS-PSRP] 2.2.3.13): `N` and `V` in the `Args` list.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,279 +175,113 @@ impl PowerShellSpec {
         self
     }
 
-    /// The `PowerShell` object ([MS-PSRP] 2.2.3.11).
-    pub fn to_powershell_value(&self) -> PsValue {
-        let first = self.statements.first().map(Vec::as_slice).unwrap_or(&[]);
-        let mut props = vec![
-            Property::new("Cmds", list(first.iter().map(Command::to_value).collect())),
-            Property::new("IsNested", self.is_nested),
-            Property::new(
-                "History",
-                self.history.clone().map_or(PsValue::Nil, PsValue::String),
-            ),
-            Property::new(
-                "RedirectShellErrorOutputPipe",
-                self.redirect_shell_error_output_pipe,
-            ),
-        ];
-        if self.statements.len() > 1 {
-            let extra = self
+    /// The CREATE_PIPELINE message ([MS-PSRP] 2.2.2.10). The host info says "use the
+    /// runspace's host" (2.2.3.14), so host calls arrive as PIPELINE_HOST_CALL messages.
+    pub fn to_create_pipeline(&self) -> CreatePipeline {
+        CreatePipeline {
+            no_input: self.no_input,
+            apartment_state: ApartmentState::Unknown,
+            remote_stream_options: RemoteStreamOptions::NONE,
+            add_to_history: self.add_to_history,
+            host_info: HostInfo::runspace_host(),
+            power_shell: PowerShell {
+                statements: self
+                    .statements
+                    .iter()
+                    .map(|s| s.iter().map(Command::to_wire).collect())
+                    .collect(),
+                is_nested: self.is_nested,
+                history: self.history.clone(),
+                redirect_shell_error_output_pipe: self.redirect_shell_error_output_pipe,
+            },
+            is_nested: self.is_nested,
+        }
+    }
+
+    /// Reads a CREATE_PIPELINE back (server side).
+    pub fn from_create_pipeline(message: &CreatePipeline) -> Self {
+        let ps = &message.power_shell;
+        PowerShellSpec {
+            statements: ps
                 .statements
                 .iter()
-                .map(|stmt| {
-                    bag(vec![Property::new(
-                        "Cmds",
-                        list(stmt.iter().map(Command::to_value).collect()),
-                    )])
-                })
-                .collect();
-            props.push(Property::new("ExtraCmds", list(extra)));
+                .map(|s| s.iter().map(Command::from_wire).collect())
+                .collect(),
+            is_nested: ps.is_nested,
+            history: ps.history.clone(),
+            no_input: message.no_input,
+            add_to_history: message.add_to_history,
+            redirect_shell_error_output_pipe: ps.redirect_shell_error_output_pipe,
         }
-        bag(props)
-    }
-
-    /// The whole CREATE_PIPELINE body ([MS-PSRP] 2.2.2.10): the PowerShell object plus the
-    /// invocation settings. The host info says "use the runspace's host" (2.2.3.14), which
-    /// makes host calls arrive as PIPELINE_HOST_CALL messages.
-    pub fn to_create_pipeline_value(&self) -> PsValue {
-        bag(vec![
-            Property::new("NoInput", self.no_input),
-            Property::new(
-                "ApartmentState",
-                enum_value(
-                    "System.Management.Automation.Runspaces.ApartmentState",
-                    "Unknown",
-                    2,
-                ),
-            ),
-            Property::new(
-                "RemoteStreamOptions",
-                enum_value(
-                    "System.Management.Automation.Runspaces.RemoteStreamOptions",
-                    "0",
-                    0,
-                ),
-            ),
-            Property::new("AddToHistory", self.add_to_history),
-            Property::new(
-                "HostInfo",
-                bag(vec![
-                    Property::new("_isHostNull", true),
-                    Property::new("_isHostUINull", true),
-                    Property::new("_isHostRawUINull", true),
-                    Property::new("_useRunspaceHost", true),
-                ]),
-            ),
-            Property::new("PowerShell", self.to_powershell_value()),
-            Property::new("IsNested", self.is_nested),
-        ])
-    }
-
-    /// Reads a CREATE_PIPELINE body back (server side). Unknown properties are ignored, as
-    /// PowerShell does; a missing command list is an error.
-    pub fn from_create_pipeline_value(value: &PsValue) -> Result<Self, CommandDecodeError> {
-        let ps = value
-            .property("PowerShell")
-            .ok_or(CommandDecodeError::Missing("PowerShell"))?;
-        let statements = match ps.property("ExtraCmds").and_then(PsValue::as_list) {
-            Some(extra) => extra
-                .iter()
-                .map(|stmt| commands_of(stmt.property("Cmds")))
-                .collect::<Result<Vec<_>, _>>()?,
-            None => vec![commands_of(ps.property("Cmds"))?],
-        };
-        Ok(PowerShellSpec {
-            statements,
-            is_nested: ps
-                .property("IsNested")
-                .and_then(PsValue::as_bool)
-                .unwrap_or(false),
-            history: ps
-                .property("History")
-                .and_then(PsValue::as_str)
-                .map(str::to_owned),
-            no_input: value
-                .property("NoInput")
-                .and_then(PsValue::as_bool)
-                .unwrap_or(true),
-            add_to_history: value
-                .property("AddToHistory")
-                .and_then(PsValue::as_bool)
-                .unwrap_or(false),
-            redirect_shell_error_output_pipe: ps
-                .property("RedirectShellErrorOutputPipe")
-                .and_then(PsValue::as_bool)
-                .unwrap_or(false),
-        })
     }
 }
-
-/// A CREATE_PIPELINE body that does not describe commands.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CommandDecodeError {
-    /// A required property is absent or has the wrong type.
-    #[error("CREATE_PIPELINE: property {0} is missing or malformed")]
-    Missing(&'static str),
-}
-
-/// PipelineResultTypes values ([MS-PSRP] 2.2.3.31).
-const RESULT_NONE: i32 = 0;
-const RESULT_OUTPUT: i32 = 1;
-const RESULT_ERROR: i32 = 2;
-const PIPELINE_RESULT_TYPES: &str = "System.Management.Automation.Runspaces.PipelineResultTypes";
 
 impl Command {
-    fn to_value(&self) -> PsValue {
+    fn to_wire(&self) -> PipelineCommand {
         let merged = |on: bool| {
-            if on {
-                enum_value(PIPELINE_RESULT_TYPES, "Output", RESULT_OUTPUT)
+            Some(if on {
+                PipelineResultTypes::Output
             } else {
-                enum_value(PIPELINE_RESULT_TYPES, "None", RESULT_NONE)
-            }
+                PipelineResultTypes::None
+            })
         };
-        // Protocol 2.1 only knows MergeMyResult/MergeToResult (errors into output); later
-        // versions read the per-stream properties and ignore these two.
-        let (my, to) = if self.merge.error {
-            (
-                enum_value(PIPELINE_RESULT_TYPES, "Error", RESULT_ERROR),
-                enum_value(PIPELINE_RESULT_TYPES, "Output", RESULT_OUTPUT),
-            )
-        } else {
-            (merged(false), merged(false))
-        };
-        let args = self
+        let mut wire = PipelineCommand::new(self.name.as_str());
+        wire.is_script = self.is_script;
+        wire.use_local_scope = self.use_local_scope;
+        if self.merge.error {
+            // Protocol 2.1 only reads MergeMyResult/MergeToResult (errors into output).
+            wire.merge_my_result = PipelineResultTypes::Error;
+            wire.merge_to_result = PipelineResultTypes::Output;
+        }
+        wire.merge_error = merged(self.merge.error);
+        wire.merge_warning = merged(self.merge.warning);
+        wire.merge_verbose = merged(self.merge.verbose);
+        wire.merge_debug = merged(self.merge.debug);
+        wire.merge_information = merged(self.merge.information);
+        wire.args = self
             .parameters
             .iter()
-            .map(|p| {
-                bag(vec![
-                    Property::new("N", p.name.clone().map_or(PsValue::Nil, PsValue::String)),
-                    Property::new("V", p.value.clone()),
-                ])
+            .map(|p| CommandArgument {
+                name: p.name.clone(),
+                value: p.value.clone(),
             })
             .collect();
-        bag(vec![
-            Property::new("Cmd", self.name.as_str()),
-            Property::new("IsScript", self.is_script),
-            Property::new(
-                "UseLocalScope",
-                self.use_local_scope.map_or(PsValue::Nil, PsValue::Bool),
-            ),
-            Property::new("MergeMyResult", my),
-            Property::new("MergeToResult", to),
-            Property::new("MergePreviousResults", merged(false)),
-            Property::new("Args", list(args)),
-            Property::new("MergeError", merged(self.merge.error)),
-            Property::new("MergeWarning", merged(self.merge.warning)),
-            Property::new("MergeVerbose", merged(self.merge.verbose)),
-            Property::new("MergeDebug", merged(self.merge.debug)),
-            Property::new("MergeInformation", merged(self.merge.information)),
-        ])
+        wire
     }
 
-    fn from_value(value: &PsValue) -> Result<Self, CommandDecodeError> {
-        let name = value
-            .property("Cmd")
-            .and_then(PsValue::as_str)
-            .ok_or(CommandDecodeError::Missing("Cmd"))?;
-        let is_merged = |prop: &str| {
-            value
-                .property(prop)
-                .and_then(PsValue::as_i64)
-                .is_some_and(|v| v == i64::from(RESULT_OUTPUT))
-        };
-        let old_style_error = value
-            .property("MergeMyResult")
-            .and_then(PsValue::as_i64)
-            .is_some_and(|v| v == i64::from(RESULT_ERROR));
-        let parameters = match value.property("Args") {
-            None | Some(PsValue::Nil) => Vec::new(),
-            Some(args) => args
-                .as_list()
-                .ok_or(CommandDecodeError::Missing("Args"))?
+    fn from_wire(wire: &PipelineCommand) -> Self {
+        let merged = |m: Option<PipelineResultTypes>| m == Some(PipelineResultTypes::Output);
+        Command {
+            name: wire.cmd.clone(),
+            is_script: wire.is_script,
+            use_local_scope: wire.use_local_scope,
+            parameters: wire
+                .args
                 .iter()
-                .map(|arg| {
-                    let name = match arg.property("N") {
-                        None | Some(PsValue::Nil) => None,
-                        Some(n) => Some(
-                            n.as_str()
-                                .ok_or(CommandDecodeError::Missing("N"))?
-                                .to_owned(),
-                        ),
-                    };
-                    let value = arg.property("V").cloned().unwrap_or(PsValue::Nil);
-                    Ok(Parameter { name, value })
+                .map(|a| Parameter {
+                    name: a.name.clone(),
+                    value: a.value.clone(),
                 })
-                .collect::<Result<Vec<_>, _>>()?,
-        };
-        Ok(Command {
-            name: name.to_owned(),
-            is_script: value
-                .property("IsScript")
-                .and_then(PsValue::as_bool)
-                .unwrap_or(false),
-            use_local_scope: value.property("UseLocalScope").and_then(PsValue::as_bool),
-            parameters,
+                .collect(),
             merge: MergeOptions {
-                error: is_merged("MergeError") || old_style_error,
-                warning: is_merged("MergeWarning"),
-                verbose: is_merged("MergeVerbose"),
-                debug: is_merged("MergeDebug"),
-                information: is_merged("MergeInformation"),
+                error: merged(wire.merge_error)
+                    || wire.merge_my_result == PipelineResultTypes::Error,
+                warning: merged(wire.merge_warning),
+                verbose: merged(wire.merge_verbose),
+                debug: merged(wire.merge_debug),
+                information: merged(wire.merge_information),
             },
-        })
+        }
     }
-}
-
-fn commands_of(cmds: Option<&PsValue>) -> Result<Vec<Command>, CommandDecodeError> {
-    cmds.and_then(PsValue::as_list)
-        .ok_or(CommandDecodeError::Missing("Cmds"))?
-        .iter()
-        .map(Command::from_value)
-        .collect()
-}
-
-/// A property bag (`<Obj><MS>..</MS></Obj>`).
-fn bag(extended: Vec<Property>) -> PsValue {
-    PsValue::object(PsObject {
-        extended,
-        ..PsObject::default()
-    })
-}
-
-/// A `List<PSObject>`, the list type .NET uses for command and argument lists.
-fn list(items: Vec<PsValue>) -> PsValue {
-    PsValue::object(PsObject {
-        type_names: Some(Arc::from(vec![
-            "System.Collections.Generic.List`1[[System.Management.Automation.PSObject, System.Management.Automation, Version=1.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35]]".to_owned(),
-            "System.Object".to_owned(),
-        ])),
-        content: Some(Container::List(items)),
-        ..PsObject::default()
-    })
-}
-
-/// A .NET enum value: type names, its text, and the number.
-fn enum_value(type_name: &str, text: &str, number: i32) -> PsValue {
-    PsValue::object(PsObject {
-        type_names: Some(Arc::from(vec![
-            type_name.to_owned(),
-            "System.Enum".to_owned(),
-            "System.ValueType".to_owned(),
-            "System.Object".to_owned(),
-        ])),
-        to_string: Some(text.to_owned()),
-        value: Some(PsValue::I32(number)),
-        ..PsObject::default()
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::psrp::messages::PsrpMessage;
 
     #[test]
-    fn round_trip_keeps_statements_parameters_and_merges() {
+    fn round_trip_through_the_wire_keeps_statements_parameters_and_merges() {
         let spec = PowerShellSpec::pipeline(vec![
             Command::new("Get-Mailbox")
                 .param("Identity", "alice")
@@ -461,39 +295,39 @@ mod tests {
         ])
         .statement(vec![Command::script("$x")])
         .with_input();
-        let back = PowerShellSpec::from_create_pipeline_value(&spec.to_create_pipeline_value())
-            .map_err(|e| e.to_string());
-        assert_eq!(back, Ok(spec));
+        let message = PsrpMessage::CreatePipeline(spec.to_create_pipeline());
+        let decoded = PsrpMessage::decode(&message.encode(
+            uuid::Uuid::nil(),
+            uuid::Uuid::nil(),
+            crate::psrp::Destination::Server,
+        ));
+        match decoded {
+            Ok(PsrpMessage::CreatePipeline(create)) => {
+                assert_eq!(PowerShellSpec::from_create_pipeline(&create), spec);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]
-    fn single_statement_has_no_extra_cmds() {
-        let spec = PowerShellSpec::new(Command::new("Get-Date"));
-        let ps = spec.to_powershell_value();
-        assert!(ps.property("ExtraCmds").is_none());
-        let cmds = ps
-            .property("Cmds")
-            .and_then(PsValue::as_list)
-            .map(<[_]>::len);
-        assert_eq!(cmds, Some(1));
+    fn error_merge_is_also_written_for_protocol_2_1() {
+        let spec = PowerShellSpec::new(Command::new("Get-Date").merge(MergeOptions {
+            error: true,
+            ..MergeOptions::default()
+        }));
+        let create = spec.to_create_pipeline();
+        let cmd = &create.power_shell.statements[0][0];
+        assert_eq!(cmd.merge_my_result, PipelineResultTypes::Error);
+        assert_eq!(cmd.merge_to_result, PipelineResultTypes::Output);
+        assert_eq!(cmd.merge_error, Some(PipelineResultTypes::Output));
+        assert_eq!(cmd.merge_warning, Some(PipelineResultTypes::None));
     }
 
     #[test]
     fn lookup_is_case_insensitive_and_positional_kept_apart() {
-        let cmd = Command::new("Set-Mailbox")
-            .param("Identity", "bob")
-            .arg("x");
-        assert_eq!(
-            cmd.parameter("identity").and_then(PsValue::as_str),
-            Some("bob")
-        );
+        let cmd = Command::new("Set-Mailbox").param("Identity", "bob").arg("x");
+        assert_eq!(cmd.parameter("identity").and_then(PsValue::as_str), Some("bob"));
         let pos: Vec<_> = cmd.positional().filter_map(PsValue::as_str).collect();
         assert_eq!(pos, vec!["x"]);
-    }
-
-    #[test]
-    fn missing_powershell_is_a_typed_error() {
-        let err = PowerShellSpec::from_create_pipeline_value(&bag(vec![]));
-        assert_eq!(err, Err(CommandDecodeError::Missing("PowerShell")));
     }
 }

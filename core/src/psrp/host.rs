@@ -7,6 +7,8 @@
 //! value, so a client that never answers hangs the pipeline forever. This client has no user:
 //! [`non_interactive_answer`] is the whole policy.
 
+use super::messages::{CategoryInfo, ErrorRecord, RemoteHostMethodId};
+
 /// The `RemoteHostMethodId` numbers ([MS-PSRP] 2.2.3.17) whose method returns a value, so the
 /// server waits for a host response. Every other method is void and gets no response.
 const RETURNING_METHODS: &[i32] = &[
@@ -39,83 +41,43 @@ const RETURNING_METHODS: &[i32] = &[
     56, // PromptForChoiceMultipleSelection
 ];
 
-/// The method names of [MS-PSRP] 2.2.3.17, indexed by `RemoteHostMethodId - 1`.
-const METHOD_NAMES: &[&str] = &[
-    "GetName",
-    "GetVersion",
-    "GetInstanceId",
-    "GetCurrentCulture",
-    "GetCurrentUICulture",
-    "SetShouldExit",
-    "EnterNestedPrompt",
-    "ExitNestedPrompt",
-    "NotifyBeginApplication",
-    "NotifyEndApplication",
-    "ReadLine",
-    "ReadLineAsSecureString",
-    "Write1",
-    "Write2",
-    "WriteLine1",
-    "WriteLine2",
-    "WriteLine3",
-    "WriteErrorLine",
-    "WriteDebugLine",
-    "WriteProgress",
-    "WriteVerboseLine",
-    "WriteWarningLine",
-    "Prompt",
-    "PromptForCredential1",
-    "PromptForCredential2",
-    "PromptForChoice",
-    "GetForegroundColor",
-    "SetForegroundColor",
-    "GetBackgroundColor",
-    "SetBackgroundColor",
-    "GetCursorPosition",
-    "SetCursorPosition",
-    "GetWindowPosition",
-    "SetWindowPosition",
-    "GetCursorSize",
-    "SetCursorSize",
-    "GetBufferSize",
-    "SetBufferSize",
-    "GetWindowSize",
-    "SetWindowSize",
-    "GetWindowTitle",
-    "SetWindowTitle",
-    "GetMaxWindowSize",
-    "GetMaxPhysicalWindowSize",
-    "GetKeyAvailable",
-    "ReadKey",
-    "FlushInputBuffer",
-    "SetBufferContents1",
-    "SetBufferContents2",
-    "GetBufferContents",
-    "ScrollBufferContents",
-    "PushRunspace",
-    "PopRunspace",
-    "GetIsRunspacePushed",
-    "GetRunspace",
-    "PromptForChoiceMultipleSelection",
-];
-
 /// The `FullyQualifiedErrorId` of the error record sent back for a host call that needs a user.
 pub const HOST_NOT_INTERACTIVE_ERROR_ID: &str = "HostNotInteractive";
 
 /// `ErrorCategory.NotImplemented` ([MS-PSRP] 2.2.3.2.1 ErrorCategory).
-pub(crate) const CATEGORY_NOT_IMPLEMENTED: i32 = 11;
+const CATEGORY_NOT_IMPLEMENTED: i32 = 11;
 
-/// Whether the server waits for a response to method `method_id` ([MS-PSRP] 2.2.3.17).
-pub fn has_return_value(method_id: i32) -> bool {
-    RETURNING_METHODS.contains(&method_id)
+/// The .NET exception the error record names: what PowerShell's own remote host raises when
+/// the host lacks a feature.
+const HOST_EXCEPTION: &[&str] = &[
+    "System.Management.Automation.Host.HostException",
+    "System.Management.Automation.RuntimeException",
+    "System.SystemException",
+    "System.Exception",
+    "System.Object",
+];
+
+/// The error record a host response carries for an [`HostAnswer::Error`].
+pub(crate) fn error_record(message: &str, fully_qualified_error_id: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        HOST_EXCEPTION,
+        message,
+        fully_qualified_error_id,
+        CategoryInfo {
+            category: CATEGORY_NOT_IMPLEMENTED,
+            activity: None,
+            reason: Some("HostException".to_owned()),
+            target_name: None,
+            target_type: None,
+            message: None,
+        },
+        None,
+    )
 }
 
-/// The .NET name of method `method_id`, or `None` for a number the spec does not define.
-pub fn method_name(method_id: i32) -> Option<&'static str> {
-    usize::try_from(method_id)
-        .ok()
-        .and_then(|id| id.checked_sub(1))
-        .and_then(|i| METHOD_NAMES.get(i).copied())
+/// Whether the server waits for a response to `method` ([MS-PSRP] 2.2.3.17).
+pub fn has_return_value(method: RemoteHostMethodId) -> bool {
+    RETURNING_METHODS.contains(&method.value())
 }
 
 /// How the client answers one host call.
@@ -141,11 +103,11 @@ pub enum HostAnswer {
 /// than with a default choice: a silent "No" would make a destructive cmdlet look successful
 /// without doing anything, and a silent "Yes" would confirm an action nobody saw. The cmdlet
 /// fails with this error instead; pass `-Confirm:$false` to run it unattended.
-pub fn non_interactive_answer(method_id: i32) -> HostAnswer {
-    if !has_return_value(method_id) {
+pub fn non_interactive_answer(method: RemoteHostMethodId) -> HostAnswer {
+    if !has_return_value(method) {
         return HostAnswer::None;
     }
-    let name = method_name(method_id).unwrap_or("unknown host method");
+    let name = method.name();
     HostAnswer::Error {
         message: format!(
             "The host is not interactive: {name} needs a user and cannot be answered. \
@@ -159,34 +121,45 @@ pub fn non_interactive_answer(method_id: i32) -> HostAnswer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_follow_the_spec_numbering() {
-        assert_eq!(METHOD_NAMES.len(), 56);
-        assert_eq!(method_name(1), Some("GetName"));
-        assert_eq!(method_name(26), Some("PromptForChoice"));
-        assert_eq!(method_name(56), Some("PromptForChoiceMultipleSelection"));
-        assert_eq!(method_name(0), None);
-        assert_eq!(method_name(57), None);
-        assert_eq!(method_name(-3), None);
+    fn method(id: i64) -> RemoteHostMethodId {
+        RemoteHostMethodId::from_value(id).unwrap_or(RemoteHostMethodId::GetName)
     }
 
     #[test]
     fn prompts_get_an_error_and_writes_get_nothing() {
         for id in [11, 12, 23, 24, 25, 26, 56] {
-            match non_interactive_answer(id) {
+            match non_interactive_answer(method(id)) {
                 HostAnswer::Error {
                     message,
                     fully_qualified_error_id,
                 } => {
                     assert!(message.starts_with("The host is not interactive"));
-                    assert!(message.contains(method_name(id).unwrap_or("?")));
+                    assert!(message.contains(method(id).name()), "{message}");
                     assert_eq!(fully_qualified_error_id, "HostNotInteractive");
                 }
                 HostAnswer::None => panic!("method {id} must be answered"),
             }
         }
         for id in [6, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 28, 42] {
-            assert_eq!(non_interactive_answer(id), HostAnswer::None, "method {id}");
+            assert_eq!(non_interactive_answer(method(id)), HostAnswer::None, "method {id}");
         }
+    }
+
+    #[test]
+    fn every_returning_method_exists() {
+        for id in RETURNING_METHODS {
+            assert!(RemoteHostMethodId::from_value(i64::from(*id)).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn the_error_record_names_the_policy() {
+        let record = error_record("nobody here", HOST_NOT_INTERACTIVE_ERROR_ID);
+        assert_eq!(record.fully_qualified_error_id(), Some("HostNotInteractive"));
+        assert_eq!(record.message(), Some("nobody here"));
+        assert_eq!(
+            record.category_info().map(|c| c.category),
+            Some(CATEGORY_NOT_IMPLEMENTED)
+        );
     }
 }

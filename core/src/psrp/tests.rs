@@ -1,0 +1,649 @@
+//! A client pool and a server pool talking through memory, as quinn's `Pair` and psrpcore's
+//! `get_runspace_pair` do: every payload one side transmits is received by the other.
+
+use uuid::Uuid;
+
+use super::command::{Command, PowerShellSpec};
+use super::events::{Event, ServerEvent};
+use super::host::{HOST_NOT_INTERACTIVE_ERROR_ID, HostAnswer};
+use super::messages::{
+    Availability, CategoryInfo, ErrorRecord, InformationRecord, InformationalRecord,
+    PSInvocationState, ProgressRecord, ProgressRecordType, RemoteHostMethodId,
+    RunspacePoolState,
+};
+use super::runspace_pool::{RunspacePool, RunspacePoolOptions};
+use super::server::{ServerOptions, ServerRunspacePool};
+use super::state_error::StateError;
+use super::transmit::{Transmit, TransmitPurpose};
+use crate::clixml::{DateTimeKind, PsDateTime, PsValue, PsVersion};
+
+fn error_record(message: &str, id: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        &["System.Exception", "System.Object"],
+        message,
+        id,
+        CategoryInfo::default(),
+        None,
+    )
+}
+
+/// Both ends plus everything they reported.
+struct Pair {
+    client: RunspacePool,
+    server: ServerRunspacePool,
+    max_len: usize,
+    client_events: Vec<Event>,
+    server_events: Vec<ServerEvent>,
+    client_transmits: Vec<Transmit>,
+    server_transmits: usize,
+}
+
+impl Pair {
+    fn new(server: ServerOptions) -> Self {
+        Pair {
+            client: RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4())),
+            server: ServerRunspacePool::new(server),
+            max_len: 150_000,
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            client_transmits: Vec::new(),
+            server_transmits: 0,
+        }
+    }
+
+    /// Moves bytes both ways until neither side has anything to send. The server answers the
+    /// opening handshake and key exchange on its own, as a real server does.
+    fn drive(&mut self) {
+        loop {
+            let mut progress = false;
+            while let Some(t) = self.client.poll_transmit(self.max_len) {
+                assert!(t.data.len() <= self.max_len.max(22));
+                progress = true;
+                let result = self.server.receive(t.pipeline_id, &t.data);
+                self.client_transmits.push(t);
+                if result.is_err() {
+                    break;
+                }
+            }
+            while let Some(event) = self.server.poll_event() {
+                progress = true;
+                self.serve(&event);
+                self.server_events.push(event);
+            }
+            while let Some(t) = self.server.poll_transmit(self.max_len) {
+                assert!(t.data.len() <= self.max_len.max(22));
+                assert_eq!(t.purpose, TransmitPurpose::Receive);
+                progress = true;
+                self.server_transmits += 1;
+                if self.client.receive(t.pipeline_id, &t.data).is_err() {
+                    break;
+                }
+            }
+            while let Some(event) = self.client.poll_event() {
+                progress = true;
+                self.client_events.push(event);
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    fn serve(&mut self, event: &ServerEvent) {
+        let result = match event {
+            ServerEvent::SessionCapability { .. } => self.server.send_session_capability(),
+            ServerEvent::InitRunspacePool { .. } => self
+                .server
+                .send_application_private_data(PsValue::String("private".into()))
+                .and_then(|()| self.server.set_state(RunspacePoolState::Opened, None)),
+            ServerEvent::PublicKey => self.server.send_session_key(),
+            _ => Ok(()),
+        };
+        assert!(result.is_ok(), "server failed to answer {event:?}: {result:?}");
+    }
+
+    fn open(&mut self) {
+        assert!(self.client.open().is_ok());
+        self.drive();
+        assert_eq!(self.client.state(), RunspacePoolState::Opened);
+    }
+
+    /// Creates a pipeline and returns its id and the spec the server read.
+    fn start(&mut self, spec: &PowerShellSpec) -> (Uuid, PowerShellSpec) {
+        let id = self.client.create_pipeline(spec).expect("pool is open");
+        self.drive();
+        let received = self.server_events.iter().rev().find_map(|e| match e {
+            ServerEvent::CreatePipeline { pipeline_id, spec } if *pipeline_id == id => {
+                Some(spec.clone())
+            }
+            _ => None,
+        });
+        (id, received.expect("server saw CREATE_PIPELINE"))
+    }
+
+    fn take_client_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.client_events)
+    }
+}
+
+fn v(major: u32, minor: u32) -> PsVersion {
+    PsVersion {
+        major,
+        minor,
+        build: None,
+        revision: None,
+    }
+}
+
+#[test]
+fn open_negotiates_protocol_2_3() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    assert_eq!(pair.client.server_protocol_version(), Some(v(2, 3)));
+    assert_eq!(pair.server.client_protocol_version(), Some(v(2, 3)));
+    assert_eq!(pair.server.id(), Some(pair.client.id()));
+    assert_eq!(
+        pair.client.application_private_data(),
+        Some(&PsValue::String("private".into()))
+    );
+    let first = &pair.client_transmits[0];
+    assert_eq!(first.purpose, TransmitPurpose::CreateShell);
+    assert_eq!(first.pipeline_id, None);
+    let states: Vec<_> = pair
+        .client_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PoolStateChanged { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![RunspacePoolState::Opening, RunspacePoolState::Opened]
+    );
+}
+
+#[test]
+fn open_against_a_protocol_2_1_server() {
+    let mut pair = Pair::new(ServerOptions {
+        protocol_version: v(2, 1),
+        ..ServerOptions::default()
+    });
+    pair.open();
+    assert_eq!(pair.client.server_protocol_version(), Some(v(2, 1)));
+}
+
+#[test]
+fn create_pipeline_before_open_names_action_and_states() {
+    let mut pair = Pair::new(ServerOptions::default());
+    let err = pair
+        .client
+        .create_pipeline(&PowerShellSpec::new(Command::new("Get-Date")));
+    match err {
+        Err(StateError::InvalidPoolState {
+            action,
+            current,
+            expected,
+        }) => {
+            assert_eq!(action, "create a pipeline");
+            assert_eq!(current, RunspacePoolState::BeforeOpen);
+            assert_eq!(expected, &[RunspacePoolState::Opened]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let err = pair.client.exchange_key().map_err(|e| e.to_string());
+    assert_eq!(
+        err,
+        Err("cannot exchange the session key: the runspace pool is BeforeOpen, expected one of [Opened]".to_owned())
+    );
+}
+
+#[test]
+fn parameters_arrive_intact() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let spec = PowerShellSpec::pipeline(vec![
+        Command::new("Get-Mailbox")
+            .param("Identity", "alice@contoso.com")
+            .param("ResultSize", "Unlimited")
+            .switch("IgnoreDefaultScope")
+            .arg(PsValue::I32(42)),
+        Command::new("Select-Object").arg("DisplayName"),
+    ]);
+    let (_, received) = pair.start(&spec);
+    assert_eq!(received, spec);
+    let cmd = &received.statements[0][0];
+    assert_eq!(cmd.parameter("identity").and_then(PsValue::as_str), Some("alice@contoso.com"));
+    assert_eq!(cmd.parameter("IgnoreDefaultScope"), Some(&PsValue::Bool(true)));
+    assert_eq!(cmd.positional().cloned().collect::<Vec<_>>(), vec![PsValue::I32(42)]);
+}
+
+#[test]
+fn session_key_lets_the_server_read_a_secure_string() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    assert!(matches!(
+        pair.client.encrypt_secure_string("x"),
+        Err(StateError::NoSessionKey)
+    ));
+    assert!(pair.client.exchange_key().is_ok());
+    pair.drive();
+    assert!(pair.client.has_session_key());
+    assert!(pair
+        .take_client_events()
+        .iter()
+        .any(|e| matches!(e, Event::SessionKeyReady)));
+    let password = pair.client.encrypt_secure_string("Pa$$w0rd!").expect("key");
+    let spec = PowerShellSpec::new(Command::new("Set-Mailbox").param("Password", password));
+    let (_, received) = pair.start(&spec);
+    let sent = received.statements[0][0].parameter("Password").cloned();
+    let Some(PsValue::SecureString(ss)) = sent else {
+        panic!("not a SecureString: {sent:?}")
+    };
+    assert_eq!(
+        pair.server.decrypt_secure_string(&ss).map_err(|e| e.to_string()),
+        Ok("Pa$$w0rd!".to_owned())
+    );
+}
+
+#[test]
+fn server_public_key_request_starts_the_exchange() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    assert!(pair.server.request_public_key().is_ok());
+    pair.drive();
+    assert!(pair.client.has_session_key());
+    let secret = pair.server.encrypt_secure_string("from server").expect("key");
+    let PsValue::SecureString(ss) = secret else {
+        panic!("not a SecureString")
+    };
+    assert_eq!(
+        pair.client.decrypt_secure_string(&ss).map_err(|e| e.to_string()),
+        Ok("from server".to_owned())
+    );
+}
+
+#[test]
+fn every_stream_reaches_the_client() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Get-Thing")));
+    pair.take_client_events();
+    let s = &mut pair.server;
+    assert!(s.write_output(pid, PsValue::String("out".into())).is_ok());
+    assert!(s.write_error(pid, error_record("bad", "BadThing,Get-Thing")).is_ok());
+    assert!(s.write_warning(pid, InformationalRecord::new("Warning", "warn")).is_ok());
+    assert!(s.write_verbose(pid, InformationalRecord::new("Verbose", "verb")).is_ok());
+    assert!(s.write_debug(pid, InformationalRecord::new("Debug", "dbg")).is_ok());
+    assert!(s.write_information(
+        pid,
+        InformationRecord::new(
+            PsValue::String("info".into()),
+            "Get-Thing",
+            PsDateTime {
+                ticks: 638_000_000_000_000_000,
+                kind: DateTimeKind::Utc,
+            },
+        ),
+    ).is_ok());
+    assert!(s.write_progress(pid, ProgressRecord {
+        activity: "Working".into(),
+        activity_id: 1,
+        status_description: "half".into(),
+        current_operation: None,
+        parent_activity_id: -1,
+        percent_complete: 50,
+        record_type: ProgressRecordType::Processing,
+        seconds_remaining: -1,
+    }).is_ok());
+    assert!(s.set_pipeline_state(pid, PSInvocationState::Completed, None).is_ok());
+    pair.drive();
+    let events = pair.take_client_events();
+    let summary: Vec<String> = events
+        .iter()
+        .map(|e| match e {
+            Event::Output { pipeline_id, value } if *pipeline_id == pid => {
+                format!("output {}", value.as_str().unwrap_or("?"))
+            }
+            Event::Error { record, .. } => format!(
+                "error {} {}",
+                record.message().unwrap_or("?"),
+                record.fully_qualified_error_id().unwrap_or("?")
+            ),
+            Event::Warning { record, .. } => format!("warning {}", record.message),
+            Event::Verbose { record, .. } => format!("verbose {}", record.message),
+            Event::Debug { record, .. } => format!("debug {}", record.message),
+            Event::Information { record, .. } => {
+                format!("information {}", record.message_data().and_then(PsValue::as_str).unwrap_or("?"))
+            }
+            Event::Progress { record, .. } => {
+                format!("progress {} {}", record.activity, record.status_description)
+            }
+            Event::PipelineStateChanged { state, error, .. } => {
+                format!("state {state:?} {}", error.is_some())
+            }
+            other => format!("other {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            "output out",
+            "error bad BadThing,Get-Thing",
+            "warning warn",
+            "verbose verb",
+            "debug dbg",
+            "information info",
+            "progress Working half",
+            "state Completed false",
+        ]
+    );
+    assert_eq!(pair.client.finished_pipelines().collect::<Vec<_>>(), vec![pid]);
+    assert!(pair.client.end_pipeline(pid).is_ok());
+    assert!(matches!(
+        pair.client.pipeline_state(pid),
+        Err(StateError::UnknownPipeline(p)) if p == pid
+    ));
+}
+
+#[test]
+fn pipeline_input_flows_and_then_closes() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, received) = pair.start(&PowerShellSpec::new(Command::new("Out-Null")).with_input());
+    assert!(!received.no_input);
+    assert!(pair.client.send_input(pid, PsValue::I32(1)).is_ok());
+    assert!(pair.client.send_input(pid, PsValue::String("two".into())).is_ok());
+    assert!(pair.client.end_input(pid).is_ok());
+    assert!(matches!(
+        pair.client.send_input(pid, PsValue::I32(3)),
+        Err(StateError::InputClosed { pipeline_id }) if pipeline_id == pid
+    ));
+    pair.drive();
+    let seen: Vec<String> = pair
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::PipelineInput { pipeline_id, value } if *pipeline_id == pid => {
+                Some(format!("{value:?}"))
+            }
+            ServerEvent::EndOfInput { pipeline_id } if *pipeline_id == pid => {
+                Some("end".to_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, vec!["I32(1)", "String(\"two\")", "end"]);
+}
+
+#[test]
+fn input_is_refused_for_a_no_input_pipeline() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Get-Date")));
+    assert!(matches!(
+        pair.client.send_input(pid, PsValue::I32(1)),
+        Err(StateError::InputClosed { .. })
+    ));
+}
+
+#[test]
+fn stop_then_end_and_close() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Start-Sleep").arg(PsValue::I32(60))));
+    assert!(pair.client.begin_stop(pid).is_ok());
+    assert_eq!(pair.client.pipeline_state(pid).ok(), Some(PSInvocationState::Stopping));
+    match pair.client.end_pipeline(pid) {
+        Err(StateError::InvalidPipelineState {
+            action, current, ..
+        }) => {
+            assert_eq!(action, "end a pipeline");
+            assert_eq!(current, PSInvocationState::Stopping);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(
+        pair.client.begin_close(),
+        Err(StateError::PipelinesNotEnded { count: 1, first }) if first == pid
+    ));
+    let stopped = error_record("The pipeline has been stopped.", "PipelineStopped");
+    assert!(pair
+        .server
+        .set_pipeline_state(pid, PSInvocationState::Stopped, Some(stopped))
+        .is_ok());
+    pair.drive();
+    let last = pair.take_client_events().pop();
+    match last {
+        Some(Event::PipelineStateChanged {
+            state: PSInvocationState::Stopped,
+            error: Some(e),
+            ..
+        }) => assert_eq!(e.message(), Some("The pipeline has been stopped.")),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(pair.client.end_pipeline(pid).is_ok());
+    assert!(pair.server.end_pipeline(pid).is_ok());
+    assert!(pair.client.begin_close().is_ok());
+    assert_eq!(pair.client.state(), RunspacePoolState::Closing);
+    assert!(pair.client.close().is_ok());
+    assert_eq!(pair.client.state(), RunspacePoolState::Closed);
+}
+
+#[test]
+fn host_calls_are_answered_without_waiting() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Remove-Mailbox")));
+    pair.take_client_events();
+    let prompt = pair
+        .server
+        .host_call(
+            Some(pid),
+            RemoteHostMethodId::PromptForChoice,
+            vec![
+                PsValue::String("Confirm".into()),
+                PsValue::String("Are you sure?".into()),
+            ],
+        )
+        .expect("running pipeline");
+    let write = pair
+        .server
+        .host_call(Some(pid), RemoteHostMethodId::WriteLine2, vec![PsValue::String("hello".into())])
+        .expect("running pipeline");
+    pair.drive();
+    let responses: Vec<_> = pair
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::HostResponse {
+                pipeline_id,
+                response,
+            } => Some((*pipeline_id, response.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(responses.len(), 1, "only PromptForChoice needs an answer");
+    let (rpid, response) = &responses[0];
+    assert_eq!(*rpid, Some(pid));
+    assert_eq!(response.call_id, prompt);
+    assert_eq!(response.method, RemoteHostMethodId::PromptForChoice);
+    assert_eq!(response.return_value, None);
+    let record = response.error.as_ref().expect("an error answer");
+    assert_eq!(
+        record.fully_qualified_error_id(),
+        Some(HOST_NOT_INTERACTIVE_ERROR_ID)
+    );
+    assert!(record
+        .message()
+        .is_some_and(|m| m.starts_with("The host is not interactive: PromptForChoice")));
+    let calls: Vec<_> = pair
+        .take_client_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::HostCall { call, answer } => Some((call.call_id, call.method, answer)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].0, prompt);
+    assert_eq!(calls[0].1, RemoteHostMethodId::PromptForChoice);
+    assert!(matches!(calls[0].2, HostAnswer::Error { .. }));
+    assert_eq!((calls[1].0, calls[1].1, &calls[1].2), (write, RemoteHostMethodId::WriteLine2, &HostAnswer::None));
+    // A host response went to the prompt-response stream of that command.
+    assert!(pair.client_transmits.iter().any(|t| t.pipeline_id == Some(pid)
+        && t.stream == super::transmit::StreamName::PromptResponse));
+}
+
+#[test]
+fn broken_pool_surfaces_its_error_once_and_last() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    pair.take_client_events();
+    let error = error_record("The WinRM shell was closed by the server.", "ShellClosed");
+    assert!(pair.server.set_state(RunspacePoolState::Broken, Some(error)).is_ok());
+    pair.drive();
+    let events = pair.take_client_events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    match &events[0] {
+        Event::PoolStateChanged {
+            state: RunspacePoolState::Broken,
+            error: Some(e),
+        } => assert_eq!(e.message(), Some("The WinRM shell was closed by the server.")),
+        other => panic!("unexpected {other:?}"),
+    }
+    match &events[1] {
+        Event::Failed(StateError::Broken { reason }) => {
+            assert_eq!(reason, "The WinRM shell was closed by the server.");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(pair.client.poll_event().is_none());
+    assert!(matches!(
+        pair.client.create_pipeline(&PowerShellSpec::new(Command::new("Get-Date"))),
+        Err(StateError::Broken { .. })
+    ));
+    assert_eq!(pair.client.state(), RunspacePoolState::Broken);
+}
+
+#[test]
+fn garbage_from_the_server_is_fatal_once() {
+    let mut pool = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
+    assert!(pool.open().is_ok());
+    let mut garbage = vec![0u8; 21];
+    garbage[16] = 3; // start and end
+    garbage[17..21].copy_from_slice(&5u32.to_be_bytes());
+    garbage.extend_from_slice(b"hello");
+    let err = pool.receive(None, &garbage);
+    assert!(matches!(err, Err(StateError::Wire(_))), "{err:?}");
+    assert!(pool.receive(None, &garbage).is_err());
+    let mut failed = 0;
+    while let Some(e) = pool.poll_event() {
+        if matches!(e, Event::Failed(StateError::Wire(_))) {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 1);
+    assert_eq!(pool.state(), RunspacePoolState::Broken);
+}
+
+#[test]
+fn tiny_payloads_carry_everything() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.max_len = 22;
+    pair.open();
+    let long = "x".repeat(5_000);
+    let spec = PowerShellSpec::new(Command::new("Write-Output").arg(long.as_str()));
+    let (pid, received) = pair.start(&spec);
+    assert_eq!(received, spec);
+    let creation: Vec<_> = pair
+        .client_transmits
+        .iter()
+        .filter(|t| t.is_command_creation())
+        .collect();
+    assert_eq!(creation.len(), 1, "one Command per pipeline");
+    assert_eq!(creation[0].data.len(), 22);
+    assert!(pair.server.write_output(pid, PsValue::String(long.clone())).is_ok());
+    assert!(pair.server.set_pipeline_state(pid, PSInvocationState::Completed, None).is_ok());
+    let before = pair.server_transmits;
+    pair.drive();
+    assert!(pair.server_transmits - before > 5_000);
+    let out = pair.take_client_events().into_iter().find_map(|e| match e {
+        Event::Output { value, .. } => Some(value),
+        _ => None,
+    });
+    assert_eq!(out, Some(PsValue::String(long)));
+}
+
+#[test]
+fn runspace_counts_are_negotiated() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let set = pair.client.set_max_runspaces(4).expect("open");
+    let avail = pair.client.get_available_runspaces().expect("open");
+    pair.drive();
+    assert_eq!(pair.client.runspaces(), (1, 4));
+    assert_eq!(pair.server.runspaces(), (1, 4));
+    let answers: Vec<_> = pair
+        .take_client_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::RunspaceAvailability { call_id, response } => Some((call_id, response)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        vec![(set, Availability::Set(true)), (avail, Availability::Count(4))]
+    );
+}
+
+/// The Receive streams of a recorded Windows conversation, in order.
+fn capture_streams(name: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = manifest
+        .ancestors()
+        .skip(2)
+        .take(2)
+        .map(|dir| dir.join("shared/fixtures/windows-captures").join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{name} not found beside {}", manifest.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(response) = line.trim_start().strip_prefix("response: ") else {
+            continue;
+        };
+        let mut rest = response;
+        while let Some(start) = rest.find("<rsp:Stream") {
+            let after = &rest[start..];
+            let (Some(open_end), Some(close)) = (after.find('>'), after.find("</rsp:Stream>"))
+            else {
+                break;
+            };
+            let b64 = &after[open_end + 1..close];
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
+                out.push(bytes);
+            }
+            rest = &after[close..];
+        }
+    }
+    out
+}
+
+#[test]
+fn windows_server_bytes_open_the_pool() {
+    let streams = capture_streams("test_psrp_open_runspace.yml");
+    assert_eq!(streams.len(), 2);
+    let mut pool = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
+    assert!(pool.open().is_ok());
+    for s in &streams {
+        let r = pool.receive(None, s);
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(pool.state(), RunspacePoolState::Opened);
+    assert_eq!(pool.server_protocol_version(), Some(v(2, 3)));
+    let private = pool.application_private_data().map(|d| format!("{d:?}"));
+    assert!(private.is_some_and(|d| d.contains("PSVersionTable")));
+}
