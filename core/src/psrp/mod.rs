@@ -5,10 +5,12 @@
 //! - [`error`]: [`PsrpError`] and its parts.
 
 pub mod error;
+pub mod fragment;
 pub mod message;
 pub mod messages;
 
 pub use error::{CryptoError, FragmentError, PsrpError};
+pub use fragment::{Defragmenter, Fragment, Fragmenter};
 pub use message::{Destination, MessageType, RawMessage};
 pub use messages::{PSInvocationState, PsrpMessage, RunspacePoolState};
 
