@@ -325,8 +325,13 @@ mod tests {
 
     #[test]
     fn lookup_is_case_insensitive_and_positional_kept_apart() {
-        let cmd = Command::new("Set-Mailbox").param("Identity", "bob").arg("x");
-        assert_eq!(cmd.parameter("identity").and_then(PsValue::as_str), Some("bob"));
+        let cmd = Command::new("Set-Mailbox")
+            .param("Identity", "bob")
+            .arg("x");
+        assert_eq!(
+            cmd.parameter("identity").and_then(PsValue::as_str),
+            Some("bob")
+        );
         let pos: Vec<_> = cmd.positional().filter_map(PsValue::as_str).collect();
         assert_eq!(pos, vec!["x"]);
     }

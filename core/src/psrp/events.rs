@@ -152,6 +152,9 @@ pub enum ServerEvent {
         /// The client's application arguments (`PSPrimitiveDictionary`).
         application_arguments: Option<PsValue>,
     },
+    /// CONNECT_RUNSPACEPOOL ([MS-PSRP] 2.2.2.31): a client reconnects; the pool is Opened.
+    /// Action: `send_runspace_pool_init_data()`, then `send_application_private_data()`.
+    ConnectRunspacePool,
     /// PUBLIC_KEY ([MS-PSRP] 2.2.2.3). Action: `send_session_key()`.
     PublicKey,
     /// CREATE_PIPELINE ([MS-PSRP] 2.2.2.10). Action: run it, write its output, and set a final

@@ -141,21 +141,31 @@ mod tests {
             }
         }
         for id in [6, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 28, 42] {
-            assert_eq!(non_interactive_answer(method(id)), HostAnswer::None, "method {id}");
+            assert_eq!(
+                non_interactive_answer(method(id)),
+                HostAnswer::None,
+                "method {id}"
+            );
         }
     }
 
     #[test]
     fn every_returning_method_exists() {
         for id in RETURNING_METHODS {
-            assert!(RemoteHostMethodId::from_value(i64::from(*id)).is_some(), "{id}");
+            assert!(
+                RemoteHostMethodId::from_value(i64::from(*id)).is_some(),
+                "{id}"
+            );
         }
     }
 
     #[test]
     fn the_error_record_names_the_policy() {
         let record = error_record("nobody here", HOST_NOT_INTERACTIVE_ERROR_ID);
-        assert_eq!(record.fully_qualified_error_id(), Some("HostNotInteractive"));
+        assert_eq!(
+            record.fully_qualified_error_id(),
+            Some("HostNotInteractive")
+        );
         assert_eq!(record.message(), Some("nobody here"));
         assert_eq!(
             record.category_info().map(|c| c.category),

@@ -14,5 +14,20 @@ pub use fragment::{Defragmenter, Fragment, Fragmenter};
 pub use message::{Destination, MessageType, RawMessage};
 pub use messages::{PSInvocationState, PsrpMessage, RunspacePoolState};
 
+mod codec;
 pub mod command;
+pub mod events;
 pub mod host;
+mod pipeline;
+pub mod runspace_pool;
+pub mod server;
+pub mod state_error;
+#[cfg(test)]
+mod tests;
+pub mod transmit;
+
+pub use events::{Event, HostCall as HostCallEvent, ServerEvent};
+pub use runspace_pool::{RunspacePool, RunspacePoolOptions};
+pub use server::{ServerOptions, ServerRunspacePool};
+pub use state_error::StateError;
+pub use transmit::{StreamName, Transmit, TransmitPurpose};

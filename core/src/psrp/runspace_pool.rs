@@ -12,21 +12,22 @@
 use std::collections::{HashMap, VecDeque};
 
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::codec::{self, Inbox};
 use super::command::PowerShellSpec;
 use super::crypto::{KeyExchange, SessionKey};
 use super::events::{Event, HostCall};
 use super::host::{self, HostAnswer};
+use super::message::MessageType;
 use super::messages::{
-    ApartmentState, Availability, CallId, HostInfo, HostResponse, InitRunspacePool,
-    PSInvocationState, PsThreadOptions, PsrpMessage, PublicKey, RemoteHostMethodId,
-    RunspacePoolState, SessionCapability, SetRunspaces,
+    ApartmentState, Availability, CallId, ConnectRunspacePool, HostInfo, HostResponse,
+    InitRunspacePool, PSInvocationState, PsThreadOptions, PsrpMessage, PublicKey,
+    RemoteHostMethodId, RunspacePoolState, SessionCapability, SetRunspaces,
 };
 use super::pipeline::ClientPipeline;
 use super::state_error::StateError;
 use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
-use super::message::MessageType;
 use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
 
 /// How a client pool introduces itself ([MS-PSRP] 2.2.2.1 SESSION_CAPABILITY, 2.2.2.2
@@ -192,12 +193,7 @@ impl RunspacePool {
     pub fn open(&mut self) -> Result<(), StateError> {
         self.check_pool("open the runspace pool", BEFORE_OPEN)?;
         self.set_state(RunspacePoolState::Opening);
-        let capability = PsrpMessage::SessionCapability(SessionCapability {
-            protocol_version: self.options.protocol_version,
-            ps_version: self.options.ps_version,
-            serialization_version: self.options.serialization_version,
-            time_zone: None,
-        });
+        let capability = PsrpMessage::SessionCapability(self.capability());
         let init = PsrpMessage::InitRunspacePool(InitRunspacePool {
             min_runspaces: self.options.min_runspaces,
             max_runspaces: self.options.max_runspaces,
@@ -206,8 +202,33 @@ impl RunspacePool {
             host_info: self.options.host_info.clone(),
             application_arguments: self.options.application_arguments.clone(),
         });
-        self.queue(None, StreamName::Stdin, Some(TransmitPurpose::CreateShell), &capability);
-        self.queue(None, StreamName::Stdin, Some(TransmitPurpose::CreateShell), &init);
+        self.queue(
+            None,
+            StreamName::Stdin,
+            Some(TransmitPurpose::CreateShell),
+            &capability,
+        );
+        self.queue(
+            None,
+            StreamName::Stdin,
+            Some(TransmitPurpose::CreateShell),
+            &init,
+        );
+        Ok(())
+    }
+
+    /// Reconnects to a pool another client left disconnected ([MS-PSRP] 3.1.4.10): queues
+    /// SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL as one [`TransmitPurpose::Connect`]
+    /// payload (the `connectXml` of the WS-Management Connect). The server answers with
+    /// RUNSPACEPOOL_INIT_DATA and APPLICATION_PRIVATE_DATA, and the pool is then Opened.
+    pub fn connect(&mut self) -> Result<(), StateError> {
+        self.check_pool("connect to the runspace pool", BEFORE_OPEN)?;
+        self.set_state(RunspacePoolState::Connecting);
+        let capability = PsrpMessage::SessionCapability(self.capability());
+        let connect = PsrpMessage::ConnectRunspacePool(ConnectRunspacePool::default());
+        let purpose = Some(TransmitPurpose::Connect);
+        self.queue(None, StreamName::Stdin, purpose, &capability);
+        self.queue(None, StreamName::Stdin, purpose, &connect);
         Ok(())
     }
 
@@ -230,13 +251,16 @@ impl RunspacePool {
     /// Encrypts `text` with the session key into a `<SS>` value ([MS-PSRP] 2.2.5.1.24).
     pub fn encrypt_secure_string(&self, text: &str) -> Result<PsValue, StateError> {
         let key = self.session_key.as_ref().ok_or(StateError::NoSessionKey)?;
-        Ok(PsValue::SecureString(key.encrypt_str(text)))
+        Ok(PsValue::SecureString(key.encrypt(text)))
     }
 
     /// Decrypts a SecureString the server sent.
-    pub fn decrypt_secure_string(&self, value: &EncryptedSecureString) -> Result<String, StateError> {
+    pub fn decrypt_secure_string(
+        &self,
+        value: &EncryptedSecureString,
+    ) -> Result<Zeroizing<String>, StateError> {
         let key = self.session_key.as_ref().ok_or(StateError::NoSessionKey)?;
-        Ok(key.decrypt_str(value)?)
+        Ok(key.decrypt(value)?)
     }
 
     /// Asks the server to change the maximum runspaces ([MS-PSRP] 2.2.2.5). Returns the call
@@ -306,8 +330,10 @@ impl RunspacePool {
             return Err(StateError::DuplicatePipeline(pipeline_id));
         }
         let message = PsrpMessage::CreatePipeline(spec.to_create_pipeline());
-        self.pipelines
-            .insert(pipeline_id, ClientPipeline::started(pipeline_id, !spec.no_input));
+        self.pipelines.insert(
+            pipeline_id,
+            ClientPipeline::started(pipeline_id, !spec.no_input),
+        );
         self.queue(
             Some(pipeline_id),
             StreamName::Stdin,
@@ -320,7 +346,8 @@ impl RunspacePool {
     /// Sends one input object to a pipeline created with input ([MS-PSRP] 2.2.2.17).
     pub fn send_input(&mut self, pipeline_id: Uuid, value: PsValue) -> Result<(), StateError> {
         self.check_alive()?;
-        self.pipeline(pipeline_id)?.check_input("send pipeline input")?;
+        self.pipeline(pipeline_id)?
+            .check_input("send pipeline input")?;
         self.queue(
             Some(pipeline_id),
             StreamName::Stdin,
@@ -359,8 +386,13 @@ impl RunspacePool {
 
     /// Forgets a finished pipeline once the transport has sent its WS-Management terminate
     /// Signal. Fails for a pipeline that is still running: stop it first.
+    ///
+    /// In a broken pool any pipeline may be ended: the server will not report on it again.
     pub fn end_pipeline(&mut self, pipeline_id: Uuid) -> Result<(), StateError> {
-        self.pipeline(pipeline_id)?.check_end()?;
+        let pipeline = self.pipeline(pipeline_id)?;
+        if self.fatal.is_none() {
+            pipeline.check_end()?;
+        }
         self.pipelines.remove(&pipeline_id);
         self.outbox.forget_pipeline(pipeline_id);
         Ok(())
@@ -368,9 +400,12 @@ impl RunspacePool {
 
     /// Starts closing the pool ([MS-PSRP] 3.1.4.2): the transport then sends the
     /// WS-Management Delete for the shell and calls [`RunspacePool::close`] when it is
-    /// answered. Every pipeline must be ended first.
+    /// answered. Every pipeline must be ended first. A broken pool can be closed too: its
+    /// shell still exists on the server until deleted.
     pub fn begin_close(&mut self) -> Result<(), StateError> {
-        self.check_pool("close the runspace pool", CLOSABLE)?;
+        if self.fatal.is_none() {
+            self.check_pool("close the runspace pool", CLOSABLE)?;
+        }
         if let Some(first) = self.pipelines.keys().next() {
             return Err(StateError::PipelinesNotEnded {
                 count: self.pipelines.len(),
@@ -385,7 +420,13 @@ impl RunspacePool {
 
     /// Marks the pool Closed after the shell was deleted.
     pub fn close(&mut self) -> Result<(), StateError> {
-        self.check_pool("finish closing the runspace pool", CLOSING)?;
+        if !CLOSING.contains(&self.state) {
+            return Err(StateError::InvalidPoolState {
+                action: "finish closing the runspace pool",
+                current: self.state,
+                expected: CLOSING,
+            });
+        }
         if self.state != RunspacePoolState::Closed {
             self.set_state(RunspacePoolState::Closed);
         }
@@ -402,7 +443,16 @@ impl RunspacePool {
             Err(e) => return Err(self.fail(e.into())),
         };
         for incoming in messages {
-            if let Err(e) = self.handle_message(incoming.pipeline_id, incoming.message) {
+            // The WS-Management target is authoritative for pipeline messages: a server
+            // echoes the ids the client wrote, and some clients (pypsrp, in the captures)
+            // write them in RFC byte order rather than .NET's, so the header may hold the
+            // byte-swapped CommandId. For the same reason the header's pool id is not
+            // checked (and Windows sends SESSION_CAPABILITY with a nil one).
+            let routed = match (pipeline_id, incoming.pipeline_id) {
+                (Some(target), Some(_)) => Some(target),
+                (_, header) => header,
+            };
+            if let Err(e) = self.handle_message(routed, incoming.message) {
                 return Err(self.fail(e));
             }
             if self.fatal.is_some() {
@@ -438,6 +488,15 @@ impl RunspacePool {
         }
     }
 
+    fn capability(&self) -> SessionCapability {
+        SessionCapability {
+            protocol_version: self.options.protocol_version,
+            ps_version: self.options.ps_version,
+            serialization_version: self.options.serialization_version,
+            time_zone: None,
+        }
+    }
+
     fn handle_message(
         &mut self,
         pipeline_id: Option<Uuid>,
@@ -454,6 +513,10 @@ impl RunspacePool {
             PsrpMessage::ApplicationPrivateData(data) => {
                 self.application_private_data = Some(data.data);
                 self.events.push_back(Event::ApplicationPrivateData);
+                // A reconnection ends here: no RUNSPACEPOOL_STATE follows ([MS-PSRP] 3.1.4.10).
+                if self.state == RunspacePoolState::Connecting {
+                    self.set_state(RunspacePoolState::Opened);
+                }
             }
             PsrpMessage::RunspacePoolState(msg) => {
                 let error = msg.error;
@@ -481,7 +544,10 @@ impl RunspacePool {
             }
             PsrpMessage::EncryptedSessionKey(msg) => {
                 let exchange = self.key_exchange.take().ok_or_else(|| {
-                    unexpected(MessageType::EncryptedSessionKey, "without a PUBLIC_KEY sent")
+                    unexpected(
+                        MessageType::EncryptedSessionKey,
+                        "without a PUBLIC_KEY sent",
+                    )
                 })?;
                 self.session_key = Some(exchange.decrypt_session_key(&msg.encrypted_session_key)?);
                 self.events.push_back(Event::SessionKeyReady);
@@ -647,7 +713,8 @@ impl RunspacePool {
 
     fn set_state(&mut self, state: RunspacePoolState) {
         self.state = state;
-        self.events.push_back(Event::PoolStateChanged { state, error: None });
+        self.events
+            .push_back(Event::PoolStateChanged { state, error: None });
     }
 
     fn check_alive(&self) -> Result<(), StateError> {

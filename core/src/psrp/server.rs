@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::codec::{self, Inbox};
 use super::command::PowerShellSpec;
@@ -20,7 +21,8 @@ use super::messages::{
     ApplicationPrivateData, Availability, EncryptedSessionKey, ErrorRecord, HostCall,
     InformationRecord, InformationalRecord, PSInvocationState, PipelineStateMessage,
     ProgressRecord, PsrpMessage, PublicKeyRequest, RemoteHostMethodId, RunspaceAvailability,
-    RunspacePoolState, RunspacePoolStateMessage, SessionCapability, UserEvent,
+    RunspacePoolInitData, RunspacePoolState, RunspacePoolStateMessage, SessionCapability,
+    UserEvent,
 };
 use super::state_error::StateError;
 use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
@@ -70,6 +72,11 @@ const FINISHED: &[PSInvocationState] = &[
 const RUNNING: &[PSInvocationState] = &[PSInvocationState::Running, PSInvocationState::Stopping];
 const OPENING: &[RunspacePoolState] = &[RunspacePoolState::BeforeOpen, RunspacePoolState::Opening];
 const OPENED: &[RunspacePoolState] = &[RunspacePoolState::Opened];
+const OPENING_OR_OPENED: &[RunspacePoolState] = &[
+    RunspacePoolState::BeforeOpen,
+    RunspacePoolState::Opening,
+    RunspacePoolState::Opened,
+];
 
 /// The server side of one runspace pool ([MS-PSRP] 3.2).
 #[derive(Debug)]
@@ -162,9 +169,10 @@ impl ServerRunspacePool {
         Ok(())
     }
 
-    /// Sends the server's SESSION_CAPABILITY ([MS-PSRP] 3.2.4.1).
+    /// Sends the server's SESSION_CAPABILITY ([MS-PSRP] 3.2.4.1), when opening or when a
+    /// client reconnects.
     pub fn send_session_capability(&mut self) -> Result<(), StateError> {
-        self.check_pool("send the session capability", OPENING)?;
+        self.check_pool("send the session capability", OPENING_OR_OPENED)?;
         let message = PsrpMessage::SessionCapability(SessionCapability {
             protocol_version: self.options.protocol_version,
             ps_version: self.options.ps_version,
@@ -175,9 +183,10 @@ impl ServerRunspacePool {
         Ok(())
     }
 
-    /// Sends APPLICATION_PRIVATE_DATA ([MS-PSRP] 2.2.2.13), before opening.
+    /// Sends APPLICATION_PRIVATE_DATA ([MS-PSRP] 2.2.2.13): before opening, or as the last
+    /// answer to a reconnection.
     pub fn send_application_private_data(&mut self, data: PsValue) -> Result<(), StateError> {
-        self.check_pool("send application private data", OPENING)?;
+        self.check_pool("send application private data", OPENING_OR_OPENED)?;
         let message = PsrpMessage::ApplicationPrivateData(ApplicationPrivateData { data });
         self.queue(None, &message);
         Ok(())
@@ -200,6 +209,18 @@ impl ServerRunspacePool {
         Ok(())
     }
 
+    /// Answers a reconnection with the pool's sizes (RUNSPACEPOOL_INIT_DATA, [MS-PSRP]
+    /// 2.2.2.32); APPLICATION_PRIVATE_DATA follows.
+    pub fn send_runspace_pool_init_data(&mut self) -> Result<(), StateError> {
+        self.check_pool("send the runspace pool init data", OPENED)?;
+        let message = PsrpMessage::RunspacePoolInitData(RunspacePoolInitData {
+            min_runspaces: self.min_runspaces,
+            max_runspaces: self.max_runspaces,
+        });
+        self.queue(None, &message);
+        Ok(())
+    }
+
     /// Asks the client for its public key (PUBLIC_KEY_REQUEST, [MS-PSRP] 2.2.2.14) before the
     /// server sends a SecureString.
     pub fn request_public_key(&mut self) -> Result<(), StateError> {
@@ -212,12 +233,13 @@ impl ServerRunspacePool {
     /// [MS-PSRP] 2.2.2.4).
     pub fn send_session_key(&mut self) -> Result<(), StateError> {
         self.check_pool("send the session key", OPENED)?;
-        let public_key = self.client_public_key.take().ok_or_else(|| {
-            StateError::UnexpectedMessage {
-                message: MessageType::EncryptedSessionKey,
-                context: "cannot be sent before the client's PUBLIC_KEY".to_owned(),
-            }
-        })?;
+        let public_key =
+            self.client_public_key
+                .take()
+                .ok_or_else(|| StateError::UnexpectedMessage {
+                    message: MessageType::EncryptedSessionKey,
+                    context: "cannot be sent before the client's PUBLIC_KEY".to_owned(),
+                })?;
         let key = SessionKey::generate();
         let encrypted = key.encrypt_for(&public_key)?;
         self.session_key = Some(key);
@@ -229,15 +251,18 @@ impl ServerRunspacePool {
     }
 
     /// Decrypts a SecureString the client sent (a `<SS>` parameter value).
-    pub fn decrypt_secure_string(&self, value: &EncryptedSecureString) -> Result<String, StateError> {
+    pub fn decrypt_secure_string(
+        &self,
+        value: &EncryptedSecureString,
+    ) -> Result<Zeroizing<String>, StateError> {
         let key = self.session_key.as_ref().ok_or(StateError::NoSessionKey)?;
-        Ok(key.decrypt_str(value)?)
+        Ok(key.decrypt(value)?)
     }
 
     /// Encrypts `text` for the client.
     pub fn encrypt_secure_string(&self, text: &str) -> Result<PsValue, StateError> {
         let key = self.session_key.as_ref().ok_or(StateError::NoSessionKey)?;
-        Ok(PsValue::SecureString(key.encrypt_str(text)))
+        Ok(PsValue::SecureString(key.encrypt(text)))
     }
 
     /// Answers a set/get/reset request (RUNSPACE_AVAILABILITY, [MS-PSRP] 2.2.2.8).
@@ -247,8 +272,7 @@ impl ServerRunspacePool {
         response: Availability,
     ) -> Result<(), StateError> {
         self.check_pool("answer a runspace request", OPENED)?;
-        let message =
-            PsrpMessage::RunspaceAvailability(RunspaceAvailability { response, call_id });
+        let message = PsrpMessage::RunspaceAvailability(RunspaceAvailability { response, call_id });
         self.queue(None, &message);
         Ok(())
     }
@@ -262,12 +286,24 @@ impl ServerRunspacePool {
 
     /// Writes one output object (PIPELINE_OUTPUT, [MS-PSRP] 2.2.2.19).
     pub fn write_output(&mut self, pipeline_id: Uuid, value: PsValue) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write output", PsrpMessage::PipelineOutput(value))
+        self.pipeline_write(
+            pipeline_id,
+            "write output",
+            PsrpMessage::PipelineOutput(value),
+        )
     }
 
     /// Writes a non-terminating error (ERROR_RECORD, [MS-PSRP] 2.2.2.20).
-    pub fn write_error(&mut self, pipeline_id: Uuid, record: ErrorRecord) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write an error", PsrpMessage::ErrorRecord(record))
+    pub fn write_error(
+        &mut self,
+        pipeline_id: Uuid,
+        record: ErrorRecord,
+    ) -> Result<(), StateError> {
+        self.pipeline_write(
+            pipeline_id,
+            "write an error",
+            PsrpMessage::ErrorRecord(record),
+        )
     }
 
     /// Writes a warning (WARNING_RECORD, [MS-PSRP] 2.2.2.23).
@@ -276,7 +312,11 @@ impl ServerRunspacePool {
         pipeline_id: Uuid,
         record: InformationalRecord,
     ) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write a warning", PsrpMessage::WarningRecord(record))
+        self.pipeline_write(
+            pipeline_id,
+            "write a warning",
+            PsrpMessage::WarningRecord(record),
+        )
     }
 
     /// Writes a verbose message (VERBOSE_RECORD, [MS-PSRP] 2.2.2.22).
@@ -285,7 +325,11 @@ impl ServerRunspacePool {
         pipeline_id: Uuid,
         record: InformationalRecord,
     ) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write a verbose message", PsrpMessage::VerboseRecord(record))
+        self.pipeline_write(
+            pipeline_id,
+            "write a verbose message",
+            PsrpMessage::VerboseRecord(record),
+        )
     }
 
     /// Writes a debug message (DEBUG_RECORD, [MS-PSRP] 2.2.2.21).
@@ -294,7 +338,11 @@ impl ServerRunspacePool {
         pipeline_id: Uuid,
         record: InformationalRecord,
     ) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write a debug message", PsrpMessage::DebugRecord(record))
+        self.pipeline_write(
+            pipeline_id,
+            "write a debug message",
+            PsrpMessage::DebugRecord(record),
+        )
     }
 
     /// Writes an information record (INFORMATION_RECORD, [MS-PSRP] 2.2.2.26).
@@ -316,7 +364,11 @@ impl ServerRunspacePool {
         pipeline_id: Uuid,
         record: ProgressRecord,
     ) -> Result<(), StateError> {
-        self.pipeline_write(pipeline_id, "write progress", PsrpMessage::ProgressRecord(record))
+        self.pipeline_write(
+            pipeline_id,
+            "write progress",
+            PsrpMessage::ProgressRecord(record),
+        )
     }
 
     /// Calls a host method on the client (PIPELINE_HOST_CALL or, with `pipeline_id` `None`,
@@ -365,11 +417,21 @@ impl ServerRunspacePool {
         Ok(())
     }
 
+    /// Marks the pool Closed: the client deleted the shell (WS-Management Delete, [MS-PSRP]
+    /// 3.2.5.3.2). Pipelines still present are dropped; no message is sent.
+    pub fn close(&mut self) {
+        self.state = RunspacePoolState::Closed;
+        self.pipelines.clear();
+        self.pending_host_calls.clear();
+        self.outbox = Outbox::new(TransmitPurpose::Receive);
+    }
+
     /// Forgets a finished pipeline (its WS-Management terminate Signal arrived).
     pub fn end_pipeline(&mut self, pipeline_id: Uuid) -> Result<(), StateError> {
         self.check_pipeline(pipeline_id, "end a pipeline", FINISHED)?;
         self.pipelines.remove(&pipeline_id);
-        self.pending_host_calls.retain(|(p, _)| *p != Some(pipeline_id));
+        self.pending_host_calls
+            .retain(|(p, _)| *p != Some(pipeline_id));
         Ok(())
     }
 
@@ -418,6 +480,19 @@ impl ServerRunspacePool {
                     application_arguments: init.application_arguments,
                 });
             }
+            (None, PsrpMessage::ConnectRunspacePool(connect)) => {
+                // The shell outlives the client that created it: a new client reconnects to
+                // a pool that is open ([MS-PSRP] 3.2.4.6).
+                self.check_pool("reconnect the runspace pool", OPENING_OR_OPENED)?;
+                self.state = RunspacePoolState::Opened;
+                if let Some(min) = connect.min_runspaces {
+                    self.min_runspaces = min;
+                }
+                if let Some(max) = connect.max_runspaces {
+                    self.max_runspaces = max;
+                }
+                self.events.push_back(ServerEvent::ConnectRunspacePool);
+            }
             (None, PsrpMessage::PublicKey(key)) => {
                 self.client_public_key = Some(key.public_key);
                 self.events.push_back(ServerEvent::PublicKey);
@@ -453,13 +528,15 @@ impl ServerRunspacePool {
                 let busy = i64::try_from(busy).unwrap_or(i64::MAX);
                 let free = (i64::from(self.max_runspaces) - busy).max(0);
                 self.send_runspace_availability(msg.call_id, Availability::Count(free))?;
-                self.events
-                    .push_back(ServerEvent::GetAvailableRunspaces { call_id: msg.call_id });
+                self.events.push_back(ServerEvent::GetAvailableRunspaces {
+                    call_id: msg.call_id,
+                });
             }
             (None, PsrpMessage::ResetRunspaceState(msg)) => {
                 self.check_pool("reset the runspace state", OPENED)?;
-                self.events
-                    .push_back(ServerEvent::ResetRunspaceState { call_id: msg.call_id });
+                self.events.push_back(ServerEvent::ResetRunspaceState {
+                    call_id: msg.call_id,
+                });
             }
             (pid, PsrpMessage::RunspacePoolHostResponse(resp))
             | (pid, PsrpMessage::PipelineHostResponse(resp)) => {
@@ -524,7 +601,8 @@ impl ServerRunspacePool {
     fn queue(&mut self, pipeline_id: Option<Uuid>, message: &PsrpMessage) {
         let pool_id = self.id.unwrap_or(Uuid::nil());
         let bytes = codec::encode_to_client(pool_id, pipeline_id, message);
-        self.outbox.push(pipeline_id, StreamName::Stdin, None, bytes);
+        self.outbox
+            .push(pipeline_id, StreamName::Stdin, None, bytes);
     }
 
     fn check_pool_id(&mut self, id: Uuid) -> Result<(), StateError> {

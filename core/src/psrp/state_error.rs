@@ -27,9 +27,7 @@ pub enum StateError {
         expected: &'static [RunspacePoolState],
     },
     /// The pipeline is not in a state that allows `action` ([MS-PSRP] 3.1.1.2).
-    #[error(
-        "cannot {action}: pipeline {pipeline_id} is {current:?}, expected one of {expected:?}"
-    )]
+    #[error("cannot {action}: pipeline {pipeline_id} is {current:?}, expected one of {expected:?}")]
     InvalidPipelineState {
         /// What was attempted.
         action: &'static str,

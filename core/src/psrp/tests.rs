@@ -8,8 +8,7 @@ use super::events::{Event, ServerEvent};
 use super::host::{HOST_NOT_INTERACTIVE_ERROR_ID, HostAnswer};
 use super::messages::{
     Availability, CategoryInfo, ErrorRecord, InformationRecord, InformationalRecord,
-    PSInvocationState, ProgressRecord, ProgressRecordType, RemoteHostMethodId,
-    RunspacePoolState,
+    PSInvocationState, ProgressRecord, ProgressRecordType, RemoteHostMethodId, RunspacePoolState,
 };
 use super::runspace_pool::{RunspacePool, RunspacePoolOptions};
 use super::server::{ServerOptions, ServerRunspacePool};
@@ -97,9 +96,18 @@ impl Pair {
                 .send_application_private_data(PsValue::String("private".into()))
                 .and_then(|()| self.server.set_state(RunspacePoolState::Opened, None)),
             ServerEvent::PublicKey => self.server.send_session_key(),
+            ServerEvent::ConnectRunspacePool => {
+                self.server.send_runspace_pool_init_data().and_then(|()| {
+                    self.server
+                        .send_application_private_data(PsValue::String("again".into()))
+                })
+            }
             _ => Ok(()),
         };
-        assert!(result.is_ok(), "server failed to answer {event:?}: {result:?}");
+        assert!(
+            result.is_ok(),
+            "server failed to answer {event:?}: {result:?}"
+        );
     }
 
     fn open(&mut self) {
@@ -174,6 +182,46 @@ fn open_against_a_protocol_2_1_server() {
 }
 
 #[test]
+fn connect_reopens_a_pool_with_the_server_sizes() {
+    let mut pair = Pair::new(ServerOptions::default());
+    assert!(pair.client.connect().is_ok());
+    pair.drive();
+    assert_eq!(pair.client_transmits[0].purpose, TransmitPurpose::Connect);
+    assert_eq!(pair.client.state(), RunspacePoolState::Opened);
+    assert_eq!(
+        pair.client.application_private_data(),
+        Some(&PsValue::String("again".into()))
+    );
+    assert_eq!(pair.client.runspaces(), pair.server.runspaces());
+    assert!(
+        pair.client
+            .create_pipeline(&PowerShellSpec::new(Command::new("Get-Date")))
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_broken_pool_can_still_be_closed() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Get-Date")));
+    assert!(
+        pair.server
+            .set_state(RunspacePoolState::Broken, None)
+            .is_ok()
+    );
+    pair.drive();
+    assert!(matches!(
+        pair.client.begin_close(),
+        Err(StateError::PipelinesNotEnded { .. })
+    ));
+    assert!(pair.client.end_pipeline(pid).is_ok());
+    assert!(pair.client.begin_close().is_ok());
+    assert!(pair.client.close().is_ok());
+    assert_eq!(pair.client.state(), RunspacePoolState::Closed);
+}
+
+#[test]
 fn create_pipeline_before_open_names_action_and_states() {
     let mut pair = Pair::new(ServerOptions::default());
     let err = pair
@@ -213,9 +261,18 @@ fn parameters_arrive_intact() {
     let (_, received) = pair.start(&spec);
     assert_eq!(received, spec);
     let cmd = &received.statements[0][0];
-    assert_eq!(cmd.parameter("identity").and_then(PsValue::as_str), Some("alice@contoso.com"));
-    assert_eq!(cmd.parameter("IgnoreDefaultScope"), Some(&PsValue::Bool(true)));
-    assert_eq!(cmd.positional().cloned().collect::<Vec<_>>(), vec![PsValue::I32(42)]);
+    assert_eq!(
+        cmd.parameter("identity").and_then(PsValue::as_str),
+        Some("alice@contoso.com")
+    );
+    assert_eq!(
+        cmd.parameter("IgnoreDefaultScope"),
+        Some(&PsValue::Bool(true))
+    );
+    assert_eq!(
+        cmd.positional().cloned().collect::<Vec<_>>(),
+        vec![PsValue::I32(42)]
+    );
 }
 
 #[test]
@@ -229,10 +286,11 @@ fn session_key_lets_the_server_read_a_secure_string() {
     assert!(pair.client.exchange_key().is_ok());
     pair.drive();
     assert!(pair.client.has_session_key());
-    assert!(pair
-        .take_client_events()
-        .iter()
-        .any(|e| matches!(e, Event::SessionKeyReady)));
+    assert!(
+        pair.take_client_events()
+            .iter()
+            .any(|e| matches!(e, Event::SessionKeyReady))
+    );
     let password = pair.client.encrypt_secure_string("Pa$$w0rd!").expect("key");
     let spec = PowerShellSpec::new(Command::new("Set-Mailbox").param("Password", password));
     let (_, received) = pair.start(&spec);
@@ -241,7 +299,10 @@ fn session_key_lets_the_server_read_a_secure_string() {
         panic!("not a SecureString: {sent:?}")
     };
     assert_eq!(
-        pair.server.decrypt_secure_string(&ss).map_err(|e| e.to_string()),
+        pair.server
+            .decrypt_secure_string(&ss)
+            .map(|s| s.to_string())
+            .map_err(|e| e.to_string()),
         Ok("Pa$$w0rd!".to_owned())
     );
 }
@@ -253,12 +314,18 @@ fn server_public_key_request_starts_the_exchange() {
     assert!(pair.server.request_public_key().is_ok());
     pair.drive();
     assert!(pair.client.has_session_key());
-    let secret = pair.server.encrypt_secure_string("from server").expect("key");
+    let secret = pair
+        .server
+        .encrypt_secure_string("from server")
+        .expect("key");
     let PsValue::SecureString(ss) = secret else {
         panic!("not a SecureString")
     };
     assert_eq!(
-        pair.client.decrypt_secure_string(&ss).map_err(|e| e.to_string()),
+        pair.client
+            .decrypt_secure_string(&ss)
+            .map(|s| s.to_string())
+            .map_err(|e| e.to_string()),
         Ok("from server".to_owned())
     );
 }
@@ -271,32 +338,56 @@ fn every_stream_reaches_the_client() {
     pair.take_client_events();
     let s = &mut pair.server;
     assert!(s.write_output(pid, PsValue::String("out".into())).is_ok());
-    assert!(s.write_error(pid, error_record("bad", "BadThing,Get-Thing")).is_ok());
-    assert!(s.write_warning(pid, InformationalRecord::new("Warning", "warn")).is_ok());
-    assert!(s.write_verbose(pid, InformationalRecord::new("Verbose", "verb")).is_ok());
-    assert!(s.write_debug(pid, InformationalRecord::new("Debug", "dbg")).is_ok());
-    assert!(s.write_information(
-        pid,
-        InformationRecord::new(
-            PsValue::String("info".into()),
-            "Get-Thing",
-            PsDateTime {
-                ticks: 638_000_000_000_000_000,
-                kind: DateTimeKind::Utc,
-            },
-        ),
-    ).is_ok());
-    assert!(s.write_progress(pid, ProgressRecord {
-        activity: "Working".into(),
-        activity_id: 1,
-        status_description: "half".into(),
-        current_operation: None,
-        parent_activity_id: -1,
-        percent_complete: 50,
-        record_type: ProgressRecordType::Processing,
-        seconds_remaining: -1,
-    }).is_ok());
-    assert!(s.set_pipeline_state(pid, PSInvocationState::Completed, None).is_ok());
+    assert!(
+        s.write_error(pid, error_record("bad", "BadThing,Get-Thing"))
+            .is_ok()
+    );
+    assert!(
+        s.write_warning(pid, InformationalRecord::new("Warning", "warn"))
+            .is_ok()
+    );
+    assert!(
+        s.write_verbose(pid, InformationalRecord::new("Verbose", "verb"))
+            .is_ok()
+    );
+    assert!(
+        s.write_debug(pid, InformationalRecord::new("Debug", "dbg"))
+            .is_ok()
+    );
+    assert!(
+        s.write_information(
+            pid,
+            InformationRecord::new(
+                PsValue::String("info".into()),
+                "Get-Thing",
+                PsDateTime {
+                    ticks: 638_000_000_000_000_000,
+                    kind: DateTimeKind::Utc,
+                },
+            ),
+        )
+        .is_ok()
+    );
+    assert!(
+        s.write_progress(
+            pid,
+            ProgressRecord {
+                activity: "Working".into(),
+                activity_id: 1,
+                status_description: "half".into(),
+                current_operation: None,
+                parent_activity_id: -1,
+                percent_complete: 50,
+                record_type: ProgressRecordType::Processing,
+                seconds_remaining: -1,
+            }
+        )
+        .is_ok()
+    );
+    assert!(
+        s.set_pipeline_state(pid, PSInvocationState::Completed, None)
+            .is_ok()
+    );
     pair.drive();
     let events = pair.take_client_events();
     let summary: Vec<String> = events
@@ -314,7 +405,13 @@ fn every_stream_reaches_the_client() {
             Event::Verbose { record, .. } => format!("verbose {}", record.message),
             Event::Debug { record, .. } => format!("debug {}", record.message),
             Event::Information { record, .. } => {
-                format!("information {}", record.message_data().and_then(PsValue::as_str).unwrap_or("?"))
+                format!(
+                    "information {}",
+                    record
+                        .message_data()
+                        .and_then(PsValue::as_str)
+                        .unwrap_or("?")
+                )
             }
             Event::Progress { record, .. } => {
                 format!("progress {} {}", record.activity, record.status_description)
@@ -338,7 +435,10 @@ fn every_stream_reaches_the_client() {
             "state Completed false",
         ]
     );
-    assert_eq!(pair.client.finished_pipelines().collect::<Vec<_>>(), vec![pid]);
+    assert_eq!(
+        pair.client.finished_pipelines().collect::<Vec<_>>(),
+        vec![pid]
+    );
     assert!(pair.client.end_pipeline(pid).is_ok());
     assert!(matches!(
         pair.client.pipeline_state(pid),
@@ -353,7 +453,11 @@ fn pipeline_input_flows_and_then_closes() {
     let (pid, received) = pair.start(&PowerShellSpec::new(Command::new("Out-Null")).with_input());
     assert!(!received.no_input);
     assert!(pair.client.send_input(pid, PsValue::I32(1)).is_ok());
-    assert!(pair.client.send_input(pid, PsValue::String("two".into())).is_ok());
+    assert!(
+        pair.client
+            .send_input(pid, PsValue::String("two".into()))
+            .is_ok()
+    );
     assert!(pair.client.end_input(pid).is_ok());
     assert!(matches!(
         pair.client.send_input(pid, PsValue::I32(3)),
@@ -391,9 +495,14 @@ fn input_is_refused_for_a_no_input_pipeline() {
 fn stop_then_end_and_close() {
     let mut pair = Pair::new(ServerOptions::default());
     pair.open();
-    let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Start-Sleep").arg(PsValue::I32(60))));
+    let (pid, _) = pair.start(&PowerShellSpec::new(
+        Command::new("Start-Sleep").arg(PsValue::I32(60)),
+    ));
     assert!(pair.client.begin_stop(pid).is_ok());
-    assert_eq!(pair.client.pipeline_state(pid).ok(), Some(PSInvocationState::Stopping));
+    assert_eq!(
+        pair.client.pipeline_state(pid).ok(),
+        Some(PSInvocationState::Stopping)
+    );
     match pair.client.end_pipeline(pid) {
         Err(StateError::InvalidPipelineState {
             action, current, ..
@@ -408,10 +517,11 @@ fn stop_then_end_and_close() {
         Err(StateError::PipelinesNotEnded { count: 1, first }) if first == pid
     ));
     let stopped = error_record("The pipeline has been stopped.", "PipelineStopped");
-    assert!(pair
-        .server
-        .set_pipeline_state(pid, PSInvocationState::Stopped, Some(stopped))
-        .is_ok());
+    assert!(
+        pair.server
+            .set_pipeline_state(pid, PSInvocationState::Stopped, Some(stopped))
+            .is_ok()
+    );
     pair.drive();
     let last = pair.take_client_events().pop();
     match last {
@@ -449,7 +559,11 @@ fn host_calls_are_answered_without_waiting() {
         .expect("running pipeline");
     let write = pair
         .server
-        .host_call(Some(pid), RemoteHostMethodId::WriteLine2, vec![PsValue::String("hello".into())])
+        .host_call(
+            Some(pid),
+            RemoteHostMethodId::WriteLine2,
+            vec![PsValue::String("hello".into())],
+        )
         .expect("running pipeline");
     pair.drive();
     let responses: Vec<_> = pair
@@ -474,9 +588,11 @@ fn host_calls_are_answered_without_waiting() {
         record.fully_qualified_error_id(),
         Some(HOST_NOT_INTERACTIVE_ERROR_ID)
     );
-    assert!(record
-        .message()
-        .is_some_and(|m| m.starts_with("The host is not interactive: PromptForChoice")));
+    assert!(
+        record
+            .message()
+            .is_some_and(|m| m.starts_with("The host is not interactive: PromptForChoice"))
+    );
     let calls: Vec<_> = pair
         .take_client_events()
         .into_iter()
@@ -489,10 +605,17 @@ fn host_calls_are_answered_without_waiting() {
     assert_eq!(calls[0].0, prompt);
     assert_eq!(calls[0].1, RemoteHostMethodId::PromptForChoice);
     assert!(matches!(calls[0].2, HostAnswer::Error { .. }));
-    assert_eq!((calls[1].0, calls[1].1, &calls[1].2), (write, RemoteHostMethodId::WriteLine2, &HostAnswer::None));
+    assert_eq!(
+        (calls[1].0, calls[1].1, &calls[1].2),
+        (write, RemoteHostMethodId::WriteLine2, &HostAnswer::None)
+    );
     // A host response went to the prompt-response stream of that command.
-    assert!(pair.client_transmits.iter().any(|t| t.pipeline_id == Some(pid)
-        && t.stream == super::transmit::StreamName::PromptResponse));
+    assert!(
+        pair.client_transmits
+            .iter()
+            .any(|t| t.pipeline_id == Some(pid)
+                && t.stream == super::transmit::StreamName::PromptResponse)
+    );
 }
 
 #[test]
@@ -501,7 +624,11 @@ fn broken_pool_surfaces_its_error_once_and_last() {
     pair.open();
     pair.take_client_events();
     let error = error_record("The WinRM shell was closed by the server.", "ShellClosed");
-    assert!(pair.server.set_state(RunspacePoolState::Broken, Some(error)).is_ok());
+    assert!(
+        pair.server
+            .set_state(RunspacePoolState::Broken, Some(error))
+            .is_ok()
+    );
     pair.drive();
     let events = pair.take_client_events();
     assert_eq!(events.len(), 2, "{events:?}");
@@ -509,7 +636,10 @@ fn broken_pool_surfaces_its_error_once_and_last() {
         Event::PoolStateChanged {
             state: RunspacePoolState::Broken,
             error: Some(e),
-        } => assert_eq!(e.message(), Some("The WinRM shell was closed by the server.")),
+        } => assert_eq!(
+            e.message(),
+            Some("The WinRM shell was closed by the server.")
+        ),
         other => panic!("unexpected {other:?}"),
     }
     match &events[1] {
@@ -520,7 +650,8 @@ fn broken_pool_surfaces_its_error_once_and_last() {
     }
     assert!(pair.client.poll_event().is_none());
     assert!(matches!(
-        pair.client.create_pipeline(&PowerShellSpec::new(Command::new("Get-Date"))),
+        pair.client
+            .create_pipeline(&PowerShellSpec::new(Command::new("Get-Date"))),
         Err(StateError::Broken { .. })
     ));
     assert_eq!(pair.client.state(), RunspacePoolState::Broken);
@@ -563,8 +694,16 @@ fn tiny_payloads_carry_everything() {
         .collect();
     assert_eq!(creation.len(), 1, "one Command per pipeline");
     assert_eq!(creation[0].data.len(), 22);
-    assert!(pair.server.write_output(pid, PsValue::String(long.clone())).is_ok());
-    assert!(pair.server.set_pipeline_state(pid, PSInvocationState::Completed, None).is_ok());
+    assert!(
+        pair.server
+            .write_output(pid, PsValue::String(long.clone()))
+            .is_ok()
+    );
+    assert!(
+        pair.server
+            .set_pipeline_state(pid, PSInvocationState::Completed, None)
+            .is_ok()
+    );
     let before = pair.server_transmits;
     pair.drive();
     assert!(pair.server_transmits - before > 5_000);
@@ -594,13 +733,22 @@ fn runspace_counts_are_negotiated() {
         .collect();
     assert_eq!(
         answers,
-        vec![(set, Availability::Set(true)), (avail, Availability::Count(4))]
+        vec![
+            (set, Availability::Set(true)),
+            (avail, Availability::Count(4))
+        ]
     );
 }
 
-/// The Receive streams of a recorded Windows conversation, in order.
-fn capture_streams(name: &str) -> Vec<Vec<u8>> {
-    use base64::Engine as _;
+/// The text between `start` and the next `end` after it.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text.get(from..)?.find(end)?;
+    text.get(from..from + len)
+}
+
+/// The recorded conversation `name`: (request, response) pairs of SOAP text.
+fn capture(name: &str) -> Vec<(String, String)> {
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let path = manifest
         .ancestors()
@@ -610,40 +758,159 @@ fn capture_streams(name: &str) -> Vec<Vec<u8>> {
         .find(|p| p.exists())
         .unwrap_or_else(|| panic!("{name} not found beside {}", manifest.display()));
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut out = Vec::new();
+    // Each value is a plain YAML scalar; a long one is folded onto more-indented lines,
+    // each line break standing for one space.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut current: Option<&mut String> = None;
     for line in text.lines() {
-        let Some(response) = line.trim_start().strip_prefix("response: ") else {
-            continue;
-        };
-        let mut rest = response;
-        while let Some(start) = rest.find("<rsp:Stream") {
-            let after = &rest[start..];
-            let (Some(open_end), Some(close)) = (after.find('>'), after.find("</rsp:Stream>"))
-            else {
-                break;
-            };
-            let b64 = &after[open_end + 1..close];
-            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                out.push(bytes);
-            }
-            rest = &after[close..];
+        if line.starts_with("messages-py26") {
+            break;
+        }
+        if let Some(r) = line.strip_prefix("- request: ") {
+            pairs.push((r.to_owned(), String::new()));
+            current = pairs.last_mut().map(|p| &mut p.0);
+        } else if let Some(r) = line.strip_prefix("  response: ") {
+            current = pairs.last_mut().map(|p| {
+                p.1 = r.to_owned();
+                &mut p.1
+            });
+        } else if let (Some(cont), Some(value)) = (line.strip_prefix("    "), current.as_mut()) {
+            value.push(' ');
+            value.push_str(cont.trim_start());
+        } else {
+            current = None;
         }
     }
-    out
+    pairs
+}
+
+/// Replays the server half of a capture into a client pool: the pool is created with the
+/// recorded ShellId and opened, each recorded Command creates a pipeline with the recorded
+/// CommandId, and every Receive stream is fed to the pool. Returns the pool and its events.
+fn replay(name: &str, spec: &PowerShellSpec) -> (RunspacePool, Vec<Event>) {
+    use base64::Engine as _;
+    let mut pool = None;
+    let mut events = Vec::new();
+    for (request, response) in capture(name) {
+        let action = between(
+            &request,
+            "<wsa:Action s:mustUnderstand=\"true\">",
+            "</wsa:Action>",
+        )
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+        match action.as_str() {
+            "Create" => {
+                let id = between(&request, "ShellId=\"", "\"")
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .expect("recorded ShellId");
+                let mut p = RunspacePool::new(RunspacePoolOptions::new(id));
+                assert!(p.open().is_ok());
+                pool = Some(p);
+            }
+            "Command" => {
+                let id = between(&response, "<rsp:CommandId>", "</rsp:CommandId>")
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .expect("recorded CommandId");
+                let p = pool.as_mut().expect("created");
+                let r = p.create_pipeline_with_id(id, spec);
+                assert!(r.is_ok(), "{r:?}");
+            }
+            "Receive" => {
+                let target =
+                    between(&request, "CommandId=\"", "\"").and_then(|s| Uuid::parse_str(s).ok());
+                let p = pool.as_mut().expect("created");
+                let mut rest = response.as_str();
+                while let Some(stream) = between(rest, "<rsp:Stream", "</rsp:Stream>") {
+                    let b64 = stream.split_once('>').map(|(_, b)| b).unwrap_or_default();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .expect("recorded base64");
+                    let r = p.receive(target, &bytes);
+                    assert!(r.is_ok(), "{r:?}");
+                    let at = rest.find("</rsp:Stream>").unwrap_or(rest.len());
+                    rest = rest.get(at + 1..).unwrap_or_default();
+                }
+            }
+            _ => {}
+        }
+        if let Some(p) = pool.as_mut() {
+            while p.poll_transmit(150_000).is_some() {}
+            while let Some(e) = p.poll_event() {
+                events.push(e);
+            }
+        }
+    }
+    (pool.expect("the capture creates a shell"), events)
 }
 
 #[test]
 fn windows_server_bytes_open_the_pool() {
-    let streams = capture_streams("test_psrp_open_runspace.yml");
-    assert_eq!(streams.len(), 2);
-    let mut pool = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
-    assert!(pool.open().is_ok());
-    for s in &streams {
-        let r = pool.receive(None, s);
-        assert!(r.is_ok(), "{r:?}");
-    }
+    let (pool, events) = replay(
+        "test_psrp_open_runspace.yml",
+        &PowerShellSpec::new(Command::new("unused")),
+    );
     assert_eq!(pool.state(), RunspacePoolState::Opened);
     assert_eq!(pool.server_protocol_version(), Some(v(2, 3)));
     let private = pool.application_private_data().map(|d| format!("{d:?}"));
     assert!(private.is_some_and(|d| d.contains("PSVersionTable")));
+    assert!(events.iter().all(|e| !matches!(e, Event::Failed(_))));
+}
+
+#[test]
+fn windows_server_bytes_fill_every_stream() {
+    let (pool, events) = replay(
+        "test_psrp_stream_output_invocation.yml",
+        &PowerShellSpec::new(Command::script("Write-Output 'output'")),
+    );
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Output { .. } => Some("output"),
+            Event::Error { .. } => Some("error"),
+            Event::Warning { .. } => Some("warning"),
+            Event::Verbose { .. } => Some("verbose"),
+            Event::Debug { .. } => Some("debug"),
+            Event::Information { .. } => Some("information"),
+            Event::Progress { .. } => Some("progress"),
+            Event::PipelineStateChanged { state, .. } => Some(match state {
+                PSInvocationState::Completed => "completed",
+                _ => "other state",
+            }),
+            Event::Failed(_) => Some("failed"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "progress",
+            "debug",
+            "verbose",
+            "error",
+            "output",
+            "warning",
+            "information",
+            "completed"
+        ]
+    );
+    assert_eq!(pool.finished_pipelines().count(), 1);
+}
+
+#[test]
+fn windows_host_call_for_a_void_method_needs_no_answer() {
+    let (mut pool, events) = replay(
+        "test_psrp_pshost_methods.yml",
+        &PowerShellSpec::new(Command::script("$host.SetShouldExit(1)")),
+    );
+    let call = events.iter().find_map(|e| match e {
+        Event::HostCall { call, answer } => Some((call.call_id, call.method, answer.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        call,
+        Some((-100, RemoteHostMethodId::SetShouldExit, HostAnswer::None))
+    );
+    assert!(pool.poll_transmit(150_000).is_none());
 }

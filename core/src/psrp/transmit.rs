@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 
 use uuid::Uuid;
 
+use super::fragment::Fragment;
+
 /// The smallest useful `max_len`: a 21-byte fragment header plus one byte of message.
 pub const MIN_TRANSMIT_LEN: usize = 22;
 
@@ -41,6 +43,9 @@ pub enum TransmitPurpose {
     /// whose `CommandId` is the pipeline id (3.1.5.3.3). It holds only CREATE_PIPELINE
     /// fragments; any rest of that message follows as ordinary [`TransmitPurpose::Send`] data.
     CreateCommand,
+    /// The first payload of a reconnection: it goes in the `connectXml` of the WS-Management
+    /// Connect (3.1.5.3.11). It holds SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL.
+    Connect,
     /// A WS-Management Send on [`Transmit::stream`] (3.1.5.3.5), to the shell when
     /// `pipeline_id` is `None`, otherwise to that command.
     Send,
@@ -165,12 +170,18 @@ impl Outbox {
             let take = rest.min(room - FRAGMENT_HEADER_LEN);
             let start = pending.sent == 0;
             let end = take == rest;
-            let chunk = &pending.message[pending.sent..pending.sent + take];
-            data.extend_from_slice(&pending.object_id.to_be_bytes());
-            data.extend_from_slice(&pending.next_fragment_id.to_be_bytes());
-            data.push(u8::from(start) | (u8::from(end) << 1));
-            data.extend_from_slice(&u32::try_from(take).unwrap_or(u32::MAX).to_be_bytes());
-            data.extend_from_slice(chunk);
+            let chunk = pending
+                .message
+                .get(pending.sent..pending.sent + take)
+                .unwrap_or_default();
+            Fragment {
+                object_id: pending.object_id,
+                fragment_id: pending.next_fragment_id,
+                start,
+                end,
+                data: chunk.to_vec(),
+            }
+            .encode_into(&mut data);
             pending.sent += take;
             pending.next_fragment_id += 1;
             if end {
@@ -189,5 +200,79 @@ impl Outbox {
             purpose,
             data,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::psrp::fragment::Defragmenter;
+
+    fn outbox_with(
+        messages: &[(Option<Uuid>, StreamName, Option<TransmitPurpose>, usize)],
+    ) -> Outbox {
+        let mut outbox = Outbox::new(TransmitPurpose::Send);
+        for (i, (pid, stream, purpose, len)) in messages.iter().enumerate() {
+            let byte = u8::try_from(i).unwrap_or(0);
+            outbox.push(*pid, *stream, *purpose, vec![byte; *len]);
+        }
+        outbox
+    }
+
+    #[test]
+    fn same_target_messages_share_a_payload_and_targets_never_mix() {
+        let pid = Uuid::new_v4();
+        let mut outbox = outbox_with(&[
+            (None, StreamName::Stdin, None, 10),
+            (None, StreamName::Stdin, None, 10),
+            (Some(pid), StreamName::Stdin, None, 10),
+            (Some(pid), StreamName::PromptResponse, None, 10),
+        ]);
+        let first = outbox.poll(1000).expect("data");
+        assert_eq!((first.pipeline_id, first.data.len()), (None, 2 * 31));
+        let second = outbox.poll(1000).expect("data");
+        assert_eq!(
+            (second.pipeline_id, second.stream),
+            (Some(pid), StreamName::Stdin)
+        );
+        let third = outbox.poll(1000).expect("data");
+        assert_eq!(third.stream, StreamName::PromptResponse);
+        assert!(outbox.poll(1000).is_none());
+    }
+
+    #[test]
+    fn command_creation_travels_alone_and_the_rest_follows_as_send() {
+        let pid = Uuid::new_v4();
+        let mut outbox = outbox_with(&[
+            (
+                Some(pid),
+                StreamName::Stdin,
+                Some(TransmitPurpose::CreateCommand),
+                50,
+            ),
+            (Some(pid), StreamName::Stdin, None, 5),
+        ]);
+        let create = outbox.poll(40).expect("data");
+        assert!(create.is_command_creation());
+        assert_eq!(create.data.len(), 40);
+        let rest = outbox.poll(1000).expect("data");
+        assert_eq!(rest.purpose, TransmitPurpose::Send);
+        // The rest of CREATE_PIPELINE (31 bytes) and the next message (5 bytes).
+        assert_eq!(rest.data.len(), 21 + 31 + 21 + 5);
+        let mut defrag = Defragmenter::new();
+        let mut done = defrag.feed(&create.data).unwrap_or_default();
+        done.extend(defrag.feed(&rest.data).unwrap_or_default());
+        assert_eq!(done, vec![vec![0u8; 50], vec![1u8; 5]]);
+    }
+
+    #[test]
+    fn an_exact_multiple_still_ends_and_tiny_limits_are_raised() {
+        let mut outbox = outbox_with(&[(None, StreamName::Stdin, None, 2)]);
+        let a = outbox.poll(1).expect("data");
+        assert_eq!(a.data.len(), MIN_TRANSMIT_LEN);
+        assert_eq!(a.data.get(16), Some(&1), "start flag only");
+        let b = outbox.poll(1).expect("data");
+        assert_eq!(b.data.get(16), Some(&2), "end flag only");
+        assert!(outbox.poll(1).is_none());
     }
 }
