@@ -235,19 +235,23 @@ fn every_captured_message_decodes() {
             (T::ResetRunspaceState, 2),
             (T::PipelineInput, 13),
             (T::EndOfPipelineInput, 4),
-            (T::PipelineOutput, 69),
-            (T::ErrorRecord, 1),
-            (T::PipelineState, 18),
-            (T::DebugRecord, 11),
-            (T::VerboseRecord, 2),
-            (T::WarningRecord, 1),
+            (T::PipelineOutput, 80),
+            (T::ErrorRecord, 3),
+            (T::PipelineState, 27),
+            (T::DebugRecord, 12),
+            (T::VerboseRecord, 4),
+            (T::WarningRecord, 4),
             (T::ProgressRecord, 15),
-            (T::InformationRecord, 1),
-            (T::PipelineHostCall, 24),
+            (T::InformationRecord, 3),
+            (T::PipelineHostCall, 31),
             (T::PipelineHostResponse, 6),
         ]
     );
-    assert_eq!(all.len(), 373);
+    assert_eq!(all.len(), 410);
+    assert_eq!(
+        all.iter().filter(|c| c.sender == Sender::Server).count(),
+        285
+    );
 }
 
 #[test]
@@ -341,7 +345,7 @@ fn application_private_data_carries_the_version_table() {
             major: 5,
             minor: 1,
             build: Some(14393),
-            revision: Some(0)
+            revision: Some(2248)
         })
     );
     assert_eq!(
@@ -396,26 +400,105 @@ fn failed_pipeline_error_record() {
     assert_eq!(state.state, PSInvocationState::Failed);
     assert_eq!(state.state.value(), 5);
     let error = state.error.as_ref().expect("ExceptionAsErrorRecord");
-    assert_eq!(error.exception_type(), Some("EXCEPTION_TYPE"));
-    assert_eq!(error.message(), Some("MESSAGE"));
-    assert_eq!(error.fully_qualified_error_id(), Some("FQEID"));
+    let write_error = "Microsoft.PowerShell.Commands.WriteErrorException";
+    assert_eq!(error.exception_type(), Some(write_error));
+    assert_eq!(error.message(), Some("error"));
+    assert_eq!(error.fully_qualified_error_id(), Some(write_error));
+    assert_eq!(error.target_object(), None);
+    assert!(!error.serialize_extended_info());
+    assert!(error.invocation_info().is_some());
     let cat = error.category_info().expect("category");
     assert_eq!(cat.category, 0);
+    assert_eq!(cat.activity.as_deref(), Some("Write-Error"));
+    assert_eq!(cat.reason.as_deref(), Some("WriteErrorException"));
+    assert_eq!(cat.target_name.as_deref(), Some(""));
+    assert_eq!(
+        cat.message.as_deref(),
+        Some("NotSpecified: (:) [Write-Error], WriteErrorException")
+    );
+    // The output before the failure arrived first.
+    let outputs: Vec<_> = in_file(&all, file)
+        .filter_map(|c| match &c.message {
+            PsrpMessage::PipelineOutput(v) => v.as_str(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(outputs, ["before"]);
+}
+
+#[test]
+fn error_record_messages() {
+    let (all, _) = decode_all();
+    let error = in_file(&all, "test_psrp_merge_commands")
+        .find_map(|c| match &c.message {
+            PsrpMessage::ErrorRecord(e) => Some(e),
+            _ => None,
+        })
+        .expect("ERROR_RECORD");
+    assert_eq!(
+        error.exception_type(),
+        Some("Microsoft.PowerShell.Commands.WriteErrorException")
+    );
+    assert_eq!(error.message(), Some("error stream"));
+    assert_eq!(
+        error.object.property("writeErrorStream"),
+        Some(&PsValue::Bool(true))
+    );
 }
 
 #[test]
 fn host_calls_carry_method_and_arguments() {
     let (all, _) = decode_all();
-    let calls: Vec<_> = in_file(&all, "test_psrp_pshost_methods")
+    let exit = in_file(&all, "test_psrp_pshost_methods")
+        .find_map(|c| match &c.message {
+            PsrpMessage::PipelineHostCall(h) => Some(h),
+            _ => None,
+        })
+        .expect("host call");
+    assert_eq!(exit.method, RemoteHostMethodId::SetShouldExit);
+    assert_eq!(exit.call_id, -100);
+    assert_eq!(exit.params, [PsValue::I32(1)]);
+
+    let file = "test_psrp_pshost_ui_mocked_methods";
+    let calls: Vec<_> = in_file(&all, file)
         .filter_map(|c| match &c.message {
             PsrpMessage::PipelineHostCall(h) => Some(h),
             _ => None,
         })
         .collect();
-    assert!(!calls.is_empty());
-    let first = calls[0];
-    assert_eq!(first.method, RemoteHostMethodId::GetName);
-    assert_eq!(first.call_id, 1);
+    let methods: Vec<i32> = calls.iter().map(|h| h.method.value()).collect();
+    assert_eq!(&methods[..4], [11, 12, 13, 14]);
+    let write2 = calls[3];
+    assert_eq!(write2.method, RemoteHostMethodId::Write2);
+    assert_eq!(
+        write2.params,
+        [PsValue::I32(9), PsValue::I32(15), PsValue::from("Write2")]
+    );
+    let progress = calls
+        .iter()
+        .find(|h| h.method == RemoteHostMethodId::WriteProgress)
+        .expect("WriteProgress");
+    assert_eq!(progress.params.first(), Some(&PsValue::I64(1)));
+    assert_eq!(
+        progress.params[1]
+            .property("Activity")
+            .and_then(PsValue::as_str),
+        Some("Preparing modules for first use.")
+    );
+
+    let response = in_file(&all, file)
+        .find_map(|c| match &c.message {
+            PsrpMessage::PipelineHostResponse(r) => Some(r),
+            _ => None,
+        })
+        .expect("host response");
+    assert_eq!(response.call_id, 1);
+    assert_eq!(response.method, RemoteHostMethodId::ReadLine);
+    assert_eq!(
+        response.return_value,
+        Some(PsValue::from("ReadLine response"))
+    );
+    assert!(response.error.is_none());
 }
 
 #[test]
