@@ -11,7 +11,8 @@ use monosync_exchange::psrp::messages::{
     Availability, PSInvocationState, RemoteHostMethodId, RunspacePoolState, dict_get,
 };
 use monosync_exchange::psrp::{
-    Defragmenter, Destination, MessageType, PsrpError, PsrpMessage, RawMessage,
+    CryptoError, Defragmenter, Destination, ExchangePublicKey, KeyExchange, MessageType, PsrpError,
+    PsrpMessage, RawMessage,
 };
 use quick_xml::events::Event;
 
@@ -522,4 +523,33 @@ fn unknown_message_type_is_a_typed_error() {
         RawMessage::decode(&blob),
         Err(PsrpError::UnknownMessageType(0x0004_2000))
     ));
+}
+
+#[test]
+fn key_exchange_blobs_parse() {
+    let (all, _) = decode_all();
+    let mut public_keys = 0;
+    let mut session_keys = 0;
+    let own = KeyExchange::new().expect("key pair");
+    for c in &all {
+        match &c.message {
+            PsrpMessage::PublicKey(k) => {
+                let key = ExchangePublicKey::from_blob(&k.public_key).expect("PUBLICKEYBLOB");
+                assert_eq!(key.bits(), 2048);
+                assert_eq!(key.to_blob(), k.public_key);
+                public_keys += 1;
+            }
+            PsrpMessage::EncryptedSessionKey(k) => {
+                // Encrypted to the recording client's key: the blob's structure is accepted and
+                // only the RSA step can fail.
+                assert!(matches!(
+                    own.decrypt_session_key(&k.encrypted_session_key),
+                    Err(CryptoError::Rsa(_))
+                ));
+                session_keys += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((public_keys, session_keys), (2, 2));
 }
