@@ -266,7 +266,7 @@ impl HostResponse {
         Ok(HostResponse {
             call_id: p.i64("ci")?,
             method: p.enumeration("mi", RemoteHostMethodId::from_value, "a host method id")?,
-            return_value: p.obj.property("mr").cloned(),
+            return_value: p.get("mr").cloned(),
             error,
         })
     }

@@ -38,13 +38,24 @@ impl<'a> Props<'a> {
         }
     }
 
+    /// The property `name`. PowerShell matches property names without regard to case, and
+    /// some clients send `CI` for `ci`: an exact match wins, then a case-insensitive one.
+    pub(super) fn get(&self, name: &str) -> Option<&'a PsValue> {
+        self.obj.property(name).or_else(|| {
+            self.obj
+                .properties()
+                .find(|p| p.name.eq_ignore_ascii_case(name))
+                .map(|p| &p.value)
+        })
+    }
+
     /// The property, `None` when absent or `<Nil/>`.
     pub(super) fn opt(&self, name: &str) -> Option<&'a PsValue> {
-        self.obj.property(name).filter(|v| !v.is_nil())
+        self.get(name).filter(|v| !v.is_nil())
     }
 
     pub(super) fn req(&self, name: &'static str) -> Result<&'a PsValue, PsrpError> {
-        self.obj.property(name).ok_or(PsrpError::MissingProperty {
+        self.get(name).ok_or(PsrpError::MissingProperty {
             message_type: self.mt,
             property: name,
         })
