@@ -14,7 +14,7 @@ use super::messages::{
 use super::state_error::StateError;
 use crate::clixml::{PsValue, PsVersion};
 
-/// A host call from the server ([MS-PSRP] 2.2.2.27 RUNSPACEPOOL_HOST_CALL, 2.2.2.29
+/// A host call from the server ([MS-PSRP] 2.2.2.15 RUNSPACEPOOL_HOST_CALL, 2.2.2.27
 /// PIPELINE_HOST_CALL).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostCall {
@@ -81,21 +81,21 @@ pub enum Event {
         /// The record.
         record: ErrorRecord,
     },
-    /// WARNING_RECORD ([MS-PSRP] 2.2.2.23).
+    /// WARNING_RECORD ([MS-PSRP] 2.2.2.24).
     Warning {
         /// The pipeline.
         pipeline_id: Uuid,
         /// The record.
         record: InformationalRecord,
     },
-    /// VERBOSE_RECORD ([MS-PSRP] 2.2.2.22).
+    /// VERBOSE_RECORD ([MS-PSRP] 2.2.2.23).
     Verbose {
         /// The pipeline.
         pipeline_id: Uuid,
         /// The record.
         record: InformationalRecord,
     },
-    /// DEBUG_RECORD ([MS-PSRP] 2.2.2.21).
+    /// DEBUG_RECORD ([MS-PSRP] 2.2.2.22).
     Debug {
         /// The pipeline.
         pipeline_id: Uuid,
@@ -109,7 +109,7 @@ pub enum Event {
         /// The record.
         record: InformationRecord,
     },
-    /// PROGRESS_RECORD ([MS-PSRP] 2.2.2.24).
+    /// PROGRESS_RECORD ([MS-PSRP] 2.2.2.25).
     Progress {
         /// The pipeline.
         pipeline_id: Uuid,
@@ -152,7 +152,7 @@ pub enum ServerEvent {
         /// The client's application arguments (`PSPrimitiveDictionary`).
         application_arguments: Option<PsValue>,
     },
-    /// CONNECT_RUNSPACEPOOL ([MS-PSRP] 2.2.2.31): a client reconnects; the pool is Opened.
+    /// CONNECT_RUNSPACEPOOL ([MS-PSRP] 2.2.2.29): a client reconnects; the pool is Opened.
     /// Action: `send_runspace_pool_init_data()`, then `send_application_private_data()`.
     ConnectRunspacePool,
     /// PUBLIC_KEY ([MS-PSRP] 2.2.2.3). Action: `send_session_key()`.
@@ -177,14 +177,14 @@ pub enum ServerEvent {
         /// The pipeline.
         pipeline_id: Uuid,
     },
-    /// A host response to `host_call` ([MS-PSRP] 2.2.2.28, 2.2.2.30).
+    /// A host response to `host_call` ([MS-PSRP] 2.2.2.16, 2.2.2.28).
     HostResponse {
         /// The pipeline, `None` for a pool host call.
         pipeline_id: Option<Uuid>,
         /// The response: call id, method, and the return value or the client's error.
         response: HostResponse,
     },
-    /// SET_MAX_RUNSPACES ([MS-PSRP] 2.2.2.5); answered already with RUNSPACE_AVAILABILITY
+    /// SET_MAX_RUNSPACES ([MS-PSRP] 2.2.2.6); answered already with RUNSPACE_AVAILABILITY
     /// `true`.
     SetMaxRunspaces {
         /// The call id.
@@ -192,7 +192,7 @@ pub enum ServerEvent {
         /// The new maximum.
         value: i32,
     },
-    /// SET_MIN_RUNSPACES ([MS-PSRP] 2.2.2.6); answered already.
+    /// SET_MIN_RUNSPACES ([MS-PSRP] 2.2.2.7); answered already.
     SetMinRunspaces {
         /// The call id.
         call_id: i64,

@@ -1,5 +1,5 @@
-//! Host calls and how a client without an interactive user answers them ([MS-PSRP] 2.2.2.27,
-//! 2.2.2.28, 2.2.3.17).
+//! Host calls and how a client without an interactive user answers them ([MS-PSRP] 2.2.2.15,
+//! 2.2.2.16, 2.2.2.27, 2.2.2.28, 2.2.3.17).
 //!
 //! A server sends a host call when a command wants to talk to the user: print a line, read a
 //! line, ask for a credential, or confirm an action (`-Confirm`, ShouldProcess, which Exchange's
@@ -44,7 +44,7 @@ const RETURNING_METHODS: &[i32] = &[
 /// The `FullyQualifiedErrorId` of the error record sent back for a host call that needs a user.
 pub const HOST_NOT_INTERACTIVE_ERROR_ID: &str = "HostNotInteractive";
 
-/// `ErrorCategory.NotImplemented` ([MS-PSRP] 2.2.3.2.1 ErrorCategory).
+/// `ErrorCategory.NotImplemented`.
 const CATEGORY_NOT_IMPLEMENTED: i32 = 11;
 
 /// The .NET exception the error record names: what PowerShell's own remote host raises when

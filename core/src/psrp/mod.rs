@@ -3,6 +3,15 @@
 //! - [`message`]: the message header ([MS-PSRP] 2.2.1) and [`RawMessage`].
 //! - [`messages`]: typed message bodies and [`PsrpMessage`] (2.2.2, 2.2.3).
 //! - [`error`]: [`PsrpError`] and its parts.
+//!
+//! The state machines on top, after quinn-proto: bytes in with `receive`, commands that only
+//! queue, and `poll_transmit` / `poll_event` out.
+//!
+//! - [`runspace_pool`]: the client [`RunspacePool`] and its pipelines ([MS-PSRP] 3.1).
+//! - [`server`]: the [`ServerRunspacePool`] a simulator answers with ([MS-PSRP] 3.2).
+//! - [`command`]: [`PowerShellSpec`] and [`Command`], what a pipeline runs.
+//! - [`host`]: the answers of a client without an interactive user to host calls.
+//! - [`events`], [`transmit`], [`state_error`]: what the machines report, send and refuse.
 
 pub mod crypto;
 pub mod error;
@@ -28,7 +37,8 @@ pub mod state_error;
 mod tests;
 pub mod transmit;
 
-pub use events::{Event, HostCall as HostCallEvent, ServerEvent};
+pub use command::{Command, MergeOptions, Parameter, PowerShellSpec};
+pub use events::{Event, ServerEvent};
 pub use runspace_pool::{RunspacePool, RunspacePoolOptions};
 pub use server::{ServerOptions, ServerRunspacePool};
 pub use state_error::StateError;

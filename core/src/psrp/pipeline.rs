@@ -1,4 +1,4 @@
-//! The client's view of one pipeline ([MS-PSRP] 3.1.1.2 state diagram, 3.1.4.x). The
+//! The client's view of one pipeline ([MS-PSRP] 3.1.1 state diagram, 3.1.4). The
 //! operations live on [`super::RunspacePool`], which owns the pipelines and their data; this
 //! module holds the per-pipeline state and its transition rules.
 
@@ -64,7 +64,7 @@ impl ClientPipeline {
     }
 
     /// Records the intent to stop; the transport sends the WS-Management Signal
-    /// `powershell/signal/crtl_c` ([MS-PSRP] 3.1.5.3.9).
+    /// `powershell/signal/crtl_c` ([MS-PSRP] 3.1.5.3).
     pub(crate) fn begin_stop(&mut self) -> Result<(), StateError> {
         self.check("stop a pipeline", RUNNING)?;
         self.state = PSInvocationState::Stopping;

@@ -188,7 +188,7 @@ impl RunspacePool {
         self.pipelines.keys().copied()
     }
 
-    /// Opens the pool ([MS-PSRP] 3.1.4.1): queues SESSION_CAPABILITY and INIT_RUNSPACEPOOL as
+    /// Opens the pool ([MS-PSRP] 3.1.4): queues SESSION_CAPABILITY and INIT_RUNSPACEPOOL as
     /// the `creationXml` payload. The pool is Opened when the server says so.
     pub fn open(&mut self) -> Result<(), StateError> {
         self.check_pool("open the runspace pool", BEFORE_OPEN)?;
@@ -217,7 +217,7 @@ impl RunspacePool {
         Ok(())
     }
 
-    /// Reconnects to a pool another client left disconnected ([MS-PSRP] 3.1.4.10): queues
+    /// Reconnects to a pool another client left disconnected ([MS-PSRP] 3.1.4): queues
     /// SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL as one [`TransmitPurpose::Connect`]
     /// payload (the `connectXml` of the WS-Management Connect). The server answers with
     /// RUNSPACEPOOL_INIT_DATA and APPLICATION_PRIVATE_DATA, and the pool is then Opened.
@@ -232,7 +232,7 @@ impl RunspacePool {
         Ok(())
     }
 
-    /// Starts the session-key exchange ([MS-PSRP] 3.1.4.9): queues PUBLIC_KEY with a fresh
+    /// Starts the session-key exchange ([MS-PSRP] 3.1.4): queues PUBLIC_KEY with a fresh
     /// RSA key. [`Event::SessionKeyReady`] follows when the server answers.
     pub fn exchange_key(&mut self) -> Result<(), StateError> {
         self.check_pool("exchange the session key", OPENED)?;
@@ -263,7 +263,7 @@ impl RunspacePool {
         Ok(key.decrypt(value)?)
     }
 
-    /// Asks the server to change the maximum runspaces ([MS-PSRP] 2.2.2.5). Returns the call
+    /// Asks the server to change the maximum runspaces ([MS-PSRP] 2.2.2.6). Returns the call
     /// id of the [`Event::RunspaceAvailability`] answer.
     pub fn set_max_runspaces(&mut self, value: i32) -> Result<i64, StateError> {
         self.availability_request(
@@ -278,7 +278,7 @@ impl RunspacePool {
         )
     }
 
-    /// Asks the server to change the minimum runspaces ([MS-PSRP] 2.2.2.6).
+    /// Asks the server to change the minimum runspaces ([MS-PSRP] 2.2.2.7).
     pub fn set_min_runspaces(&mut self, value: i32) -> Result<i64, StateError> {
         self.availability_request(
             "set the minimum runspaces",
@@ -310,7 +310,7 @@ impl RunspacePool {
         )
     }
 
-    /// Creates a pipeline with a fresh id ([MS-PSRP] 3.1.4.3) and queues CREATE_PIPELINE. Its
+    /// Creates a pipeline with a fresh id ([MS-PSRP] 3.1.4) and queues CREATE_PIPELINE. Its
     /// first payload has purpose [`TransmitPurpose::CreateCommand`]: the transport sends it as
     /// the `Arguments` of a WS-Management Command whose CommandId is the returned id.
     pub fn create_pipeline(&mut self, spec: &PowerShellSpec) -> Result<Uuid, StateError> {
@@ -370,7 +370,7 @@ impl RunspacePool {
         Ok(())
     }
 
-    /// Records that the pipeline is being stopped ([MS-PSRP] 3.1.4.6): the transport sends
+    /// Records that the pipeline is being stopped ([MS-PSRP] 3.1.4): the transport sends
     /// the WS-Management Signal `powershell/signal/crtl_c` for the command; the server then
     /// reports the pipeline Stopped.
     pub fn begin_stop(&mut self, pipeline_id: Uuid) -> Result<(), StateError> {
@@ -398,7 +398,7 @@ impl RunspacePool {
         Ok(())
     }
 
-    /// Starts closing the pool ([MS-PSRP] 3.1.4.2): the transport then sends the
+    /// Starts closing the pool ([MS-PSRP] 3.1.4): the transport then sends the
     /// WS-Management Delete for the shell and calls [`RunspacePool::close`] when it is
     /// answered. Every pipeline must be ended first. A broken pool can be closed too: its
     /// shell still exists on the server until deleted.
@@ -433,7 +433,7 @@ impl RunspacePool {
         Ok(())
     }
 
-    /// Feeds the data of one Receive response stream ([MS-PSRP] 3.1.5.3.7). `pipeline_id` is
+    /// Feeds the data of one Receive response stream ([MS-PSRP] 3.1.5.3). `pipeline_id` is
     /// the command the Receive was for (`None` for the shell); fragments are reassembled per
     /// Receive target. A fatal error is returned here and also becomes the last event.
     pub fn receive(&mut self, pipeline_id: Option<Uuid>, data: &[u8]) -> Result<(), StateError> {
@@ -513,7 +513,7 @@ impl RunspacePool {
             PsrpMessage::ApplicationPrivateData(data) => {
                 self.application_private_data = Some(data.data);
                 self.events.push_back(Event::ApplicationPrivateData);
-                // A reconnection ends here: no RUNSPACEPOOL_STATE follows ([MS-PSRP] 3.1.4.10).
+                // A reconnection ends here: no RUNSPACEPOOL_STATE follows ([MS-PSRP] 3.1.4).
                 if self.state == RunspacePoolState::Connecting {
                     self.set_state(RunspacePoolState::Opened);
                 }
@@ -553,7 +553,7 @@ impl RunspacePool {
                 self.events.push_back(Event::SessionKeyReady);
             }
             PsrpMessage::PublicKeyRequest(_) => {
-                // The server wants to send a SecureString ([MS-PSRP] 3.1.5.4.4).
+                // The server wants to send a SecureString ([MS-PSRP] 3.1.5.4).
                 if self.key_exchange.is_none() && self.session_key.is_none() {
                     self.exchange_key()?;
                 }

@@ -169,7 +169,7 @@ impl ServerRunspacePool {
         Ok(())
     }
 
-    /// Sends the server's SESSION_CAPABILITY ([MS-PSRP] 3.2.4.1), when opening or when a
+    /// Sends the server's SESSION_CAPABILITY ([MS-PSRP] 3.2.4), when opening or when a
     /// client reconnects.
     pub fn send_session_capability(&mut self) -> Result<(), StateError> {
         self.check_pool("send the session capability", OPENING_OR_OPENED)?;
@@ -210,7 +210,7 @@ impl ServerRunspacePool {
     }
 
     /// Answers a reconnection with the pool's sizes (RUNSPACEPOOL_INIT_DATA, [MS-PSRP]
-    /// 2.2.2.32); APPLICATION_PRIVATE_DATA follows.
+    /// 2.2.2.30); APPLICATION_PRIVATE_DATA follows.
     pub fn send_runspace_pool_init_data(&mut self) -> Result<(), StateError> {
         self.check_pool("send the runspace pool init data", OPENED)?;
         let message = PsrpMessage::RunspacePoolInitData(RunspacePoolInitData {
@@ -221,7 +221,7 @@ impl ServerRunspacePool {
         Ok(())
     }
 
-    /// Asks the client for its public key (PUBLIC_KEY_REQUEST, [MS-PSRP] 2.2.2.14) before the
+    /// Asks the client for its public key (PUBLIC_KEY_REQUEST, [MS-PSRP] 2.2.2.5) before the
     /// server sends a SecureString.
     pub fn request_public_key(&mut self) -> Result<(), StateError> {
         self.check_pool("request the public key", OPENED)?;
@@ -306,7 +306,7 @@ impl ServerRunspacePool {
         )
     }
 
-    /// Writes a warning (WARNING_RECORD, [MS-PSRP] 2.2.2.23).
+    /// Writes a warning (WARNING_RECORD, [MS-PSRP] 2.2.2.24).
     pub fn write_warning(
         &mut self,
         pipeline_id: Uuid,
@@ -319,7 +319,7 @@ impl ServerRunspacePool {
         )
     }
 
-    /// Writes a verbose message (VERBOSE_RECORD, [MS-PSRP] 2.2.2.22).
+    /// Writes a verbose message (VERBOSE_RECORD, [MS-PSRP] 2.2.2.23).
     pub fn write_verbose(
         &mut self,
         pipeline_id: Uuid,
@@ -332,7 +332,7 @@ impl ServerRunspacePool {
         )
     }
 
-    /// Writes a debug message (DEBUG_RECORD, [MS-PSRP] 2.2.2.21).
+    /// Writes a debug message (DEBUG_RECORD, [MS-PSRP] 2.2.2.22).
     pub fn write_debug(
         &mut self,
         pipeline_id: Uuid,
@@ -358,7 +358,7 @@ impl ServerRunspacePool {
         )
     }
 
-    /// Writes a progress record (PROGRESS_RECORD, [MS-PSRP] 2.2.2.24).
+    /// Writes a progress record (PROGRESS_RECORD, [MS-PSRP] 2.2.2.25).
     pub fn write_progress(
         &mut self,
         pipeline_id: Uuid,
@@ -372,7 +372,7 @@ impl ServerRunspacePool {
     }
 
     /// Calls a host method on the client (PIPELINE_HOST_CALL or, with `pipeline_id` `None`,
-    /// RUNSPACEPOOL_HOST_CALL; [MS-PSRP] 2.2.2.27/29). Returns the call id the response
+    /// RUNSPACEPOOL_HOST_CALL; [MS-PSRP] 2.2.2.27, 2.2.2.15). Returns the call id the response
     /// carries.
     pub fn host_call(
         &mut self,
@@ -418,7 +418,7 @@ impl ServerRunspacePool {
     }
 
     /// Marks the pool Closed: the client deleted the shell (WS-Management Delete, [MS-PSRP]
-    /// 3.2.5.3.2). Pipelines still present are dropped; no message is sent.
+    /// 3.2.5.3). Pipelines still present are dropped; no message is sent.
     pub fn close(&mut self) {
         self.state = RunspacePoolState::Closed;
         self.pipelines.clear();
@@ -482,7 +482,7 @@ impl ServerRunspacePool {
             }
             (None, PsrpMessage::ConnectRunspacePool(connect)) => {
                 // The shell outlives the client that created it: a new client reconnects to
-                // a pool that is open ([MS-PSRP] 3.2.4.6).
+                // a pool that is open ([MS-PSRP] 3.2.4).
                 self.check_pool("reconnect the runspace pool", OPENING_OR_OPENED)?;
                 self.state = RunspacePoolState::Opened;
                 if let Some(min) = connect.min_runspaces {

@@ -16,7 +16,7 @@ use super::messages::{PSInvocationState, RunspacePoolState};
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    /// The pool is not in a state that allows `action` ([MS-PSRP] 3.1.1.1 state diagram).
+    /// The pool is not in a state that allows `action` ([MS-PSRP] 3.1.1 state diagram).
     #[error("cannot {action}: the runspace pool is {current:?}, expected one of {expected:?}")]
     InvalidPoolState {
         /// What was attempted.
@@ -26,7 +26,7 @@ pub enum StateError {
         /// The states that allow it.
         expected: &'static [RunspacePoolState],
     },
-    /// The pipeline is not in a state that allows `action` ([MS-PSRP] 3.1.1.2).
+    /// The pipeline is not in a state that allows `action` ([MS-PSRP] 3.1.1).
     #[error("cannot {action}: pipeline {pipeline_id} is {current:?}, expected one of {expected:?}")]
     InvalidPipelineState {
         /// What was attempted.
@@ -59,7 +59,7 @@ pub enum StateError {
         /// One of them.
         first: Uuid,
     },
-    /// A SecureString needs the session key ([MS-PSRP] 3.1.5.4.3): exchange keys first.
+    /// A SecureString needs the session key ([MS-PSRP] 3.1.5.4): exchange keys first.
     #[error("no session key yet: call exchange_key() and wait for the SessionKeyReady event")]
     NoSessionKey,
     /// A host response refers to a call the peer never made, or answered twice.

@@ -13,7 +13,7 @@ pub const MIN_TRANSMIT_LEN: usize = 22;
 /// Bytes of a fragment header ([MS-PSRP] 2.2.4): object id, fragment id, flags, blob length.
 const FRAGMENT_HEADER_LEN: usize = 21;
 
-/// The WS-Management stream a payload belongs to ([MS-PSRP] 3.1.5.3.5): `stdin` for ordinary
+/// The WS-Management stream a payload belongs to ([MS-PSRP] 3.1.5.3): `stdin` for ordinary
 /// data, `pr` for host responses, which the server reads even while its input is blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamName {
@@ -40,17 +40,17 @@ pub enum TransmitPurpose {
     /// WS-Management Create (3.1.5.3.1). It holds SESSION_CAPABILITY and INIT_RUNSPACEPOOL.
     CreateShell,
     /// The first payload of a pipeline: it goes in the `Arguments` of the WS-Management Command
-    /// whose `CommandId` is the pipeline id (3.1.5.3.3). It holds only CREATE_PIPELINE
+    /// whose `CommandId` is the pipeline id (3.1.5.3). It holds only CREATE_PIPELINE
     /// fragments; any rest of that message follows as ordinary [`TransmitPurpose::Send`] data.
     CreateCommand,
     /// The first payload of a reconnection: it goes in the `connectXml` of the WS-Management
-    /// Connect (3.1.5.3.11). It holds SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL.
+    /// Connect (3.1.5.3). It holds SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL.
     Connect,
-    /// A WS-Management Send on [`Transmit::stream`] (3.1.5.3.5), to the shell when
+    /// A WS-Management Send on [`Transmit::stream`] (3.1.5.3), to the shell when
     /// `pipeline_id` is `None`, otherwise to that command.
     Send,
     /// Server side: data for the Receive response of the shell (`pipeline_id` `None`) or of
-    /// one command ([MS-PSRP] 3.2.5.3.7).
+    /// one command ([MS-PSRP] 3.2.5.3).
     Receive,
 }
 
