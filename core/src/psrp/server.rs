@@ -88,6 +88,8 @@ pub struct ServerRunspacePool {
     inbox: Inbox,
     events: VecDeque<ServerEvent>,
     pipelines: HashMap<Uuid, PSInvocationState>,
+    /// The pipeline id as the client wrote it in message headers, by CommandId.
+    wire_ids: HashMap<Uuid, Uuid>,
     client_protocol_version: Option<PsVersion>,
     min_runspaces: i32,
     max_runspaces: i32,
@@ -110,6 +112,7 @@ impl ServerRunspacePool {
             inbox: Inbox::default(),
             events: VecDeque::new(),
             pipelines: HashMap::new(),
+            wire_ids: HashMap::new(),
             client_protocol_version: None,
             min_runspaces: 1,
             max_runspaces: 1,
@@ -159,9 +162,19 @@ impl ServerRunspacePool {
             Err(e) => return Err(self.fail(e.into())),
         };
         for incoming in messages {
+            // The WS-Management CommandId names the pipeline. The header's id is the same
+            // GUID when the client writes .NET byte order, but some clients (pypsrp) write
+            // RFC order; it is kept and echoed so that such a client recognises the replies.
+            let routed = match (pipeline_id, incoming.pipeline_id) {
+                (Some(target), Some(header)) => {
+                    self.wire_ids.entry(target).or_insert(header);
+                    Some(target)
+                }
+                (_, header) => header,
+            };
             let result = self
                 .check_pool_id(incoming.runspace_pool_id)
-                .and_then(|()| self.handle_message(incoming.pipeline_id, incoming.message));
+                .and_then(|()| self.handle_message(routed, incoming.message));
             if let Err(e) = result {
                 return Err(self.fail(e));
             }
@@ -422,6 +435,7 @@ impl ServerRunspacePool {
     pub fn close(&mut self) {
         self.state = RunspacePoolState::Closed;
         self.pipelines.clear();
+        self.wire_ids.clear();
         self.pending_host_calls.clear();
         self.outbox = Outbox::new(TransmitPurpose::Receive);
     }
@@ -430,6 +444,7 @@ impl ServerRunspacePool {
     pub fn end_pipeline(&mut self, pipeline_id: Uuid) -> Result<(), StateError> {
         self.check_pipeline(pipeline_id, "end a pipeline", FINISHED)?;
         self.pipelines.remove(&pipeline_id);
+        self.wire_ids.remove(&pipeline_id);
         self.pending_host_calls
             .retain(|(p, _)| *p != Some(pipeline_id));
         Ok(())
@@ -600,7 +615,8 @@ impl ServerRunspacePool {
 
     fn queue(&mut self, pipeline_id: Option<Uuid>, message: &PsrpMessage) {
         let pool_id = self.id.unwrap_or(Uuid::nil());
-        let bytes = codec::encode_to_client(pool_id, pipeline_id, message);
+        let header_id = pipeline_id.map(|p| self.wire_ids.get(&p).copied().unwrap_or(p));
+        let bytes = codec::encode_to_client(pool_id, header_id, message);
         self.outbox
             .push(pipeline_id, StreamName::Stdin, None, bytes);
     }

@@ -914,3 +914,43 @@ fn windows_host_call_for_a_void_method_needs_no_answer() {
     );
     assert!(pool.poll_transmit(150_000).is_none());
 }
+
+#[test]
+fn server_names_pipelines_by_command_id_and_echoes_the_header_id() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    // A client that writes GUIDs in RFC byte order puts this id in the header while the
+    // WS-Management CommandId says `command_id`.
+    let header_id = Uuid::new_v4();
+    let command_id = Uuid::from_bytes_le(*header_id.as_bytes());
+    assert_ne!(header_id, command_id);
+    assert!(
+        pair.client
+            .create_pipeline_with_id(header_id, &PowerShellSpec::new(Command::new("Get-Date")))
+            .is_ok()
+    );
+    while let Some(t) = pair.client.poll_transmit(150_000) {
+        assert!(pair.server.receive(Some(command_id), &t.data).is_ok());
+    }
+    let created = std::iter::from_fn(|| pair.server.poll_event()).find_map(|e| match e {
+        ServerEvent::CreatePipeline { pipeline_id, .. } => Some(pipeline_id),
+        _ => None,
+    });
+    assert_eq!(created, Some(command_id));
+    assert!(
+        pair.server
+            .write_output(command_id, PsValue::I32(5))
+            .is_ok()
+    );
+    let reply = pair.server.poll_transmit(150_000).expect("output");
+    assert_eq!(reply.pipeline_id, Some(command_id));
+    let blobs = crate::psrp::Defragmenter::new()
+        .feed(&reply.data)
+        .unwrap_or_default();
+    let raw = blobs
+        .first()
+        .and_then(|b| crate::psrp::RawMessage::decode(b).ok())
+        .expect("one message");
+    assert_eq!(raw.pipeline(), Some(header_id));
+    assert_eq!(raw.runspace_pool_id, pair.client.id());
+}
