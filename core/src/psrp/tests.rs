@@ -954,3 +954,108 @@ fn server_names_pipelines_by_command_id_and_echoes_the_header_id() {
     assert_eq!(raw.pipeline(), Some(header_id));
     assert_eq!(raw.runspace_pool_id, pair.client.id());
 }
+
+/// Feeds the client half of a capture (what pypsrp sent to Windows) to a server pool that
+/// opens itself; returns the server's events.
+fn replay_client_half(name: &str) -> Vec<ServerEvent> {
+    use base64::Engine as _;
+    let decode = |b64: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .expect("recorded base64")
+    };
+    let mut server = ServerRunspacePool::new(ServerOptions::default());
+    let mut events = Vec::new();
+    for (request, _) in capture(name) {
+        let mut payloads: Vec<(Option<Uuid>, Vec<u8>)> = Vec::new();
+        if let Some(b64) = between(
+            &request,
+            "<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">",
+            "</creationXml>",
+        ) {
+            payloads.push((None, decode(b64)));
+        }
+        if let Some(b64) = between(&request, "<rsp:Arguments>", "</rsp:Arguments>") {
+            let id = between(&request, "CommandId=\"", "\"").and_then(|s| Uuid::parse_str(s).ok());
+            payloads.push((id, decode(b64)));
+        }
+        let mut rest = request.as_str();
+        while let Some(stream) = between(rest, "<rsp:Stream ", "</rsp:Stream>") {
+            let id = between(stream, "CommandId=\"", "\"").and_then(|s| Uuid::parse_str(s).ok());
+            let b64 = stream.split_once('>').map(|(_, b)| b).unwrap_or_default();
+            payloads.push((id, decode(b64)));
+            let at = rest.find("</rsp:Stream>").unwrap_or(rest.len());
+            rest = rest.get(at + 1..).unwrap_or_default();
+        }
+        for (target, data) in payloads {
+            let r = server.receive(target, &data);
+            assert!(r.is_ok(), "{r:?}");
+            while let Some(e) = server.poll_event() {
+                let answered = match &e {
+                    ServerEvent::SessionCapability { .. } => server.send_session_capability(),
+                    ServerEvent::InitRunspacePool { .. } => {
+                        server.set_state(RunspacePoolState::Opened, None)
+                    }
+                    _ => Ok(()),
+                };
+                assert!(answered.is_ok(), "{answered:?}");
+                events.push(e);
+            }
+        }
+    }
+    events
+}
+
+#[test]
+fn pypsrp_requests_open_a_server_pool_and_run_commands() {
+    let events = replay_client_half("test_psrp_multiple_commands.yml");
+    assert!(matches!(
+        events.first(),
+        Some(ServerEvent::SessionCapability { protocol_version }) if *protocol_version == v(2, 3)
+    ));
+    let specs: Vec<&PowerShellSpec> = events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::CreatePipeline { spec, .. } => Some(spec),
+            _ => None,
+        })
+        .collect();
+    let first = specs.first().expect("a pipeline");
+    assert!(first.statements.len() >= 2);
+    let set = &first.statements[0][0];
+    assert_eq!(set.name, "Set-Variable");
+    assert_eq!(
+        set.parameter("Name").and_then(PsValue::as_str),
+        Some("sec_string")
+    );
+    assert!(matches!(
+        set.parameter("Value"),
+        Some(PsValue::SecureString(_))
+    ));
+    assert!(first.statements[1][0].is_script);
+}
+
+#[test]
+fn pypsrp_input_reaches_the_server_pipeline() {
+    let events = replay_client_half("test_psrp_with_input.yml");
+    let (pid, spec) = events
+        .iter()
+        .find_map(|e| match e {
+            ServerEvent::CreatePipeline { pipeline_id, spec } => Some((*pipeline_id, spec)),
+            _ => None,
+        })
+        .expect("a pipeline");
+    assert!(!spec.no_input);
+    let inputs = events
+        .iter()
+        .filter(
+            |e| matches!(e, ServerEvent::PipelineInput { pipeline_id, .. } if *pipeline_id == pid),
+        )
+        .count();
+    assert!(inputs > 0);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::EndOfInput { pipeline_id } if *pipeline_id == pid))
+    );
+}
