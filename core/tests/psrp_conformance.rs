@@ -637,3 +637,31 @@ fn damaged_windows_payloads_give_typed_errors() {
         Err(CryptoError::Base64)
     ));
 }
+
+#[test]
+fn server_messages_reencode_to_the_bytes_windows_sent() {
+    let (all, errors) = decode_all();
+    assert!(errors.is_empty());
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for c in all.iter().filter(|c| c.sender == Sender::Server) {
+        let ours = monosync_exchange::clixml::to_vec(&c.message.to_clixml());
+        let theirs = c
+            .raw
+            .data
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&c.raw.data);
+        checked += 1;
+        if ours != theirs {
+            mismatches.push(format!(
+                "{} {:?}\n ours:   {}\n theirs: {}",
+                c.file,
+                c.raw.message_type,
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(theirs)
+            ));
+        }
+    }
+    assert_eq!(checked, 285);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

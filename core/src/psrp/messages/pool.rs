@@ -271,7 +271,8 @@ impl RunspaceAvailability {
     pub fn to_clixml(&self) -> PsValue {
         let response = match self.response {
             Availability::Set(b) => PsValue::Bool(b),
-            Availability::Count(n) => PsValue::I64(n),
+            // [MS-PSRP] 2.2.2.8 says Int64; Windows sends `<I32>` when the count fits.
+            Availability::Count(n) => i32::try_from(n).map_or(PsValue::I64(n), PsValue::I32),
         };
         note_object(vec![
             Property::new("SetMinMaxRunspacesResponse", response),
