@@ -553,3 +553,115 @@ fn key_exchange_blobs_parse() {
     }
     assert_eq!((public_keys, session_keys), (2, 2));
 }
+
+/// The first server payload of a capture: real Windows fragments to damage.
+fn first_server_payload(file: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(captures_dir().join(format!("{file}.yml"))).expect("file");
+    let (_, _, xml) = entries(&text)
+        .into_iter()
+        .find(|(_, s, xml)| *s == Sender::Server && xml.contains("rsp:Stream"))
+        .expect("a Receive response");
+    let (_, b64) = payloads(&xml).expect("xml").remove(0);
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64")
+}
+
+#[test]
+fn damaged_windows_payloads_give_typed_errors() {
+    use monosync_exchange::psrp::{Fragment, FragmentError};
+    let payload = first_server_payload("test_psrp_open_runspace");
+    let fragments = Fragment::decode_all(&payload).expect("fragments");
+    assert!(!fragments.is_empty());
+    assert!(fragments[0].start && fragments[0].end);
+
+    // Cut short inside the first blob.
+    let cut = Defragmenter::new().feed(&payload[..30]).unwrap_err();
+    assert!(
+        matches!(cut, FragmentError::TruncatedBlob { declared, available: 9, .. } if declared > 9)
+    );
+    // Cut inside a header.
+    assert_eq!(
+        Defragmenter::new().feed(&payload[..12]).unwrap_err(),
+        FragmentError::TruncatedHeader { available: 12 }
+    );
+    // A length one byte too long runs into the next fragment or off the end.
+    let mut longer = payload.clone();
+    let len = u32::from_be_bytes(longer[17..21].try_into().unwrap());
+    longer[17..21].copy_from_slice(&(len + 1).to_be_bytes());
+    assert!(Defragmenter::new().feed(&longer).is_err());
+    // A huge declared length is compared, not allocated.
+    let mut huge = payload.clone();
+    huge[17..21].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(matches!(
+        Defragmenter::new().feed(&huge),
+        Err(FragmentError::TruncatedBlob {
+            declared: u32::MAX,
+            ..
+        })
+    ));
+    // A continuation of a message never started.
+    let mut orphan = fragments[0].clone();
+    orphan.start = false;
+    orphan.fragment_id = 3;
+    assert!(matches!(
+        Defragmenter::new().feed(&orphan.encode()),
+        Err(FragmentError::MissingStart { fragment_id: 3, .. })
+    ));
+    // A gap in fragment ids.
+    let mut first = fragments[0].clone();
+    first.end = false;
+    let mut third = fragments[0].clone();
+    third.start = false;
+    third.fragment_id = 2;
+    let mut gap = first.encode();
+    third.encode_into(&mut gap);
+    assert!(matches!(
+        Defragmenter::new().feed(&gap),
+        Err(FragmentError::FragmentIdGap {
+            expected: 1,
+            got: 2,
+            ..
+        })
+    ));
+    // A message type Windows never defined.
+    let mut blob = fragments[0].data.clone();
+    blob[4..8].copy_from_slice(&0x0001_0003u32.to_le_bytes());
+    assert!(matches!(
+        RawMessage::decode(&blob),
+        Err(PsrpError::UnknownMessageType(0x0001_0003))
+    ));
+    // A key blob that is not base64.
+    assert!(matches!(
+        ExchangePublicKey::from_blob("BgIAAACk*AABSU0Ex"),
+        Err(CryptoError::Base64)
+    ));
+}
+
+#[test]
+fn server_messages_reencode_to_the_bytes_windows_sent() {
+    let (all, errors) = decode_all();
+    assert!(errors.is_empty());
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for c in all.iter().filter(|c| c.sender == Sender::Server) {
+        let ours = monosync_exchange::clixml::to_vec(&c.message.to_clixml());
+        let theirs = c
+            .raw
+            .data
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&c.raw.data);
+        checked += 1;
+        if ours != theirs {
+            mismatches.push(format!(
+                "{} {:?}\n ours:   {}\n theirs: {}",
+                c.file,
+                c.raw.message_type,
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(theirs)
+            ));
+        }
+    }
+    assert_eq!(checked, 285);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -103,6 +103,13 @@ pub enum FragmentError {
         /// The configured cap.
         limit: usize,
     },
+    /// The partly received messages together would exceed the configured cap (many messages
+    /// started and never finished).
+    #[error("partly received messages exceed the {limit}-byte buffer limit")]
+    BufferLimit {
+        /// The configured cap.
+        limit: usize,
+    },
     /// A fragment size too small to carry the 21-byte header and one blob byte.
     #[error("fragment size {0} leaves no room for data (minimum 22)")]
     FragmentSizeTooSmall(usize),

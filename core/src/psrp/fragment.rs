@@ -16,6 +16,9 @@ pub const FRAGMENT_HEADER_LEN: usize = 21;
 /// The default cap on one reassembled message: 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 
+/// The default cap on all partly received messages together: 128 MiB.
+pub const DEFAULT_MAX_BUFFERED: usize = 128 * 1024 * 1024;
+
 const FLAG_START: u8 = 0x1;
 const FLAG_END: u8 = 0x2;
 
@@ -297,6 +300,8 @@ struct Partial {
 /// After an error the stream is no longer trustworthy; callers treat it as fatal.
 pub struct Defragmenter {
     max_message_size: usize,
+    max_buffered: usize,
+    buffered: usize,
     partial: HashMap<u64, Partial>,
 }
 
@@ -307,15 +312,25 @@ impl Default for Defragmenter {
 }
 
 impl Defragmenter {
-    /// A defragmenter with the default cap ([`DEFAULT_MAX_MESSAGE_SIZE`]).
+    /// A defragmenter with the default caps ([`DEFAULT_MAX_MESSAGE_SIZE`],
+    /// [`DEFAULT_MAX_BUFFERED`]).
     pub fn new() -> Self {
-        Defragmenter::with_max_message_size(DEFAULT_MAX_MESSAGE_SIZE)
+        Defragmenter::with_limits(DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_BUFFERED)
     }
 
-    /// A defragmenter that rejects messages longer than `max_message_size` bytes.
+    /// A defragmenter that rejects messages longer than `max_message_size` bytes (and keeps the
+    /// default cap on all partly received messages together).
     pub fn with_max_message_size(max_message_size: usize) -> Self {
+        Defragmenter::with_limits(max_message_size, DEFAULT_MAX_BUFFERED)
+    }
+
+    /// A defragmenter that rejects messages longer than `max_message_size` bytes, and streams
+    /// whose partly received messages together hold more than `max_buffered` bytes.
+    pub fn with_limits(max_message_size: usize, max_buffered: usize) -> Self {
         Defragmenter {
             max_message_size,
+            max_buffered,
+            buffered: 0,
             partial: HashMap::new(),
         }
     }
@@ -327,7 +342,19 @@ impl Defragmenter {
 
     /// Bytes held for partly received messages.
     pub fn buffered_bytes(&self) -> usize {
-        self.partial.values().map(|p| p.data.len()).sum()
+        self.buffered
+    }
+
+    /// Room for `len` more buffered bytes.
+    fn reserve(&mut self, len: usize) -> Result<(), FragmentError> {
+        let total = self.buffered.saturating_add(len);
+        if total > self.max_buffered {
+            return Err(FragmentError::BufferLimit {
+                limit: self.max_buffered,
+            });
+        }
+        self.buffered = total;
+        Ok(())
     }
 
     /// Feeds one stream payload; returns the messages it completes, in the order their last
@@ -382,6 +409,7 @@ impl Defragmenter {
             if f.end {
                 return Ok(Some(f.data.to_vec()));
             }
+            self.reserve(f.data.len())?;
             self.partial.insert(
                 id,
                 Partial {
@@ -407,9 +435,11 @@ impl Defragmenter {
         self.check_size(id, p.data.len().saturating_add(f.data.len()))?;
         if f.end {
             let mut data = self.partial.remove(&id).map(|p| p.data).unwrap_or_default();
+            self.buffered = self.buffered.saturating_sub(data.len());
             data.extend_from_slice(f.data);
             return Ok(Some(data));
         }
+        self.reserve(f.data.len())?;
         if let Some(p) = self.partial.get_mut(&id) {
             p.data.extend_from_slice(f.data);
             p.next_fragment_id += 1;
@@ -630,6 +660,34 @@ mod tests {
                 got: 1
             }
         );
+    }
+
+    #[test]
+    fn many_unfinished_messages_hit_the_buffer_cap() {
+        let mut d = Defragmenter::with_limits(100, 250);
+        let mut fr = Fragmenter::new(FRAGMENT_HEADER_LEN + 60).unwrap();
+        // Four first fragments of 60 bytes fit in 250; the fifth does not.
+        for _ in 0..5 {
+            let frags = fr.fragment(&message(90));
+            if let Err(e) = d.feed_fragment(&frags[0]) {
+                assert_eq!(e, FragmentError::BufferLimit { limit: 250 });
+                assert_eq!(d.buffered_bytes(), 240);
+                return;
+            }
+        }
+        panic!("the buffer cap was not enforced");
+    }
+
+    #[test]
+    fn buffered_bytes_drop_when_a_message_completes() {
+        let mut fr = Fragmenter::new(FRAGMENT_HEADER_LEN + 8).unwrap();
+        let frags = fr.fragment(&message(20));
+        let mut d = Defragmenter::new();
+        d.feed_fragment(&frags[0]).unwrap();
+        d.feed_fragment(&frags[1]).unwrap();
+        assert_eq!(d.buffered_bytes(), 16);
+        assert_eq!(d.feed_fragment(&frags[2]).unwrap(), Some(message(20)));
+        assert_eq!(d.buffered_bytes(), 0);
     }
 
     proptest! {

@@ -243,6 +243,35 @@ mod tests {
         assert_eq!(back.pipeline(), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn header_round_trips(
+            dest in proptest::sample::select(vec![Destination::Client, Destination::Server]),
+            mt in proptest::sample::select(MessageType::ALL.to_vec()),
+            rpid: u128,
+            pid: u128,
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let m = RawMessage {
+                destination: dest,
+                message_type: mt,
+                runspace_pool_id: Uuid::from_u128(rpid),
+                pipeline_id: Uuid::from_u128(pid),
+                data,
+            };
+            proptest::prop_assert_eq!(RawMessage::decode(&m.encode()).unwrap(), m);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        ) {
+            if let Ok(raw) = RawMessage::decode(&bytes) {
+                let _ = crate::psrp::PsrpMessage::decode(&raw);
+            }
+        }
+    }
+
     #[test]
     fn short_blob_is_an_error() {
         assert!(matches!(

@@ -1,7 +1,10 @@
 //! The PowerShell Remoting Protocol ([MS-PSRP]), sans-IO.
 //!
+//! - [`fragment`]: splitting messages into fragments and packing them into stream payloads, and
+//!   reassembling them ([MS-PSRP] 2.2.4).
 //! - [`message`]: the message header ([MS-PSRP] 2.2.1) and [`RawMessage`].
 //! - [`messages`]: typed message bodies and [`PsrpMessage`] (2.2.2, 2.2.3).
+//! - [`crypto`]: the session-key exchange and SecureString encryption (3.1.5.4.5).
 //! - [`error`]: [`PsrpError`] and its parts.
 //!
 //! The state machines on top, after quinn-proto: bytes in with `receive`, commands that only

@@ -251,3 +251,6 @@ impl PsrpMessage {
         PsrpMessage::from_clixml(raw.message_type, &value)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -271,7 +271,8 @@ impl RunspaceAvailability {
     pub fn to_clixml(&self) -> PsValue {
         let response = match self.response {
             Availability::Set(b) => PsValue::Bool(b),
-            Availability::Count(n) => PsValue::I64(n),
+            // [MS-PSRP] 2.2.2.8 says Int64; Windows sends `<I32>` when the count fits.
+            Availability::Count(n) => i32::try_from(n).map_or(PsValue::I64(n), PsValue::I32),
         };
         note_object(vec![
             Property::new("SetMinMaxRunspacesResponse", response),
@@ -438,6 +439,36 @@ pub struct GetCommandMetadata {
     pub argument_list: Option<Vec<PsValue>>,
 }
 
+/// The .NET `ToString` of a `CommandTypes` flag set.
+fn command_types_name(value: i32) -> String {
+    const NAMES: [(i32, &str); 8] = [
+        (1, "Alias"),
+        (2, "Function"),
+        (4, "Filter"),
+        (8, "Cmdlet"),
+        (16, "ExternalScript"),
+        (32, "Application"),
+        (64, "Script"),
+        (256, "Configuration"),
+    ];
+    match value {
+        0 => "0".to_owned(),
+        383 => "All".to_owned(),
+        v => {
+            let known: i32 = NAMES.iter().map(|(bit, _)| bit).sum();
+            if v & !known != 0 {
+                return v.to_string();
+            }
+            NAMES
+                .iter()
+                .filter(|(bit, _)| v & bit != 0)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+}
+
 const STRING_ARRAY: &[&str] = &["System.String[]", "System.Array", "System.Object"];
 const OBJECT_ARRAY: &[&str] = &["System.Object[]", "System.Array", "System.Object"];
 
@@ -468,7 +499,7 @@ impl GetCommandMetadata {
                         "System.ValueType",
                         "System.Object",
                     ],
-                    &self.command_type.to_string(),
+                    &command_types_name(self.command_type),
                     self.command_type,
                 ),
             ),
@@ -500,5 +531,18 @@ impl GetCommandMetadata {
                 Some(_) => Some(p.list("ArgumentList")?.to_vec()),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_types_print_like_dotnet() {
+        assert_eq!(command_types_name(8), "Cmdlet");
+        assert_eq!(command_types_name(383), "All");
+        assert_eq!(command_types_name(1 | 2 | 8), "Alias, Function, Cmdlet");
+        assert_eq!(command_types_name(128), "128");
     }
 }
