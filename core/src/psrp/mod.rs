@@ -45,4 +45,4 @@ pub use events::{Event, ServerEvent};
 pub use runspace_pool::{RunspacePool, RunspacePoolOptions};
 pub use server::{ServerOptions, ServerRunspacePool};
 pub use state_error::StateError;
-pub use transmit::{StreamName, Transmit, TransmitPurpose};
+pub use transmit::{StreamName, Transmit, TransmitPurpose, max_envelope_size};
