@@ -618,7 +618,7 @@ impl ServerRunspacePool {
         let header_id = pipeline_id.map(|p| self.wire_ids.get(&p).copied().unwrap_or(p));
         let bytes = codec::encode_to_client(pool_id, header_id, message);
         self.outbox
-            .push(pipeline_id, StreamName::Stdin, None, bytes);
+            .push(pipeline_id, StreamName::Stdout, None, bytes);
     }
 
     fn check_pool_id(&mut self, id: Uuid) -> Result<(), StateError> {

@@ -72,6 +72,7 @@ impl Pair {
             while let Some(t) = self.server.poll_transmit(self.max_len) {
                 assert!(t.data.len() <= self.max_len.max(22));
                 assert_eq!(t.purpose, TransmitPurpose::Receive);
+                assert_eq!(t.stream.as_str(), "stdout");
                 progress = true;
                 self.server_transmits += 1;
                 if self.client.receive(t.pipeline_id, &t.data).is_err() {

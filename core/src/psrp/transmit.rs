@@ -24,14 +24,17 @@ pub fn max_envelope_size(protocol_version: Option<PsVersion>) -> usize {
     }
 }
 
-/// The WS-Management stream a payload belongs to ([MS-PSRP] 3.1.5.3): `stdin` for ordinary
-/// data, `pr` for host responses, which the server reads even while its input is blocked.
+/// The WS-Management stream a payload belongs to ([MS-PSRP] 3.1.5.3): a client sends `stdin`
+/// for ordinary data and `pr` for host responses, which the server reads even while its input
+/// is blocked; a server answers on `stdout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamName {
     /// `stdin`: every message but host responses.
     Stdin,
     /// `pr` (prompt response): host responses.
     PromptResponse,
+    /// `stdout`: everything a server sends.
+    Stdout,
 }
 
 impl StreamName {
@@ -40,6 +43,7 @@ impl StreamName {
         match self {
             StreamName::Stdin => "stdin",
             StreamName::PromptResponse => "pr",
+            StreamName::Stdout => "stdout",
         }
     }
 }
