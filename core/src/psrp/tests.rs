@@ -1060,3 +1060,89 @@ fn pypsrp_input_reaches_the_server_pipeline() {
             .any(|e| matches!(e, ServerEvent::EndOfInput { pipeline_id } if *pipeline_id == pid))
     );
 }
+
+#[test]
+fn pool_host_calls_are_answered_on_the_shell() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let call = pair
+        .server
+        .host_call(None, RemoteHostMethodId::ReadLine, Vec::new())
+        .expect("open pool");
+    pair.drive();
+    let response = pair.server_events.iter().find_map(|e| match e {
+        ServerEvent::HostResponse {
+            pipeline_id: None,
+            response,
+        } => Some(response.clone()),
+        _ => None,
+    });
+    let response = response.expect("answered");
+    assert_eq!(response.call_id, call);
+    assert_eq!(response.method, RemoteHostMethodId::ReadLine);
+    assert!(pair.client_transmits.iter().any(
+        |t| t.pipeline_id.is_none() && t.stream == super::transmit::StreamName::PromptResponse
+    ));
+}
+
+#[test]
+fn a_second_pool_id_breaks_the_server_once() {
+    let mut server = ServerRunspacePool::new(ServerOptions::default());
+    let mut a = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
+    let mut b = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
+    assert!(a.open().is_ok() && b.open().is_ok());
+    let first = a.poll_transmit(150_000).expect("creation");
+    let second = b.poll_transmit(150_000).expect("creation");
+    assert!(server.receive(None, &first.data).is_ok());
+    let err = server.receive(None, &second.data);
+    assert!(
+        matches!(err, Err(StateError::WrongPool { expected, got }) if expected == a.id() && got == b.id()),
+        "{err:?}"
+    );
+    assert!(
+        server.receive(None, &first.data).is_err(),
+        "the failure sticks"
+    );
+    let failed: Vec<_> = std::iter::from_fn(|| server.poll_event())
+        .filter(|e| matches!(e, ServerEvent::Failed(_)))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(server.state(), RunspacePoolState::Broken);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the payload size, every object arrives whole and in order.
+    #[test]
+    fn any_payload_size_delivers_the_same_objects(
+        max_len in 22usize..600,
+        texts in proptest::collection::vec("[a-zA-Z0-9 <>&\"]{0,300}", 1..6),
+    ) {
+        let mut pair = Pair::new(ServerOptions::default());
+        pair.max_len = max_len;
+        pair.open();
+        let (pid, _) = pair.start(&PowerShellSpec::new(Command::new("Get-Thing")));
+        for t in &texts {
+            proptest::prop_assert!(pair.server.write_output(pid, PsValue::String(t.clone())).is_ok());
+        }
+        proptest::prop_assert!(pair
+            .server
+            .set_pipeline_state(pid, PSInvocationState::Completed, None)
+            .is_ok());
+        pair.drive();
+        let got: Vec<String> = pair
+            .take_client_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Output { value, .. } => value.as_str().map(str::to_owned),
+                _ => None,
+            })
+            .collect();
+        proptest::prop_assert_eq!(got, texts);
+        proptest::prop_assert_eq!(
+            pair.client.pipeline_state(pid).ok(),
+            Some(PSInvocationState::Completed)
+        );
+    }
+}
