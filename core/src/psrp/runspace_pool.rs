@@ -21,8 +21,8 @@ use super::events::{Event, HostCall};
 use super::host::{self, HostAnswer};
 use super::message::MessageType;
 use super::messages::{
-    ApartmentState, Availability, CallId, ConnectRunspacePool, HostInfo, HostResponse,
-    InitRunspacePool, PSInvocationState, PsThreadOptions, PsrpMessage, PublicKey,
+    ApartmentState, ApplicationPrivateData, Availability, CallId, ConnectRunspacePool, HostInfo,
+    HostResponse, InitRunspacePool, PSInvocationState, PsThreadOptions, PsrpMessage, PublicKey,
     RemoteHostMethodId, RunspacePoolState, SessionCapability, SetRunspaces,
 };
 use super::pipeline::ClientPipeline;
@@ -97,7 +97,7 @@ pub struct RunspacePool {
     events: VecDeque<Event>,
     pipelines: HashMap<Uuid, ClientPipeline>,
     server_protocol_version: Option<PsVersion>,
-    application_private_data: Option<PsValue>,
+    application_private_data: Option<ApplicationPrivateData>,
     key_exchange: Option<KeyExchange>,
     session_key: Option<SessionKey>,
     next_call_id: i64,
@@ -155,8 +155,9 @@ impl RunspacePool {
     }
 
     /// The server's APPLICATION_PRIVATE_DATA ([MS-PSRP] 2.2.2.13), once received: a
-    /// dictionary holding `PSVersionTable` and the application's data.
-    pub fn application_private_data(&self) -> Option<&PsValue> {
+    /// dictionary holding `PSVersionTable` (see `ps_version_table()`) and the application's
+    /// data.
+    pub fn application_private_data(&self) -> Option<&ApplicationPrivateData> {
         self.application_private_data.as_ref()
     }
 
@@ -512,7 +513,7 @@ impl RunspacePool {
                 self.events.push_back(Event::SessionCapability);
             }
             PsrpMessage::ApplicationPrivateData(data) => {
-                self.application_private_data = Some(data.data);
+                self.application_private_data = Some(data);
                 self.events.push_back(Event::ApplicationPrivateData);
                 // A reconnection ends here: no RUNSPACEPOOL_STATE follows ([MS-PSRP] 3.1.4).
                 if self.state == RunspacePoolState::Connecting {

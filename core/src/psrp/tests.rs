@@ -152,7 +152,7 @@ fn open_negotiates_protocol_2_3() {
     assert_eq!(pair.server.client_protocol_version(), Some(v(2, 3)));
     assert_eq!(pair.server.id(), Some(pair.client.id()));
     assert_eq!(
-        pair.client.application_private_data(),
+        pair.client.application_private_data().map(|d| &d.data),
         Some(&PsValue::String("private".into()))
     );
     let first = &pair.client_transmits[0];
@@ -190,7 +190,7 @@ fn connect_reopens_a_pool_with_the_server_sizes() {
     assert_eq!(pair.client_transmits[0].purpose, TransmitPurpose::Connect);
     assert_eq!(pair.client.state(), RunspacePoolState::Opened);
     assert_eq!(
-        pair.client.application_private_data(),
+        pair.client.application_private_data().map(|d| &d.data),
         Some(&PsValue::String("again".into()))
     );
     assert_eq!(pair.client.runspaces(), pair.server.runspaces());
@@ -854,8 +854,19 @@ fn windows_server_bytes_open_the_pool() {
     );
     assert_eq!(pool.state(), RunspacePoolState::Opened);
     assert_eq!(pool.server_protocol_version(), Some(v(2, 3)));
-    let private = pool.application_private_data().map(|d| format!("{d:?}"));
-    assert!(private.is_some_and(|d| d.contains("PSVersionTable")));
+    let table = pool
+        .application_private_data()
+        .and_then(|d| d.ps_version_table())
+        .and_then(|t| crate::psrp::messages::dict_get(t, "PSVersion"));
+    assert_eq!(
+        table,
+        Some(&PsValue::Version(PsVersion {
+            major: 5,
+            minor: 1,
+            build: Some(14393),
+            revision: Some(2248),
+        }))
+    );
     assert!(events.iter().all(|e| !matches!(e, Event::Failed(_))));
 }
 
