@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use monosync_exchange::clixml::{PsValue, PsVersion};
+use monosync_exchange::clixml::{PsValue, PsVersion, to_vec};
 use monosync_exchange::psrp::messages::{
-    Availability, PSInvocationState, RemoteHostMethodId, RunspacePoolState, dict_get,
+    Availability, ErrorRecord, PSInvocationState, RemoteHostMethodId, RunspacePoolState, dict_get,
 };
 use monosync_exchange::psrp::{
     CryptoError, Defragmenter, Destination, ExchangePublicKey, KeyExchange, MessageType, PsrpError,
@@ -417,6 +417,26 @@ fn failed_pipeline_error_record() {
         cat.message.as_deref(),
         Some("NotSpecified: (:) [Write-Error], WriteErrorException")
     );
+    // A record built here has the exception Windows sent, byte for byte.
+    let ours = ErrorRecord::new(
+        &[
+            write_error,
+            "System.SystemException",
+            "System.Exception",
+            "System.Object",
+        ],
+        "error",
+        write_error,
+        cat.clone(),
+        None,
+    );
+    let bytes = |e: &ErrorRecord| to_vec(e.object.property("Exception").expect("Exception"));
+    assert_eq!(
+        String::from_utf8(bytes(&ours)).unwrap(),
+        String::from_utf8(bytes(error)).unwrap()
+    );
+    assert_eq!(ours.category_info(), Some(cat));
+
     // The output before the failure arrived first.
     let outputs: Vec<_> = in_file(&all, file)
         .filter_map(|c| match &c.message {

@@ -58,13 +58,29 @@ impl ErrorRecord {
         category: CategoryInfo,
         target_object: Option<PsValue>,
     ) -> Self {
+        // Windows writes an exception's ToString as "<type>: <message>" and its Props in this
+        // order; Data is an empty ListDictionaryInternal.
+        let to_string = match exception_type.first() {
+            Some(t) => format!("{t}: {message}"),
+            None => message.to_owned(),
+        };
+        let data = PsObject {
+            type_names: type_names(&["System.Collections.ListDictionaryInternal", "System.Object"]),
+            content: Some(crate::clixml::Container::Dictionary(Vec::new())),
+            ..PsObject::default()
+        };
         let exception = PsObject {
             type_names: type_names(exception_type),
-            to_string: Some(message.to_owned()),
+            to_string: Some(to_string),
             adapted: vec![
                 Property::new("Message", message),
-                Property::new("Data", PsValue::Nil),
+                Property::new("Data", data),
                 Property::new("InnerException", PsValue::Nil),
+                Property::new("TargetSite", PsValue::Nil),
+                Property::new("StackTrace", PsValue::Nil),
+                Property::new("HelpLink", PsValue::Nil),
+                Property::new("Source", PsValue::Nil),
+                // COR_E_SYSTEM (0x80131501), what most PowerShell exceptions carry.
                 Property::new("HResult", -2_146_233_087i32),
             ],
             ..PsObject::default()
