@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use monosync_exchange::clixml::{PsValue, PsVersion, to_vec};
 use monosync_exchange::psrp::messages::{
-    Availability, ErrorRecord, PSInvocationState, RemoteHostMethodId, RunspacePoolState, dict_get,
+    Availability, ErrorRecord, InformationRecord, InformationalRecord, PSInvocationState,
+    RemoteHostMethodId, RunspacePoolState, dict_get,
 };
 use monosync_exchange::psrp::{
     CryptoError, Defragmenter, Destination, ExchangePublicKey, KeyExchange, MessageType, PsrpError,
@@ -684,4 +685,40 @@ fn server_messages_reencode_to_the_bytes_windows_sent() {
     }
     assert_eq!(checked, 285);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn records_built_here_match_windows_bytes() {
+    let (all, _) = decode_all();
+    let file = "test_psrp_merge_commands";
+    let info = in_file(&all, file)
+        .find_map(|c| match &c.message {
+            PsrpMessage::InformationRecord(r) => Some(r),
+            _ => None,
+        })
+        .expect("INFORMATION_RECORD");
+    assert_eq!(info.source(), Some("Write-Information"));
+    assert_eq!(info.user(), Some("WIN-NNMU24VVKJ0\\vagrant"));
+    assert_eq!(info.process_id(), Some(2636));
+    let time = info.time_generated().expect("TimeGenerated");
+    let ours = InformationRecord::new(
+        PsValue::from("information stream"),
+        "Write-Information",
+        time,
+    )
+    .with_origin("WIN-NNMU24VVKJ0\\vagrant", "WIN-NNMU24VVKJ0", 2636, 2840, 7);
+    assert_eq!(
+        String::from_utf8(to_vec(&ours.to_clixml())).unwrap(),
+        String::from_utf8(to_vec(&info.to_clixml())).unwrap()
+    );
+
+    let warning = in_file(&all, "test_psrp_pshost_ui_mocked_methods")
+        .find_map(|c| match &c.message {
+            PsrpMessage::WarningRecord(r) => Some(r),
+            _ => None,
+        })
+        .expect("WARNING_RECORD");
+    assert_eq!(warning.message, "WriteWarningLine");
+    let ours = InformationalRecord::new("Warning", "WriteWarningLine");
+    assert_eq!(to_vec(&ours.to_clixml()), to_vec(&warning.to_clixml()));
 }
