@@ -722,3 +722,50 @@ fn records_built_here_match_windows_bytes() {
     let ours = InformationalRecord::new("Warning", "WriteWarningLine");
     assert_eq!(to_vec(&ours.to_clixml()), to_vec(&warning.to_clixml()));
 }
+
+#[test]
+fn raw_ui_host_calls() {
+    let (all, _) = decode_all();
+    let calls: Vec<_> = in_file(&all, "test_psrp_pshost_raw_ui_mocked_methods")
+        .filter_map(|c| match &c.message {
+            PsrpMessage::PipelineHostCall(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    use RemoteHostMethodId as H;
+    let methods: Vec<RemoteHostMethodId> = calls.iter().map(|h| h.method).collect();
+    assert_eq!(
+        &methods[..3],
+        [
+            H::SetForegroundColor,
+            H::SetBackgroundColor,
+            H::WriteProgress
+        ]
+    );
+    assert_eq!(calls[0].params, [PsValue::I32(10)]);
+    // Calls that expect no answer carry call id -100; ReadKey waits for one.
+    assert!(
+        calls
+            .iter()
+            .filter(|h| h.method != H::ReadKey)
+            .all(|h| h.call_id == -100)
+    );
+    let read_key = calls
+        .iter()
+        .find(|h| h.method == H::ReadKey)
+        .expect("ReadKey");
+    assert_eq!(read_key.call_id, 1);
+    assert_eq!(read_key.params, [PsValue::I32(4)]);
+    let cursor = calls
+        .iter()
+        .find(|h| h.method == H::SetCursorPosition)
+        .expect("SetCursorPosition");
+    let pos = cursor.params.first().expect("coordinates");
+    assert_eq!(pos.property("x"), Some(&PsValue::I32(11)));
+    assert_eq!(pos.property("y"), Some(&PsValue::I32(12)));
+    let title = calls
+        .iter()
+        .find(|h| h.method == H::SetWindowTitle)
+        .expect("SetWindowTitle");
+    assert_eq!(title.params, [PsValue::from("New Window Title")]);
+}
