@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use monosync_exchange::clixml::{PsValue, PsVersion};
+use monosync_exchange::clixml::{PsValue, PsVersion, to_vec};
 use monosync_exchange::psrp::messages::{
-    Availability, PSInvocationState, RemoteHostMethodId, RunspacePoolState, dict_get,
+    Availability, ErrorRecord, InformationRecord, InformationalRecord, PSInvocationState,
+    RemoteHostMethodId, RunspacePoolState, dict_get,
 };
 use monosync_exchange::psrp::{
     CryptoError, Defragmenter, Destination, ExchangePublicKey, KeyExchange, MessageType, PsrpError,
@@ -417,6 +418,26 @@ fn failed_pipeline_error_record() {
         cat.message.as_deref(),
         Some("NotSpecified: (:) [Write-Error], WriteErrorException")
     );
+    // A record built here has the exception Windows sent, byte for byte.
+    let ours = ErrorRecord::new(
+        &[
+            write_error,
+            "System.SystemException",
+            "System.Exception",
+            "System.Object",
+        ],
+        "error",
+        write_error,
+        cat.clone(),
+        None,
+    );
+    let bytes = |e: &ErrorRecord| to_vec(e.object.property("Exception").expect("Exception"));
+    assert_eq!(
+        String::from_utf8(bytes(&ours)).unwrap(),
+        String::from_utf8(bytes(error)).unwrap()
+    );
+    assert_eq!(ours.category_info(), Some(cat));
+
     // The output before the failure arrived first.
     let outputs: Vec<_> = in_file(&all, file)
         .filter_map(|c| match &c.message {
@@ -664,4 +685,87 @@ fn server_messages_reencode_to_the_bytes_windows_sent() {
     }
     assert_eq!(checked, 285);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn records_built_here_match_windows_bytes() {
+    let (all, _) = decode_all();
+    let file = "test_psrp_merge_commands";
+    let info = in_file(&all, file)
+        .find_map(|c| match &c.message {
+            PsrpMessage::InformationRecord(r) => Some(r),
+            _ => None,
+        })
+        .expect("INFORMATION_RECORD");
+    assert_eq!(info.source(), Some("Write-Information"));
+    assert_eq!(info.user(), Some("WIN-NNMU24VVKJ0\\vagrant"));
+    assert_eq!(info.process_id(), Some(2636));
+    let time = info.time_generated().expect("TimeGenerated");
+    let ours = InformationRecord::new(
+        PsValue::from("information stream"),
+        "Write-Information",
+        time,
+    )
+    .with_origin("WIN-NNMU24VVKJ0\\vagrant", "WIN-NNMU24VVKJ0", 2636, 2840, 7);
+    assert_eq!(
+        String::from_utf8(to_vec(&ours.to_clixml())).unwrap(),
+        String::from_utf8(to_vec(&info.to_clixml())).unwrap()
+    );
+
+    let warning = in_file(&all, "test_psrp_pshost_ui_mocked_methods")
+        .find_map(|c| match &c.message {
+            PsrpMessage::WarningRecord(r) => Some(r),
+            _ => None,
+        })
+        .expect("WARNING_RECORD");
+    assert_eq!(warning.message, "WriteWarningLine");
+    let ours = InformationalRecord::new("Warning", "WriteWarningLine");
+    assert_eq!(to_vec(&ours.to_clixml()), to_vec(&warning.to_clixml()));
+}
+
+#[test]
+fn raw_ui_host_calls() {
+    let (all, _) = decode_all();
+    let calls: Vec<_> = in_file(&all, "test_psrp_pshost_raw_ui_mocked_methods")
+        .filter_map(|c| match &c.message {
+            PsrpMessage::PipelineHostCall(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    use RemoteHostMethodId as H;
+    let methods: Vec<RemoteHostMethodId> = calls.iter().map(|h| h.method).collect();
+    assert_eq!(
+        &methods[..3],
+        [
+            H::SetForegroundColor,
+            H::SetBackgroundColor,
+            H::WriteProgress
+        ]
+    );
+    assert_eq!(calls[0].params, [PsValue::I32(10)]);
+    // Calls that expect no answer carry call id -100; ReadKey waits for one.
+    assert!(
+        calls
+            .iter()
+            .filter(|h| h.method != H::ReadKey)
+            .all(|h| h.call_id == -100)
+    );
+    let read_key = calls
+        .iter()
+        .find(|h| h.method == H::ReadKey)
+        .expect("ReadKey");
+    assert_eq!(read_key.call_id, 1);
+    assert_eq!(read_key.params, [PsValue::I32(4)]);
+    let cursor = calls
+        .iter()
+        .find(|h| h.method == H::SetCursorPosition)
+        .expect("SetCursorPosition");
+    let pos = cursor.params.first().expect("coordinates");
+    assert_eq!(pos.property("x"), Some(&PsValue::I32(11)));
+    assert_eq!(pos.property("y"), Some(&PsValue::I32(12)));
+    let title = calls
+        .iter()
+        .find(|h| h.method == H::SetWindowTitle)
+        .expect("SetWindowTitle");
+    assert_eq!(title.params, [PsValue::from("New Window Title")]);
 }

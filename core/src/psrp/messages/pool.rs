@@ -82,6 +82,19 @@ pub struct InitRunspacePool {
 }
 
 impl InitRunspacePool {
+    /// A pool of `min_runspaces` to `max_runspaces` runspaces with default threading, no host
+    /// and no application arguments: what a non-interactive client sends.
+    pub fn new(min_runspaces: i32, max_runspaces: i32) -> Self {
+        InitRunspacePool {
+            min_runspaces,
+            max_runspaces,
+            thread_options: PsThreadOptions::Default,
+            apartment_state: ApartmentState::Unknown,
+            host_info: HostInfo::null_host(),
+            application_arguments: None,
+        }
+    }
+
     /// The body.
     pub fn to_clixml(&self) -> PsValue {
         note_object(vec![

@@ -58,13 +58,29 @@ impl ErrorRecord {
         category: CategoryInfo,
         target_object: Option<PsValue>,
     ) -> Self {
+        // Windows writes an exception's ToString as "<type>: <message>" and its Props in this
+        // order; Data is an empty ListDictionaryInternal.
+        let to_string = match exception_type.first() {
+            Some(t) => format!("{t}: {message}"),
+            None => message.to_owned(),
+        };
+        let data = PsObject {
+            type_names: type_names(&["System.Collections.ListDictionaryInternal", "System.Object"]),
+            content: Some(crate::clixml::Container::Dictionary(Vec::new())),
+            ..PsObject::default()
+        };
         let exception = PsObject {
             type_names: type_names(exception_type),
-            to_string: Some(message.to_owned()),
+            to_string: Some(to_string),
             adapted: vec![
                 Property::new("Message", message),
-                Property::new("Data", PsValue::Nil),
+                Property::new("Data", data),
                 Property::new("InnerException", PsValue::Nil),
+                Property::new("TargetSite", PsValue::Nil),
+                Property::new("StackTrace", PsValue::Nil),
+                Property::new("HelpLink", PsValue::Nil),
+                Property::new("Source", PsValue::Nil),
+                // COR_E_SYSTEM (0x80131501), what most PowerShell exceptions carry.
                 Property::new("HResult", -2_146_233_087i32),
             ],
             ..PsObject::default()
@@ -334,13 +350,11 @@ pub struct InformationRecord {
 }
 
 impl InformationRecord {
-    /// A record with `message_data` from `source`, shaped as Windows sends it.
+    /// A record with `message_data` from `source`, shaped as Windows sends it (a property bag
+    /// without type names); user, computer and ids are empty until
+    /// [`with_origin`](Self::with_origin).
     pub fn new(message_data: PsValue, source: &str, time_generated: PsDateTime) -> Self {
         let object = PsObject {
-            type_names: type_names(&[
-                "System.Management.Automation.InformationRecord",
-                "System.Object",
-            ]),
             extended: vec![
                 Property::new("MessageData", message_data),
                 Property::new("Source", source),
@@ -349,7 +363,7 @@ impl InformationRecord {
                     "Tags",
                     super::util::list_object(
                         &[
-                            "System.Collections.Generic.List`1[[System.String]]",
+                            "System.Collections.Generic.List`1[[System.String, mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089]]",
                             "System.Object",
                         ],
                         Vec::new(),
@@ -366,6 +380,33 @@ impl InformationRecord {
         InformationRecord {
             object: Arc::new(object),
         }
+    }
+
+    /// Sets where the record came from: `User`, `Computer`, `ProcessId`, `NativeThreadId`,
+    /// `ManagedThreadId`.
+    pub fn with_origin(
+        mut self,
+        user: &str,
+        computer: &str,
+        process_id: u32,
+        native_thread_id: u32,
+        managed_thread_id: u32,
+    ) -> Self {
+        let values = [
+            ("User", PsValue::from(user)),
+            ("Computer", PsValue::from(computer)),
+            ("ProcessId", PsValue::U32(process_id)),
+            ("NativeThreadId", PsValue::U32(native_thread_id)),
+            ("ManagedThreadId", PsValue::U32(managed_thread_id)),
+        ];
+        let obj = Arc::make_mut(&mut self.object);
+        for (name, value) in values {
+            match obj.extended.iter_mut().find(|p| p.name == name) {
+                Some(p) => p.value = value,
+                None => obj.extended.push(Property::new(name, value)),
+            }
+        }
+        self
     }
 
     /// The record object.

@@ -20,6 +20,32 @@ pub struct SessionCapability {
 }
 
 impl SessionCapability {
+    /// The versions Windows PowerShell 5.1 announces: protocol 2.3, PowerShell 2.0,
+    /// serialization 1.1.0.1, no time zone.
+    pub fn current() -> Self {
+        SessionCapability {
+            protocol_version: PsVersion {
+                major: 2,
+                minor: 3,
+                build: None,
+                revision: None,
+            },
+            ps_version: PsVersion {
+                major: 2,
+                minor: 0,
+                build: None,
+                revision: None,
+            },
+            serialization_version: PsVersion {
+                major: 1,
+                minor: 1,
+                build: Some(0),
+                revision: Some(1),
+            },
+            time_zone: None,
+        }
+    }
+
     /// The body.
     pub fn to_clixml(&self) -> PsValue {
         let mut props = vec![

@@ -424,3 +424,18 @@ fn bad_bodies_are_clixml_errors() {
         Err(PsrpError::InvalidProperty { .. })
     ));
 }
+
+#[test]
+fn client_defaults_match_the_captured_client() {
+    let sc = SessionCapability::current();
+    assert_eq!(
+        String::from_utf8(crate::clixml::to_vec(&sc.to_clixml())).unwrap(),
+        "<Obj RefId=\"0\"><MS><Version N=\"protocolversion\">2.3</Version>\
+         <Version N=\"PSVersion\">2.0</Version>\
+         <Version N=\"SerializationVersion\">1.1.0.1</Version></MS></Obj>"
+    );
+    let init = InitRunspacePool::new(1, 1);
+    let back = InitRunspacePool::from_clixml(&init.to_clixml()).unwrap();
+    assert_eq!(back, init);
+    assert!(back.host_info.is_host_null);
+}
