@@ -1157,3 +1157,25 @@ proptest::proptest! {
         );
     }
 }
+
+#[test]
+fn windows_failed_pipeline_carries_its_error() {
+    let (pool, events) = replay(
+        "test_psrp_error_failed.yml",
+        &PowerShellSpec::new(Command::new("Fake-Cmdlet")),
+    );
+    let last_state = events.iter().rev().find_map(|e| match e {
+        Event::PipelineStateChanged { state, error, .. } => Some((*state, error.clone())),
+        _ => None,
+    });
+    let Some((state, Some(error))) = last_state else {
+        panic!("no failed state with an error: {last_state:?}")
+    };
+    assert_eq!(state, PSInvocationState::Failed);
+    assert_eq!(
+        error.fully_qualified_error_id(),
+        Some("Microsoft.PowerShell.Commands.WriteErrorException")
+    );
+    assert_eq!(error.message(), Some("error"));
+    assert_eq!(pool.finished_pipelines().count(), 1);
+}
