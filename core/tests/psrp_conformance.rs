@@ -769,3 +769,39 @@ fn raw_ui_host_calls() {
         .expect("SetWindowTitle");
     assert_eq!(title.params, [PsValue::from("New Window Title")]);
 }
+
+/// Client messages whose shape leaves no room for taste re-encode to pypsrp's bytes. (The
+/// others differ only where pypsrp departs from .NET: `CI` for `ci`, its own type names for
+/// `ApartmentState` and `RemoteStreamOptions`, a plain `<I32>` for `CommandTypes`.)
+#[test]
+fn client_messages_reencode_to_the_recorded_bytes() {
+    let (all, _) = decode_all();
+    let exact = [
+        MessageType::SessionCapability,
+        MessageType::PublicKey,
+        MessageType::GetAvailableRunspaces,
+        MessageType::ResetRunspaceState,
+        MessageType::PipelineInput,
+        MessageType::PipelineHostResponse,
+    ];
+    let mut checked = 0;
+    for c in all
+        .iter()
+        .filter(|c| c.sender == Sender::Client && exact.contains(&c.raw.message_type))
+    {
+        let theirs = c
+            .raw
+            .data
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&c.raw.data);
+        assert_eq!(
+            String::from_utf8_lossy(&to_vec(&c.message.to_clixml())),
+            String::from_utf8_lossy(theirs),
+            "{}: {:?}",
+            c.file,
+            c.raw.message_type
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 32 + 2 + 2 + 2 + 13 + 6);
+}

@@ -244,15 +244,17 @@ pub struct HostResponse {
 impl HostResponse {
     /// The body.
     pub fn to_clixml(&self) -> PsValue {
-        let mut props = Vec::with_capacity(4);
+        // .NET's order: call id, method id, then the return value or the exception.
+        let mut props = vec![
+            Property::new("ci", self.call_id),
+            Property::new("mi", self.method.to_clixml()),
+        ];
         if let Some(r) = &self.return_value {
             props.push(Property::new("mr", r.clone()));
         }
         if let Some(e) = &self.error {
             props.push(Property::new("me", e.to_clixml()));
         }
-        props.push(Property::new("ci", self.call_id));
-        props.push(Property::new("mi", self.method.to_clixml()));
         note_object(props)
     }
 
