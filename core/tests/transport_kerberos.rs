@@ -397,3 +397,37 @@ async fn unknown_service_principal_points_at_the_spn() {
         other => panic!("expected an auth error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn kerberos_over_https_with_channel_binding() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let (cert, key) = transport_support::self_signed(&[SERVICE_HOST]);
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.scheme = "Kerberos";
+    config.user = format!("alice@{REALM}");
+    config.tls = Some(transport_support::tls_server(cert.clone(), key));
+    config.kerberos = Some(KerberosService {
+        realm: REALM.into(),
+        host: SERVICE_HOST.into(),
+        password: SERVICE_PASSWORD.into(),
+        kdc_url: kdc.url.clone(),
+    });
+    let server = start("127.0.0.1:0", config).await.unwrap();
+    let mut o = client_opts(&server, &kdc, "Passw0rd!");
+    o.url = o.url.replace("http://", "https://");
+    o.tls.pinned_thumbprints = vec![monosync_exchange::transport::tls::sha256_thumbprint(&cert)];
+    let mut t = Transport::new(o).unwrap();
+    assert_eq!(t.post(b"<tls/>").await.unwrap(), b"<reply><tls/>");
+    assert!(!t.is_sealing());
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["kerberos"]
+    );
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 0);
+}

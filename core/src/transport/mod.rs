@@ -2,6 +2,23 @@
 //! security context, message encryption over HTTP ([MS-WSMV] 2.2.9.1), channel binding over
 //! HTTPS, and address selection across every resolved address.
 //!
+//! ```no_run
+//! use monosync_exchange::transport::{AuthMethod, Credentials, Transport, TransportOptions};
+//!
+//! # async fn run() -> Result<(), monosync_exchange::transport::TransportError> {
+//! let opts = TransportOptions::new(
+//!     "http://ex01.corp.example/PowerShell/",
+//!     AuthMethod::Kerberos,
+//!     Credentials::new("alice@CORP.EXAMPLE", "secret"),
+//! );
+//! let mut transport = Transport::new(opts)?;
+//! // Authenticates on first use, then seals the body: plain HTTP needs message encryption.
+//! let soap_response = transport.post(b"<s:Envelope>...</s:Envelope>").await?;
+//! # let _ = soap_response;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! This is the one module of the crate that does I/O. Framing and header parsing
 //! ([`encryption`], [`auth_header`], [`cbt`], [`kerberos`]) stay sans-IO and are shared with
 //! servers.
