@@ -30,6 +30,7 @@ pub mod cbt;
 mod client;
 mod connection;
 pub mod cookies;
+pub mod dns_srv;
 pub mod encryption;
 pub mod error;
 pub mod kerberos;
