@@ -435,11 +435,12 @@ impl Transport {
             .base_request(body, Some(content_type))
             .map_err(SendFailure::Fatal)?;
         if let Some(basic) = &self.basic_header {
-            let value = header::HeaderValue::from_str(basic).map_err(|_| {
+            let mut value = header::HeaderValue::from_str(basic).map_err(|_| {
                 SendFailure::Fatal(TransportError::Config(
                     "user name or password has characters HTTP cannot carry".to_owned(),
                 ))
             })?;
+            value.set_sensitive(true);
             req.headers_mut().insert(header::AUTHORIZATION, value);
         }
         let read = self.opts.timeouts.read;
@@ -581,10 +582,11 @@ impl Transport {
                     .await?;
                 leg += 1;
                 let mut req = self.base_request(Vec::new(), None)?;
-                let value = header::HeaderValue::from_str(&auth_header::token_authorization(
+                let mut value = header::HeaderValue::from_str(&auth_header::token_authorization(
                     scheme, &token,
                 ))
                 .map_err(|e| TransportError::Config(e.to_string()))?;
+                value.set_sensitive(true);
                 req.headers_mut().insert(header::AUTHORIZATION, value);
                 self.round_trips += 1;
                 let resp = match conn.send(req, self.opts.timeouts.read).await {
