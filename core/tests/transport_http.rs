@@ -36,6 +36,10 @@ async fn ntlm_seals_requests_and_unseals_replies() {
         server.observed.signature_lens.lock().unwrap().as_slice(),
         [16, 16]
     );
+    // Every request, authentication legs included, refuses compression.
+    let encodings = server.observed.accept_encodings.lock().unwrap().clone();
+    assert_eq!(encodings.len(), 4);
+    assert!(encodings.iter().all(|e| e.as_deref() == Some("identity")));
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 1);
     assert_eq!(
         server.observed.acceptors.lock().unwrap().as_slice(),
