@@ -384,3 +384,30 @@ async fn a_request_lost_after_sending_is_not_replayed() {
     assert_eq!(t.post(b"c").await.unwrap(), b"<reply>c");
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn basic_wrong_password_names_the_scheme() {
+    let server = start("127.0.0.1:0", ServerConfig::new(Mode::Basic))
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut opts = TransportOptions::new(
+        url,
+        AuthMethod::Basic,
+        Credentials::new("CORP\\alice", "nope"),
+    );
+    opts.allow_basic_over_http = true;
+    let mut t = Transport::new(opts).unwrap();
+    match t.post(b"x").await.unwrap_err() {
+        TransportError::Auth {
+            scheme, message, ..
+        } => {
+            assert_eq!(scheme, "Basic");
+            assert!(
+                message.contains("Basic"),
+                "offered schemes are listed: {message}"
+            );
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+}
