@@ -19,9 +19,14 @@
 //! # }
 //! ```
 //!
-//! This is the one module of the crate that does I/O. Framing and header parsing
-//! ([`encryption`], [`auth_header`], [`cbt`], [`kerberos`]) stay sans-IO and are shared with
-//! servers.
+//! This is the one module of the crate that does I/O. Framing and parsing ([`encryption`],
+//! [`auth_header`], [`cbt`], [`kerberos`], [`dns_srv`], [`cookies`]) stay sans-IO and are shared
+//! with servers.
+//!
+//! Kerberos names the user as account + realm: write `user@REALM` (the DNS realm, e.g.
+//! `alice@CORP.EXAMPLE`); `DOMAIN\user` takes `DOMAIN` as the realm, which suits NTLM but
+//! rarely Kerberos. The KDC comes from [`TransportOptions::kdc`], else `krb5.conf`, else the
+//! `_kerberos._tcp.<realm>` SRV records.
 
 pub mod address;
 pub mod auth;
