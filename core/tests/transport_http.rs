@@ -36,6 +36,10 @@ async fn ntlm_seals_requests_and_unseals_replies() {
         server.observed.signature_lens.lock().unwrap().as_slice(),
         [16, 16]
     );
+    // Every request, authentication legs included, refuses compression.
+    let encodings = server.observed.accept_encodings.lock().unwrap().clone();
+    assert_eq!(encodings.len(), 4);
+    assert!(encodings.iter().all(|e| e.as_deref() == Some("identity")));
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 1);
     assert_eq!(
         server.observed.acceptors.lock().unwrap().as_slice(),
@@ -379,4 +383,31 @@ async fn a_request_lost_after_sending_is_not_replayed() {
     // The next call reconnects and authenticates again.
     assert_eq!(t.post(b"c").await.unwrap(), b"<reply>c");
     assert_eq!(server.observed.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn basic_wrong_password_names_the_scheme() {
+    let server = start("127.0.0.1:0", ServerConfig::new(Mode::Basic))
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}/wsman", server.addr.port());
+    let mut opts = TransportOptions::new(
+        url,
+        AuthMethod::Basic,
+        Credentials::new("CORP\\alice", "nope"),
+    );
+    opts.allow_basic_over_http = true;
+    let mut t = Transport::new(opts).unwrap();
+    match t.post(b"x").await.unwrap_err() {
+        TransportError::Auth {
+            scheme, message, ..
+        } => {
+            assert_eq!(scheme, "Basic");
+            assert!(
+                message.contains("Basic"),
+                "offered schemes are listed: {message}"
+            );
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
 }

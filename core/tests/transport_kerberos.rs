@@ -397,3 +397,93 @@ async fn unknown_service_principal_points_at_the_spn() {
         other => panic!("expected an auth error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn kerberos_over_https_with_channel_binding() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let (cert, key) = transport_support::self_signed(&[SERVICE_HOST]);
+    let mut config = ServerConfig::new(Mode::Ntlm);
+    config.scheme = "Kerberos";
+    config.user = format!("alice@{REALM}");
+    config.tls = Some(transport_support::tls_server(cert.clone(), key));
+    config.kerberos = Some(KerberosService {
+        realm: REALM.into(),
+        host: SERVICE_HOST.into(),
+        password: SERVICE_PASSWORD.into(),
+        kdc_url: kdc.url.clone(),
+    });
+    let server = start("127.0.0.1:0", config).await.unwrap();
+    let mut o = client_opts(&server, &kdc, "Passw0rd!");
+    o.url = o.url.replace("http://", "https://");
+    o.tls.pinned_thumbprints = vec![monosync_exchange::transport::tls::sha256_thumbprint(&cert)];
+    let mut t = Transport::new(o).unwrap();
+    assert_eq!(t.post(b"<tls/>").await.unwrap(), b"<reply><tls/>");
+    assert!(!t.is_sealing());
+    assert_eq!(
+        server.observed.acceptors.lock().unwrap().as_slice(),
+        ["kerberos"]
+    );
+    assert_eq!(server.observed.sealed_requests.load(Ordering::SeqCst), 0);
+}
+
+/// A DNS server on loopback UDP that answers every query with one SRV record.
+async fn fake_dns(
+    target: &'static str,
+    port: u16,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<usize>) {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        let (n, from) = sock.recv_from(&mut buf).await.unwrap();
+        let query = &buf[..n];
+        // Question: from byte 12 to the end of the QTYPE/QCLASS after the name.
+        let mut q_end = 12;
+        while query[q_end] != 0 {
+            q_end += 1 + usize::from(query[q_end]);
+        }
+        q_end += 5;
+        let mut reply = query[..2].to_vec();
+        reply.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+        reply.extend_from_slice(&query[12..q_end]);
+        reply.extend_from_slice(&[0xC0, 12, 0, 33, 0, 1, 0, 0, 2, 88]);
+        let mut rdata = vec![0, 0, 0, 100];
+        rdata.extend_from_slice(&port.to_be_bytes());
+        for label in target.split('.') {
+            rdata.push(label.len() as u8);
+            rdata.extend_from_slice(label.as_bytes());
+        }
+        rdata.push(0);
+        reply.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        reply.extend_from_slice(&rdata);
+        sock.send_to(&reply, from).await.unwrap();
+        n
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn kdc_found_through_dns_srv_records() {
+    let kdc = match MitKdc::start() {
+        Ok(k) => k,
+        Err(reason) => {
+            println!("skipped: no MIT KDC ({reason})");
+            return;
+        }
+    };
+    let kdc_port: u16 = kdc.url.rsplit(':').next().unwrap().parse().unwrap();
+    let (dns, dns_task) = fake_dns("127.0.0.1", kdc_port).await;
+    let server = kerberos_server(&kdc).await;
+    let mut o = client_opts(&server, &kdc, "Passw0rd!");
+    o.kdc = None;
+    o.dns_servers = vec![dns];
+    let mut t = Transport::new(o).unwrap();
+    assert_eq!(t.post(b"<dns/>").await.unwrap(), b"<reply><dns/>");
+    assert!(dns_task.await.unwrap() > 12);
+}

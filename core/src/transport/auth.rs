@@ -81,6 +81,33 @@ pub(crate) struct KerberosSettings {
     pub(crate) kdc_timeout: Duration,
 }
 
+/// Finds the KDC for the user's realm when none is given: the realm's first `kdc` in
+/// `krb5.conf`, else the DNS SRV records `_kerberos._tcp.<realm>` on `dns_servers` (the system's
+/// when empty). `None` leaves discovery to sspi (the `SSPI_KDC_URL` variables).
+pub(crate) async fn discover_kdc(
+    creds: &Credentials,
+    dns_servers: &[std::net::SocketAddr],
+    timeout: Duration,
+) -> Option<String> {
+    let conf = kerberos::load_krb5_conf();
+    let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
+    let user = kerberos::split_user(&creds.username, default_realm.as_deref()).ok()?;
+    if let Ok(Some(kdc)) = kerberos::choose_kdc(None, conf.as_ref(), &user.realm) {
+        return Some(kdc);
+    }
+    let system;
+    let servers = if dns_servers.is_empty() {
+        system = super::dns_srv::system_dns_servers();
+        system.as_slice()
+    } else {
+        dns_servers
+    };
+    super::dns_srv::lookup_kdcs(&user.realm, servers, timeout)
+        .await
+        .into_iter()
+        .next()
+}
+
 /// An sspi security context and its credentials handle.
 pub(crate) enum SecurityContext {
     Ntlm(Box<Ntlm>, Option<AuthIdentityBuffers>),

@@ -11,7 +11,7 @@ use http_body_util::Full;
 use hyper::header;
 
 use super::address::{self, IpOrder, ResolveOverride};
-use super::auth::{AuthMethod, Credentials, KerberosSettings, SecurityContext};
+use super::auth::{self, AuthMethod, Credentials, KerberosSettings, SecurityContext};
 use super::auth_header::{self, Challenge, Scheme};
 use super::connection::{self, Connection, Response, SendFailure, TlsSetup};
 use super::cookies::CookieJar;
@@ -58,9 +58,12 @@ pub struct TransportOptions {
     pub ip_order: IpOrder,
     /// Fixed addresses for some `host:port` pairs.
     pub resolve_overrides: Vec<ResolveOverride>,
-    /// Kerberos KDC (`tcp://host:port`); otherwise `krb5.conf` (`KRB5_CONFIG` or
-    /// `/etc/krb5.conf`), otherwise sspi's own discovery.
+    /// Kerberos KDC (`tcp://host:port`); otherwise the realm's `kdc` in `krb5.conf`
+    /// (`KRB5_CONFIG` or `/etc/krb5.conf`), otherwise DNS SRV records.
     pub kdc: Option<String>,
+    /// DNS servers for KDC discovery (`_kerberos._tcp.<realm>` SRV records) when neither `kdc`
+    /// nor `krb5.conf` names one; empty means those of `/etc/resolv.conf`.
+    pub dns_servers: Vec<SocketAddr>,
     /// Service principal name instead of `HTTP/<host>`.
     pub spn_override: Option<String>,
     /// Over plain HTTP, send NTLM/Kerberos-authenticated messages without sealing them (the
@@ -83,6 +86,7 @@ impl TransportOptions {
             ip_order: IpOrder::default(),
             resolve_overrides: Vec::new(),
             kdc: None,
+            dns_servers: Vec::new(),
             spn_override: None,
             allow_unencrypted: false,
             allow_basic_over_http: false,
@@ -172,6 +176,9 @@ pub struct Transport {
     cookies: CookieJar,
     round_trips: u64,
     basic_header: Option<zeroize::Zeroizing<String>>,
+    /// The KDC found through krb5.conf or DNS, kept across reconnections.
+    discovered_kdc: Option<String>,
+    kdc_discovery_done: bool,
 }
 
 impl std::fmt::Debug for Transport {
@@ -225,6 +232,8 @@ impl Transport {
             cookies: CookieJar::default(),
             round_trips: 0,
             basic_header,
+            discovered_kdc: None,
+            kdc_discovery_done: false,
         })
     }
 
@@ -426,11 +435,12 @@ impl Transport {
             .base_request(body, Some(content_type))
             .map_err(SendFailure::Fatal)?;
         if let Some(basic) = &self.basic_header {
-            let value = header::HeaderValue::from_str(basic).map_err(|_| {
+            let mut value = header::HeaderValue::from_str(basic).map_err(|_| {
                 SendFailure::Fatal(TransportError::Config(
                     "user name or password has characters HTTP cannot carry".to_owned(),
                 ))
             })?;
+            value.set_sensitive(true);
             req.headers_mut().insert(header::AUTHORIZATION, value);
         }
         let read = self.opts.timeouts.read;
@@ -513,8 +523,24 @@ impl Transport {
     ) -> Result<(SecurityContext, Scheme), TransportError> {
         let plan = self.plan();
         let mut step_index = 0usize;
+        if self.opts.kdc.is_none()
+            && !self.kdc_discovery_done
+            && matches!(self.opts.auth, AuthMethod::Kerberos | AuthMethod::Negotiate)
+        {
+            self.discovered_kdc = auth::discover_kdc(
+                &self.opts.credentials,
+                &self.opts.dns_servers,
+                self.opts.timeouts.connect.min(Duration::from_secs(5)),
+            )
+            .await;
+            self.kdc_discovery_done = true;
+        }
         let settings = KerberosSettings {
-            kdc: self.opts.kdc.clone(),
+            kdc: self
+                .opts
+                .kdc
+                .clone()
+                .or_else(|| self.discovered_kdc.clone()),
             spn_override: self.opts.spn_override.clone(),
             kdc_timeout: self.opts.timeouts.read,
         };
@@ -556,10 +582,11 @@ impl Transport {
                     .await?;
                 leg += 1;
                 let mut req = self.base_request(Vec::new(), None)?;
-                let value = header::HeaderValue::from_str(&auth_header::token_authorization(
+                let mut value = header::HeaderValue::from_str(&auth_header::token_authorization(
                     scheme, &token,
                 ))
                 .map_err(|e| TransportError::Config(e.to_string()))?;
+                value.set_sensitive(true);
                 req.headers_mut().insert(header::AUTHORIZATION, value);
                 self.round_trips += 1;
                 let resp = match conn.send(req, self.opts.timeouts.read).await {

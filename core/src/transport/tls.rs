@@ -9,6 +9,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use sha1::Digest as _;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
@@ -186,7 +187,7 @@ pub(crate) fn client_config(
             TransportError::Tls(format!("cannot read CA file {}: {e}", path.display()))
         })?;
         let mut added = 0usize;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.map_err(|e| {
                 TransportError::Tls(format!("CA file {} is not valid PEM: {e}", path.display()))
             })?;
@@ -329,6 +330,32 @@ mod tests {
         assert!(parse_pin("abc").is_err());
         assert!(parse_pin(&"zz".repeat(20)).is_err());
         assert!(parse_pin(&"é".repeat(20)).is_err());
+    }
+
+    #[test]
+    fn unusable_ca_files_are_named() {
+        let path = std::env::temp_dir().join(format!("mx-tls-empty-{}.pem", std::process::id()));
+        std::fs::write(&path, "not a certificate").unwrap();
+        let opts = TlsOptions {
+            ca_file: Some(path.clone()),
+            ..TlsOptions::default()
+        };
+        let err = client_config(&opts).unwrap_err();
+        assert!(
+            err.to_string().contains("holds no PEM certificate"),
+            "{err}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        let missing = TlsOptions {
+            ca_file: Some(path),
+            ..TlsOptions::default()
+        };
+        assert!(
+            client_config(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read CA file")
+        );
     }
 
     #[test]

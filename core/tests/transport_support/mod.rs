@@ -119,6 +119,8 @@ pub struct Observed {
     pub authenticated_users: Mutex<Vec<String>>,
     /// The signature length of each sealed request.
     pub signature_lens: Mutex<Vec<usize>>,
+    /// The `Accept-Encoding` of each request.
+    pub accept_encodings: Mutex<Vec<Option<String>>>,
     /// Connections the server dropped on purpose.
     pub drops: AtomicUsize,
     /// Requests with a body, whatever happened to them.
@@ -231,6 +233,12 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    obs.accept_encodings.lock().unwrap().push(
+        req.headers()
+            .get("accept-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    );
     let cookie = req
         .headers()
         .get("cookie")
