@@ -7,11 +7,13 @@
 //! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
 //! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
 //! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
+//! - [`exchange`]: the async [`exchange::Session`] that runs commands over the layers below.
 //! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod clixml;
+pub mod exchange;
 pub mod psrp;
 pub mod transport;
 pub mod wsman;

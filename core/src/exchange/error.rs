@@ -1,0 +1,180 @@
+//! Errors of a [`super::Session`]: each layer's error kept whole, so that the server's own
+//! words (fault codes, error records) reach the caller.
+
+use std::time::Duration;
+
+use crate::psrp::messages::ErrorRecord;
+use crate::psrp::state_error::StateError;
+use crate::psrp::{PSInvocationState, RunspacePoolState};
+use crate::transport::TransportError;
+use crate::wsman::{WsManFault, WsmanError};
+
+use super::result::CommandResult;
+
+/// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
+/// produced before.
+#[derive(Debug, Clone)]
+pub struct PipelineFailure {
+    /// Failed, or Stopped by the server.
+    pub state: PSInvocationState,
+    /// The terminating error (`ExceptionAsErrorRecord`): exception type, message,
+    /// FullyQualifiedErrorId and CategoryInfo.
+    pub record: Option<ErrorRecord>,
+    /// Output and records that arrived before the failure.
+    pub partial: CommandResult,
+}
+
+impl std::fmt::Display for PipelineFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the command ended {:?}", self.state)?;
+        if let Some(r) = &self.record {
+            write!(
+                f,
+                ": {}: {} ({})",
+                r.exception_type().unwrap_or("unknown exception"),
+                r.message().unwrap_or("no message"),
+                r.fully_qualified_error_id().unwrap_or("no error id"),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The failure of a session operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Connecting, authenticating, sealing or HTTP failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server answered with a WS-Management fault ([MS-WSMV] 2.2.4.43): its code, machine
+    /// and message are in the fault.
+    #[error("WS-Management fault: {0}")]
+    Fault(Box<WsManFault>),
+    /// A response envelope could not be read.
+    #[error("unreadable WS-Management response: {0}")]
+    Wsman(WsmanError),
+    /// The PSRP state machine refused an operation or broke on the server's data.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The server broke or closed the runspace pool ([MS-PSRP] 2.2.2.9).
+    #[error("the runspace pool is {state:?}{}", record_suffix(.record))]
+    PoolEnded {
+        /// Broken or Closed.
+        state: RunspacePoolState,
+        /// The server's reason.
+        record: Option<ErrorRecord>,
+    },
+    /// The command failed with a terminating error or was stopped by the server.
+    #[error("{0}")]
+    Pipeline(Box<PipelineFailure>),
+    /// The server answered an operation with the response of another.
+    #[error("expected a {expected} response, got {got}")]
+    UnexpectedResponse {
+        /// The response the request calls for.
+        expected: &'static str,
+        /// The response's action.
+        got: &'static str,
+    },
+    /// The server reported the command done before PSRP said the pipeline finished.
+    #[error("the server ended the command before reporting a pipeline state")]
+    CommandEndedEarly,
+    /// The command ran longer than `invoke_timeout`; it was stopped on the server.
+    #[error("the command did not finish within {0:?}; it was stopped")]
+    Timeout(Duration),
+    /// The session was closed, or its shell was never created.
+    #[error("the session is closed")]
+    Closed,
+    /// The command was cancelled with a [`super::CancelHandle`]; it was stopped on the server.
+    #[error("the command was cancelled")]
+    Cancelled,
+}
+
+fn record_suffix(record: &Option<ErrorRecord>) -> String {
+    match record.as_ref().and_then(ErrorRecord::message) {
+        Some(m) => format!(": {m}"),
+        None => String::new(),
+    }
+}
+
+impl From<WsmanError> for SessionError {
+    fn from(e: WsmanError) -> Self {
+        match e {
+            WsmanError::Fault(f) => SessionError::Fault(f),
+            other => SessionError::Wsman(other),
+        }
+    }
+}
+
+impl SessionError {
+    /// The WS-Management fault, if the server sent one.
+    pub fn fault(&self) -> Option<&WsManFault> {
+        match self {
+            SessionError::Fault(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The error record of a failed command or a broken pool.
+    pub fn error_record(&self) -> Option<&ErrorRecord> {
+        match self {
+            SessionError::Pipeline(p) => p.record.as_ref(),
+            SessionError::PoolEnded { record, .. } => record.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::psrp::messages::CategoryInfo;
+
+    fn not_found() -> ErrorRecord {
+        ErrorRecord::new(
+            &[
+                "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
+                "System.Exception",
+            ],
+            "The operation couldn't be performed because object 'nobody' couldn't be found.",
+            "[Server=EX01] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] 8288830C,Microsoft.Exchange.Management.RecipientTasks.GetMailbox",
+            CategoryInfo {
+                category: 13,
+                activity: Some("Get-Mailbox".into()),
+                reason: Some("ManagementObjectNotFoundException".into()),
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn pipeline_failure_shows_the_servers_words() {
+        let err = SessionError::Pipeline(Box::new(PipelineFailure {
+            state: PSInvocationState::Failed,
+            record: Some(not_found()),
+            partial: CommandResult::default(),
+        }));
+        let text = err.to_string();
+        assert!(text.starts_with("the command ended Failed: Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException: The operation couldn't"), "{text}");
+        assert!(text.contains("8288830C,Microsoft.Exchange.Management.RecipientTasks.GetMailbox"));
+        assert_eq!(
+            err.error_record()
+                .and_then(|r| r.category_info())
+                .map(|c| c.category),
+            Some(13)
+        );
+    }
+
+    #[test]
+    fn faults_are_kept_whole() {
+        let fault = WsManFault::timed_out("EX01");
+        let err = SessionError::from(WsmanError::Fault(Box::new(fault.clone())));
+        assert_eq!(err.fault(), Some(&fault));
+        assert_eq!(err.fault().and_then(|f| f.machine.as_deref()), Some("EX01"));
+        let other = SessionError::from(WsmanError::UnknownAction("x".into()));
+        assert!(matches!(other, SessionError::Wsman(_)));
+    }
+}

@@ -1,0 +1,301 @@
+//! What a [`super::Session`] runs: commands whose parameters may hold secrets that travel as
+//! SecureStrings ([MS-PSRP] 2.2.5.1.24), encrypted with the session key only once the session
+//! has one.
+
+use zeroize::Zeroizing;
+
+use crate::clixml::PsValue;
+use crate::psrp::command::{self, MergeOptions, PowerShellSpec};
+use crate::psrp::state_error::StateError;
+
+/// A parameter value.
+#[derive(Clone, PartialEq)]
+pub enum ParamValue {
+    /// A plain value.
+    Value(PsValue),
+    /// A secret sent as a SecureString (`-Password`): the session runs the key exchange
+    /// ([MS-PSRP] 3.1.4) before the command and encrypts the text with the session key.
+    Secure(Zeroizing<String>),
+}
+
+impl std::fmt::Debug for ParamValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamValue::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            ParamValue::Secure(_) => f.write_str("Secure(..)"),
+        }
+    }
+}
+
+impl<T: Into<PsValue>> From<T> for ParamValue {
+    fn from(value: T) -> Self {
+        ParamValue::Value(value.into())
+    }
+}
+
+/// One parameter or positional argument of a [`Command`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// The parameter name without the dash; `None` for a positional argument.
+    pub name: Option<String>,
+    /// The value.
+    pub value: ParamValue,
+}
+
+/// A command as the caller writes it, e.g.
+/// `Command::new("New-Mailbox").param("Name", "Ann").secure("Password", pw)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// The cmdlet name, or script text when `is_script` is set (Exchange refuses scripts).
+    pub name: String,
+    /// Whether `name` is script text.
+    pub is_script: bool,
+    /// Parameters and positional arguments, in order.
+    pub args: Vec<Arg>,
+    /// Streams merged into the output ([MS-PSRP] 2.2.3.31).
+    pub merge: MergeOptions,
+}
+
+impl Command {
+    /// The command `name` with no parameters.
+    pub fn new(name: impl Into<String>) -> Self {
+        Command {
+            name: name.into(),
+            is_script: false,
+            args: Vec::new(),
+            merge: MergeOptions::default(),
+        }
+    }
+
+    /// Adds `-name value`.
+    #[must_use]
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<ParamValue>) -> Self {
+        self.args.push(Arg {
+            name: Some(name.into()),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Adds `-name` holding `secret` as a SecureString.
+    #[must_use]
+    pub fn secure(self, name: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.param(name, ParamValue::Secure(Zeroizing::new(secret.into())))
+    }
+
+    /// Adds a switch (`-name`), sent as `$true`.
+    #[must_use]
+    pub fn switch(self, name: impl Into<String>) -> Self {
+        self.param(name, true)
+    }
+
+    /// Adds a positional argument.
+    #[must_use]
+    pub fn arg(mut self, value: impl Into<ParamValue>) -> Self {
+        self.args.push(Arg {
+            name: None,
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Sets stream merging.
+    #[must_use]
+    pub fn merge(mut self, merge: MergeOptions) -> Self {
+        self.merge = merge;
+        self
+    }
+
+    fn needs_session_key(&self) -> bool {
+        self.args
+            .iter()
+            .any(|a| matches!(a.value, ParamValue::Secure(_)))
+    }
+
+    fn to_psrp(
+        &self,
+        encrypt: &mut impl FnMut(&str) -> Result<PsValue, StateError>,
+    ) -> Result<command::Command, StateError> {
+        let mut out = if self.is_script {
+            command::Command::script(self.name.clone())
+        } else {
+            command::Command::new(self.name.clone())
+        }
+        .merge(self.merge);
+        for arg in &self.args {
+            let value = match &arg.value {
+                ParamValue::Value(v) => v.clone(),
+                ParamValue::Secure(text) => encrypt(text)?,
+            };
+            out.parameters.push(command::Parameter {
+                name: arg.name.clone(),
+                value,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl From<command::Command> for Command {
+    fn from(c: command::Command) -> Self {
+        Command {
+            name: c.name,
+            is_script: c.is_script,
+            args: c
+                .parameters
+                .into_iter()
+                .map(|p| Arg {
+                    name: p.name,
+                    value: ParamValue::Value(p.value),
+                })
+                .collect(),
+            merge: c.merge,
+        }
+    }
+}
+
+/// What one invocation runs: a ready [`PowerShellSpec`], or a pipeline of [`Command`]s that may
+/// hold secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invocation {
+    /// A complete spec; its values are sent as they are.
+    Spec(PowerShellSpec),
+    /// One statement piping these commands together, with no input.
+    Pipeline(Vec<Command>),
+}
+
+impl Invocation {
+    /// Whether a SecureString must be encrypted, so the session key is needed first.
+    pub fn needs_session_key(&self) -> bool {
+        match self {
+            Invocation::Spec(_) => false,
+            Invocation::Pipeline(cmds) => cmds.iter().any(Command::needs_session_key),
+        }
+    }
+
+    /// The spec to send, each secret replaced by `encrypt(secret)`.
+    pub fn into_spec(
+        self,
+        mut encrypt: impl FnMut(&str) -> Result<PsValue, StateError>,
+    ) -> Result<PowerShellSpec, StateError> {
+        match self {
+            Invocation::Spec(spec) => Ok(spec),
+            Invocation::Pipeline(cmds) => {
+                let commands = cmds
+                    .iter()
+                    .map(|c| c.to_psrp(&mut encrypt))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(PowerShellSpec::pipeline(commands))
+            }
+        }
+    }
+}
+
+impl From<PowerShellSpec> for Invocation {
+    fn from(spec: PowerShellSpec) -> Self {
+        Invocation::Spec(spec)
+    }
+}
+
+impl From<Command> for Invocation {
+    fn from(c: Command) -> Self {
+        Invocation::Pipeline(vec![c])
+    }
+}
+
+impl From<command::Command> for Invocation {
+    fn from(c: command::Command) -> Self {
+        Invocation::Spec(PowerShellSpec::new(c))
+    }
+}
+
+impl From<Vec<Command>> for Invocation {
+    fn from(cmds: Vec<Command>) -> Self {
+        Invocation::Pipeline(cmds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clixml::EncryptedSecureString;
+
+    fn fake_encrypt(text: &str) -> Result<PsValue, StateError> {
+        Ok(PsValue::SecureString(EncryptedSecureString(
+            text.bytes().rev().collect(),
+        )))
+    }
+
+    #[test]
+    fn plain_commands_need_no_key_and_keep_their_values() {
+        let inv: Invocation = Command::new("Get-Mailbox")
+            .param("Identity", "ann")
+            .switch("IgnoreDefaultScope")
+            .arg(5i32)
+            .into();
+        assert!(!inv.needs_session_key());
+        let spec = inv
+            .into_spec(|_| Err(StateError::NoSessionKey))
+            .expect("no encryption needed");
+        let cmd = &spec.statements[0][0];
+        assert_eq!(cmd.name, "Get-Mailbox");
+        assert_eq!(
+            cmd.parameter("identity"),
+            Some(&PsValue::String("ann".into()))
+        );
+        assert_eq!(
+            cmd.parameter("IgnoreDefaultScope"),
+            Some(&PsValue::Bool(true))
+        );
+        assert_eq!(cmd.positional().collect::<Vec<_>>(), vec![&PsValue::I32(5)]);
+        assert!(spec.no_input);
+    }
+
+    #[test]
+    fn secrets_are_encrypted_in_place() {
+        let inv: Invocation = vec![
+            Command::new("New-Mailbox")
+                .param("Name", "Ann")
+                .secure("Password", "P@ss")
+                .param("ResetPasswordOnNextLogon", false),
+        ]
+        .into();
+        assert!(inv.needs_session_key());
+        let spec = inv.into_spec(fake_encrypt).expect("encrypted");
+        let cmd = &spec.statements[0][0];
+        assert_eq!(
+            cmd.parameter("Password"),
+            Some(&PsValue::SecureString(EncryptedSecureString(
+                b"ss@P".to_vec()
+            )))
+        );
+        assert_eq!(cmd.parameters.len(), 3);
+        assert_eq!(
+            cmd.parameters[2].name.as_deref(),
+            Some("ResetPasswordOnNextLogon")
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_an_error() {
+        let inv: Invocation = Command::new("Set-Mailbox").secure("Password", "x").into();
+        assert!(matches!(
+            inv.into_spec(|_| Err(StateError::NoSessionKey)),
+            Err(StateError::NoSessionKey)
+        ));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let c = Command::new("New-Mailbox").secure("Password", "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn psrp_commands_convert_both_ways() {
+        let psrp = command::Command::new("Get-User").param("Identity", "bob");
+        let c: Command = psrp.clone().into();
+        let spec = Invocation::from(c).into_spec(fake_encrypt).expect("spec");
+        assert_eq!(spec.statements[0][0], psrp);
+    }
+}

@@ -1,0 +1,27 @@
+//! The async client: a [`Session`] is one runspace pool in one WinRM shell, reached over one
+//! [`crate::transport::Transport`], that runs commands and returns their objects and records.
+//!
+//! It drives the sans-IO layers: [`crate::psrp::RunspacePool`] decides what to send and what
+//! arrived, [`crate::wsman`] wraps it in Create, Command, Send, Receive, Signal and Delete
+//! envelopes ([MS-PSRP] 3.1.5.3), and the transport carries them.
+//!
+//! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]).
+//! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]).
+//! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
+//! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
+//! - [`error`]: the [`SessionError`] of every operation.
+//! - [`session`]: [`Session`] and [`InvokeStream`].
+
+pub mod cancel;
+pub mod error;
+pub mod invocation;
+pub mod options;
+pub mod result;
+pub mod session;
+
+pub use cancel::CancelHandle;
+pub use error::{PipelineFailure, SessionError};
+pub use invocation::{Arg, Command, Invocation, ParamValue};
+pub use options::{Endpoint, SessionOptions};
+pub use result::{CommandResult, RoundTrips, StreamItem};
+pub use session::{InvokeStream, Session};

@@ -1,0 +1,112 @@
+//! Where a [`super::Session`] connects and how it talks to the endpoint.
+
+use std::time::Duration;
+
+use crate::transport::{AuthMethod, Credentials, TransportOptions};
+use crate::wsman::namespaces::RESOURCE_EXCHANGE;
+
+/// The PowerShell endpoint behind the URL, which fixes the WS-Management resource URI
+/// ([MS-PSRP] 3.1.5.1.1: `http://schemas.microsoft.com/powershell/<configuration>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Exchange's remote PowerShell in IIS (`http(s)://<fqdn>/PowerShell/`), configuration
+    /// `Microsoft.Exchange`. The WinRM service on 5985/5986 refuses this resource URI.
+    Exchange,
+    /// A session configuration of the WinRM service (`.../wsman`), e.g.
+    /// `Microsoft.PowerShell`.
+    Configuration(String),
+}
+
+impl Endpoint {
+    /// The resource URI every request of the session carries.
+    pub fn resource_uri(&self) -> String {
+        match self {
+            Endpoint::Exchange => RESOURCE_EXCHANGE.to_owned(),
+            Endpoint::Configuration(name) => {
+                format!("http://schemas.microsoft.com/powershell/{name}")
+            }
+        }
+    }
+}
+
+/// Everything [`super::Session::connect`] needs.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// URL, authentication, credentials, TLS, time limits, address order, resolve overrides,
+    /// KDC and the unencrypted-HTTP switch.
+    pub transport: TransportOptions,
+    /// The endpoint kind behind `transport.url`.
+    pub endpoint: Endpoint,
+    /// WS-Management OperationTimeout ([MS-WSMV] 2.2.4.29): how long the server holds a
+    /// Receive open when there is no output. A Receive that times out is simply sent again, so
+    /// this is a polling interval, not a limit. Keep it below the transport's read timeout.
+    pub operation_timeout: Duration,
+    /// Limit on one whole command, `None` for none. When it passes the command is stopped on
+    /// the server and [`super::SessionError::Timeout`] returned.
+    pub invoke_timeout: Option<Duration>,
+    /// `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `en-US`: the
+    /// language of the server's messages and the culture it formats data with.
+    pub locale: String,
+    /// MaxEnvelopeSize in bytes; `None` negotiates it: 153600 until the server's
+    /// SESSION_CAPABILITY arrives, then 512000 for protocol 2.2 or later ([MS-PSRP] 3.1.5.1.1).
+    pub max_envelope_size: Option<u32>,
+    /// `rsp:IdleTimeOut` of the shell ([MS-WSMV] 2.2.4.37); `None` leaves the server's default.
+    pub idle_timeout: Option<Duration>,
+    /// Name of the shell, which `Get-PSSession` on the server shows.
+    pub shell_name: Option<String>,
+}
+
+impl SessionOptions {
+    /// Options for Exchange's `/PowerShell/` endpoint at `url`.
+    pub fn exchange(url: impl Into<String>, auth: AuthMethod, credentials: Credentials) -> Self {
+        Self::new(
+            TransportOptions::new(url, auth, credentials),
+            Endpoint::Exchange,
+        )
+    }
+
+    /// Options for `transport` and `endpoint`, with a 20-second OperationTimeout (what WinRM
+    /// clients send), no command limit and the `en-US` locale.
+    pub fn new(transport: TransportOptions, endpoint: Endpoint) -> Self {
+        Self {
+            transport,
+            endpoint,
+            operation_timeout: Duration::from_secs(20),
+            invoke_timeout: None,
+            locale: "en-US".to_owned(),
+            max_envelope_size: None,
+            idle_timeout: None,
+            shell_name: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_uris() {
+        assert_eq!(
+            Endpoint::Exchange.resource_uri(),
+            "http://schemas.microsoft.com/powershell/Microsoft.Exchange"
+        );
+        assert_eq!(
+            Endpoint::Configuration("Microsoft.PowerShell".into()).resource_uri(),
+            "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+        );
+    }
+
+    #[test]
+    fn exchange_defaults() {
+        let o = SessionOptions::exchange(
+            "https://ex01.corp.example/PowerShell/",
+            AuthMethod::Basic,
+            Credentials::new("u", "p"),
+        );
+        assert_eq!(o.endpoint, Endpoint::Exchange);
+        assert_eq!(o.operation_timeout, Duration::from_secs(20));
+        assert_eq!(o.max_envelope_size, None);
+        assert_eq!(o.transport.url, "https://ex01.corp.example/PowerShell/");
+    }
+}
