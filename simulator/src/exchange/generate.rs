@@ -381,7 +381,7 @@ impl Gen {
             DEPARTMENTS[self.rng.gen_range(0..DEPARTMENTS.len())];
         let title = self.pick(titles).to_owned();
         let created = EPOCH + i64::try_from(i).unwrap_or(0) * 613;
-        let sam: String = alias.chars().take(20).collect();
+        let sam = sam_for(&alias, i);
         let domain = self.org.domain.clone();
         let phone = format!("+1 (425) 555-{:04}", self.rng.gen_range(0..10_000));
         let mut r = Recipient {
@@ -480,7 +480,7 @@ impl Gen {
             ou: format!("{domain}/Resources"),
             display_name: name,
             account: Some(Account {
-                sam_account_name: alias.chars().take(20).collect(),
+                sam_account_name: sam_for(&alias, i),
                 user_principal_name: format!("{alias}@{domain}"),
                 disabled: true,
                 remote_powershell_enabled: true,
@@ -509,7 +509,16 @@ impl Gen {
         let partner = self.pick(PARTNERS);
         let (name, alias) = self.unique(&format!("{first} {last} ({partner})"));
         let created = EPOCH + i64::try_from(i).unwrap_or(0) * 613;
-        let ext = format!("{}.{}@{partner}", first.to_lowercase(), last.to_lowercase());
+        let mut ext = format!("{}.{}@{partner}", first.to_lowercase(), last.to_lowercase());
+        let mut k = 2;
+        while !self.aliases.insert(format!("external:{ext}")) {
+            ext = format!(
+                "{}.{}{k}@{partner}",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
+            k += 1;
+        }
         Recipient {
             guid: self.uuid(),
             kind: RecipientTypeDetails::MailContact,
@@ -566,7 +575,7 @@ impl Gen {
                 ..MailAttributes::default()
             }),
             group: Some(GroupData {
-                sam_account_name: alias.chars().take(20).collect(),
+                sam_account_name: sam_for(&alias, i),
                 members,
                 managed_by,
                 ..GroupData::default()
@@ -576,6 +585,17 @@ impl Gen {
             ..Recipient::default()
         }
     }
+}
+
+/// A sAMAccountName (at most 20 characters) from an alias, unique through the record index
+/// when the alias is too long.
+fn sam_for(alias: &str, i: usize) -> String {
+    if alias.chars().count() <= 20 {
+        return alias.to_owned();
+    }
+    let tag = format!("-{i}");
+    let head: String = alias.chars().take(20 - tag.len()).collect();
+    format!("{head}{tag}")
 }
 
 /// The Administrator mailbox every generated organisation starts with.
@@ -744,7 +764,9 @@ impl Directory {
         for r in s.recipients {
             // Names, aliases and addresses are unique by construction; a clash would only drop
             // that one recipient.
-            let _ = dir.insert(r);
+            if let Err(e) = dir.insert(r) {
+                debug_assert!(false, "generated recipient refused: {e}");
+            }
         }
         dir
     }

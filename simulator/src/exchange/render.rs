@@ -10,9 +10,7 @@ use uuid::Uuid;
 
 use super::directory::{Directory, stable_guid};
 use super::errors::SimErrorRecord;
-use super::recipient::{
-    AdClass, CasSettings, Database, MailboxAce, Recipient, RecipientTypeDetails,
-};
+use super::recipient::{AdClass, Database, MailboxAce, Recipient, RecipientTypeDetails};
 use super::time;
 
 type Tn = Arc<[String]>;
@@ -1413,7 +1411,7 @@ impl<'a> Renderer<'a> {
             .mailbox
             .as_ref()
             .map(|mb| mb.cas.clone())
-            .unwrap_or_else(CasSettings::default);
+            .unwrap_or_default();
         let server = self.mailbox_server(r).unwrap_or_default();
         let fqdn = format!("{}.{}", server.to_lowercase(), self.dir.org().domain);
         let mut p = Props::new();

@@ -91,14 +91,14 @@ pub fn names() -> Vec<&'static str> {
 #[derive(Debug)]
 pub enum Stop {
     /// A terminating error.
-    Error(SimErrorRecord),
+    Error(Box<SimErrorRecord>),
     /// ShouldProcess needs an answer.
     Confirm(ConfirmPrompt),
 }
 
 impl From<SimErrorRecord> for Stop {
     fn from(e: SimErrorRecord) -> Self {
-        Stop::Error(e)
+        Stop::Error(Box::new(e))
     }
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn run(
         Ok(()) => {}
         Err(Stop::Error(mut e)) => {
             e.terminating = true;
-            out.errors.push(e);
+            out.errors.push(*e);
             out.failed = true;
         }
         Err(Stop::Confirm(prompt)) => {
@@ -406,7 +406,7 @@ impl Ctx<'_> {
             *r = new;
             r.when_changed = now;
         });
-        res.map_err(|e| Stop::Error(self.directory_error(e, &target)))
+        res.map_err(|e| Stop::from(self.directory_error(e, &target)))
     }
 
     /// Adds a new recipient, turning directory refusals into Exchange's errors.
@@ -414,8 +414,8 @@ impl Ctx<'_> {
         let target = self.dir.canonical_name(&r);
         let dn = self.dir.dn(&r);
         self.dir.insert(r).map_err(|e| match e {
-            DirectoryError::AccountNameInUse { .. } => Stop::Error(self.task.entry_exists(&dn)),
-            other => Stop::Error(self.directory_error(other, &target)),
+            DirectoryError::AccountNameInUse { .. } => Stop::from(self.task.entry_exists(&dn)),
+            other => Stop::from(self.directory_error(other, &target)),
         })
     }
 
@@ -590,7 +590,7 @@ fn anr_match(r: &Recipient, a: &str) -> bool {
             .is_some_and(|x| starts(&x.sam_account_name))
         || r.mail
             .as_ref()
-            .is_some_and(|m| starts(&m.alias) || m.primary_smtp().is_some_and(|p| starts(p)))
+            .is_some_and(|m| starts(&m.alias) || m.primary_smtp().is_some_and(starts))
 }
 
 /// Normalises a proxy address: no prefix means `smtp:`; `SMTP`/`smtp` prefixes keep their case.
