@@ -1240,3 +1240,24 @@ fn error_record_object_shape() {
         Some(&PsValue::Bool(false))
     );
 }
+
+/// Run with `cargo test --release -p monosync-exchange-sim -- --ignored` on an idle machine:
+/// wall-clock limits flake on shared CI runners.
+#[test]
+#[ignore = "timing test: release build on an idle machine"]
+fn generate_100k_under_two_seconds() {
+    let t = std::time::Instant::now();
+    let d = mx_sim::exchange::Directory::generate(100_000, 1);
+    let elapsed = t.elapsed();
+    assert_eq!(d.len(), 100_001);
+    assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
+    let mut e = Exchange::new(d);
+    let t = std::time::Instant::now();
+    let r = e.invoke("Get-Mailbox", &[n("Identity", "Administrator")]);
+    assert_eq!(r.output.len(), 1);
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(50),
+        "{:?}",
+        t.elapsed()
+    );
+}

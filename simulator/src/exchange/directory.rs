@@ -5,6 +5,7 @@
 //! and `&mut self` methods for writes.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -180,21 +181,46 @@ pub enum DirectoryError {
     NoSuchDatabase(Uuid),
 }
 
+/// FNV-1a: the index keys are short strings, where it beats SipHash several times over; the
+/// simulator trusts its callers, so hash flooding is not a concern.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 /// Every recipient and database of one organisation.
 #[derive(Debug, Clone)]
 pub struct Directory {
     org: OrgConfig,
     databases: Vec<Database>,
     slots: Vec<Option<Recipient>>,
-    by_guid: HashMap<Uuid, usize>,
+    by_guid: FastMap<Uuid, usize>,
     /// Lower-cased identity strings (name, alias, addresses, DN, …) → slots.
-    keys: HashMap<String, Vec<usize>>,
+    keys: FastMap<String, Slots>,
     /// Lower-cased `type:address` → slot, for uniqueness.
-    proxies: HashMap<String, usize>,
+    proxies: FastMap<String, usize>,
     /// Lower-cased DN → slot, for uniqueness.
-    dns: HashMap<String, usize>,
+    dns: FastMap<String, usize>,
     /// Lower-cased sAMAccountName / UPN → slot, for uniqueness.
-    accounts: HashMap<String, usize>,
+    accounts: FastMap<String, usize>,
     live: usize,
     next_rid: u32,
 }
@@ -206,14 +232,24 @@ impl Directory {
             org,
             databases: Vec::new(),
             slots: Vec::new(),
-            by_guid: HashMap::new(),
-            keys: HashMap::new(),
-            proxies: HashMap::new(),
-            dns: HashMap::new(),
-            accounts: HashMap::new(),
+            by_guid: FastMap::default(),
+            keys: FastMap::default(),
+            proxies: FastMap::default(),
+            dns: FastMap::default(),
+            accounts: FastMap::default(),
             live: 0,
             next_rid: 1104,
         }
+    }
+
+    /// Makes room for `additional` more recipients (bulk loads avoid rehashing as they grow).
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots.reserve(additional);
+        self.by_guid.reserve(additional);
+        self.keys.reserve(additional * 10);
+        self.proxies.reserve(additional * 2);
+        self.dns.reserve(additional);
+        self.accounts.reserve(additional * 2);
     }
 
     /// The organisation settings.
@@ -364,7 +400,7 @@ impl Directory {
         let mut slots: Vec<usize> = self
             .keys
             .get(&identity.to_lowercase())
-            .cloned()
+            .map(Slots::to_vec)
             .unwrap_or_default();
         slots.sort_unstable();
         slots.dedup();
@@ -388,9 +424,10 @@ impl Directory {
             r.display_name = r.name.clone();
         }
         self.complete(&mut r)?;
-        self.check_unique(&r, None)?;
+        let prepared = self.prepare(&r);
+        self.check_unique(&r, &prepared, None)?;
         let slot = self.slots.len();
-        self.index(slot, &r);
+        self.index(slot, prepared);
         self.by_guid.insert(r.guid, slot);
         let guid = r.guid;
         self.slots.push(Some(r));
@@ -418,14 +455,15 @@ impl Directory {
         f(&mut new);
         new.guid = guid;
         self.complete(&mut new)?;
-        self.check_unique(&new, Some(slot))?;
+        let prepared = self.prepare(&new);
+        self.check_unique(&new, &prepared, Some(slot))?;
         let old = self
             .slots
             .get_mut(slot)
             .and_then(Option::take)
             .ok_or(DirectoryError::NoSuchRecipient(guid))?;
         self.unindex(slot, &old);
-        self.index(slot, &new);
+        self.index(slot, prepared);
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Some(new);
         }
@@ -514,44 +552,71 @@ impl Directory {
         }
     }
 
-    fn check_unique(&self, r: &Recipient, own: Option<usize>) -> Result<(), DirectoryError> {
-        let other = |slot: Option<&usize>| slot.is_some_and(|s| Some(*s) != own);
-        let dn = self.dn(r);
-        if other(self.dns.get(&dn.to_lowercase())) {
-            return Err(DirectoryError::ObjectExists { dn });
-        }
-        for name in account_keys(
+    /// Every index key of a recipient, computed once per write.
+    fn prepare(&self, r: &Recipient) -> Prepared {
+        let dn = self.dn(r).to_lowercase();
+        let accounts = account_keys(
             r.account.as_ref(),
             r.group.as_ref().map(|g| &g.sam_account_name),
-        ) {
-            if other(self.accounts.get(&name)) {
-                return Err(DirectoryError::AccountNameInUse { name });
+        );
+        let proxies = r
+            .mail
+            .as_ref()
+            .map(|m| {
+                proxy_strings(m)
+                    .into_iter()
+                    .map(|a| (proxy_key(&a), a))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let identity = self.identity_keys(r, dn.clone());
+        Prepared {
+            dn,
+            accounts,
+            proxies,
+            identity,
+        }
+    }
+
+    fn check_unique(
+        &self,
+        r: &Recipient,
+        p: &Prepared,
+        own: Option<usize>,
+    ) -> Result<(), DirectoryError> {
+        let other = |slot: Option<&usize>| slot.is_some_and(|s| Some(*s) != own);
+        if other(self.dns.get(&p.dn)) {
+            return Err(DirectoryError::ObjectExists { dn: self.dn(r) });
+        }
+        for name in &p.accounts {
+            if other(self.accounts.get(name)) {
+                return Err(DirectoryError::AccountNameInUse { name: name.clone() });
             }
         }
-        if let Some(m) = r.mail.as_ref() {
-            for address in proxy_strings(m) {
-                if let Some(&slot) = self.proxies.get(&proxy_key(&address))
-                    && Some(slot) != own
-                {
-                    let owner = self
-                        .slots
-                        .get(slot)
-                        .and_then(Option::as_ref)
-                        .map(|o| self.canonical_name(o))
-                        .unwrap_or_default();
-                    return Err(DirectoryError::ProxyAddressInUse { address, owner });
-                }
+        for (key, address) in &p.proxies {
+            if let Some(&slot) = self.proxies.get(key)
+                && Some(slot) != own
+            {
+                let owner = self
+                    .slots
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .map(|o| self.canonical_name(o))
+                    .unwrap_or_default();
+                return Err(DirectoryError::ProxyAddressInUse {
+                    address: address.clone(),
+                    owner,
+                });
             }
         }
         Ok(())
     }
 
-    fn identity_keys(&self, r: &Recipient) -> Vec<String> {
-        let mut keys = vec![
-            r.name.to_lowercase(),
-            self.dn(r).to_lowercase(),
-            self.canonical_name(r).to_lowercase(),
-        ];
+    fn identity_keys(&self, r: &Recipient, dn_lower: String) -> Vec<String> {
+        let mut keys = Vec::with_capacity(12);
+        keys.push(r.name.to_lowercase());
+        keys.push(dn_lower);
+        keys.push(self.canonical_name(r).to_lowercase());
         if !r.display_name.is_empty() {
             keys.push(r.display_name.to_lowercase());
         }
@@ -585,34 +650,34 @@ impl Directory {
         keys
     }
 
-    fn index(&mut self, slot: usize, r: &Recipient) {
-        for k in self.identity_keys(r) {
-            self.keys.entry(k).or_default().push(slot);
+    fn index(&mut self, slot: usize, p: Prepared) {
+        self.dns.insert(p.dn, slot);
+        for k in p.identity {
+            match self.keys.get_mut(&k) {
+                Some(slots) => slots.push(slot),
+                None => {
+                    self.keys.insert(k, Slots::One(slot));
+                }
+            }
         }
-        self.dns.insert(self.dn(r).to_lowercase(), slot);
-        for name in account_keys(
-            r.account.as_ref(),
-            r.group.as_ref().map(|g| &g.sam_account_name),
-        ) {
+        for name in p.accounts {
             self.accounts.insert(name, slot);
         }
-        if let Some(m) = r.mail.as_ref() {
-            for p in proxy_strings(m) {
-                self.proxies.insert(proxy_key(&p), slot);
-            }
+        for (key, _) in p.proxies {
+            self.proxies.insert(key, slot);
         }
     }
 
     fn unindex(&mut self, slot: usize, r: &Recipient) {
-        for k in self.identity_keys(r) {
-            if let Some(v) = self.keys.get_mut(&k) {
-                v.retain(|s| *s != slot);
-                if v.is_empty() {
-                    self.keys.remove(&k);
-                }
+        let dn_lower = self.dn(r).to_lowercase();
+        self.dns.remove(&dn_lower);
+        for k in self.identity_keys(r, dn_lower) {
+            if let Some(v) = self.keys.get_mut(&k)
+                && v.remove(slot)
+            {
+                self.keys.remove(&k);
             }
         }
-        self.dns.remove(&self.dn(r).to_lowercase());
         for name in account_keys(
             r.account.as_ref(),
             r.group.as_ref().map(|g| &g.sam_account_name),
@@ -650,6 +715,59 @@ impl Directory {
             .filter(|d| !d.is_excluded_from_provisioning)
             .min_by_key(|d| counts.get(&d.guid).copied().unwrap_or(0))
             .map(|d| d.guid)
+    }
+}
+
+/// The index keys of one recipient.
+struct Prepared {
+    /// Lower-cased DN.
+    dn: String,
+    /// Account-name uniqueness keys.
+    accounts: Vec<String>,
+    /// (uniqueness key, address as written).
+    proxies: Vec<(String, String)>,
+    /// Identity-resolution keys.
+    identity: Vec<String>,
+}
+
+/// The slots one identity key points at; almost always one, so no vector for it.
+#[derive(Debug, Clone)]
+enum Slots {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Slots {
+    fn push(&mut self, slot: usize) {
+        match self {
+            Slots::One(first) => *self = Slots::Many(vec![*first, slot]),
+            Slots::Many(v) => v.push(slot),
+        }
+    }
+
+    /// Removes `slot`; true when nothing is left.
+    fn remove(&mut self, slot: usize) -> bool {
+        match self {
+            Slots::One(s) => *s == slot,
+            Slots::Many(v) => {
+                v.retain(|s| *s != slot);
+                match v.as_slice() {
+                    [] => true,
+                    [one] => {
+                        *self = Slots::One(*one);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    fn to_vec(&self) -> Vec<usize> {
+        match self {
+            Slots::One(s) => vec![*s],
+            Slots::Many(v) => v.clone(),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! names, departments, OUs, two databases, groups with members, contacts, mail users, remote
 //! mailboxes and users not yet mail-enabled. The same `seed` always gives the same directory.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -327,6 +327,8 @@ struct Gen {
     org: OrgConfig,
     names: HashSet<String>,
     aliases: HashSet<String>,
+    /// Next suffix to try per base name, so duplicates cost O(1) instead of a rescan.
+    next_suffix: HashMap<String, u32>,
     db: [Uuid; 2],
     n: usize,
 }
@@ -348,11 +350,13 @@ impl Gen {
         let last = self.pick(LAST).to_owned();
         let mut name = format!("{first} {last}");
         let mut alias = format!("{}.{}", first.to_lowercase(), last.to_lowercase());
-        let mut k = 2;
+        let base = alias.clone();
+        let mut k = self.next_suffix.get(&base).copied().unwrap_or(2);
         while self.names.contains(&name.to_lowercase()) || self.aliases.contains(&alias) {
             name = format!("{first} {last} {k}");
             alias = format!("{}.{}{k}", first.to_lowercase(), last.to_lowercase());
             k += 1;
+            self.next_suffix.insert(base.clone(), k);
         }
         self.names.insert(name.to_lowercase());
         self.aliases.insert(alias.clone());
@@ -361,10 +365,11 @@ impl Gen {
 
     fn unique(&mut self, base: &str) -> (String, String) {
         let mut name = base.to_owned();
-        let mut k = 2;
+        let mut k = self.next_suffix.get(base).copied().unwrap_or(2);
         while self.names.contains(&name.to_lowercase()) {
             name = format!("{base} {k}");
             k += 1;
+            self.next_suffix.insert(base.to_owned(), k);
         }
         self.names.insert(name.to_lowercase());
         let mut alias: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -651,7 +656,8 @@ pub fn generate_seed(n: usize, seed: u64) -> Seed {
         rng: StdRng::seed_from_u64(seed),
         org: org.clone(),
         names: HashSet::with_capacity(n + 1),
-        aliases: HashSet::with_capacity(n + 1),
+        aliases: HashSet::with_capacity(2 * n + 1),
+        next_suffix: HashMap::new(),
         db: [databases[0].guid, databases[1].guid],
         n,
     };
@@ -757,6 +763,7 @@ impl Directory {
     pub fn generate(n: usize, seed: u64) -> Directory {
         let s = generate_seed(n, seed);
         let mut dir = Directory::new(s.org);
+        dir.reserve(s.recipients.len());
         for db in s.databases {
             // Names and GUIDs are distinct by construction.
             let _ = dir.add_database(db);

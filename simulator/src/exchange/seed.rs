@@ -63,6 +63,7 @@ pub fn load(json: &str) -> Result<(Directory, Rbac), SeedError> {
 /// Loads a parsed seed.
 pub fn build(seed: Seed) -> Result<(Directory, Rbac), SeedError> {
     let mut dir = Directory::new(seed.org);
+    dir.reserve(seed.recipients.len());
     for (index, db) in seed.databases.into_iter().enumerate() {
         let name = db.name.clone();
         dir.add_database(db)
