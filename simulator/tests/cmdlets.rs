@@ -1261,3 +1261,50 @@ fn generate_100k_under_two_seconds() {
         t.elapsed()
     );
 }
+
+#[test]
+fn sort_exchange_guid_and_switch_objects() {
+    let mut e = ex();
+    let r = e.invoke(
+        "Get-Mailbox",
+        &[n("SortBy", "DisplayName"), n("ResultSize", 20)],
+    );
+    let names: Vec<String> = r
+        .output
+        .iter()
+        .map(|o| {
+            o.property("DisplayName")
+                .and_then(PsValue::as_str)
+                .unwrap_or_default()
+                .to_lowercase()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    let o = mailbox(&mut e, "Administrator");
+    let eg = o
+        .property("ExchangeGuid")
+        .and_then(PsValue::as_guid)
+        .expect("exchange guid");
+    let r = e.invoke("Get-Mailbox", &[n("Identity", eg.to_string().as_str())]);
+    assert_eq!(s(one(&r), "Name"), "Administrator");
+    // A pipelined (deserialized) object binds through its Guid; a SwitchParameter object binds.
+    let r = e.invoke(
+        "Get-CASMailbox",
+        &[BoundArg::positional(PsValue::object(o.clone()))],
+    );
+    assert_eq!(s(one(&r), "Name"), "Administrator");
+    let switch = PsValue::object(PsObject {
+        type_names: Some(Arc::from(vec![
+            "System.Management.Automation.SwitchParameter".to_owned(),
+        ])),
+        adapted: vec![monosync_exchange::clixml::Property::new("IsPresent", false)],
+        ..PsObject::default()
+    });
+    let r = e.invoke(
+        "Remove-MailContact",
+        &[n("Identity", "nobody"), n("Confirm", switch)],
+    );
+    assert_eq!(r.errors[0].reason, "ManagementObjectNotFoundException");
+}

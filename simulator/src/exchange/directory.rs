@@ -371,7 +371,7 @@ impl Directory {
     }
 
     /// Recipients matching an identity the way Exchange's `*IdParameter` types resolve it: a GUID
-    /// matches `objectGUID` only; otherwise the text is compared (case-insensitively) with the DN,
+    /// matches `objectGUID` (else a mailbox's `ExchangeGuid`); otherwise the text is compared (case-insensitively) with the DN,
     /// canonical name, name, display name, alias, `DOMAIN\sam`, sam, UPN, legacy DN and every proxy
     /// address; `*` is a wildcard over name, alias, display name and primary SMTP address. The result is
     /// every distinct match, in creation order.
@@ -381,7 +381,18 @@ impl Directory {
             return Vec::new();
         }
         if let Ok(g) = Uuid::parse_str(identity.trim_matches(['{', '}'])) {
-            return self.get(g).map(|r| vec![r.guid]).unwrap_or_default();
+            if let Some(r) = self.get(g) {
+                return vec![r.guid];
+            }
+            // Mailbox identities also accept the mailbox (Exchange) GUID.
+            return self
+                .iter()
+                .filter(|r| {
+                    r.mailbox.as_ref().is_some_and(|m| m.exchange_guid == g)
+                        || r.remote.as_ref().is_some_and(|m| m.exchange_guid == g)
+                })
+                .map(|r| r.guid)
+                .collect();
         }
         if identity.contains('*') {
             return self

@@ -584,7 +584,10 @@ fn convert(
             PsValue::Bool(b) => Value::Bool(*b),
             other => match other.as_i64() {
                 Some(i) => Value::Bool(i != 0),
-                None => match other.as_bool() {
+                None => match other
+                    .as_bool()
+                    .or_else(|| other.property("IsPresent").and_then(PsValue::as_bool))
+                {
                     Some(b) => Value::Bool(b),
                     None => return Err(bool_error(task, spec, v, true)),
                 },

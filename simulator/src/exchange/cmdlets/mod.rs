@@ -365,6 +365,36 @@ impl Ctx<'_> {
             let a = anr.to_lowercase();
             guids.retain(|g| self.dir.get(*g).is_some_and(|r| anr_match(r, &a)));
         }
+        if let Some(by) = b.str("SortBy") {
+            let key = |g: &Uuid| -> String {
+                let Some(r) = self.dir.get(*g) else {
+                    return String::new();
+                };
+                match by.trim_start_matches('-').to_lowercase().as_str() {
+                    "displayname" => r.display_name.to_lowercase(),
+                    "alias" => r
+                        .mail
+                        .as_ref()
+                        .map(|m| m.alias.to_lowercase())
+                        .unwrap_or_default(),
+                    "primarysmtpaddress" => r
+                        .mail
+                        .as_ref()
+                        .and_then(|m| m.primary_smtp())
+                        .unwrap_or_default()
+                        .to_lowercase(),
+                    "whencreated" | "whencreatedutc" => format!("{:020}", r.when_created),
+                    "whenchanged" | "whenchangedutc" => format!("{:020}", r.when_changed),
+                    "city" => r.person.city.to_lowercase(),
+                    "department" => r.person.department.to_lowercase(),
+                    _ => r.name.to_lowercase(),
+                }
+            };
+            guids.sort_by_cached_key(key);
+            if by.starts_with('-') {
+                guids.reverse();
+            }
+        }
         if let Some(f) = filter {
             let r = Renderer::new(self.dir);
             guids.retain(|g| {
