@@ -168,6 +168,10 @@ fn identity_resolution() {
     }
     let r = e.invoke("Set-Mailbox", &[n("Identity", "Twin"), n("Office", "B1")]);
     assert_eq!(r.errors.len(), 1);
+    assert!(
+        !r.failed,
+        "Exchange writes task errors; the pipeline completes"
+    );
     let err = &r.errors[0];
     assert_eq!(
         err.exception_type,
@@ -278,6 +282,9 @@ fn confirm_high_impact() {
     let r = e.invoke("Remove-MailContact", &args);
     let prompt = r.needs_confirmation.clone().expect("prompt");
     assert_eq!(prompt.caption, "Confirm");
+    assert_eq!(prompt.choices.len(), 4);
+    assert_eq!(prompt.choices[0].0, "&Yes");
+    assert_eq!(prompt.default_choice, 0);
     assert!(prompt.message.contains(
         "Removing mail contact \"Bob Partner\" will remove the Active Directory contact object."
     ));
@@ -1307,4 +1314,12 @@ fn sort_exchange_guid_and_switch_objects() {
         &[n("Identity", "nobody"), n("Confirm", switch)],
     );
     assert_eq!(r.errors[0].reason, "ManagementObjectNotFoundException");
+}
+
+#[test]
+fn shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Exchange>();
+    assert_send_sync::<mx_sim::exchange::Directory>();
+    assert_send_sync::<CmdletResult>();
 }

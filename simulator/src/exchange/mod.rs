@@ -31,13 +31,46 @@ pub use errors::{ErrorCategory, SeedError, SimErrorRecord};
 pub use params::BoundArg;
 pub use rbac::{Rbac, RoleGroup, SimAccount};
 
-/// A ShouldProcess confirmation the client must answer ([MS-PSRP] host call `PromptForChoice`).
+/// A ShouldProcess confirmation the client must answer ([MS-PSRP] 2.2.6 host call
+/// `PromptForChoice`, method 19 of [MS-PSRP] 2.2.3.17).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmPrompt {
     /// The prompt caption (`Confirm`).
     pub caption: String,
     /// The question and the action text.
     pub message: String,
+    /// The choices, as (label with `&` hot key, help text), in PowerShell's order.
+    pub choices: Vec<(String, String)>,
+    /// The index of the default choice.
+    pub default_choice: i32,
+}
+
+impl ConfirmPrompt {
+    /// PowerShell's ShouldProcess prompt for `action`: Yes, Yes to All, No, No to All; default Yes.
+    /// Index 0 or 1 means go ahead.
+    pub fn should_process(action: &str) -> Self {
+        let choice = |label: &str, help: &str| (label.to_owned(), help.to_owned());
+        ConfirmPrompt {
+            caption: "Confirm".into(),
+            message: format!("Are you sure you want to perform this action?\n{action}"),
+            choices: vec![
+                choice("&Yes", "Continue with only the next step of the operation."),
+                choice(
+                    "Yes to &All",
+                    "Continue with all the steps of the operation.",
+                ),
+                choice(
+                    "&No",
+                    "Skip this operation and proceed with the next operation.",
+                ),
+                choice(
+                    "No to A&ll",
+                    "Skip this operation and all subsequent operations.",
+                ),
+            ],
+            default_choice: 0,
+        }
+    }
 }
 
 /// What one cmdlet invocation produced.

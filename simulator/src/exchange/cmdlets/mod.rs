@@ -164,10 +164,11 @@ pub(crate) fn run(
     let mut out = ctx.out;
     match result {
         Ok(()) => {}
-        Err(Stop::Error(mut e)) => {
-            e.terminating = true;
+        Err(Stop::Error(e)) => {
+            // Exchange writes task errors and the pipeline completes; engine errors (binding)
+            // are terminating and fail it.
+            out.failed |= e.terminating;
             out.errors.push(*e);
-            out.failed = true;
         }
         Err(Stop::Confirm(prompt)) => {
             out = CmdletResult {
@@ -230,10 +231,7 @@ impl Ctx<'_> {
             Impact::High => self.confirm != Some(false),
         };
         if ask && !self.options.confirmed {
-            return Err(Stop::Confirm(ConfirmPrompt {
-                caption: "Confirm".into(),
-                message: format!("Are you sure you want to perform this action?\n{action}"),
-            }));
+            return Err(Stop::Confirm(ConfirmPrompt::should_process(&action)));
         }
         Ok(true)
     }
