@@ -1155,7 +1155,24 @@ fn users_contacts_databases_and_session_settings() {
         |o| o.property("OrganizationalUnit").and_then(PsValue::as_str)
             == Some("contoso.com/Corp/Sales")
     ));
+    ok(&e.invoke(
+        "Set-Mailbox",
+        &[
+            n("Identity", "Administrator"),
+            n("EmailAddresses", list(&["SMTP:root@contoso.com"])),
+        ],
+    ));
+    assert_eq!(
+        strs(&mailbox(&mut e, "Administrator"), "EmailAddresses"),
+        vec!["SMTP:root@contoso.com"]
+    );
     ok(&e.invoke("Update-Recipient", &[n("Identity", "Administrator")]));
+    let o = mailbox(&mut e, "Administrator");
+    assert_eq!(
+        strs(&o, "EmailAddresses"),
+        vec!["SMTP:Administrator@contoso.com", "smtp:root@contoso.com"]
+    );
+    assert_eq!(s(&o, "PrimarySmtpAddress"), "Administrator@contoso.com");
     let r = e.invoke(
         "Get-Recipient",
         &[n("RecipientType", "User"), n("ResultSize", "Unlimited")],
