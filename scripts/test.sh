@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== MIT KDC self-check (installs krb5-kdc if missing)"
+tests/kdc/check.sh
+
 echo "== cargo test"
 status=0
 cargo test --workspace 2>&1 | tee "$log" || status=$?

@@ -1,1 +1,48 @@
 //! The PowerShell Remoting Protocol ([MS-PSRP]), sans-IO.
+//!
+//! - [`fragment`]: splitting messages into fragments and packing them into stream payloads, and
+//!   reassembling them ([MS-PSRP] 2.2.4).
+//! - [`message`]: the message header ([MS-PSRP] 2.2.1) and [`RawMessage`].
+//! - [`messages`]: typed message bodies and [`PsrpMessage`] (2.2.2, 2.2.3).
+//! - [`crypto`]: the session-key exchange and SecureString encryption (3.1.5.4.5).
+//! - [`error`]: [`PsrpError`] and its parts.
+//!
+//! The state machines on top, after quinn-proto: bytes in with `receive`, commands that only
+//! queue, and `poll_transmit` / `poll_event` out.
+//!
+//! - [`runspace_pool`]: the client [`RunspacePool`] and its pipelines ([MS-PSRP] 3.1).
+//! - [`server`]: the [`ServerRunspacePool`] a simulator answers with ([MS-PSRP] 3.2).
+//! - [`command`]: [`PowerShellSpec`] and [`Command`], what a pipeline runs.
+//! - [`host`]: the answers of a client without an interactive user to host calls.
+//! - [`events`], [`transmit`], [`state_error`]: what the machines report, send and refuse.
+
+pub mod crypto;
+pub mod error;
+pub mod fragment;
+pub mod message;
+pub mod messages;
+
+pub use crypto::{ExchangePublicKey, KeyExchange, SessionKey};
+pub use error::{CryptoError, FragmentError, PsrpError};
+pub use fragment::{Defragmenter, Fragment, Fragmenter};
+pub use message::{Destination, MessageType, RawMessage};
+pub use messages::{PSInvocationState, PsrpMessage, RunspacePoolState};
+
+mod codec;
+pub mod command;
+pub mod events;
+pub mod host;
+mod pipeline;
+pub mod runspace_pool;
+pub mod server;
+pub mod state_error;
+#[cfg(test)]
+mod tests;
+pub mod transmit;
+
+pub use command::{Command, MergeOptions, Parameter, PowerShellSpec};
+pub use events::{Event, ServerEvent};
+pub use runspace_pool::{RunspacePool, RunspacePoolOptions};
+pub use server::{ServerOptions, ServerRunspacePool};
+pub use state_error::StateError;
+pub use transmit::{StreamName, Transmit, TransmitPurpose, max_envelope_size};

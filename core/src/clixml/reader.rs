@@ -1,0 +1,813 @@
+//! The CLIXML reader ([MS-PSRP] 2.2.5): bytes to [`PsValue`].
+//!
+//! One pass over borrowed quick-xml events; text is borrowed from the input unless it holds an
+//! entity or a `_xHHHH_` escape. `<Ref>`s resolve to the same [`Arc`] as the object they name.
+//!
+//! Lone surrogates decode to [`PsValue::WideString`] in `<S>`; in `<URI>`, `<XD>`, `<SBK>`,
+//! `<T>`, `<ToString>` and property names (kept as `String` by the object model) they become
+//! U+FFFD.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+
+use super::error::ClixmlError;
+use super::escape::{self, Decoded};
+use super::scalar;
+use super::value::{Container, Property, PsObject, PsValue};
+
+/// The default bound on object nesting. PowerShell serializes remoting output at depth 1 and
+/// `Export-Clixml` at depth 2 by default; 100 leaves ample room while keeping recursion shallow.
+pub const DEFAULT_MAX_DEPTH: usize = 100;
+
+/// Reader options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    /// How deep `<Obj>` elements may nest before [`ClixmlError::TooDeep`]; the bound keeps
+    /// hostile input from exhausting the stack. Default [`DEFAULT_MAX_DEPTH`].
+    pub max_depth: usize,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl Reader {
+    /// Decodes one top-level value (see [`from_slice`]).
+    pub fn read(&self, xml: &[u8]) -> Result<PsValue, ClixmlError> {
+        let mut parser = Parser::new(xml, self.max_depth);
+        let value = match parser.next_top()? {
+            Some((start, empty)) => parser.value(&start, empty, 0)?,
+            None => return Err(parser.eof()),
+        };
+        match parser.next_top()? {
+            None => Ok(value),
+            Some(_) => Err(ClixmlError::UnexpectedContent {
+                position: parser.pos(),
+            }),
+        }
+    }
+
+    /// Decodes an `Export-Clixml` document or a sequence of top-level values (see
+    /// [`objects_from_slice`]).
+    pub fn read_objects(&self, xml: &[u8]) -> Result<Vec<PsValue>, ClixmlError> {
+        let mut parser = Parser::new(xml, self.max_depth);
+        let mut values = Vec::new();
+        while let Some((start, empty)) = parser.next_top()? {
+            if start.name().as_ref() == b"Objs" {
+                if !empty {
+                    parser.items(&mut values, 0)?;
+                }
+            } else {
+                values.push(parser.value(&start, empty, 0)?);
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// Decodes one CLIXML value: a single top-level element (`<Obj>`, `<S>`, `<Nil/>`, ...), with an
+/// optional UTF-8 BOM, XML declaration, comments and surrounding whitespace, as in a PSRP
+/// message body ([MS-PSRP] 2.2.1).
+pub fn from_slice(xml: &[u8]) -> Result<PsValue, ClixmlError> {
+    Reader::default().read(xml)
+}
+
+/// Decodes an `Export-Clixml` document (`<Objs Version="1.1.0.1" ...>` holding values) or a plain
+/// sequence of top-level values. `RefId`s are shared across the whole document.
+pub fn objects_from_slice(xml: &[u8]) -> Result<Vec<PsValue>, ClixmlError> {
+    Reader::default().read_objects(xml)
+}
+
+/// What an element name means. Variants are spelled as the element names so that the mapping
+/// reads at a glance.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Nil,
+    S,
+    C,
+    B,
+    DT,
+    TS,
+    By,
+    SB,
+    U16,
+    I16,
+    U32,
+    I32,
+    U64,
+    I64,
+    Sg,
+    Db,
+    D,
+    BA,
+    G,
+    URI,
+    Version,
+    XD,
+    SBK,
+    SS,
+    Obj,
+    Ref,
+    TN,
+    TNRef,
+    ToString,
+    Props,
+    MS,
+    LST,
+    IE,
+    STK,
+    QUE,
+    DCT,
+    En,
+    T,
+    Objs,
+}
+
+impl Kind {
+    fn of(name: &[u8]) -> Option<Kind> {
+        Some(match name {
+            b"Nil" => Kind::Nil,
+            b"S" => Kind::S,
+            b"C" => Kind::C,
+            b"B" => Kind::B,
+            b"DT" => Kind::DT,
+            b"TS" => Kind::TS,
+            b"By" => Kind::By,
+            b"SB" => Kind::SB,
+            b"U16" => Kind::U16,
+            b"I16" => Kind::I16,
+            b"U32" => Kind::U32,
+            b"I32" => Kind::I32,
+            b"U64" => Kind::U64,
+            b"I64" => Kind::I64,
+            b"Sg" => Kind::Sg,
+            b"Db" => Kind::Db,
+            b"D" => Kind::D,
+            b"BA" => Kind::BA,
+            b"G" => Kind::G,
+            b"URI" => Kind::URI,
+            b"Version" => Kind::Version,
+            b"XD" => Kind::XD,
+            b"SBK" => Kind::SBK,
+            b"SS" => Kind::SS,
+            b"Obj" => Kind::Obj,
+            b"Ref" => Kind::Ref,
+            b"TN" => Kind::TN,
+            b"TNRef" => Kind::TNRef,
+            b"ToString" => Kind::ToString,
+            b"Props" => Kind::Props,
+            b"MS" => Kind::MS,
+            b"LST" => Kind::LST,
+            b"IE" => Kind::IE,
+            b"STK" => Kind::STK,
+            b"QUE" => Kind::QUE,
+            b"DCT" => Kind::DCT,
+            b"En" => Kind::En,
+            b"T" => Kind::T,
+            b"Objs" => Kind::Objs,
+            _ => return None,
+        })
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Nil => "Nil",
+            Kind::S => "S",
+            Kind::C => "C",
+            Kind::B => "B",
+            Kind::DT => "DT",
+            Kind::TS => "TS",
+            Kind::By => "By",
+            Kind::SB => "SB",
+            Kind::U16 => "U16",
+            Kind::I16 => "I16",
+            Kind::U32 => "U32",
+            Kind::I32 => "I32",
+            Kind::U64 => "U64",
+            Kind::I64 => "I64",
+            Kind::Sg => "Sg",
+            Kind::Db => "Db",
+            Kind::D => "D",
+            Kind::BA => "BA",
+            Kind::G => "G",
+            Kind::URI => "URI",
+            Kind::Version => "Version",
+            Kind::XD => "XD",
+            Kind::SBK => "SBK",
+            Kind::SS => "SS",
+            Kind::Obj => "Obj",
+            Kind::Ref => "Ref",
+            Kind::TN => "TN",
+            Kind::TNRef => "TNRef",
+            Kind::ToString => "ToString",
+            Kind::Props => "Props",
+            Kind::MS => "MS",
+            Kind::LST => "LST",
+            Kind::IE => "IE",
+            Kind::STK => "STK",
+            Kind::QUE => "QUE",
+            Kind::DCT => "DCT",
+            Kind::En => "En",
+            Kind::T => "T",
+            Kind::Objs => "Objs",
+        }
+    }
+}
+
+/// The two attributes CLIXML uses.
+struct Attrs<'a> {
+    name: Option<Cow<'a, [u8]>>,
+    ref_id: Option<Cow<'a, [u8]>>,
+}
+
+fn append<'a>(acc: &mut Option<Cow<'a, str>>, piece: Cow<'a, str>) {
+    match acc {
+        None => *acc = Some(piece),
+        Some(prev) => prev.to_mut().push_str(&piece),
+    }
+}
+
+fn cut(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+struct Parser<'a> {
+    xml: quick_xml::Reader<&'a [u8]>,
+    objects: HashMap<u32, Arc<PsObject>>,
+    type_names: HashMap<u32, Arc<[String]>>,
+    max_depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(xml: &'a [u8], max_depth: usize) -> Self {
+        let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        reader.config_mut().check_end_names = true;
+        Parser {
+            xml: reader,
+            objects: HashMap::new(),
+            type_names: HashMap::new(),
+            max_depth,
+        }
+    }
+
+    fn pos(&self) -> u64 {
+        self.xml.buffer_position()
+    }
+
+    fn eof(&self) -> ClixmlError {
+        ClixmlError::UnexpectedEof {
+            position: self.pos(),
+        }
+    }
+
+    fn next(&mut self) -> Result<Event<'a>, ClixmlError> {
+        self.xml.read_event().map_err(|source| ClixmlError::Xml {
+            position: self.xml.error_position(),
+            source,
+        })
+    }
+
+    /// The next top-level element, skipping the prolog, comments and whitespace.
+    fn next_top(&mut self) -> Result<Option<(BytesStart<'a>, bool)>, ClixmlError> {
+        loop {
+            match self.next()? {
+                Event::Start(e) => return Ok(Some((e, false))),
+                Event::Empty(e) => return Ok(Some((e, true))),
+                Event::Eof => return Ok(None),
+                Event::End(_) => {
+                    return Err(ClixmlError::UnexpectedContent {
+                        position: self.pos(),
+                    });
+                }
+                event => self.skip_ignorable(event)?,
+            }
+        }
+    }
+
+    /// Accepts whitespace, comments and processing instructions between elements.
+    fn skip_ignorable(&self, event: Event<'a>) -> Result<(), ClixmlError> {
+        match event {
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => Ok(()),
+            Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => Ok(()),
+            _ => Err(ClixmlError::UnexpectedContent {
+                position: self.pos(),
+            }),
+        }
+    }
+
+    fn attrs<'e>(&self, e: &'e BytesStart<'a>) -> Result<Attrs<'e>, ClixmlError> {
+        let mut attrs = Attrs {
+            name: None,
+            ref_id: None,
+        };
+        for attr in e.attributes().with_checks(false) {
+            let attr = attr.map_err(|err| ClixmlError::Xml {
+                position: self.pos(),
+                source: quick_xml::Error::InvalidAttr(err),
+            })?;
+            match attr.key.as_ref() {
+                b"N" => attrs.name = Some(attr.value),
+                b"RefId" => attrs.ref_id = Some(attr.value),
+                _ => {}
+            }
+        }
+        Ok(attrs)
+    }
+
+    fn attr_text<'b>(&self, raw: &'b [u8]) -> Result<Cow<'b, str>, ClixmlError> {
+        let text = std::str::from_utf8(raw).map_err(|_| ClixmlError::Utf8 {
+            position: self.pos(),
+        })?;
+        if !text.contains('&') {
+            return Ok(Cow::Borrowed(text));
+        }
+        quick_xml::escape::unescape(text).map_err(|err| ClixmlError::Xml {
+            position: self.pos(),
+            source: quick_xml::Error::Escape(err),
+        })
+    }
+
+    fn ref_id(&self, attrs: &Attrs<'_>, element: &'static str) -> Result<u32, ClixmlError> {
+        let raw = attrs
+            .ref_id
+            .as_deref()
+            .ok_or(ClixmlError::MissingAttribute {
+                element,
+                attribute: "RefId",
+                position: self.pos(),
+            })?;
+        let text = self.attr_text(raw)?;
+        text.trim().parse().map_err(|_| ClixmlError::BadRefId {
+            text: cut(&text),
+            position: self.pos(),
+        })
+    }
+
+    fn prop_name(&self, attrs: &Attrs<'_>, element: &'static str) -> Result<String, ClixmlError> {
+        let raw = attrs.name.as_deref().ok_or(ClixmlError::MissingAttribute {
+            element,
+            attribute: "N",
+            position: self.pos(),
+        })?;
+        let text = self.attr_text(raw)?;
+        Ok(escape::decode_lossy(&text).into_owned())
+    }
+
+    fn entity(&self, r: &BytesRef<'a>) -> Result<char, ClixmlError> {
+        let bad = || ClixmlError::BadEntity {
+            name: String::from_utf8_lossy(r).into_owned(),
+            position: self.pos(),
+        };
+        if r.is_char_ref() {
+            return r.resolve_char_ref().ok().flatten().ok_or_else(bad);
+        }
+        match &**r {
+            b"lt" => Ok('<'),
+            b"gt" => Ok('>'),
+            b"amp" => Ok('&'),
+            b"apos" => Ok('\''),
+            b"quot" => Ok('"'),
+            _ => Err(bad()),
+        }
+    }
+
+    fn utf8(&self, bytes: Cow<'a, [u8]>) -> Result<Cow<'a, str>, ClixmlError> {
+        let err = |_| ClixmlError::Utf8 {
+            position: self.pos(),
+        };
+        Ok(match bytes {
+            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(err)?),
+            Cow::Owned(v) => Cow::Owned(String::from_utf8(v).map_err(|e| err(e.utf8_error()))?),
+        })
+    }
+
+    /// The character data of the element just opened, up to its end tag. Borrowed from the input
+    /// when it is one piece (no entity reference, CDATA section or comment inside).
+    fn text(&mut self, parent: Kind) -> Result<Cow<'a, str>, ClixmlError> {
+        let mut acc: Option<Cow<'a, str>> = None;
+        loop {
+            match self.next()? {
+                Event::Text(t) => {
+                    let piece = self.utf8(t.into_inner())?;
+                    append(&mut acc, piece);
+                }
+                Event::CData(c) => {
+                    let piece = self.utf8(c.into_inner())?;
+                    append(&mut acc, piece);
+                }
+                Event::GeneralRef(r) => {
+                    let ch = self.entity(&r)?;
+                    acc.get_or_insert_with(Cow::default).to_mut().push(ch);
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::End(_) => return Ok(acc.unwrap_or(Cow::Borrowed(""))),
+                Event::Eof => return Err(self.eof()),
+                Event::Start(e) | Event::Empty(e) => {
+                    return Err(ClixmlError::UnexpectedElement {
+                        name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                        parent: parent.tag(),
+                        position: self.pos(),
+                    });
+                }
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(ClixmlError::UnexpectedContent {
+                        position: self.pos(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn text_of(&mut self, kind: Kind, empty: bool) -> Result<Cow<'a, str>, ClixmlError> {
+        if empty {
+            Ok(Cow::Borrowed(""))
+        } else {
+            self.text(kind)
+        }
+    }
+
+    /// Skips to the end of an element that must hold nothing but whitespace or comments.
+    fn expect_end(&mut self, kind: Kind, empty: bool) -> Result<(), ClixmlError> {
+        if !empty {
+            let text = self.text(kind)?;
+            if !text.trim().is_empty() {
+                return Err(ClixmlError::UnexpectedContent {
+                    position: self.pos(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn unknown(&self, e: &BytesStart<'a>) -> ClixmlError {
+        ClixmlError::UnknownElement {
+            name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+            position: self.pos(),
+        }
+    }
+
+    fn misplaced(&self, e: &BytesStart<'a>, parent: Kind) -> ClixmlError {
+        ClixmlError::UnexpectedElement {
+            name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+            parent: parent.tag(),
+            position: self.pos(),
+        }
+    }
+
+    /// The next child element of `parent`, or `None` at its end tag.
+    fn child(&mut self) -> Result<Option<(BytesStart<'a>, bool)>, ClixmlError> {
+        loop {
+            match self.next()? {
+                Event::Start(e) => return Ok(Some((e, false))),
+                Event::Empty(e) => return Ok(Some((e, true))),
+                Event::End(_) => return Ok(None),
+                Event::Eof => return Err(self.eof()),
+                event => self.skip_ignorable(event)?,
+            }
+        }
+    }
+
+    fn value(
+        &mut self,
+        e: &BytesStart<'a>,
+        empty: bool,
+        depth: usize,
+    ) -> Result<PsValue, ClixmlError> {
+        let kind = Kind::of(e.name().as_ref()).ok_or_else(|| self.unknown(e))?;
+        self.value_of(kind, e, None, empty, depth)
+    }
+
+    fn number<T: std::str::FromStr>(&mut self, kind: Kind, empty: bool) -> Result<T, ClixmlError> {
+        let text = self.text_of(kind, empty)?;
+        text.trim().parse().map_err(|_| ClixmlError::BadNumber {
+            element: kind.tag(),
+            text: cut(&text),
+            position: self.pos(),
+        })
+    }
+
+    fn bad_value(&self, kind: Kind, text: &str) -> ClixmlError {
+        ClixmlError::BadValue {
+            element: kind.tag(),
+            text: cut(text),
+            position: self.pos(),
+        }
+    }
+
+    fn base64(&mut self, kind: Kind, empty: bool) -> Result<Vec<u8>, ClixmlError> {
+        let text = self.text_of(kind, empty)?;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let result = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+            // .NET's Convert.FromBase64String ignores whitespace (line-wrapped input).
+            let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+            engine.decode(compact)
+        } else {
+            engine.decode(text.as_bytes())
+        };
+        result.map_err(|source| ClixmlError::BadBase64 {
+            element: kind.tag(),
+            position: self.pos(),
+            source,
+        })
+    }
+
+    fn lossy_text(&mut self, kind: Kind, empty: bool) -> Result<String, ClixmlError> {
+        let text = self.text_of(kind, empty)?;
+        Ok(match escape::decode_lossy(&text) {
+            Cow::Borrowed(_) => text.into_owned(),
+            Cow::Owned(s) => s,
+        })
+    }
+
+    /// `attrs`: the element's attributes when the caller already parsed them.
+    fn value_of(
+        &mut self,
+        kind: Kind,
+        e: &BytesStart<'a>,
+        attrs: Option<Attrs<'_>>,
+        empty: bool,
+        depth: usize,
+    ) -> Result<PsValue, ClixmlError> {
+        Ok(match kind {
+            Kind::Nil => {
+                self.expect_end(kind, empty)?;
+                PsValue::Nil
+            }
+            Kind::S => {
+                let text = self.text_of(kind, empty)?;
+                match escape::decode(&text) {
+                    Decoded::Str(Cow::Borrowed(_)) => PsValue::String(text.into_owned()),
+                    Decoded::Str(Cow::Owned(s)) => PsValue::String(s),
+                    Decoded::Wide(units) => PsValue::WideString(units),
+                }
+            }
+            Kind::C => PsValue::Char(self.number(kind, empty)?),
+            Kind::B => {
+                let text = self.text_of(kind, empty)?;
+                match text.trim() {
+                    "true" | "1" => PsValue::Bool(true),
+                    "false" | "0" => PsValue::Bool(false),
+                    other => return Err(self.bad_value(kind, other)),
+                }
+            }
+            Kind::DT => {
+                let text = self.text_of(kind, empty)?;
+                PsValue::DateTime(
+                    scalar::parse_datetime(&text).ok_or_else(|| self.bad_value(kind, &text))?,
+                )
+            }
+            Kind::TS => {
+                let text = self.text_of(kind, empty)?;
+                PsValue::Duration(
+                    scalar::parse_duration(&text).ok_or_else(|| self.bad_value(kind, &text))?,
+                )
+            }
+            Kind::Version => {
+                let text = self.text_of(kind, empty)?;
+                PsValue::Version(
+                    scalar::parse_version(&text).ok_or_else(|| self.bad_value(kind, &text))?,
+                )
+            }
+            Kind::By => PsValue::U8(self.number(kind, empty)?),
+            Kind::SB => PsValue::I8(self.number(kind, empty)?),
+            Kind::U16 => PsValue::U16(self.number(kind, empty)?),
+            Kind::I16 => PsValue::I16(self.number(kind, empty)?),
+            Kind::U32 => PsValue::U32(self.number(kind, empty)?),
+            Kind::I32 => PsValue::I32(self.number(kind, empty)?),
+            Kind::U64 => PsValue::U64(self.number(kind, empty)?),
+            Kind::I64 => PsValue::I64(self.number(kind, empty)?),
+            Kind::D => PsValue::Decimal(self.number(kind, empty)?),
+            Kind::Sg | Kind::Db => {
+                let text = self.text_of(kind, empty)?;
+                let bad = || ClixmlError::BadNumber {
+                    element: kind.tag(),
+                    text: cut(&text),
+                    position: self.pos(),
+                };
+                if kind == Kind::Sg {
+                    PsValue::Single(scalar::parse_float(&text).ok_or_else(bad)?)
+                } else {
+                    PsValue::Double(scalar::parse_float(&text).ok_or_else(bad)?)
+                }
+            }
+            Kind::BA => PsValue::Bytes(self.base64(kind, empty)?),
+            Kind::SS => PsValue::SecureString(super::value::EncryptedSecureString(
+                self.base64(kind, empty)?,
+            )),
+            Kind::G => {
+                let text = self.text_of(kind, empty)?;
+                PsValue::Guid(uuid::Uuid::try_parse(text.trim()).map_err(|_| {
+                    ClixmlError::BadGuid {
+                        text: cut(&text),
+                        position: self.pos(),
+                    }
+                })?)
+            }
+            Kind::URI => PsValue::Uri(self.lossy_text(kind, empty)?),
+            Kind::XD => PsValue::XmlDocument(self.lossy_text(kind, empty)?),
+            Kind::SBK => PsValue::ScriptBlock(self.lossy_text(kind, empty)?),
+            Kind::Obj => {
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
+                self.object(&attrs, empty, depth + 1)?
+            }
+            Kind::Ref => {
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
+                let ref_id = self.ref_id(&attrs, "Ref")?;
+                self.expect_end(kind, empty)?;
+                let obj = self.objects.get(&ref_id).ok_or(ClixmlError::MissingRef {
+                    ref_id,
+                    position: self.pos(),
+                })?;
+                PsValue::Object(Arc::clone(obj))
+            }
+            _ => {
+                return Err(ClixmlError::NotAValue {
+                    name: kind.tag().to_owned(),
+                    position: self.pos(),
+                });
+            }
+        })
+    }
+
+    fn object(
+        &mut self,
+        attrs: &Attrs<'_>,
+        empty: bool,
+        depth: usize,
+    ) -> Result<PsValue, ClixmlError> {
+        if depth > self.max_depth {
+            return Err(ClixmlError::TooDeep {
+                max_depth: self.max_depth,
+                position: self.pos(),
+            });
+        }
+        let ref_id = match attrs.ref_id {
+            Some(_) => Some(self.ref_id(attrs, "Obj")?),
+            None => None,
+        };
+        let mut obj = PsObject::default();
+        if !empty {
+            while let Some((child, child_empty)) = self.child()? {
+                self.object_child(&mut obj, &child, child_empty, depth)?;
+            }
+        }
+        let obj = Arc::new(obj);
+        if let Some(ref_id) = ref_id {
+            if self.objects.insert(ref_id, Arc::clone(&obj)).is_some() {
+                return Err(ClixmlError::DuplicateRefId {
+                    ref_id,
+                    position: self.pos(),
+                });
+            }
+        }
+        Ok(PsValue::Object(obj))
+    }
+
+    fn object_child(
+        &mut self,
+        obj: &mut PsObject,
+        e: &BytesStart<'a>,
+        empty: bool,
+        depth: usize,
+    ) -> Result<(), ClixmlError> {
+        let kind = Kind::of(e.name().as_ref()).ok_or_else(|| self.unknown(e))?;
+        match kind {
+            Kind::TN => {
+                let attrs = self.attrs(e)?;
+                let ref_id = match attrs.ref_id {
+                    Some(_) => Some(self.ref_id(&attrs, "TN")?),
+                    None => None,
+                };
+                let mut names = Vec::new();
+                if !empty {
+                    while let Some((t, t_empty)) = self.child()? {
+                        if t.name().as_ref() != b"T" {
+                            return Err(self.misplaced(&t, Kind::TN));
+                        }
+                        names.push(self.lossy_text(Kind::T, t_empty)?);
+                    }
+                }
+                let names: Arc<[String]> = names.into();
+                if let Some(ref_id) = ref_id {
+                    if self.type_names.insert(ref_id, Arc::clone(&names)).is_some() {
+                        return Err(ClixmlError::DuplicateTypeNameRefId {
+                            ref_id,
+                            position: self.pos(),
+                        });
+                    }
+                }
+                obj.type_names = Some(names);
+            }
+            Kind::TNRef => {
+                let attrs = self.attrs(e)?;
+                let ref_id = self.ref_id(&attrs, "TNRef")?;
+                self.expect_end(kind, empty)?;
+                let names =
+                    self.type_names
+                        .get(&ref_id)
+                        .ok_or(ClixmlError::MissingTypeNameRef {
+                            ref_id,
+                            position: self.pos(),
+                        })?;
+                obj.type_names = Some(Arc::clone(names));
+            }
+            Kind::ToString => obj.to_string = Some(self.lossy_text(kind, empty)?),
+            Kind::Props | Kind::MS => {
+                let mut props = Vec::new();
+                if !empty {
+                    while let Some((child, child_empty)) = self.child()? {
+                        let child_kind =
+                            Kind::of(child.name().as_ref()).ok_or_else(|| self.unknown(&child))?;
+                        let attrs = self.attrs(&child)?;
+                        let name = self.prop_name(&attrs, child_kind.tag())?;
+                        let value =
+                            self.value_of(child_kind, &child, Some(attrs), child_empty, depth)?;
+                        props.push(Property { name, value });
+                    }
+                }
+                if kind == Kind::Props {
+                    obj.adapted = props;
+                } else {
+                    obj.extended = props;
+                }
+            }
+            Kind::LST | Kind::IE | Kind::STK | Kind::QUE => {
+                let mut items = Vec::new();
+                if !empty {
+                    self.items(&mut items, depth)?;
+                }
+                obj.content = Some(match kind {
+                    Kind::LST => Container::List(items),
+                    Kind::IE => Container::Enumerable(items),
+                    Kind::STK => Container::Stack(items),
+                    _ => Container::Queue(items),
+                });
+            }
+            Kind::DCT => {
+                let mut entries = Vec::new();
+                if !empty {
+                    while let Some((en, en_empty)) = self.child()? {
+                        if en.name().as_ref() != b"En" {
+                            return Err(self.misplaced(&en, Kind::DCT));
+                        }
+                        entries.push(self.entry(en_empty, depth)?);
+                    }
+                }
+                obj.content = Some(Container::Dictionary(entries));
+            }
+            _ => obj.value = Some(self.value_of(kind, e, None, empty, depth)?),
+        }
+        Ok(())
+    }
+
+    fn items(&mut self, items: &mut Vec<PsValue>, depth: usize) -> Result<(), ClixmlError> {
+        while let Some((child, child_empty)) = self.child()? {
+            items.push(self.value(&child, child_empty, depth)?);
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, empty: bool, depth: usize) -> Result<(PsValue, PsValue), ClixmlError> {
+        let mut key = None;
+        let mut value = None;
+        if !empty {
+            while let Some((child, child_empty)) = self.child()? {
+                let kind = Kind::of(child.name().as_ref()).ok_or_else(|| self.unknown(&child))?;
+                let attrs = self.attrs(&child)?;
+                let is_key = match attrs.name.as_deref() {
+                    Some(b"Key") => true,
+                    Some(b"Value") => false,
+                    _ => return Err(self.misplaced(&child, Kind::En)),
+                };
+                let item = self.value_of(kind, &child, Some(attrs), child_empty, depth)?;
+                if is_key {
+                    key = Some(item);
+                } else {
+                    value = Some(item);
+                }
+            }
+        }
+        match (key, value) {
+            (Some(k), Some(v)) => Ok((k, v)),
+            _ => Err(ClixmlError::IncompleteEntry {
+                position: self.pos(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! A namespace-resolved element tree read with quick-xml, and the event writer the builders use.
+//!
+//! Envelopes are matched by namespace URI, never by prefix: Windows writes `a:`/`w:`/`p:` where
+//! pypsrp writes `wsa:`/`wsman:`/`wsmv:`. Envelopes are small and shallow, so a tree is simpler
+//! than a streaming match and costs little; the limits below bound what hostile input can make
+//! the reader allocate beyond the input itself.
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+
+use super::error::WsmanError;
+
+/// Deepest nesting accepted; real envelopes stay under 10.
+pub const MAX_DEPTH: usize = 64;
+/// Most elements accepted in one document.
+pub const MAX_ELEMENTS: usize = 100_000;
+
+/// One attribute, with its namespace resolved (`None` for unprefixed attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// Namespace URI, if the attribute is prefixed.
+    pub namespace: Option<String>,
+    /// Local name.
+    pub name: String,
+    /// Unescaped value.
+    pub value: String,
+}
+
+/// One element with its namespace resolved. Namespace declarations are not attributes here.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// Namespace URI, if any.
+    pub namespace: Option<String>,
+    /// Local name.
+    pub name: String,
+    /// Attributes in document order, without `xmlns` declarations.
+    pub attributes: Vec<Attribute>,
+    /// Child elements in document order.
+    pub children: Vec<Element>,
+    /// The element's own character data, concatenated and unescaped.
+    pub text: String,
+}
+
+impl Element {
+    /// Whether this element is `{namespace}name`.
+    pub fn is(&self, namespace: &str, name: &str) -> bool {
+        self.name == name && self.namespace.as_deref() == Some(namespace)
+    }
+
+    /// The first child `{namespace}name`.
+    pub fn child(&self, namespace: &str, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.is(namespace, name))
+    }
+
+    /// All children `{namespace}name`, in order.
+    pub fn children_named<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.is(namespace, name))
+    }
+
+    /// The value of the unprefixed attribute `name`.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.namespace.is_none() && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The value of the attribute `{namespace}name`.
+    pub fn attr_ns(&self, namespace: &str, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.namespace.as_deref() == Some(namespace) && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// `{namespace}name`, for error messages.
+    pub(crate) fn qualified(&self) -> String {
+        format!(
+            "{{{}}}{}",
+            self.namespace.as_deref().unwrap_or(""),
+            self.name
+        )
+    }
+}
+
+fn malformed(reader: &NsReader<&[u8]>, detail: impl ToString) -> WsmanError {
+    WsmanError::Malformed {
+        position: reader.buffer_position(),
+        detail: detail.to_string(),
+    }
+}
+
+fn resolved(result: ResolveResult<'_>) -> Result<Option<String>, String> {
+    match result {
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Bound(ns) => Ok(Some(String::from_utf8_lossy(ns.as_ref()).into_owned())),
+        ResolveResult::Unknown(prefix) => Err(format!(
+            "undeclared namespace prefix {:?}",
+            String::from_utf8_lossy(&prefix)
+        )),
+    }
+}
+
+fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, WsmanError> {
+    let (ns, local) = reader.resolve_element(start.name());
+    let namespace = resolved(ns).map_err(|e| malformed(reader, e))?;
+    let mut element = Element {
+        namespace,
+        name: String::from_utf8_lossy(local.as_ref()).into_owned(),
+        ..Element::default()
+    };
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| malformed(reader, e))?;
+        let key = attr.key;
+        if key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (ns, local) = reader.resolve_attribute(key);
+        let namespace = resolved(ns).map_err(|e| malformed(reader, e))?;
+        let value = attr
+            .decode_and_unescape_value(reader.decoder())
+            .map_err(|e| malformed(reader, e))?;
+        element.attributes.push(Attribute {
+            namespace,
+            name: String::from_utf8_lossy(local.as_ref()).into_owned(),
+            value: value.into_owned(),
+        });
+    }
+    Ok(element)
+}
+
+/// Reads `xml` into a namespace-resolved tree and returns its root element.
+///
+/// A UTF-8 byte-order mark, the XML declaration, comments and processing instructions are
+/// skipped. Content after the root element, other than whitespace, is an error.
+pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
+    let mut reader = NsReader::from_reader(xml);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut count = 0usize;
+    loop {
+        let event = match reader.read_resolved_event() {
+            Ok((_, event)) => event,
+            Err(e) => return Err(malformed(&reader, e)),
+        };
+        match event {
+            Event::Start(start) => {
+                let element = open(&reader, &start)?;
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(WsmanError::TooManyElements {
+                        limit: MAX_ELEMENTS,
+                    });
+                }
+                if root.is_some() {
+                    return Err(malformed(&reader, "more than one root element"));
+                }
+                stack.push(element);
+                if stack.len() > MAX_DEPTH {
+                    return Err(WsmanError::TooDeep { limit: MAX_DEPTH });
+                }
+            }
+            Event::Empty(start) => {
+                let element = open(&reader, &start)?;
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(WsmanError::TooManyElements {
+                        limit: MAX_ELEMENTS,
+                    });
+                }
+                close(&reader, &mut stack, &mut root, element)?;
+            }
+            Event::End(_) => {
+                let Some(element) = stack.pop() else {
+                    return Err(malformed(&reader, "end tag without start tag"));
+                };
+                close(&reader, &mut stack, &mut root, element)?;
+            }
+            Event::Text(text) => {
+                let content = text.xml_content().map_err(|e| malformed(&reader, e))?;
+                push_text(&reader, &mut stack, &content)?;
+            }
+            Event::CData(data) => {
+                let content = data.xml_content().map_err(|e| malformed(&reader, e))?;
+                push_text(&reader, &mut stack, &content)?;
+            }
+            Event::GeneralRef(reference) => {
+                let ch = if reference.is_char_ref() {
+                    reference
+                        .resolve_char_ref()
+                        .map_err(|e| malformed(&reader, e))?
+                        .map(String::from)
+                } else {
+                    let name = reference.decode().map_err(|e| malformed(&reader, e))?;
+                    quick_xml::escape::resolve_predefined_entity(&name).map(String::from)
+                };
+                let Some(ch) = ch else {
+                    return Err(malformed(&reader, "unknown entity reference"));
+                };
+                push_text(&reader, &mut stack, &ch)?;
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(malformed(&reader, "unexpected end of document"));
+    }
+    root.ok_or_else(|| malformed(&reader, "no root element"))
+}
+
+fn close(
+    reader: &NsReader<&[u8]>,
+    stack: &mut [Element],
+    root: &mut Option<Element>,
+    element: Element,
+) -> Result<(), WsmanError> {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(element),
+        None if root.is_none() => *root = Some(element),
+        None => return Err(malformed(reader, "more than one root element")),
+    }
+    Ok(())
+}
+
+fn push_text(
+    reader: &NsReader<&[u8]>,
+    stack: &mut [Element],
+    text: &str,
+) -> Result<(), WsmanError> {
+    match stack.last_mut() {
+        Some(element) => element.text.push_str(text),
+        None if text.trim_start_matches('\u{feff}').trim().is_empty() => {}
+        None => return Err(malformed(reader, "text outside the root element")),
+    }
+    Ok(())
+}
+
+/// Writes an envelope event by event; every name and value goes through quick-xml's escaping.
+pub(crate) struct XmlOut {
+    writer: Writer<Vec<u8>>,
+}
+
+impl XmlOut {
+    pub(crate) fn new() -> Self {
+        Self {
+            writer: Writer::new(Vec::new()),
+        }
+    }
+
+    // Writing into a Vec cannot fail, so the io::Result of each event is dropped.
+    fn emit(&mut self, event: Event<'_>) {
+        let _ = self.writer.write_event(event);
+    }
+
+    pub(crate) fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        let mut start = BytesStart::new(name);
+        for attr in attrs {
+            start.push_attribute(*attr);
+        }
+        self.emit(Event::Start(start));
+    }
+
+    pub(crate) fn end(&mut self, name: &str) {
+        self.emit(Event::End(BytesEnd::new(name)));
+    }
+
+    pub(crate) fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        let mut start = BytesStart::new(name);
+        for attr in attrs {
+            start.push_attribute(*attr);
+        }
+        self.emit(Event::Empty(start));
+    }
+
+    pub(crate) fn text(&mut self, text: &str) {
+        self.emit(Event::Text(BytesText::new(text)));
+    }
+
+    /// `<name attrs>text</name>`, or `<name attrs/>` when `text` is empty.
+    pub(crate) fn leaf(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
+        if text.is_empty() {
+            self.empty(name, attrs);
+        } else {
+            self.start(name, attrs);
+            self.text(text);
+            self.end(name);
+        }
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.writer.into_inner()
+    }
+}

@@ -1,0 +1,183 @@
+//! Reader for the recorded Windows conversations in `shared/fixtures/windows-captures/*.yml`.
+//!
+//! The files use a small YAML subset, read line by line:
+//! - a top-level key ending in `:` (`messages:`, `messages-py26:`) starts a list;
+//! - `- request: <xml>` starts an exchange; `  response: <xml>` adds the answer;
+//! - a plain scalar may continue on lines indented by four spaces, which YAML folds into the
+//!   value with one space;
+//! - `  transport_error:` / `  http_error:` / `  timeout:` carry a nested `key: value` block
+//!   (or an inline value) instead of, or beside, the response;
+//! - `#` lines are comments.
+//!
+//! Anything else is reported as a panic with file and line, so a format change is noticed.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// One request/response pair, or a request that failed at the transport.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange {
+    /// The SOAP envelope the client sent.
+    pub request: Option<String>,
+    /// The SOAP envelope the server answered.
+    pub response: Option<String>,
+    /// A transport-level outcome, e.g. `transport_error: protocol=http code=500`.
+    pub error: Option<String>,
+}
+
+/// One list of exchanges in one file.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// File name, e.g. `test_psrp_receive_failure.yml`.
+    pub file: String,
+    /// List name, e.g. `messages`.
+    pub list: String,
+    /// The exchanges in order.
+    pub messages: Vec<Exchange>,
+}
+
+/// The captures directory: `../../shared/fixtures/windows-captures` from the crate (the
+/// repository sits beside `shared/`), or the nearest ancestor that has one (git worktrees sit
+/// deeper).
+pub fn captures_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = Path::new("shared/fixtures/windows-captures");
+    manifest
+        .ancestors()
+        .map(|dir| dir.join(relative))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| manifest.join("../..").join(relative))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Request,
+    Response,
+    Error,
+}
+
+/// Reads one capture file's text.
+pub fn parse(file: &str, text: &str) -> Vec<Capture> {
+    let mut captures: Vec<Capture> = Vec::new();
+    let mut field: Option<Field> = None;
+    for (index, line) in text.lines().enumerate() {
+        let at = || format!("{file}:{}", index + 1);
+        if line.trim().is_empty() || line.starts_with('#') {
+            field = None;
+            continue;
+        }
+        if !line.starts_with(' ') && !line.starts_with('-') {
+            let list = line
+                .strip_suffix(':')
+                .unwrap_or_else(|| panic!("{}: unexpected top-level line", at()));
+            captures.push(Capture {
+                file: file.to_owned(),
+                list: list.to_owned(),
+                messages: Vec::new(),
+            });
+            field = None;
+            continue;
+        }
+        let capture = captures
+            .last_mut()
+            .unwrap_or_else(|| panic!("{}: entry before any list", at()));
+        if let Some(value) = line.strip_prefix("- request: ") {
+            capture.messages.push(Exchange {
+                request: Some(value.trim_end().to_owned()),
+                ..Exchange::default()
+            });
+            field = Some(Field::Request);
+            continue;
+        }
+        let exchange = capture
+            .messages
+            .last_mut()
+            .unwrap_or_else(|| panic!("{}: field before any entry", at()));
+        if let Some(value) = line.strip_prefix("  response: ") {
+            exchange.response = Some(value.trim_end().to_owned());
+            field = Some(Field::Response);
+        } else if let Some(rest) = line.strip_prefix("    ") {
+            let rest = rest.trim();
+            let target = match field {
+                Some(Field::Request) => exchange.request.as_mut(),
+                Some(Field::Response) => exchange.response.as_mut(),
+                Some(Field::Error) => exchange.error.as_mut(),
+                None => None,
+            }
+            .unwrap_or_else(|| panic!("{}: continuation line without a value", at()));
+            if field == Some(Field::Error) {
+                let (key, value) = rest
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("{}: expected key: value", at()));
+                target.push_str(&format!(" {}={}", key.trim(), value.trim()));
+            } else {
+                target.push(' ');
+                target.push_str(rest);
+            }
+        } else if let Some(rest) = line.strip_prefix("  ") {
+            let (key, value) = rest
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{}: expected key:", at()));
+            match key {
+                "transport_error" | "http_error" | "timeout" => {
+                    let value = value.trim();
+                    exchange.error = Some(if value.is_empty() {
+                        format!("{key}:")
+                    } else {
+                        format!("{key}: {value}")
+                    });
+                    field = Some(Field::Error);
+                }
+                other => panic!("{}: unknown key {other:?}", at()),
+            }
+        } else {
+            panic!("{}: unexpected line", at());
+        }
+    }
+    captures
+}
+
+/// Every list of every capture file, files in name order.
+pub fn load_all() -> Vec<Capture> {
+    let dir = captures_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            parse(&name, &text)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_continuations_and_reads_error_blocks() {
+        let text = "# comment\nmessages:\n- request: <a>\n    x=\"1\"</a>\n  response: <b/>\n  transport_error:\n    protocol: http\n    code: 500\n- request: <c/>\n  timeout: 5\n";
+        let captures = parse("t.yml", text);
+        assert_eq!(captures.len(), 1);
+        let messages = &captures[0].messages;
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].request.as_deref(), Some("<a> x=\"1\"</a>"));
+        assert_eq!(messages[0].response.as_deref(), Some("<b/>"));
+        assert_eq!(
+            messages[0].error.as_deref(),
+            Some("transport_error: protocol=http code=500")
+        );
+        assert_eq!(messages[1].response, None);
+        assert_eq!(messages[1].error.as_deref(), Some("timeout: 5"));
+    }
+}
