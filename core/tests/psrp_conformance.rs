@@ -769,3 +769,66 @@ fn raw_ui_host_calls() {
         .expect("SetWindowTitle");
     assert_eq!(title.params, [PsValue::from("New Window Title")]);
 }
+
+/// Client messages whose shape leaves no room for taste re-encode to pypsrp's bytes. (The
+/// others differ only where pypsrp departs from .NET: `CI` for `ci`, its own type names for
+/// `ApartmentState` and `RemoteStreamOptions`, a plain `<I32>` for `CommandTypes`.)
+#[test]
+fn client_messages_reencode_to_the_recorded_bytes() {
+    let (all, _) = decode_all();
+    let exact = [
+        MessageType::SessionCapability,
+        MessageType::PublicKey,
+        MessageType::GetAvailableRunspaces,
+        MessageType::ResetRunspaceState,
+        MessageType::PipelineInput,
+        MessageType::PipelineHostResponse,
+    ];
+    let mut checked = 0;
+    for c in all
+        .iter()
+        .filter(|c| c.sender == Sender::Client && exact.contains(&c.raw.message_type))
+    {
+        let theirs = c
+            .raw
+            .data
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&c.raw.data);
+        assert_eq!(
+            String::from_utf8_lossy(&to_vec(&c.message.to_clixml())),
+            String::from_utf8_lossy(theirs),
+            "{}: {:?}",
+            c.file,
+            c.raw.message_type
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 32 + 2 + 2 + 2 + 13 + 6);
+}
+
+#[test]
+fn host_default_data_is_typed() {
+    let (all, _) = decode_all();
+    let init = in_file(&all, "test_psrp_pshost_raw_ui_mocked_methods")
+        .find_map(|c| match &c.message {
+            PsrpMessage::InitRunspacePool(i) => Some(i),
+            _ => None,
+        })
+        .expect("INIT_RUNSPACEPOOL");
+    let data = init
+        .host_info
+        .default_data(MessageType::InitRunspacePool)
+        .expect("valid host data")
+        .expect("host data sent");
+    let fg = data.get(0).expect("ForegroundColor");
+    assert_eq!(fg.type_name, "System.ConsoleColor");
+    assert_eq!(fg.value, PsValue::I32(15));
+    let buffer = data.get(5).expect("BufferSize");
+    assert_eq!(buffer.type_name, "System.Management.Automation.Host.Size");
+    assert_eq!(buffer.value.property("width"), Some(&PsValue::I32(80)));
+    // Rebuilt from the typed form, the host data is the same object.
+    assert_eq!(
+        to_vec(&data.to_clixml()),
+        to_vec(init.host_info.host_default_data.as_ref().expect("raw"))
+    );
+}

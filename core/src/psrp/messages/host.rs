@@ -44,6 +44,14 @@ impl HostInfo {
         }
     }
 
+    /// The typed `_hostDefaultData`, when sent.
+    pub fn default_data(&self, mt: MessageType) -> Result<Option<HostDefaultData>, PsrpError> {
+        self.host_default_data
+            .as_ref()
+            .map(|d| HostDefaultData::from_clixml(mt, d))
+            .transpose()
+    }
+
     /// The `HostInfo` object.
     pub fn to_clixml(&self) -> PsValue {
         let mut props = Vec::with_capacity(5);
@@ -67,6 +75,80 @@ impl HostInfo {
             use_runspace_host: p.bool("_useRunspaceHost")?,
             host_default_data: p.opt("_hostDefaultData").cloned(),
         })
+    }
+}
+
+/// `_hostDefaultData` ([MS-PSRP] 2.2.3.13): the host's console settings, keyed by number
+/// (0 ForegroundColor, 1 BackgroundColor, 2 CursorPosition, 3 WindowPosition, 4 CursorSize,
+/// 5 BufferSize, 6 WindowSize, 7 MaxWindowSize, 8 MaxPhysicalWindowSize, 9 WindowTitle), each
+/// value with its .NET type name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostDefaultData {
+    /// The entries in wire order: key, .NET type name (`T`), value (`V`).
+    pub entries: Vec<HostDefaultEntry>,
+}
+
+/// One entry of [`HostDefaultData`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostDefaultEntry {
+    /// The setting's number.
+    pub key: i32,
+    /// `T`: the value's .NET type (`System.ConsoleColor`, `System.Management.Automation.Host.Size`, ...).
+    pub type_name: String,
+    /// `V`: the value.
+    pub value: PsValue,
+}
+
+impl HostDefaultData {
+    /// The entry for `key`.
+    pub fn get(&self, key: i32) -> Option<&HostDefaultEntry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The `_hostDefaultData` object.
+    pub fn to_clixml(&self) -> PsValue {
+        let entries = self
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    PsValue::I32(e.key),
+                    note_object(vec![
+                        Property::new("T", e.type_name.as_str()),
+                        Property::new("V", e.value.clone()),
+                    ]),
+                )
+            })
+            .collect::<Vec<_>>();
+        note_object(vec![Property::new(
+            "data",
+            crate::clixml::hashtable(entries),
+        )])
+    }
+
+    /// Parses a `_hostDefaultData` object found in a message of type `mt`.
+    pub fn from_clixml(mt: MessageType, v: &PsValue) -> Result<Self, PsrpError> {
+        let p = Props::of(mt, v)?;
+        let dict = p
+            .req("data")?
+            .as_dict()
+            .ok_or_else(|| p.invalid("data", "a dictionary"))?;
+        let entries = dict
+            .iter()
+            .map(|(k, v)| {
+                let key = k
+                    .as_i64()
+                    .and_then(|k| i32::try_from(k).ok())
+                    .ok_or_else(|| p.invalid("data", "integer keys"))?;
+                let ep = Props::of(mt, v)?;
+                Ok(HostDefaultEntry {
+                    key,
+                    type_name: ep.string("T")?,
+                    value: ep.req("V")?.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, PsrpError>>()?;
+        Ok(HostDefaultData { entries })
     }
 }
 
@@ -244,15 +326,17 @@ pub struct HostResponse {
 impl HostResponse {
     /// The body.
     pub fn to_clixml(&self) -> PsValue {
-        let mut props = Vec::with_capacity(4);
+        // .NET's order: call id, method id, then the return value or the exception.
+        let mut props = vec![
+            Property::new("ci", self.call_id),
+            Property::new("mi", self.method.to_clixml()),
+        ];
         if let Some(r) = &self.return_value {
             props.push(Property::new("mr", r.clone()));
         }
         if let Some(e) = &self.error {
             props.push(Property::new("me", e.to_clixml()));
         }
-        props.push(Property::new("ci", self.call_id));
-        props.push(Property::new("mi", self.method.to_clixml()));
         note_object(props)
     }
 

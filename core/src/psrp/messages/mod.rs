@@ -11,7 +11,9 @@ mod records;
 mod session;
 mod util;
 
-pub use host::{HostCall, HostInfo, HostResponse, RemoteHostMethodId};
+pub use host::{
+    HostCall, HostDefaultData, HostDefaultEntry, HostInfo, HostResponse, RemoteHostMethodId,
+};
 pub use pipeline::{
     CommandArgument, CreatePipeline, PSInvocationState, PipelineCommand, PipelineResultTypes,
     PipelineStateMessage, PowerShell, RemoteStreamOptions,

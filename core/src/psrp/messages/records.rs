@@ -11,7 +11,7 @@ use crate::clixml::{Property, PsDateTime, PsObject, PsValue};
 
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
-use super::util::{Props, body, dotnet_enum, note_object, or_nil, type_names};
+use super::util::{Props, dotnet_enum, note_object, or_nil, type_names};
 
 /// An `ErrorRecord` ([MS-PSRP] 2.2.3.15): the body of ERROR_RECORD, and the error inside
 /// RUNSPACEPOOL_STATE, PIPELINE_STATE and host responses.
@@ -119,7 +119,6 @@ impl ErrorRecord {
 
     /// Parses an error record found in a message of type `mt`.
     pub fn from_clixml(mt: MessageType, v: &PsValue) -> Result<Self, PsrpError> {
-        body(mt, v)?;
         match v {
             PsValue::Object(o) => Ok(ErrorRecord {
                 object: Arc::clone(o),
