@@ -610,6 +610,48 @@ fn mailbox_lifecycle() {
     );
     let r = e.invoke(
         "New-Mailbox",
+        &[
+            n("Name", "Lost"),
+            n("UserPrincipalName", "lost@contoso.com"),
+            BoundArg::secure("Password", "x"),
+            n("OrganizationalUnit", "contoso.com/Nowhere"),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].message,
+        "The operation couldn't be performed because object 'contoso.com/Nowhere' couldn't be found on 'DC01.contoso.com'."
+    );
+    let r = e.invoke(
+        "New-Mailbox",
+        &[
+            n("Name", "Dn Ou"),
+            n("UserPrincipalName", "dnou@contoso.com"),
+            BoundArg::secure("Password", "x"),
+            n("OrganizationalUnit", "OU=Sales,OU=Corp,DC=contoso,DC=com"),
+        ],
+    );
+    assert_eq!(s(one(&r), "OrganizationalUnit"), "contoso.com/Corp/Sales");
+    let plain_sam = e
+        .directory()
+        .iter()
+        .filter(|r| r.kind.as_str() == "User")
+        .nth(1)
+        .and_then(|r| r.account.as_ref())
+        .expect("second plain user")
+        .sam_account_name
+        .clone();
+    let r = e.invoke("Get-Recipient", &[n("Identity", plain_sam.as_str())]);
+    assert_eq!(r.errors[0].reason, "ManagementObjectNotFoundException");
+    let r = e.invoke(
+        "Get-Recipient",
+        &[
+            n("Identity", plain_sam.as_str()),
+            n("RecipientType", "User"),
+        ],
+    );
+    assert_eq!(s(one(&r), "RecipientTypeDetails"), "User");
+    let r = e.invoke(
+        "New-Mailbox",
         &[n("Name", "Shared Desk"), BoundArg::switch("Shared")],
     );
     assert_eq!(s(one(&r), "RecipientTypeDetails"), "SharedMailbox");

@@ -389,13 +389,21 @@ fn disable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     ctx.commit(guid, new)
 }
 
-/// `-OrganizationalUnit` as a canonical OU (DNs converted).
-pub(super) fn ou_param(ctx: &Ctx<'_>, b: &Bound) -> String {
-    match b.str("OrganizationalUnit") {
-        Some(ou) if ou.contains('=') => ctx.dir.org().dn_to_canonical(ou).unwrap_or_default(),
-        Some(ou) => ou.trim_end_matches('/').to_owned(),
-        None => String::new(),
+/// `-OrganizationalUnit` as a canonical OU (DNs converted); an OU that does not exist is
+/// Exchange's not-found error.
+pub(super) fn ou_param(ctx: &Ctx<'_>, b: &Bound) -> Result<String, Stop> {
+    let Some(given) = b.str("OrganizationalUnit") else {
+        return Ok(String::new());
+    };
+    let ou = if given.contains('=') {
+        ctx.dir.org().dn_to_canonical(given).unwrap_or_default()
+    } else {
+        given.trim_end_matches('/').to_owned()
+    };
+    if ou.is_empty() || !ctx.dir.ou_exists(&ou) {
+        return Err(ctx.task.not_found(given).into());
     }
+    Ok(ou)
 }
 
 fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
@@ -441,7 +449,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let mut r = Recipient {
         kind,
         name: name.clone(),
-        ou: ou_param(ctx, b),
+        ou: ou_param(ctx, b)?,
         display_name: b.str("DisplayName").unwrap_or(&name).to_owned(),
         account: Some(Account {
             sam_account_name: sam,
