@@ -248,6 +248,11 @@ fn result_size_default_warning_and_unlimited() {
     ok(&r);
     assert_eq!(r.output.len(), total);
     assert!(r.warnings.is_empty());
+    let r = e.invoke(
+        "Get-Recipient",
+        &[n("Identity", PsValue::Nil), n("ResultSize", "Unlimited")],
+    );
+    assert_eq!(r.output.len(), total, "-Identity $null returns everything");
     let r = e.invoke("Get-Recipient", &[n("ResultSize", 5)]);
     assert_eq!(r.output.len(), 5);
     assert_eq!(r.warnings, vec!["There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.".to_owned()]);

@@ -185,6 +185,11 @@ pub struct SimErrorRecord {
 }
 
 impl SimErrorRecord {
+    /// The [MS-PSRP] 2.2.3.15 ErrorRecord object (see [`super::render::error_record`]).
+    pub fn to_ps_value(&self) -> PsValue {
+        super::render::error_record(self)
+    }
+
     /// The CategoryInfo text (`ErrorCategory_Message`):
     /// `NotSpecified: (:) [Get-Mailbox], ManagementObjectNotFoundException`.
     pub fn category_message(&self) -> String {

@@ -196,7 +196,8 @@ impl Exchange {
     }
 
     /// Runs a cmdlet as `user`: cmdlets the user's roles do not grant fail with
-    /// `CommandNotFoundException`, as in Exchange's RBAC-trimmed runspace.
+    /// `CommandNotFoundException`, as in Exchange's RBAC-trimmed runspace. Each call gets a fresh
+    /// session; use [`Exchange::invoke_in`] to keep Set-ADServerSettings between commands.
     pub fn invoke_as(&mut self, user: &str, cmdlet: &str, params: &[BoundArg]) -> CmdletResult {
         let mut session = Session {
             user: Some(user.to_owned()),

@@ -308,7 +308,8 @@ impl Ctx<'_> {
             })?),
             None => None,
         };
-        let mut guids = match b.str("Identity") {
+        // `-Identity $null` behaves like no identity (Exchange documents this for Get-Mailbox).
+        let mut guids = match b.str("Identity").filter(|id| !id.is_empty()) {
             Some(id) => {
                 let m = self.matches(id, accept);
                 if m.is_empty() {
