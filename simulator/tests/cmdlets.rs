@@ -368,8 +368,26 @@ fn rbac_trims_cmdlets() {
         err.category_message(),
         "ObjectNotFound: (Set-Mailbox:String) [], CommandNotFoundException"
     );
-    let r = e.invoke_as("recipientadmin", "Add-MailboxPermission", &[]);
+    let r = e.invoke_as("auditor", "Add-MailboxPermission", &[]);
     assert_eq!(r.errors[0].reason, "CommandNotFoundException");
+    let r = e.invoke_as("recipientadmin", "Add-MailboxPermission", &[]);
+    assert_eq!(
+        r.errors[0].reason, "ParameterBindingException",
+        "granted: binding runs"
+    );
+    // A custom role assignment grants single cmdlets.
+    e.rbac_mut().set_account(mx_sim::exchange::SimAccount {
+        user: "helpdesk".into(),
+        password: "x".into(),
+        role_groups: Vec::new(),
+        cmdlets: vec!["Get-User".into(), "Set-CASMailbox".into()],
+    });
+    ok(&e.invoke_as("helpdesk", "Get-User", &[n("Identity", "Administrator")]));
+    assert!(e.invoke_as("helpdesk", "Get-Mailbox", &[]).failed);
+    assert_eq!(
+        e.rbac().cmdlets_for("helpdesk"),
+        vec!["Get-User", "Set-CASMailbox"]
+    );
     let r = e.invoke_as(
         "recipientadmin",
         "Set-User",

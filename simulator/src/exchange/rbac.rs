@@ -72,15 +72,12 @@ pub const RECIPIENT_CMDLETS: &[&str] = &[
     "Set-ADServerSettings",
 ];
 
-/// The built-in role groups: `Organization Management` (everything), `Recipient Management`
-/// (recipient cmdlets, database lookup and the session settings, no permission changes), and
-/// `View-Only Organization Management` (`Get-*` and `Set-ADServerSettings`).
+/// The built-in role groups: `Organization Management` (every cmdlet), `Recipient Management`
+/// (the recipient cmdlets listed in [`RECIPIENT_CMDLETS`], as its Mail Recipients, Mail Recipient
+/// Creation and Distribution Groups roles grant them), and `View-Only Organization Management`
+/// (`Get-*` and `Set-ADServerSettings`).
 pub fn default_role_groups() -> Vec<RoleGroup> {
-    let recipient: Vec<String> = RECIPIENT_CMDLETS
-        .iter()
-        .filter(|c| !c.ends_with("-MailboxPermission") || c.starts_with("Get-"))
-        .map(|c| (*c).to_owned())
-        .collect();
+    let recipient: Vec<String> = RECIPIENT_CMDLETS.iter().map(|c| (*c).to_owned()).collect();
     vec![
         RoleGroup {
             name: "Organization Management".into(),
