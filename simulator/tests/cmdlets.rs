@@ -781,6 +781,19 @@ fn proxy_addresses_multivalued_and_conflicts() {
         ],
     );
     assert_eq!(r.errors[0].reason, "ProxyAddressExistsException");
+    // A new alias under the policy becomes the primary address; the old one stays.
+    ok(&e.invoke(
+        "Set-Mailbox",
+        &[n("Identity", "Administrator"), n("Alias", "chief")],
+    ));
+    let o = mailbox(&mut e, "Administrator");
+    assert_eq!(s(&o, "PrimarySmtpAddress"), "chief@contoso.com");
+    assert!(strs(&o, "EmailAddresses").contains(&"smtp:boss@contoso.com".to_owned()));
+    let r = e.invoke(
+        "Set-Mailbox",
+        &[n("Identity", "Administrator"), n("Alias", "bad alias")],
+    );
+    assert_eq!(r.errors[0].reason, "RecipientTaskException");
     // Replace list and extension attributes.
     let r = e.invoke(
         "Set-Mailbox",

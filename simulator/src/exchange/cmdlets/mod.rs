@@ -522,11 +522,31 @@ impl Ctx<'_> {
         {
             a.reset_password_on_next_logon = v;
         }
+        let guid = r.guid;
         let Some(m) = r.mail.as_mut() else {
             return Ok(());
         };
         if let Some(a) = b.str("Alias") {
+            if a.is_empty()
+                || !a
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"\"(),:;<>@[\\]".contains(c))
+            {
+                return Err(self
+                    .task
+                    .recipient_task(
+                        format!("The alias \"{a}\" contains characters that aren't valid. Valid characters are: A-Z, a-z, 0-9, and !, #, $, %, &, ', *, +, -, /, =, ?, ^, _, `, {{, |, }} or ~."),
+                        super::ErrorCategory::InvalidArgument,
+                    )
+                    .into());
+            }
+            let changed = !m.alias.eq_ignore_ascii_case(a);
             m.alias = a.to_owned();
+            // The email address policy stamps the new alias address as primary; the old stays.
+            if changed && m.email_address_policy_enabled && !b.has("PrimarySmtpAddress") {
+                let addr = self.dir.policy_address(a, Some(guid));
+                set_primary(m, &addr);
+            }
         }
         if let Some(v) = b.bool("EmailAddressPolicyEnabled") {
             m.email_address_policy_enabled = v;
