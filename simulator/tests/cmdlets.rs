@@ -1418,3 +1418,60 @@ fn shareable_between_threads() {
     assert_send_sync::<mx_sim::exchange::Directory>();
     assert_send_sync::<CmdletResult>();
 }
+
+#[test]
+fn pipelines_feed_objects_to_identity() {
+    use mx_sim::exchange::Command;
+    let mut e = ex();
+    let mut session = Session::default();
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new(
+                "Get-Mailbox",
+                vec![n("Database", "DB02"), n("ResultSize", 3)],
+            ),
+            Command::new("Set-Mailbox", vec![n("Office", "HQ")]),
+        ],
+        None,
+        InvokeOptions::default(),
+    );
+    ok(&r);
+    assert!(r.output.is_empty());
+    let r = e.invoke(
+        "Get-Mailbox",
+        &[n("Filter", "Office -eq 'HQ'"), n("ResultSize", "Unlimited")],
+    );
+    assert_eq!(r.output.len(), 3);
+    // A High-impact stage asks first and changes nothing.
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new("Get-MailContact", vec![n("ResultSize", 2)]),
+            Command::new("Remove-MailContact", vec![]),
+        ],
+        None,
+        InvokeOptions::default(),
+    );
+    assert!(r.needs_confirmation.is_some());
+    let before = e.directory().len();
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new("Get-MailContact", vec![n("ResultSize", 2)]),
+            Command::new("Remove-MailContact", vec![]),
+        ],
+        None,
+        InvokeOptions { confirmed: true },
+    );
+    ok(&r);
+    assert_eq!(e.directory().len(), before - 2);
+    // Client input objects.
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[Command::new("Get-User", vec![])],
+        Some(vec![PsValue::from("Administrator")]),
+        InvokeOptions::default(),
+    );
+    assert_eq!(s(one(&r), "Name"), "Administrator");
+}

@@ -238,4 +238,90 @@ impl Exchange {
             Uuid::new_v4(),
         )
     }
+
+    /// Runs a pipeline of commands (`Get-Mailbox -Database DB01 | Set-Mailbox -Office HQ`), as a
+    /// PSRP CREATE_PIPELINE with several commands ([MS-PSRP] 2.2.3.11) asks. `input` is the
+    /// pipeline input the client sent, if any.
+    ///
+    /// A command after the first runs once per object the previous one wrote, with that object
+    /// bound to its position-0 parameter (`Identity`, or `Name` for New-*) unless that parameter
+    /// was given; a pipelined recipient binds through its `Guid`. Errors and warnings of every
+    /// stage are collected; a failed stage stops the pipeline. A confirmation prompt stops it too:
+    /// run it again with [`InvokeOptions::confirmed`] (PowerShell's "Yes to All").
+    pub fn invoke_pipeline_in(
+        &mut self,
+        session: &mut Session,
+        commands: &[Command],
+        input: Option<Vec<PsValue>>,
+        options: InvokeOptions,
+    ) -> CmdletResult {
+        let mut result = CmdletResult::default();
+        let mut flowing = input;
+        for command in commands {
+            let runs: Vec<Vec<BoundArg>> = match flowing.take() {
+                None => vec![command.args.clone()],
+                Some(objects) => {
+                    let target = cmdlets::find(&command.name)
+                        .and_then(|d| d.params.iter().find(|p| p.position == Some(0)))
+                        .map(|p| p.name);
+                    objects
+                        .into_iter()
+                        .map(|obj| {
+                            let mut args = command.args.clone();
+                            let given = target.is_some_and(|t| {
+                                args.iter().any(|a| {
+                                    a.name.as_deref().is_some_and(|n| {
+                                        n.trim_start_matches('-').eq_ignore_ascii_case(t)
+                                    })
+                                })
+                            });
+                            if let (Some(t), false) = (target, given) {
+                                args.push(BoundArg::named(t, obj));
+                            }
+                            args
+                        })
+                        .collect()
+                }
+            };
+            let mut produced = Vec::new();
+            for args in runs {
+                let r = self.invoke_in(session, &command.name, &args, options);
+                produced.extend(r.output);
+                result.errors.extend(r.errors);
+                result.warnings.extend(r.warnings);
+                result.host_output.extend(r.host_output);
+                if r.needs_confirmation.is_some() {
+                    result.needs_confirmation = r.needs_confirmation;
+                    result.output.clear();
+                    return result;
+                }
+                if r.failed {
+                    result.failed = true;
+                    return result;
+                }
+            }
+            flowing = Some(produced);
+        }
+        result.output = flowing.unwrap_or_default();
+        result
+    }
+}
+
+/// One command of a pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// The cmdlet name.
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<BoundArg>,
+}
+
+impl Command {
+    /// A command with arguments.
+    pub fn new(name: &str, args: Vec<BoundArg>) -> Self {
+        Command {
+            name: name.to_owned(),
+            args,
+        }
+    }
 }
