@@ -1475,3 +1475,49 @@ fn pipelines_feed_objects_to_identity() {
     );
     assert_eq!(s(one(&r), "Name"), "Administrator");
 }
+
+#[test]
+fn odd_input_gives_errors_not_panics() {
+    let mut e = ex();
+    let values = [
+        PsValue::Nil,
+        PsValue::from(""),
+        PsValue::from("*"),
+        PsValue::from("{not-a-guid}"),
+        PsValue::I64(-1),
+        PsValue::Bool(true),
+        list(&["a", "b"]),
+        hashtable(&["x"], &["y"]),
+        PsValue::Double(1.5),
+    ];
+    for cmdlet in mx_sim::exchange::cmdlets::names() {
+        for v in &values {
+            for args in [
+                vec![BoundArg::positional(v.clone()), no_confirm()],
+                vec![n("Identity", v.clone()), no_confirm()],
+                vec![n("ResultSize", v.clone())],
+                vec![n("Filter", v.clone())],
+                vec![
+                    n("EmailAddresses", v.clone()),
+                    n("Identity", "Administrator"),
+                ],
+            ] {
+                let r = e.invoke(cmdlet, &args);
+                if r.failed {
+                    assert!(
+                        !r.errors.is_empty(),
+                        "{cmdlet}: a failed pipeline carries its error"
+                    );
+                }
+                assert!(
+                    r.needs_confirmation.is_none() || r.output.is_empty(),
+                    "{cmdlet}: nothing is written before the answer"
+                );
+            }
+        }
+    }
+    // The directory is still consistent: every mailbox resolves by its own GUID.
+    for r in e.directory().iter() {
+        assert_eq!(e.directory().resolve(&r.guid.to_string()), vec![r.guid]);
+    }
+}
