@@ -1521,3 +1521,28 @@ fn odd_input_gives_errors_not_panics() {
         assert_eq!(e.directory().resolve(&r.guid.to_string()), vec![r.guid]);
     }
 }
+
+#[test]
+fn streaming_output() {
+    let mut e = ex();
+    let mut names = Vec::new();
+    let mut session = Session::default();
+    let r = e.invoke_streaming(
+        &mut session,
+        "Get-Mailbox",
+        &[n("ResultSize", 4)],
+        InvokeOptions::default(),
+        &mut |v| {
+            names.push(
+                v.property("Name")
+                    .and_then(PsValue::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        },
+    );
+    assert!(r.output.is_empty());
+    assert_eq!(names.len(), 4);
+    assert_eq!(names[0], "Administrator");
+    assert_eq!(r.warnings.len(), 1);
+}

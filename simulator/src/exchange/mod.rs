@@ -214,6 +214,31 @@ impl Exchange {
         params: &[BoundArg],
         options: InvokeOptions,
     ) -> CmdletResult {
+        self.invoke_inner(session, cmdlet, params, options, None)
+    }
+
+    /// Like [`Exchange::invoke_in`], but hands each output object to `sink` as soon as it is
+    /// rendered (the result's `output` stays empty), so `Get-Mailbox -ResultSize Unlimited` over a
+    /// large directory never holds every object at once.
+    pub fn invoke_streaming(
+        &mut self,
+        session: &mut Session,
+        cmdlet: &str,
+        params: &[BoundArg],
+        options: InvokeOptions,
+        sink: &mut dyn FnMut(PsValue),
+    ) -> CmdletResult {
+        self.invoke_inner(session, cmdlet, params, options, Some(sink))
+    }
+
+    fn invoke_inner(
+        &mut self,
+        session: &mut Session,
+        cmdlet: &str,
+        params: &[BoundArg],
+        options: InvokeOptions,
+        sink: Option<&mut dyn FnMut(PsValue)>,
+    ) -> CmdletResult {
         let def = cmdlets::find(cmdlet);
         let allowed = match (&def, session.user.as_deref()) {
             (None, _) => false,
@@ -228,6 +253,13 @@ impl Exchange {
             };
         };
         let now = self.now();
+        // Re-wrapping lets the trait object's lifetime shrink to this call (`Option` blocks the
+        // coercion otherwise).
+        #[allow(clippy::needless_match)]
+        let sink: Option<&mut dyn FnMut(PsValue)> = match sink {
+            Some(f) => Some(f),
+            None => None,
+        };
         cmdlets::run(
             def,
             &mut self.dir,
@@ -236,6 +268,7 @@ impl Exchange {
             options,
             now,
             Uuid::new_v4(),
+            sink,
         )
     }
 

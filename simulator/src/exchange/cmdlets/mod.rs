@@ -112,17 +112,21 @@ pub struct Ctx<'a> {
     options: InvokeOptions,
     confirm: Option<bool>,
     what_if: bool,
+    /// Receives output objects as they are made, instead of `out.output`.
+    sink: Option<&'a mut dyn FnMut(PsValue)>,
 }
 
 /// Runs a cmdlet: binds the parameters, runs it, applies `-ErrorAction`/`-WarningAction`.
-pub(crate) fn run(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<'a>(
     def: &'static CmdletDef,
-    dir: &mut Directory,
-    session: &mut Session,
+    dir: &'a mut Directory,
+    session: &'a mut Session,
     args: &[BoundArg],
     options: InvokeOptions,
     now: i64,
     request_id: Uuid,
+    sink: Option<&'a mut dyn FnMut(PsValue)>,
 ) -> CmdletResult {
     let dc = session
         .preferred_server
@@ -159,6 +163,7 @@ pub(crate) fn run(
         options,
         confirm: bound.bool("Confirm"),
         what_if: bound.switch("WhatIf"),
+        sink,
     };
     let result = (def.run)(&mut ctx, &bound);
     let mut out = ctx.out;
@@ -203,7 +208,10 @@ impl Ctx<'_> {
     }
 
     fn write(&mut self, v: PsValue) {
-        self.out.output.push(v);
+        match self.sink.as_mut() {
+            Some(sink) => sink(v),
+            None => self.out.output.push(v),
+        }
     }
 
     /// A non-terminating error.
