@@ -188,18 +188,18 @@ pub struct Recipient {
     /// `displayName`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub display_name: String,
-    /// Person attributes (users and contacts).
+    /// Person attributes (users and contacts); boxed to keep recipients small in bulk.
     #[serde(skip_serializing_if = "Person::is_empty")]
-    pub person: Person,
+    pub person: Box<Person>,
     /// Account attributes (users only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     /// Exchange attributes shared by every mail-enabled recipient.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailAttributes>,
-    /// The on-premises mailbox.
+    /// The on-premises mailbox; boxed to keep recipients small in bulk.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<MailboxData>,
+    pub mailbox: Option<Box<MailboxData>>,
     /// The Exchange Online mailbox of a remote mailbox.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteData>,

@@ -341,14 +341,14 @@ fn enable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     {
         a.disabled = true;
     }
-    new.mailbox = Some(MailboxData {
+    new.mailbox = Some(Box::new(MailboxData {
         database,
         exchange_guid: Uuid::new_v4(),
         when_mailbox_created: ctx.now(),
         retention_policy: b.str("RetentionPolicy").map(str::to_owned),
         address_book_policy: b.str("AddressBookPolicy").map(str::to_owned),
         ..MailboxData::default()
-    });
+    }));
     ctx.commit(guid, new)?;
     let v = ctx.dir.get(guid).map(|r| ctx.r().mailbox(r));
     if let Some(v) = v {
@@ -461,7 +461,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
             ..Account::default()
         }),
         mail: Some(mail),
-        mailbox: Some(MailboxData {
+        mailbox: Some(Box::new(MailboxData {
             database,
             exchange_guid: Uuid::new_v4(),
             when_mailbox_created: now,
@@ -469,7 +469,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
             retention_policy: b.str("RetentionPolicy").map(str::to_owned),
             address_book_policy: b.str("AddressBookPolicy").map(str::to_owned),
             ..MailboxData::default()
-        }),
+        })),
         when_created: now,
         when_changed: now,
         guid: Uuid::new_v4(),
