@@ -1012,6 +1012,39 @@ fn mailbox_permissions() {
     let r = e.invoke("Remove-MailboxPermission", &with);
     assert_eq!(r.warnings.len(), 1);
     assert!(r.warnings[0].starts_with("Can't remove the access control entry on the object \"CN=Administrator,CN=Users,DC=contoso,DC=com\""));
+    let r = e.invoke(
+        "Remove-MailboxPermission",
+        &[n("Identity", "Administrator"), no_confirm()],
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "MissingMandatoryParameter,Remove-MailboxPermission"
+    );
+    ok(&e.invoke(
+        "Remove-MailboxPermission",
+        &[
+            n("Identity", "Administrator"),
+            BoundArg::switch("ResetDefault"),
+            no_confirm(),
+        ],
+    ));
+    let r = e.invoke(
+        "Get-MailboxPermission",
+        &[n("Identity", "Administrator"), n("User", sam.as_str())],
+    );
+    assert!(r.output.is_empty());
+    let r = e.invoke(
+        "New-Mailbox",
+        &[
+            n("Name", "Both"),
+            BoundArg::switch("Shared"),
+            BoundArg::switch("Room"),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "AmbiguousParameterSet,New-Mailbox"
+    );
 }
 
 #[test]

@@ -260,6 +260,7 @@ fn mailbox_kind(b: &Bound) -> RecipientTypeDetails {
 }
 
 fn enable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["Shared", "Room", "Equipment", "Archive"])?;
     let id = b.str("Identity").unwrap_or_default();
     let guid = ctx.resolve_identity(id, IS_USER_CLASS)?;
     let r = ctx.get(guid)?.clone();
@@ -407,6 +408,7 @@ pub(super) fn ou_param(ctx: &Ctx<'_>, b: &Bound) -> Result<String, Stop> {
 }
 
 fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["Shared", "Room", "Equipment"])?;
     let kind = mailbox_kind(b);
     let name = b.str("Name").unwrap_or_default().to_owned();
     if kind == RecipientTypeDetails::UserMailbox {

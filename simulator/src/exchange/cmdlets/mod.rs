@@ -499,6 +499,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Switches that select different parameter sets: more than one is PowerShell's
+    /// `AmbiguousParameterSet`.
+    fn exclusive(&self, b: &Bound, switches: &[&str]) -> Result<(), Stop> {
+        if switches.iter().filter(|s| b.switch(s)).count() > 1 {
+            return Err(self
+                .task
+                .binding(
+                    super::errors::BindingErrorKind::AmbiguousParameterSet,
+                    "Parameter set cannot be resolved using the specified named parameters.".into(),
+                )
+                .into());
+        }
+        Ok(())
+    }
+
     /// A Set-* cmdlet changed nothing: Exchange's warning.
     fn warn_unchanged(&mut self, guid: Uuid) {
         let id = self.canonical(guid);
