@@ -89,7 +89,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// Why a cmdlet stopped early.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// A terminating error.
     Error(Box<SimErrorRecord>),
     /// ShouldProcess needs an answer.
@@ -103,7 +103,7 @@ impl From<SimErrorRecord> for Stop {
 }
 
 /// One invocation's state.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     dir: &'a mut Directory,
     session: &'a mut Session,
     task: TaskContext,
