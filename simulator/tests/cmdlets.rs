@@ -383,6 +383,38 @@ fn rbac_trims_cmdlets() {
         cmdlets: vec!["Get-User".into(), "Set-CASMailbox".into()],
     });
     ok(&e.invoke_as("helpdesk", "Get-User", &[n("Identity", "Administrator")]));
+    // A role entry restricted to some parameters hides the others, as in Exchange.
+    e.rbac_mut().set_account(mx_sim::exchange::SimAccount {
+        user: "frontdesk".into(),
+        password: "x".into(),
+        role_groups: Vec::new(),
+        cmdlets: vec!["Set-Mailbox:Identity,Office".into()],
+    });
+    ok(&e.invoke_as(
+        "frontdesk",
+        "Set-Mailbox",
+        &[
+            n("Identity", "Administrator"),
+            n("Office", "Lobby"),
+            no_confirm(),
+        ],
+    ));
+    let r = e.invoke_as(
+        "frontdesk",
+        "Set-Mailbox",
+        &[
+            n("Identity", "Administrator"),
+            n("EmailAddresses", hashtable(&["x@contoso.com"], &[])),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].message,
+        "A parameter cannot be found that matches parameter name 'EmailAddresses'."
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "NamedParameterNotFound,Set-Mailbox"
+    );
     assert!(e.invoke_as("helpdesk", "Get-Mailbox", &[]).failed);
     assert_eq!(
         e.rbac().cmdlets_for("helpdesk"),

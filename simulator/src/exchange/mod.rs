@@ -240,12 +240,12 @@ impl Exchange {
         sink: Option<&mut dyn FnMut(PsValue)>,
     ) -> CmdletResult {
         let def = cmdlets::find(cmdlet);
-        let allowed = match (&def, session.user.as_deref()) {
-            (None, _) => false,
-            (Some(_), None) => true,
-            (Some(d), Some(user)) => self.rbac.allows(user, d.name),
+        let grant = match (&def, session.user.as_deref()) {
+            (None, _) => None,
+            (Some(_), None) => Some(None),
+            (Some(d), Some(user)) => self.rbac.grant(user, d.name),
         };
-        let Some(def) = def.filter(|_| allowed) else {
+        let (Some(def), Some(params_allowed)) = (def, grant) else {
             return CmdletResult {
                 errors: vec![errors::command_not_found(cmdlet)],
                 failed: true,
@@ -269,6 +269,7 @@ impl Exchange {
             now,
             Uuid::new_v4(),
             sink,
+            params_allowed.as_deref(),
         )
     }
 

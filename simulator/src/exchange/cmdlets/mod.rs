@@ -127,6 +127,7 @@ pub(crate) fn run<'a>(
     now: i64,
     request_id: Uuid,
     sink: Option<&'a mut dyn FnMut(PsValue)>,
+    allowed: Option<&[String]>,
 ) -> CmdletResult {
     let dc = session
         .preferred_server
@@ -144,7 +145,7 @@ pub(crate) fn run<'a>(
     if def.impact != Impact::None {
         groups.push(params::SHOULD_PROCESS);
     }
-    let bound = match params::bind(&task, &groups, args) {
+    let bound = match params::bind_restricted(&task, &groups, allowed, args) {
         Ok(b) => b,
         Err(e) => {
             return CmdletResult {
