@@ -248,6 +248,11 @@ fn result_size_default_warning_and_unlimited() {
     ok(&r);
     assert_eq!(r.output.len(), total);
     assert!(r.warnings.is_empty());
+    let r = e.invoke(
+        "Get-Recipient",
+        &[n("Identity", PsValue::Nil), n("ResultSize", "Unlimited")],
+    );
+    assert_eq!(r.output.len(), total, "-Identity $null returns everything");
     let r = e.invoke("Get-Recipient", &[n("ResultSize", 5)]);
     assert_eq!(r.output.len(), 5);
     assert_eq!(r.warnings, vec!["There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.".to_owned()]);
@@ -363,8 +368,58 @@ fn rbac_trims_cmdlets() {
         err.category_message(),
         "ObjectNotFound: (Set-Mailbox:String) [], CommandNotFoundException"
     );
-    let r = e.invoke_as("recipientadmin", "Add-MailboxPermission", &[]);
+    let r = e.invoke_as("auditor", "Add-MailboxPermission", &[]);
     assert_eq!(r.errors[0].reason, "CommandNotFoundException");
+    let r = e.invoke_as("recipientadmin", "Add-MailboxPermission", &[]);
+    assert_eq!(
+        r.errors[0].reason, "ParameterBindingException",
+        "granted: binding runs"
+    );
+    // A custom role assignment grants single cmdlets.
+    e.rbac_mut().set_account(mx_sim::exchange::SimAccount {
+        user: "helpdesk".into(),
+        password: "x".into(),
+        role_groups: Vec::new(),
+        cmdlets: vec!["Get-User".into(), "Set-CASMailbox".into()],
+    });
+    ok(&e.invoke_as("helpdesk", "Get-User", &[n("Identity", "Administrator")]));
+    // A role entry restricted to some parameters hides the others, as in Exchange.
+    e.rbac_mut().set_account(mx_sim::exchange::SimAccount {
+        user: "frontdesk".into(),
+        password: "x".into(),
+        role_groups: Vec::new(),
+        cmdlets: vec!["Set-Mailbox:Identity,Office".into()],
+    });
+    ok(&e.invoke_as(
+        "frontdesk",
+        "Set-Mailbox",
+        &[
+            n("Identity", "Administrator"),
+            n("Office", "Lobby"),
+            no_confirm(),
+        ],
+    ));
+    let r = e.invoke_as(
+        "frontdesk",
+        "Set-Mailbox",
+        &[
+            n("Identity", "Administrator"),
+            n("EmailAddresses", hashtable(&["x@contoso.com"], &[])),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].message,
+        "A parameter cannot be found that matches parameter name 'EmailAddresses'."
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "NamedParameterNotFound,Set-Mailbox"
+    );
+    assert!(e.invoke_as("helpdesk", "Get-Mailbox", &[]).failed);
+    assert_eq!(
+        e.rbac().cmdlets_for("helpdesk"),
+        vec!["Get-User", "Set-CASMailbox"]
+    );
     let r = e.invoke_as(
         "recipientadmin",
         "Set-User",
@@ -610,6 +665,48 @@ fn mailbox_lifecycle() {
     );
     let r = e.invoke(
         "New-Mailbox",
+        &[
+            n("Name", "Lost"),
+            n("UserPrincipalName", "lost@contoso.com"),
+            BoundArg::secure("Password", "x"),
+            n("OrganizationalUnit", "contoso.com/Nowhere"),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].message,
+        "The operation couldn't be performed because object 'contoso.com/Nowhere' couldn't be found on 'DC01.contoso.com'."
+    );
+    let r = e.invoke(
+        "New-Mailbox",
+        &[
+            n("Name", "Dn Ou"),
+            n("UserPrincipalName", "dnou@contoso.com"),
+            BoundArg::secure("Password", "x"),
+            n("OrganizationalUnit", "OU=Sales,OU=Corp,DC=contoso,DC=com"),
+        ],
+    );
+    assert_eq!(s(one(&r), "OrganizationalUnit"), "contoso.com/Corp/Sales");
+    let plain_sam = e
+        .directory()
+        .iter()
+        .filter(|r| r.kind.as_str() == "User")
+        .nth(1)
+        .and_then(|r| r.account.as_ref())
+        .expect("second plain user")
+        .sam_account_name
+        .clone();
+    let r = e.invoke("Get-Recipient", &[n("Identity", plain_sam.as_str())]);
+    assert_eq!(r.errors[0].reason, "ManagementObjectNotFoundException");
+    let r = e.invoke(
+        "Get-Recipient",
+        &[
+            n("Identity", plain_sam.as_str()),
+            n("RecipientType", "User"),
+        ],
+    );
+    assert_eq!(s(one(&r), "RecipientTypeDetails"), "User");
+    let r = e.invoke(
+        "New-Mailbox",
         &[n("Name", "Shared Desk"), BoundArg::switch("Shared")],
     );
     assert_eq!(s(one(&r), "RecipientTypeDetails"), "SharedMailbox");
@@ -716,6 +813,19 @@ fn proxy_addresses_multivalued_and_conflicts() {
         ],
     );
     assert_eq!(r.errors[0].reason, "ProxyAddressExistsException");
+    // A new alias under the policy becomes the primary address; the old one stays.
+    ok(&e.invoke(
+        "Set-Mailbox",
+        &[n("Identity", "Administrator"), n("Alias", "chief")],
+    ));
+    let o = mailbox(&mut e, "Administrator");
+    assert_eq!(s(&o, "PrimarySmtpAddress"), "chief@contoso.com");
+    assert!(strs(&o, "EmailAddresses").contains(&"smtp:boss@contoso.com".to_owned()));
+    let r = e.invoke(
+        "Set-Mailbox",
+        &[n("Identity", "Administrator"), n("Alias", "bad alias")],
+    );
+    assert_eq!(r.errors[0].reason, "RecipientTaskException");
     // Replace list and extension attributes.
     let r = e.invoke(
         "Set-Mailbox",
@@ -934,6 +1044,39 @@ fn mailbox_permissions() {
     let r = e.invoke("Remove-MailboxPermission", &with);
     assert_eq!(r.warnings.len(), 1);
     assert!(r.warnings[0].starts_with("Can't remove the access control entry on the object \"CN=Administrator,CN=Users,DC=contoso,DC=com\""));
+    let r = e.invoke(
+        "Remove-MailboxPermission",
+        &[n("Identity", "Administrator"), no_confirm()],
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "MissingMandatoryParameter,Remove-MailboxPermission"
+    );
+    ok(&e.invoke(
+        "Remove-MailboxPermission",
+        &[
+            n("Identity", "Administrator"),
+            BoundArg::switch("ResetDefault"),
+            no_confirm(),
+        ],
+    ));
+    let r = e.invoke(
+        "Get-MailboxPermission",
+        &[n("Identity", "Administrator"), n("User", sam.as_str())],
+    );
+    assert!(r.output.is_empty());
+    let r = e.invoke(
+        "New-Mailbox",
+        &[
+            n("Name", "Both"),
+            BoundArg::switch("Shared"),
+            BoundArg::switch("Room"),
+        ],
+    );
+    assert_eq!(
+        r.errors[0].fully_qualified_error_id,
+        "AmbiguousParameterSet,New-Mailbox"
+    );
 }
 
 #[test]
@@ -1339,4 +1482,132 @@ fn shareable_between_threads() {
     assert_send_sync::<Exchange>();
     assert_send_sync::<mx_sim::exchange::Directory>();
     assert_send_sync::<CmdletResult>();
+}
+
+#[test]
+fn pipelines_feed_objects_to_identity() {
+    use mx_sim::exchange::Command;
+    let mut e = ex();
+    let mut session = Session::default();
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new(
+                "Get-Mailbox",
+                vec![n("Database", "DB02"), n("ResultSize", 3)],
+            ),
+            Command::new("Set-Mailbox", vec![n("Office", "HQ")]),
+        ],
+        None,
+        InvokeOptions::default(),
+    );
+    ok(&r);
+    assert!(r.output.is_empty());
+    let r = e.invoke(
+        "Get-Mailbox",
+        &[n("Filter", "Office -eq 'HQ'"), n("ResultSize", "Unlimited")],
+    );
+    assert_eq!(r.output.len(), 3);
+    // A High-impact stage asks first and changes nothing.
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new("Get-MailContact", vec![n("ResultSize", 2)]),
+            Command::new("Remove-MailContact", vec![]),
+        ],
+        None,
+        InvokeOptions::default(),
+    );
+    assert!(r.needs_confirmation.is_some());
+    let before = e.directory().len();
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[
+            Command::new("Get-MailContact", vec![n("ResultSize", 2)]),
+            Command::new("Remove-MailContact", vec![]),
+        ],
+        None,
+        InvokeOptions { confirmed: true },
+    );
+    ok(&r);
+    assert_eq!(e.directory().len(), before - 2);
+    // Client input objects.
+    let r = e.invoke_pipeline_in(
+        &mut session,
+        &[Command::new("Get-User", vec![])],
+        Some(vec![PsValue::from("Administrator")]),
+        InvokeOptions::default(),
+    );
+    assert_eq!(s(one(&r), "Name"), "Administrator");
+}
+
+#[test]
+fn odd_input_gives_errors_not_panics() {
+    let mut e = ex();
+    let values = [
+        PsValue::Nil,
+        PsValue::from(""),
+        PsValue::from("*"),
+        PsValue::from("{not-a-guid}"),
+        PsValue::I64(-1),
+        PsValue::Bool(true),
+        list(&["a", "b"]),
+        hashtable(&["x"], &["y"]),
+        PsValue::Double(1.5),
+    ];
+    for cmdlet in mx_sim::exchange::cmdlets::names() {
+        for v in &values {
+            for args in [
+                vec![BoundArg::positional(v.clone()), no_confirm()],
+                vec![n("Identity", v.clone()), no_confirm()],
+                vec![n("ResultSize", v.clone())],
+                vec![n("Filter", v.clone())],
+                vec![
+                    n("EmailAddresses", v.clone()),
+                    n("Identity", "Administrator"),
+                ],
+            ] {
+                let r = e.invoke(cmdlet, &args);
+                if r.failed {
+                    assert!(
+                        !r.errors.is_empty(),
+                        "{cmdlet}: a failed pipeline carries its error"
+                    );
+                }
+                assert!(
+                    r.needs_confirmation.is_none() || r.output.is_empty(),
+                    "{cmdlet}: nothing is written before the answer"
+                );
+            }
+        }
+    }
+    // The directory is still consistent: every mailbox resolves by its own GUID.
+    for r in e.directory().iter() {
+        assert_eq!(e.directory().resolve(&r.guid.to_string()), vec![r.guid]);
+    }
+}
+
+#[test]
+fn streaming_output() {
+    let mut e = ex();
+    let mut names = Vec::new();
+    let mut session = Session::default();
+    let r = e.invoke_streaming(
+        &mut session,
+        "Get-Mailbox",
+        &[n("ResultSize", 4)],
+        InvokeOptions::default(),
+        &mut |v| {
+            names.push(
+                v.property("Name")
+                    .and_then(PsValue::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        },
+    );
+    assert!(r.output.is_empty());
+    assert_eq!(names.len(), 4);
+    assert_eq!(names[0], "Administrator");
+    assert_eq!(r.warnings.len(), 1);
 }

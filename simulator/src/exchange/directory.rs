@@ -35,6 +35,10 @@ pub struct OrgConfig {
     pub remote_routing_domain: String,
     /// The domain SID prefix (`S-1-5-21-…`), users get `<prefix>-<rid>`.
     pub domain_sid: String,
+    /// Extra OUs (canonical names) that exist without holding any recipient yet; OUs that hold
+    /// one, and the default `Users` container, always exist.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organizational_units: Vec<String>,
 }
 
 impl Default for OrgConfig {
@@ -49,6 +53,7 @@ impl Default for OrgConfig {
             utc_offset_minutes: -480,
             remote_routing_domain: "contoso.mail.onmicrosoft.com".into(),
             domain_sid: "S-1-5-21-3623811015-3361044348-30300820".into(),
+            organizational_units: Vec::new(),
         }
     }
 }
@@ -705,6 +710,20 @@ impl Directory {
                 }
             }
         }
+    }
+
+    /// Whether an OU (canonical name) exists: the domain root, the default container, a declared
+    /// OU, or an OU (or parent of an OU) that holds a recipient.
+    pub fn ou_exists(&self, ou: &str) -> bool {
+        let want = ou.trim_end_matches('/').to_lowercase();
+        let under = |o: &str| {
+            let o = o.to_lowercase();
+            o == want || o.starts_with(&format!("{want}/"))
+        };
+        want == self.org.domain.to_lowercase()
+            || under(&self.org.default_ou())
+            || self.org.organizational_units.iter().any(|o| under(o))
+            || self.iter().any(|r| under(&self.ou_of(r)))
     }
 
     /// The mailbox count per database, for automatic mailbox distribution.

@@ -15,39 +15,70 @@ use super::time;
 /// numbers (1000–1004) that Exchange casts into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub enum ErrorCategory {
+    /// `ErrorCategory.NotSpecified` (0).
     NotSpecified,
+    /// `ErrorCategory.OpenError` (1).
     OpenError,
+    /// `ErrorCategory.CloseError` (2).
     CloseError,
+    /// `ErrorCategory.DeviceError` (3).
     DeviceError,
+    /// `ErrorCategory.DeadlockDetected` (4).
     DeadlockDetected,
+    /// `ErrorCategory.InvalidArgument` (5).
     InvalidArgument,
+    /// `ErrorCategory.InvalidData` (6).
     InvalidData,
+    /// `ErrorCategory.InvalidOperation` (7).
     InvalidOperation,
+    /// `ErrorCategory.InvalidResult` (8).
     InvalidResult,
+    /// `ErrorCategory.InvalidType` (9).
     InvalidType,
+    /// `ErrorCategory.MetadataError` (10).
     MetadataError,
+    /// `ErrorCategory.NotImplemented` (11).
     NotImplemented,
+    /// `ErrorCategory.NotInstalled` (12).
     NotInstalled,
+    /// `ErrorCategory.ObjectNotFound` (13).
     ObjectNotFound,
+    /// `ErrorCategory.OperationStopped` (14).
     OperationStopped,
+    /// `ErrorCategory.OperationTimeout` (15).
     OperationTimeout,
+    /// `ErrorCategory.SyntaxError` (16).
     SyntaxError,
+    /// `ErrorCategory.ParserError` (17).
     ParserError,
+    /// `ErrorCategory.PermissionDenied` (18).
     PermissionDenied,
+    /// `ErrorCategory.ResourceBusy` (19).
     ResourceBusy,
+    /// `ErrorCategory.ResourceExists` (20).
     ResourceExists,
+    /// `ErrorCategory.ResourceUnavailable` (21).
     ResourceUnavailable,
+    /// `ErrorCategory.ReadError` (22).
     ReadError,
+    /// `ErrorCategory.WriteError` (23).
     WriteError,
+    /// `ErrorCategory.FromStdErr` (24).
     FromStdErr,
+    /// `ErrorCategory.SecurityError` (25).
     SecurityError,
+    /// `ErrorCategory.ProtocolError` (26).
     ProtocolError,
+    /// `ErrorCategory.ConnectionError` (27).
     ConnectionError,
+    /// `ErrorCategory.AuthenticationError` (28).
     AuthenticationError,
+    /// `ErrorCategory.LimitsExceeded` (29).
     LimitsExceeded,
+    /// `ErrorCategory.QuotaExceeded` (30).
     QuotaExceeded,
+    /// `ErrorCategory.NotEnabled` (31).
     NotEnabled,
     /// `ExchangeErrorCategory.Client` (1000).
     ExchangeClient,
@@ -185,6 +216,11 @@ pub struct SimErrorRecord {
 }
 
 impl SimErrorRecord {
+    /// The [MS-PSRP] 2.2.3.15 ErrorRecord object (see [`super::render::error_record`]).
+    pub fn to_ps_value(&self) -> PsValue {
+        super::render::error_record(self)
+    }
+
     /// The CategoryInfo text (`ErrorCategory_Message`):
     /// `NotSpecified: (:) [Get-Mailbox], ManagementObjectNotFoundException`.
     pub fn category_message(&self) -> String {

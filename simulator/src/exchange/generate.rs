@@ -395,7 +395,7 @@ impl Gen {
             name: name.clone(),
             ou: format!("{domain}/Corp/{dept}"),
             display_name: name,
-            person: Person {
+            person: Box::new(Person {
                 first_name: first,
                 last_name: last,
                 department: dept.into(),
@@ -408,7 +408,7 @@ impl Gen {
                 postal_code: zip.into(),
                 country_or_region: "United States".into(),
                 ..Person::default()
-            },
+            }),
             account: Some(Account {
                 sam_account_name: sam,
                 user_principal_name: format!("{alias}@{domain}"),
@@ -441,7 +441,7 @@ impl Gen {
             if self.rng.gen_ratio(1, 20) {
                 mb.litigation_hold_enabled = true;
             }
-            r.mailbox = Some(mb);
+            r.mailbox = Some(Box::new(mb));
         }
         if kind.is_remote_mailbox() {
             let routing = format!("SMTP:{alias}@{}", self.org.remote_routing_domain);
@@ -496,12 +496,12 @@ impl Gen {
                 email_addresses: vec![format!("SMTP:{alias}@{domain}")],
                 ..MailAttributes::default()
             }),
-            mailbox: Some(MailboxData {
+            mailbox: Some(Box::new(MailboxData {
                 database: self.db[self.rng.gen_range(0..2)],
                 exchange_guid: self.uuid(),
                 when_mailbox_created: created + 60,
                 ..MailboxData::default()
-            }),
+            })),
             when_created: created,
             when_changed: created,
             ..Recipient::default()
@@ -530,12 +530,12 @@ impl Gen {
             name: name.clone(),
             ou: format!("{}/Contacts", self.org.domain),
             display_name: name,
-            person: Person {
+            person: Box::new(Person {
                 first_name: first,
                 last_name: last,
                 company: partner.into(),
                 ..Person::default()
-            },
+            }),
             mail: Some(MailAttributes {
                 alias,
                 email_addresses: vec![format!("SMTP:{ext}")],
@@ -622,11 +622,11 @@ fn administrator(org: &OrgConfig, db: Uuid) -> Recipient {
             email_addresses: vec![format!("SMTP:Administrator@{}", org.domain)],
             ..MailAttributes::default()
         }),
-        mailbox: Some(MailboxData {
+        mailbox: Some(Box::new(MailboxData {
             database: db,
             exchange_guid: super::directory::stable_guid("mailbox:administrator"),
             ..MailboxData::default()
-        }),
+        })),
         when_created: EPOCH - 86_400,
         when_changed: EPOCH - 86_400,
         ..Recipient::default()

@@ -196,7 +196,8 @@ impl Exchange {
     }
 
     /// Runs a cmdlet as `user`: cmdlets the user's roles do not grant fail with
-    /// `CommandNotFoundException`, as in Exchange's RBAC-trimmed runspace.
+    /// `CommandNotFoundException`, as in Exchange's RBAC-trimmed runspace. Each call gets a fresh
+    /// session; use [`Exchange::invoke_in`] to keep Set-ADServerSettings between commands.
     pub fn invoke_as(&mut self, user: &str, cmdlet: &str, params: &[BoundArg]) -> CmdletResult {
         let mut session = Session {
             user: Some(user.to_owned()),
@@ -213,13 +214,38 @@ impl Exchange {
         params: &[BoundArg],
         options: InvokeOptions,
     ) -> CmdletResult {
+        self.invoke_inner(session, cmdlet, params, options, None)
+    }
+
+    /// Like [`Exchange::invoke_in`], but hands each output object to `sink` as soon as it is
+    /// rendered (the result's `output` stays empty), so `Get-Mailbox -ResultSize Unlimited` over a
+    /// large directory never holds every object at once.
+    pub fn invoke_streaming(
+        &mut self,
+        session: &mut Session,
+        cmdlet: &str,
+        params: &[BoundArg],
+        options: InvokeOptions,
+        sink: &mut dyn FnMut(PsValue),
+    ) -> CmdletResult {
+        self.invoke_inner(session, cmdlet, params, options, Some(sink))
+    }
+
+    fn invoke_inner(
+        &mut self,
+        session: &mut Session,
+        cmdlet: &str,
+        params: &[BoundArg],
+        options: InvokeOptions,
+        sink: Option<&mut dyn FnMut(PsValue)>,
+    ) -> CmdletResult {
         let def = cmdlets::find(cmdlet);
-        let allowed = match (&def, session.user.as_deref()) {
-            (None, _) => false,
-            (Some(_), None) => true,
-            (Some(d), Some(user)) => self.rbac.allows(user, d.name),
+        let grant = match (&def, session.user.as_deref()) {
+            (None, _) => None,
+            (Some(_), None) => Some(None),
+            (Some(d), Some(user)) => self.rbac.grant(user, d.name),
         };
-        let Some(def) = def.filter(|_| allowed) else {
+        let (Some(def), Some(params_allowed)) = (def, grant) else {
             return CmdletResult {
                 errors: vec![errors::command_not_found(cmdlet)],
                 failed: true,
@@ -227,6 +253,13 @@ impl Exchange {
             };
         };
         let now = self.now();
+        // Re-wrapping lets the trait object's lifetime shrink to this call (`Option` blocks the
+        // coercion otherwise).
+        #[allow(clippy::needless_match)]
+        let sink: Option<&mut dyn FnMut(PsValue)> = match sink {
+            Some(f) => Some(f),
+            None => None,
+        };
         cmdlets::run(
             def,
             &mut self.dir,
@@ -235,6 +268,94 @@ impl Exchange {
             options,
             now,
             Uuid::new_v4(),
+            sink,
+            params_allowed.as_deref(),
         )
+    }
+
+    /// Runs a pipeline of commands (`Get-Mailbox -Database DB01 | Set-Mailbox -Office HQ`), as a
+    /// PSRP CREATE_PIPELINE with several commands ([MS-PSRP] 2.2.3.11) asks. `input` is the
+    /// pipeline input the client sent, if any.
+    ///
+    /// A command after the first runs once per object the previous one wrote, with that object
+    /// bound to its position-0 parameter (`Identity`, or `Name` for New-*) unless that parameter
+    /// was given; a pipelined recipient binds through its `Guid`. Errors and warnings of every
+    /// stage are collected; a failed stage stops the pipeline. A confirmation prompt stops it too:
+    /// run it again with [`InvokeOptions::confirmed`] (PowerShell's "Yes to All").
+    pub fn invoke_pipeline_in(
+        &mut self,
+        session: &mut Session,
+        commands: &[Command],
+        input: Option<Vec<PsValue>>,
+        options: InvokeOptions,
+    ) -> CmdletResult {
+        let mut result = CmdletResult::default();
+        let mut flowing = input;
+        for command in commands {
+            let runs: Vec<Vec<BoundArg>> = match flowing.take() {
+                None => vec![command.args.clone()],
+                Some(objects) => {
+                    let target = cmdlets::find(&command.name)
+                        .and_then(|d| d.params.iter().find(|p| p.position == Some(0)))
+                        .map(|p| p.name);
+                    objects
+                        .into_iter()
+                        .map(|obj| {
+                            let mut args = command.args.clone();
+                            let given = target.is_some_and(|t| {
+                                args.iter().any(|a| {
+                                    a.name.as_deref().is_some_and(|n| {
+                                        n.trim_start_matches('-').eq_ignore_ascii_case(t)
+                                    })
+                                })
+                            });
+                            if let (Some(t), false) = (target, given) {
+                                args.push(BoundArg::named(t, obj));
+                            }
+                            args
+                        })
+                        .collect()
+                }
+            };
+            let mut produced = Vec::new();
+            for args in runs {
+                let r = self.invoke_in(session, &command.name, &args, options);
+                produced.extend(r.output);
+                result.errors.extend(r.errors);
+                result.warnings.extend(r.warnings);
+                result.host_output.extend(r.host_output);
+                if r.needs_confirmation.is_some() {
+                    result.needs_confirmation = r.needs_confirmation;
+                    result.output.clear();
+                    return result;
+                }
+                if r.failed {
+                    result.failed = true;
+                    return result;
+                }
+            }
+            flowing = Some(produced);
+        }
+        result.output = flowing.unwrap_or_default();
+        result
+    }
+}
+
+/// One command of a pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// The cmdlet name.
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<BoundArg>,
+}
+
+impl Command {
+    /// A command with arguments.
+    pub fn new(name: &str, args: Vec<BoundArg>) -> Self {
+        Command {
+            name: name.to_owned(),
+            args,
+        }
     }
 }

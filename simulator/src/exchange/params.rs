@@ -349,7 +349,26 @@ pub fn bind(
     groups: &[&'static [ParamSpec]],
     args: &[super::BoundArg],
 ) -> Result<Bound, SimErrorRecord> {
-    let all: Vec<&'static ParamSpec> = groups.iter().flat_map(|g| g.iter()).collect();
+    bind_restricted(task, groups, None, args)
+}
+
+/// Binds like [`bind`], with the cmdlet's own parameters (the first group) limited to `allowed`
+/// when the caller's role restricts them; common and ShouldProcess parameters always bind.
+pub fn bind_restricted(
+    task: &TaskContext,
+    groups: &[&'static [ParamSpec]],
+    allowed: Option<&[String]>,
+    args: &[super::BoundArg],
+) -> Result<Bound, SimErrorRecord> {
+    let all: Vec<&'static ParamSpec> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| g.iter().map(move |p| (i, p)))
+        .filter(|(i, p)| {
+            *i > 0 || allowed.is_none_or(|a| a.iter().any(|n| n.eq_ignore_ascii_case(p.name)))
+        })
+        .map(|(_, p)| p)
+        .collect();
     let mut bound = Bound::default();
     let mut positionals = Vec::new();
     for arg in args {

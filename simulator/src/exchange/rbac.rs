@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::directory::glob_match;
 
-/// A role group: a name and the cmdlet patterns it grants.
+/// A role group: a name and the cmdlet patterns it grants. An entry may restrict parameters:
+/// `Set-Mailbox:Identity,Office,DisplayName`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleGroup {
@@ -72,15 +73,12 @@ pub const RECIPIENT_CMDLETS: &[&str] = &[
     "Set-ADServerSettings",
 ];
 
-/// The built-in role groups: `Organization Management` (everything), `Recipient Management`
-/// (recipient cmdlets, database lookup and the session settings, no permission changes), and
-/// `View-Only Organization Management` (`Get-*` and `Set-ADServerSettings`).
+/// The built-in role groups: `Organization Management` (every cmdlet), `Recipient Management`
+/// (the recipient cmdlets listed in [`RECIPIENT_CMDLETS`], as its Mail Recipients, Mail Recipient
+/// Creation and Distribution Groups roles grant them), and `View-Only Organization Management`
+/// (`Get-*` and `Set-ADServerSettings`).
 pub fn default_role_groups() -> Vec<RoleGroup> {
-    let recipient: Vec<String> = RECIPIENT_CMDLETS
-        .iter()
-        .filter(|c| !c.ends_with("-MailboxPermission") || c.starts_with("Get-"))
-        .map(|c| (*c).to_owned())
-        .collect();
+    let recipient: Vec<String> = RECIPIENT_CMDLETS.iter().map(|c| (*c).to_owned()).collect();
     vec![
         RoleGroup {
             name: "Organization Management".into(),
@@ -175,16 +173,49 @@ impl Rbac {
 
     /// Whether the account may run `cmdlet`.
     pub fn allows(&self, logon: &str, cmdlet: &str) -> bool {
-        let Some(account) = self.find(logon) else {
-            return false;
-        };
-        let granted = |patterns: &[String]| patterns.iter().any(|p| glob_match(p, cmdlet));
-        granted(&account.cmdlets)
-            || account.role_groups.iter().any(|name| {
-                self.role_groups
-                    .iter()
-                    .any(|g| g.name.eq_ignore_ascii_case(name) && granted(&g.cmdlets))
-            })
+        self.grant(logon, cmdlet).is_some()
+    }
+
+    /// What the account may do with `cmdlet`: `None` = not granted, `Some(None)` = every
+    /// parameter, `Some(Some(list))` = only those parameters (a role entry written
+    /// `Set-Mailbox:Identity,Office`, as Exchange role entries restrict parameters).
+    pub fn grant(&self, logon: &str, cmdlet: &str) -> Option<Option<Vec<String>>> {
+        let account = self.find(logon)?;
+        let mut entries: Vec<&String> = account.cmdlets.iter().collect();
+        for name in &account.role_groups {
+            for g in self
+                .role_groups
+                .iter()
+                .filter(|g| g.name.eq_ignore_ascii_case(name))
+            {
+                entries.extend(g.cmdlets.iter());
+            }
+        }
+        let mut params: Option<Vec<String>> = None;
+        let mut granted = false;
+        for entry in entries {
+            let (pattern, list) = match entry.split_once(':') {
+                Some((p, l)) => (p, Some(l)),
+                None => (entry.as_str(), None),
+            };
+            if !glob_match(pattern.trim(), cmdlet) {
+                continue;
+            }
+            match list {
+                None => return Some(None),
+                Some(l) => {
+                    granted = true;
+                    let v = params.get_or_insert_with(Vec::new);
+                    v.extend(
+                        l.split(',')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_owned),
+                    );
+                }
+            }
+        }
+        granted.then_some(params)
     }
 
     /// The implemented cmdlets the account may run.

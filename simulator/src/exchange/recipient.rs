@@ -188,18 +188,18 @@ pub struct Recipient {
     /// `displayName`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub display_name: String,
-    /// Person attributes (users and contacts).
+    /// Person attributes (users and contacts); boxed to keep recipients small in bulk.
     #[serde(skip_serializing_if = "Person::is_empty")]
-    pub person: Person,
+    pub person: Box<Person>,
     /// Account attributes (users only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     /// Exchange attributes shared by every mail-enabled recipient.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailAttributes>,
-    /// The on-premises mailbox.
+    /// The on-premises mailbox; boxed to keep recipients small in bulk.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<MailboxData>,
+    pub mailbox: Option<Box<MailboxData>>,
     /// The Exchange Online mailbox of a remote mailbox.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteData>,
@@ -215,37 +215,50 @@ pub struct Recipient {
 /// Person attributes (`OrgPersonPresentationObject`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Person {
+    /// `FirstName` (`givenName`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub first_name: String,
+    /// `LastName` (`sn`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub last_name: String,
+    /// `Initials`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub initials: String,
+    /// `Department`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub department: String,
+    /// `Title`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub title: String,
+    /// `Company`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub company: String,
+    /// `Office` (`physicalDeliveryOfficeName`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub office: String,
+    /// `Phone` (`telephoneNumber`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub phone: String,
+    /// `MobilePhone`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub mobile_phone: String,
+    /// `StreetAddress`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub street_address: String,
+    /// `City` (`l`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub city: String,
+    /// `StateOrProvince` (`st`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub state_or_province: String,
+    /// `PostalCode`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub postal_code: String,
     /// Country name as Exchange prints a `CountryInfo` (`United States`); empty = unset (Nil).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub country_or_region: String,
+    /// `Notes` (`info`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub notes: String,
     /// The manager's `objectGUID`.
@@ -562,24 +575,36 @@ fn inheritance_all() -> String {
 /// `CASMailbox` protocol settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct CasSettings {
+    /// `ActiveSyncEnabled`.
     pub active_sync_enabled: bool,
+    /// `OWAEnabled`.
     pub owa_enabled: bool,
+    /// `OWAforDevicesEnabled`.
     pub owa_for_devices_enabled: bool,
+    /// `ECPEnabled`.
     pub ecp_enabled: bool,
+    /// `PopEnabled`.
     pub pop_enabled: bool,
+    /// `ImapEnabled`.
     pub imap_enabled: bool,
+    /// `MAPIEnabled`.
     pub mapi_enabled: bool,
     /// `None` = not set (Nil on the wire).
     pub mapi_http_enabled: Option<bool>,
     /// `None` = not set (Nil on the wire).
     pub ews_enabled: Option<bool>,
+    /// `ActiveSyncMailboxPolicy`; `None` = the default policy.
     pub active_sync_mailbox_policy: Option<String>,
+    /// `OwaMailboxPolicy`.
     pub owa_mailbox_policy: Option<String>,
+    /// `ActiveSyncAllowedDeviceIDs`.
     pub active_sync_allowed_device_ids: Vec<String>,
+    /// `ActiveSyncBlockedDeviceIDs`.
     pub active_sync_blocked_device_ids: Vec<String>,
+    /// `EwsAllowList`.
     pub ews_allow_list: Vec<String>,
+    /// `EwsBlockList`.
     pub ews_block_list: Vec<String>,
 }
 

@@ -180,7 +180,7 @@ fn new_group(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
             RecipientTypeDetails::MailUniversalDistributionGroup
         },
         name: name.clone(),
-        ou: super::mailbox::ou_param(ctx, b),
+        ou: super::mailbox::ou_param(ctx, b)?,
         display_name: b.str("DisplayName").unwrap_or(&name).to_owned(),
         mail: Some(mail),
         group: Some(GroupData {

@@ -111,7 +111,7 @@ pub(super) fn cmdlets() -> Vec<CmdletDef> {
 fn new_mail_contact(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let name = b.str("Name").unwrap_or_default().to_owned();
     let ext = external(b.str("ExternalEmailAddress").unwrap_or_default());
-    let ou = super::mailbox::ou_param(ctx, b);
+    let ou = super::mailbox::ou_param(ctx, b)?;
     let now = ctx.now();
     let mut mail = MailAttributes {
         alias: b

@@ -260,6 +260,7 @@ fn mailbox_kind(b: &Bound) -> RecipientTypeDetails {
 }
 
 fn enable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["Shared", "Room", "Equipment", "Archive"])?;
     let id = b.str("Identity").unwrap_or_default();
     let guid = ctx.resolve_identity(id, IS_USER_CLASS)?;
     let r = ctx.get(guid)?.clone();
@@ -341,14 +342,14 @@ fn enable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     {
         a.disabled = true;
     }
-    new.mailbox = Some(MailboxData {
+    new.mailbox = Some(Box::new(MailboxData {
         database,
         exchange_guid: Uuid::new_v4(),
         when_mailbox_created: ctx.now(),
         retention_policy: b.str("RetentionPolicy").map(str::to_owned),
         address_book_policy: b.str("AddressBookPolicy").map(str::to_owned),
         ..MailboxData::default()
-    });
+    }));
     ctx.commit(guid, new)?;
     let v = ctx.dir.get(guid).map(|r| ctx.r().mailbox(r));
     if let Some(v) = v {
@@ -389,16 +390,25 @@ fn disable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     ctx.commit(guid, new)
 }
 
-/// `-OrganizationalUnit` as a canonical OU (DNs converted).
-pub(super) fn ou_param(ctx: &Ctx<'_>, b: &Bound) -> String {
-    match b.str("OrganizationalUnit") {
-        Some(ou) if ou.contains('=') => ctx.dir.org().dn_to_canonical(ou).unwrap_or_default(),
-        Some(ou) => ou.trim_end_matches('/').to_owned(),
-        None => String::new(),
+/// `-OrganizationalUnit` as a canonical OU (DNs converted); an OU that does not exist is
+/// Exchange's not-found error.
+pub(super) fn ou_param(ctx: &Ctx<'_>, b: &Bound) -> Result<String, Stop> {
+    let Some(given) = b.str("OrganizationalUnit") else {
+        return Ok(String::new());
+    };
+    let ou = if given.contains('=') {
+        ctx.dir.org().dn_to_canonical(given).unwrap_or_default()
+    } else {
+        given.trim_end_matches('/').to_owned()
+    };
+    if ou.is_empty() || !ctx.dir.ou_exists(&ou) {
+        return Err(ctx.task.not_found(given).into());
     }
+    Ok(ou)
 }
 
 fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["Shared", "Room", "Equipment"])?;
     let kind = mailbox_kind(b);
     let name = b.str("Name").unwrap_or_default().to_owned();
     if kind == RecipientTypeDetails::UserMailbox {
@@ -441,7 +451,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let mut r = Recipient {
         kind,
         name: name.clone(),
-        ou: ou_param(ctx, b),
+        ou: ou_param(ctx, b)?,
         display_name: b.str("DisplayName").unwrap_or(&name).to_owned(),
         account: Some(Account {
             sam_account_name: sam,
@@ -453,7 +463,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
             ..Account::default()
         }),
         mail: Some(mail),
-        mailbox: Some(MailboxData {
+        mailbox: Some(Box::new(MailboxData {
             database,
             exchange_guid: Uuid::new_v4(),
             when_mailbox_created: now,
@@ -461,7 +471,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
             retention_policy: b.str("RetentionPolicy").map(str::to_owned),
             address_book_policy: b.str("AddressBookPolicy").map(str::to_owned),
             ..MailboxData::default()
-        }),
+        })),
         when_created: now,
         when_changed: now,
         guid: Uuid::new_v4(),

@@ -36,8 +36,8 @@ pub(super) fn cmdlets() -> Vec<CmdletDef> {
             params: params_of(&[
                 &[
                     req0("Identity", T::String),
-                    req("User", T::String),
-                    req("AccessRights", rights),
+                    opt("User", T::String),
+                    opt("AccessRights", rights),
                     opt("Deny", T::Switch),
                     opt("InheritanceType", inheritance),
                     opt("Instance", T::Object),
@@ -151,8 +151,34 @@ fn add_permission(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
 }
 
 fn remove_permission(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["ResetDefault", "ClearAutoMapping"])?;
     let id = b.str("Identity").unwrap_or_default();
+    let reset = b.switch("ResetDefault");
+    if !reset && !b.switch("ClearAutoMapping") {
+        // User and AccessRights are mandatory in the default (AccessRights) parameter set only.
+        let missing: Vec<&str> = ["User", "AccessRights"]
+            .into_iter()
+            .filter(|p| !b.has(p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(crate::exchange::params::missing_mandatory(&ctx.task, &missing).into());
+        }
+    }
     let guid = ctx.resolve_identity(id, IS_MAILBOX)?;
+    if reset || b.switch("ClearAutoMapping") {
+        if !ctx.should_process(format!(
+            "Resetting the mailbox permissions of \"{id}\" to the defaults."
+        ))? {
+            return Ok(());
+        }
+        let mut new = ctx.get(guid)?.clone();
+        if let Some(mb) = new.mailbox.as_mut()
+            && reset
+        {
+            mb.permissions.clear();
+        }
+        return ctx.commit(guid, new);
+    }
     let user = principal(ctx, b.str("User").unwrap_or_default())?;
     let rights = ordered(b.list("AccessRights").unwrap_or_default());
     let deny = b.switch("Deny");

@@ -89,7 +89,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// Why a cmdlet stopped early.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// A terminating error.
     Error(Box<SimErrorRecord>),
     /// ShouldProcess needs an answer.
@@ -103,7 +103,7 @@ impl From<SimErrorRecord> for Stop {
 }
 
 /// One invocation's state.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     dir: &'a mut Directory,
     session: &'a mut Session,
     task: TaskContext,
@@ -112,17 +112,22 @@ pub struct Ctx<'a> {
     options: InvokeOptions,
     confirm: Option<bool>,
     what_if: bool,
+    /// Receives output objects as they are made, instead of `out.output`.
+    sink: Option<&'a mut dyn FnMut(PsValue)>,
 }
 
 /// Runs a cmdlet: binds the parameters, runs it, applies `-ErrorAction`/`-WarningAction`.
-pub(crate) fn run(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<'a>(
     def: &'static CmdletDef,
-    dir: &mut Directory,
-    session: &mut Session,
+    dir: &'a mut Directory,
+    session: &'a mut Session,
     args: &[BoundArg],
     options: InvokeOptions,
     now: i64,
     request_id: Uuid,
+    sink: Option<&'a mut dyn FnMut(PsValue)>,
+    allowed: Option<&[String]>,
 ) -> CmdletResult {
     let dc = session
         .preferred_server
@@ -140,7 +145,7 @@ pub(crate) fn run(
     if def.impact != Impact::None {
         groups.push(params::SHOULD_PROCESS);
     }
-    let bound = match params::bind(&task, &groups, args) {
+    let bound = match params::bind_restricted(&task, &groups, allowed, args) {
         Ok(b) => b,
         Err(e) => {
             return CmdletResult {
@@ -159,6 +164,7 @@ pub(crate) fn run(
         options,
         confirm: bound.bool("Confirm"),
         what_if: bound.switch("WhatIf"),
+        sink,
     };
     let result = (def.run)(&mut ctx, &bound);
     let mut out = ctx.out;
@@ -203,7 +209,10 @@ impl Ctx<'_> {
     }
 
     fn write(&mut self, v: PsValue) {
-        self.out.output.push(v);
+        match self.sink.as_mut() {
+            Some(sink) => sink(v),
+            None => self.out.output.push(v),
+        }
     }
 
     /// A non-terminating error.
@@ -308,7 +317,8 @@ impl Ctx<'_> {
             })?),
             None => None,
         };
-        let mut guids = match b.str("Identity") {
+        // `-Identity $null` behaves like no identity (Exchange documents this for Get-Mailbox).
+        let mut guids = match b.str("Identity").filter(|id| !id.is_empty()) {
             Some(id) => {
                 let m = self.matches(id, accept);
                 if m.is_empty() {
@@ -490,6 +500,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Switches that select different parameter sets: more than one is PowerShell's
+    /// `AmbiguousParameterSet`.
+    fn exclusive(&self, b: &Bound, switches: &[&str]) -> Result<(), Stop> {
+        if switches.iter().filter(|s| b.switch(s)).count() > 1 {
+            return Err(self
+                .task
+                .binding(
+                    super::errors::BindingErrorKind::AmbiguousParameterSet,
+                    "Parameter set cannot be resolved using the specified named parameters.".into(),
+                )
+                .into());
+        }
+        Ok(())
+    }
+
     /// A Set-* cmdlet changed nothing: Exchange's warning.
     fn warn_unchanged(&mut self, guid: Uuid) {
         let id = self.canonical(guid);
@@ -521,11 +546,31 @@ impl Ctx<'_> {
         {
             a.reset_password_on_next_logon = v;
         }
+        let guid = r.guid;
         let Some(m) = r.mail.as_mut() else {
             return Ok(());
         };
         if let Some(a) = b.str("Alias") {
+            if a.is_empty()
+                || !a
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"\"(),:;<>@[\\]".contains(c))
+            {
+                return Err(self
+                    .task
+                    .recipient_task(
+                        format!("The alias \"{a}\" contains characters that aren't valid. Valid characters are: A-Z, a-z, 0-9, and !, #, $, %, &, ', *, +, -, /, =, ?, ^, _, `, {{, |, }} or ~."),
+                        super::ErrorCategory::InvalidArgument,
+                    )
+                    .into());
+            }
+            let changed = !m.alias.eq_ignore_ascii_case(a);
             m.alias = a.to_owned();
+            // The email address policy stamps the new alias address as primary; the old stays.
+            if changed && m.email_address_policy_enabled && !b.has("PrimarySmtpAddress") {
+                let addr = self.dir.policy_address(a, Some(guid));
+                set_primary(m, &addr);
+            }
         }
         if let Some(v) = b.bool("EmailAddressPolicyEnabled") {
             m.email_address_policy_enabled = v;

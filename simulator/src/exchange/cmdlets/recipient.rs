@@ -4,7 +4,8 @@ use super::{Accept, CmdletDef, Ctx, GET_COMMON, Impact, Stop, params_of};
 use crate::exchange::params::{Bound, ParamType as T, opt, pos0, req0};
 
 /// Get-Recipient returns mail-enabled recipients unless `-RecipientType User` asks for plain users.
-const IS_RECIPIENT: Accept = |_| true;
+const MAIL_ENABLED: Accept = |r| r.kind.is_mail_enabled();
+const ANY: Accept = |_| true;
 
 pub(super) fn cmdlets() -> Vec<CmdletDef> {
     vec![
@@ -48,11 +49,9 @@ pub(super) fn cmdlets() -> Vec<CmdletDef> {
 }
 
 fn get_recipient(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
-    let mut guids = ctx.select(b, IS_RECIPIENT)?;
     let explicit_types = b.has("RecipientType") || b.has("RecipientTypeDetails");
-    if !explicit_types {
-        guids.retain(|g| ctx.dir.get(*g).is_some_and(|r| r.kind.is_mail_enabled()));
-    }
+    let accept = if explicit_types { ANY } else { MAIL_ENABLED };
+    let mut guids = ctx.select(b, accept)?;
     if let Some(db) = b.str("Database") {
         let want: Vec<_> = ctx
             .dir

@@ -117,6 +117,7 @@ fn with_prefix(address: &str) -> String {
 }
 
 fn enable_remote_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
+    ctx.exclusive(b, &["Shared", "Room", "Equipment"])?;
     let id = b.str("Identity").unwrap_or_default();
     let guid = ctx.resolve_identity(id, |r| r.kind.ad_class() == AdClass::User)?;
     let r = ctx.get(guid)?.clone();
