@@ -11,3 +11,4 @@
 #![allow(clippy::result_large_err)]
 
 pub mod exchange;
+pub mod winrm;
