@@ -220,7 +220,10 @@ impl Service {
                         Ok(Step::Wait { .. }) => {}
                         Err(_) => return self.internal_error(),
                     }
-                    if tokio::time::timeout(deadline - now, notified).await.is_err() {
+                    if tokio::time::timeout(deadline - now, notified)
+                        .await
+                        .is_err()
+                    {
                         return self.timed_out(body);
                     }
                     wait_for_change = true;
@@ -269,7 +272,10 @@ impl Service {
     }
 
     fn ok(header: &Header, response: &Response) -> Step {
-        Step::Answer((200, response.to_xml(&response_header(Some(header.message_id)))))
+        Step::Answer((
+            200,
+            response.to_xml(&response_header(Some(header.message_id))),
+        ))
     }
 
     fn handle_sync(
@@ -384,7 +390,10 @@ impl Service {
         {
             return Step::Answer((
                 500,
-                malformed(machine, "the creationXml is not a valid PSRP runspace pool opening"),
+                malformed(
+                    machine,
+                    "the creationXml is not a valid PSRP runspace pool opening",
+                ),
             ));
         }
         {

@@ -115,7 +115,10 @@ impl Shell {
         let record = records::pipeline_stopped();
         let ids: Vec<Uuid> = self.pipelines.keys().copied().collect();
         for id in ids {
-            if !matches!(self.pipelines.get(&id).map(|p| &p.stage), Some(Stage::Finished)) {
+            if !matches!(
+                self.pipelines.get(&id).map(|p| &p.stage),
+                Some(Stage::Finished)
+            ) {
                 let _ = self.finish(id, PSInvocationState::Failed, Some(&record));
             }
         }
@@ -210,7 +213,11 @@ impl Shell {
             );
         }
         self.running = Some(pid);
-        if no_input { self.run(pid, false) } else { Ok(()) }
+        if no_input {
+            self.run(pid, false)
+        } else {
+            Ok(())
+        }
     }
 
     fn mark_finished(&mut self, pid: Uuid) {
@@ -369,7 +376,10 @@ impl Shell {
 
     /// PSRP parameters to the model's arguments: switches, SecureStrings decrypted with the
     /// session key.
-    fn bind(&self, command: &monosync_exchange::psrp::Command) -> Result<Vec<BoundArg>, SimErrorRecord> {
+    fn bind(
+        &self,
+        command: &monosync_exchange::psrp::Command,
+    ) -> Result<Vec<BoundArg>, SimErrorRecord> {
         let mut args = Vec::with_capacity(command.parameters.len());
         for p in &command.parameters {
             let arg = match (&p.name, &p.value) {
@@ -428,7 +438,10 @@ impl Shell {
     /// Output for a Receive on `target`, at most `max_payload` bytes of fragments.
     pub(crate) fn take_output(&mut self, target: Option<Uuid>, max_payload: usize) -> Output {
         while let Some(t) = self.pool.poll_transmit(max_payload) {
-            self.pending.entry(t.pipeline_id).or_default().push_back(t.data);
+            self.pending
+                .entry(t.pipeline_id)
+                .or_default()
+                .push_back(t.data);
         }
         let mut data = Vec::new();
         if let Some(queue) = self.pending.get_mut(&target) {
