@@ -183,6 +183,7 @@ impl Service {
         body: &[u8],
     ) -> Answer {
         let mut wait_for_change = false;
+        let mut first_deadline: Option<Instant> = None;
         loop {
             let this = Arc::clone(self);
             let who = user.clone();
@@ -198,6 +199,7 @@ impl Service {
             match step {
                 Step::Answer(answer) => return answer,
                 Step::Wait { slot, deadline } => {
+                    let deadline = *first_deadline.get_or_insert(deadline);
                     let notified = slot.notify.notified();
                     tokio::pin!(notified);
                     notified.as_mut().enable();
@@ -342,7 +344,10 @@ impl Service {
                 };
                 *lock(&slot.last_used) = Instant::now();
                 let step = self.on_shell(&slot, &header, other);
-                slot.notify.notify_waiters();
+                // A Receive changes nothing another Receive waits for.
+                if !matches!(step, Step::Wait { .. }) {
+                    slot.notify.notify_waiters();
+                }
                 step
             }
         }
