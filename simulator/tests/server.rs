@@ -1,0 +1,147 @@
+//! The simulator over real loopback sockets, driven by the core's client pieces.
+
+mod support;
+
+use monosync_exchange::psrp::{Command, PSInvocationState, PowerShellSpec};
+use monosync_exchange::transport::AuthMethod;
+use monosync_exchange::wsman::namespaces::{RESOURCE_EXCHANGE, RESOURCE_POWERSHELL};
+use mx_sim::{Endpoint, Server, SimConfig};
+use support::Client;
+
+const ADMIN: &str = "Administrator";
+const ADMIN_PW: &str = "P@ssw0rd!";
+
+fn ntlm_client(server: &mx_sim::RunningServer) -> Client {
+    let url = server.url(Endpoint::PowerShell);
+    let opts = Client::options(&url, AuthMethod::Ntlm, &format!("CORP\\{ADMIN}"), ADMIN_PW);
+    Client::new(&url, RESOURCE_EXCHANGE, opts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ntlm_sealed_get_mailbox_end_to_end() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    assert_eq!(server.shell_count(), 1);
+    let spec = PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN));
+    let outcome = client.run(&spec).await.expect("pipeline runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+    assert_eq!(outcome.output.len(), 1);
+    let name = outcome.output[0]
+        .property("SamAccountName")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    assert_eq!(name.as_deref(), Some(ADMIN));
+    client.delete().await.expect("shell deleted");
+    assert_eq!(server.shell_count(), 0);
+    let log = server.request_log().entries();
+    let soap: Vec<_> = log
+        .iter()
+        .filter(|e| e.operation != "Auth" && e.status == 200)
+        .collect();
+    assert!(
+        soap.iter().all(|e| e.sealed),
+        "every SOAP request was sealed: {log:?}"
+    );
+    assert!(soap.iter().all(|e| e.auth.as_deref() == Some("Ntlm")));
+    assert_eq!(server.request_log().count("Create"), 1);
+    assert_eq!(server.request_log().count("Delete"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_command_is_command_not_found_and_script_is_refused() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::script("Get-Mailbox | fl")))
+        .await
+        .expect("pipeline runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Failed));
+    let err = outcome.state_error.expect("error record");
+    assert_eq!(err.fully_qualified_error_id(), Some("ScriptsNotAllowed"));
+    assert_eq!(
+        err.exception_message(),
+        Some(
+            "The syntax is not supported by this runspace. This can occur if the runspace is in no-language mode."
+        )
+    );
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::new("Get-Nothing")))
+        .await
+        .expect("pipeline runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Failed));
+    assert_eq!(
+        outcome
+            .state_error
+            .and_then(|e| e.fully_qualified_error_id().map(str::to_owned)),
+        Some("CommandNotFoundException".to_owned())
+    );
+    client.delete().await.expect("shell deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_resource_uri_and_unknown_shell_faults() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let url = server.url(Endpoint::Wsman);
+    let opts = Client::options(&url, AuthMethod::Ntlm, ADMIN, ADMIN_PW);
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    let err = client.open().await.expect_err("Exchange URI on /wsman");
+    assert_eq!(err.fault_code(), Some(2_150_858_811));
+    assert_eq!(server.shell_count(), 0);
+
+    let mut client = ntlm_client(&server);
+    client.shell_id = Some(uuid::Uuid::new_v4());
+    let err = client.receive(None).await.expect_err("no such shell");
+    assert_eq!(err.fault_code(), Some(2_150_858_843));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_times_out_with_the_wsman_fault() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    client.operation_timeout = std::time::Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = client.receive(None).await.expect_err("nothing to receive");
+    assert_eq!(err.fault_code(), Some(2_150_858_793));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+    client.delete().await.expect("shell deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_quota_per_user() {
+    let mut config = SimConfig::default();
+    config.service.max_shells_per_user = 2;
+    let server = Server::start(config).expect("server starts");
+    let mut a = ntlm_client(&server);
+    let mut b = ntlm_client(&server);
+    let mut c = ntlm_client(&server);
+    a.open().await.expect("first");
+    b.open().await.expect("second");
+    let err = c.open().await.expect_err("third is over the quota");
+    assert_eq!(err.fault_code(), Some(2_150_859_173));
+    a.delete().await.expect("delete");
+    let mut d = ntlm_client(&server);
+    d.open().await.expect("a slot is free again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wsman_endpoint_has_no_exchange_cmdlets() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let url = server.url(Endpoint::Wsman);
+    let opts = Client::options(&url, AuthMethod::Ntlm, ADMIN, ADMIN_PW);
+    let mut client = Client::new(&url, RESOURCE_POWERSHELL, opts);
+    client.open().await.expect("shell opens");
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox")))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Failed));
+    assert_eq!(
+        outcome
+            .state_error
+            .and_then(|e| e.fully_qualified_error_id().map(str::to_owned)),
+        Some("CommandNotFoundException".to_owned())
+    );
+}
