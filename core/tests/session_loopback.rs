@@ -610,10 +610,14 @@ async fn a_terminating_error_is_a_pipeline_failure() {
 async fn every_stream_is_collected() {
     let server = Server::start(&[], 0).await;
     let mut session = Session::connect(server.options()).await.expect("connect");
-    let r = session
-        .invoke(Command::new("Write-Streams"))
-        .await
-        .expect("invoke");
+    // Commands run from a spawned task too: the futures are Send.
+    let (r, session) = tokio::spawn(async move {
+        let r = session.invoke(Command::new("Write-Streams")).await;
+        (r, session)
+    })
+    .await
+    .expect("task");
+    let r = r.expect("invoke");
     assert_eq!(
         r.warnings
             .iter()

@@ -11,6 +11,44 @@
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`error`]: the [`SessionError`] of every operation.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
+//!
+//! ```no_run
+//! use monosync_exchange::exchange::{Command, Session, SessionOptions, StreamItem};
+//! use monosync_exchange::transport::{AuthMethod, Credentials};
+//!
+//! # async fn run() -> Result<(), monosync_exchange::exchange::SessionError> {
+//! let options = SessionOptions::exchange(
+//!     "http://ex01.corp.example/PowerShell/",
+//!     AuthMethod::Kerberos,
+//!     Credentials::new("svc-provision@CORP.EXAMPLE", "secret"),
+//! );
+//! let mut session = Session::connect(options).await?;
+//! let result = session
+//!     .invoke(Command::new("Get-Mailbox").param("Identity", "ann@corp.example"))
+//!     .await?;
+//! for mailbox in &result.output {
+//!     println!("{:?}", mailbox.property("PrimarySmtpAddress"));
+//! }
+//! session
+//!     .invoke(
+//!         Command::new("New-Mailbox")
+//!             .param("Name", "Bob")
+//!             .param("UserPrincipalName", "bob@corp.example")
+//!             .secure("Password", "Initial!Passw0rd"),
+//!     )
+//!     .await?;
+//! let mut stream = session
+//!     .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", "Unlimited"))
+//!     .await?;
+//! while let Some(item) = stream.next().await {
+//!     if let StreamItem::Output(mailbox) = item? {
+//!         let _ = mailbox;
+//!     }
+//! }
+//! drop(stream);
+//! session.close().await
+//! # }
+//! ```
 
 pub mod cancel;
 pub mod error;

@@ -331,8 +331,10 @@ impl Session {
         &mut self,
         invocation: impl Into<Invocation>,
     ) -> Result<InvokeStream<'_>, SessionError> {
-        self.cleanup_abandoned().await?;
+        // Reset first: a cancel that arrives while an abandoned command is cleaned up is
+        // meant for this one.
         self.cancel.reset();
+        self.cleanup_abandoned().await?;
         let deadline = self.invoke_timeout.map(|d| (Instant::now() + d, d));
         let invocation = invocation.into();
         if invocation.needs_session_key() && !self.pool.has_session_key() {
@@ -737,4 +739,38 @@ fn envelope_u32(size: usize) -> u32 {
 fn payload_len(max_envelope: u32) -> usize {
     let envelope = usize::try_from(max_envelope).unwrap_or(usize::MAX);
     max_stream_payload(envelope).max(MIN_TRANSMIT_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_fit_the_envelope() {
+        assert_eq!(payload_len(512_000), max_stream_payload(512_000));
+        assert_eq!(payload_len(153_600), (153_600 - 3072) / 4 * 3);
+        // An envelope too small for the SOAP overhead still yields a usable fragment size,
+        // and the server's fault then says what is wrong.
+        assert_eq!(payload_len(1000), MIN_TRANSMIT_LEN);
+        assert_eq!(envelope_u32(512_000), 512_000);
+        assert_eq!(envelope_u32(usize::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn final_states() {
+        assert!(is_final(PSInvocationState::Completed));
+        assert!(is_final(PSInvocationState::Failed));
+        assert!(is_final(PSInvocationState::Stopped));
+        assert!(!is_final(PSInvocationState::Running));
+        assert!(!is_final(PSInvocationState::Stopping));
+    }
+
+    #[test]
+    fn sessions_and_handles_cross_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Send + Sync>() {}
+        send::<Session>();
+        send::<InvokeStream<'static>>();
+        sync::<CancelHandle>();
+    }
 }
