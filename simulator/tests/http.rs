@@ -169,7 +169,8 @@ async fn result_size_warning_arrives_on_the_warning_stream() {
     assert_eq!(outcome.output.len(), 5);
     assert_eq!(outcome.warnings.len(), 1, "{:?}", outcome.warnings);
     assert!(
-        outcome.warnings[0].starts_with("By default, only the first 1000 items are returned."),
+        outcome.warnings[0]
+            .starts_with("There are more results available than are currently displayed."),
         "{}",
         outcome.warnings[0]
     );
