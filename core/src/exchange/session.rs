@@ -192,6 +192,8 @@ pub struct Session {
     /// A pipeline an [`InvokeStream`] left unfinished; it is stopped and ended before the
     /// next operation.
     abandoned: Option<Uuid>,
+    /// The last pipeline whose WS-Management Command the server accepted.
+    last_command: Option<Uuid>,
 }
 
 impl Session {
@@ -243,6 +245,7 @@ impl Session {
             invoke_timeout: options.invoke_timeout,
             cancel: CancelHandle::default(),
             abandoned: None,
+            last_command: None,
         };
         let protocol_version = RunspacePoolOptions::new(Uuid::nil()).protocol_version;
         let wire = session.wire_mut()?;
@@ -344,7 +347,10 @@ impl Session {
         let spec = invocation.into_spec(|text| pool.encrypt_secure_string(text))?;
         let id = self.pool.create_pipeline(&spec)?;
         if let Err(e) = self.flush().await {
-            self.abandoned = Some(id);
+            // A command the server refused to create needs no stopping.
+            if self.last_command == Some(id) {
+                self.abandoned = Some(id);
+            }
             return Err(e);
         }
         Ok(InvokeStream {
@@ -358,19 +364,23 @@ impl Session {
         })
     }
 
-    /// Stops and ends any command left running, then deletes the shell (wst:Delete,
-    /// [MS-PSRP] 3.1.5.3.10) and marks the pool Closed.
+    /// Deletes the shell (wst:Delete, [MS-PSRP] 3.1.5.3.10), which ends every command in
+    /// it, and marks the pool Closed.
     pub async fn close(mut self) -> Result<(), SessionError> {
-        let cleanup = self.cleanup_abandoned().await;
-        // A pool with pipelines not ended refuses `begin_close`; the Delete below removes the
+        // A command left running is ended by the Delete too; stopping it first only lets the
+        // server finish it cleanly, so a failure there does not keep the shell alive.
+        if let Err(e) = self.cleanup_abandoned().await {
+            tracing::debug!(error = %e, "stopping an abandoned command before closing failed");
+        }
+        // A pool with pipelines not ended refuses `begin_close`; the Delete removes the
         // shell and its commands regardless.
         let _ = self.pool.begin_close();
         let Some(mut wire) = self.wire.take() else {
-            return cleanup;
+            return Err(SessionError::Closed);
         };
         wire.delete().await?;
         let _ = self.pool.close();
-        cleanup
+        Ok(())
     }
 
     fn wire_mut(&mut self) -> Result<&mut Wire, SessionError> {
@@ -387,7 +397,11 @@ impl Session {
         while let Some(transmit) = self.pool.poll_transmit(self.max_payload()) {
             let wire = self.wire_mut()?;
             match transmit.purpose {
-                TransmitPurpose::CreateCommand => wire.command(transmit).await?,
+                TransmitPurpose::CreateCommand => {
+                    let id = transmit.pipeline_id;
+                    wire.command(transmit).await?;
+                    self.last_command = id;
+                }
                 _ => wire.send(transmit).await?,
             }
         }
@@ -615,9 +629,17 @@ impl Session {
         Ok(())
     }
 
+    /// Stops and ends the command an [`InvokeStream`] left behind. A fault means the server
+    /// no longer has it (or its pool broke): nothing is left to stop.
     async fn cleanup_abandoned(&mut self) -> Result<(), SessionError> {
         match self.abandoned.take() {
-            Some(id) if self.pool.pipeline_state(id).is_ok() => self.stop(id).await,
+            Some(id) if self.pool.pipeline_state(id).is_ok() => match self.stop(id).await {
+                Err(SessionError::Fault(fault)) => {
+                    tracing::debug!(%fault, "the abandoned command is gone on the server");
+                    Ok(())
+                }
+                other => other,
+            },
             _ => Ok(()),
         }
     }

@@ -355,3 +355,111 @@ async fn basic_over_https_with_a_pinned_certificate() {
     session.close().await.expect("close");
     assert_eq!(server.shell_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_prompt_is_answered_and_never_hangs() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut session = Session::connect(ntlm_options(&server))
+        .await
+        .expect("connect");
+    session
+        .invoke(
+            Command::new("New-MailContact")
+                .param("Name", "Bob Partner")
+                .param("ExternalEmailAddress", "bob@fabrikam.example"),
+        )
+        .await
+        .expect("New-MailContact");
+    let from = log_len(&server);
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.invoke(Command::new("Remove-MailContact").param("Identity", "Bob Partner")),
+    )
+    .await
+    .expect("no hang on the prompt")
+    .expect_err("the unanswered prompt fails the cmdlet");
+    let SessionError::Pipeline(failure) = &err else {
+        panic!("expected a pipeline failure, got {err:?}");
+    };
+    assert_eq!(failure.state, PSInvocationState::Failed);
+    assert_eq!(
+        failure.partial.host_calls.len(),
+        1,
+        "the prompt is surfaced"
+    );
+    assert_eq!(
+        failure.partial.host_calls[0].0.method,
+        monosync_exchange::psrp::messages::RemoteHostMethodId::PromptForChoice
+    );
+    let ops = operations_since(&server, from);
+    assert!(
+        ops.iter().any(|o| o == "Send"),
+        "the answer went back to the server: {ops:?}"
+    );
+    println!(
+        "Remove-MailContact with a prompt: {} round trips {ops:?}",
+        ops.len()
+    );
+    assert!(
+        !server
+            .exchange()
+            .directory()
+            .resolve("Bob Partner")
+            .is_empty(),
+        "nothing was removed"
+    );
+    let r = session
+        .invoke(
+            Command::new("Remove-MailContact")
+                .param("Identity", "Bob Partner")
+                .param("Confirm", false),
+        )
+        .await
+        .expect("confirmed removal");
+    assert!(r.host_calls.is_empty());
+    assert!(
+        server
+            .exchange()
+            .directory()
+            .resolve("Bob Partner")
+            .is_empty()
+    );
+    session.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_runspace_pool_fails_the_next_command_without_hanging() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut session = Session::connect(ntlm_options(&server))
+        .await
+        .expect("connect");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::BreakRunspace,
+        }],
+    });
+    // The pool breaks while this command's Receive is handled; the command itself had
+    // already finished, so its output still arrives.
+    let first = session
+        .invoke(Command::new("Get-Mailbox").param("Identity", JUSTIN))
+        .await;
+    println!(
+        "command during the break: {:?}",
+        first.as_ref().map(|r| r.output.len())
+    );
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.invoke(Command::new("Get-Mailbox").param("Identity", ADMIN)),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("the pool is broken");
+    println!("next command on the broken pool: {err}");
+    assert_eq!(err.fault().and_then(|f| f.wsman_code), Some(2_150_858_817));
+    assert!(err.to_string().contains("Broken"), "{err}");
+    session.close().await.expect("the shell is still deleted");
+    assert_eq!(server.shell_count(), 0);
+}
