@@ -34,9 +34,9 @@ use crate::wsman::{Header, ReceiveResponse, Request, Response, StreamData, max_s
 /// The stream every PSRP server answers on ([MS-PSRP] 3.1.5.3.5).
 const STDOUT: &str = "stdout";
 
-/// Receives made while waiting for a stopped pipeline to report its state, before the
-/// command is terminated regardless; each waits at most the OperationTimeout.
-const STOP_RECEIVES: usize = 5;
+/// Receives without any data, each waiting at most the OperationTimeout, after which a
+/// stopped pipeline that never reported its state is terminated regardless.
+const STOP_IDLE_RECEIVES: usize = 3;
 
 /// The WS-Management side of a session: the transport and what every header carries.
 #[derive(Debug)]
@@ -596,30 +596,49 @@ impl Session {
         }
     }
 
-    /// Stops a running pipeline (Signal `crtl_c`, [MS-PSRP] 3.1.5.3.8), waits a few Receives
-    /// for it to report Stopped, and ends the command.
+    /// Stops a running pipeline (Signal `crtl_c`, [MS-PSRP] 3.1.5.3.8), receives until it
+    /// reports its final state (discarding the output still buffered on the server), and ends
+    /// the command. A server that stays silent for a few Receives gets the terminate Signal
+    /// anyway; the pool then keeps the pipeline as Stopping until the shell is closed.
     async fn stop(&mut self, pipeline: Uuid) -> Result<(), SessionError> {
         let running = self
             .pool
             .pipeline_state(pipeline)
             .is_ok_and(|s| !is_final(s));
-        if running {
-            self.pool.begin_stop(pipeline)?;
-            self.wire_mut()?.signal(pipeline, signal::PS_CRTL_C).await?;
-            let mut discard = VecDeque::new();
-            for _ in 0..STOP_RECEIVES {
-                let response = self.wire_mut()?.receive(Some(pipeline)).await?;
-                let done = response
-                    .command_state
-                    .as_ref()
-                    .is_some_and(|s| s.state == crate::wsman::CommandStateKind::Done);
-                self.absorb(Some(pipeline), response).await?;
-                if self.drain_events(Some(pipeline), &mut discard)?.is_some() || done {
-                    break;
-                }
+        if !running {
+            return self.end_command(pipeline).await;
+        }
+        self.pool.begin_stop(pipeline)?;
+        self.wire_mut()?.signal(pipeline, signal::PS_CRTL_C).await?;
+        let mut discard = VecDeque::new();
+        let mut idle = 0;
+        let mut finished = false;
+        while idle < STOP_IDLE_RECEIVES {
+            let response = self.wire_mut()?.receive(Some(pipeline)).await?;
+            let progress = response.streams.iter().any(|s| !s.data.is_empty());
+            let done = response
+                .command_state
+                .as_ref()
+                .is_some_and(|s| s.state == crate::wsman::CommandStateKind::Done);
+            self.absorb(Some(pipeline), response).await?;
+            finished = self.drain_events(Some(pipeline), &mut discard)?.is_some();
+            discard.clear();
+            if finished || done {
+                break;
+            }
+            if !progress {
+                idle += 1;
             }
         }
-        self.end_command(pipeline).await
+        self.wire_mut()?.signal(pipeline, signal::TERMINATE).await?;
+        match self.pool.end_pipeline(pipeline) {
+            Ok(()) => Ok(()),
+            Err(e) if !finished => {
+                tracing::debug!(error = %e, "a stopped pipeline never reported its state");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The terminate Signal, then forgetting the pipeline.

@@ -258,6 +258,46 @@ async fn streaming_get_mailbox_unlimited_over_a_generated_directory() {
         "Get-Mailbox -ResultSize Unlimited ({count} objects): {} round trips, {receives} Receives",
         ops.len()
     );
+
+    // Cancelled halfway: the rest is discarded, the command ended, the session usable.
+    let handle = session.cancel_handle();
+    let mut stream = session
+        .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", "Unlimited"))
+        .await
+        .expect("start");
+    let mut seen = 0usize;
+    let outcome = loop {
+        match stream.next().await {
+            Some(Ok(_)) => {
+                seen += 1;
+                if seen == 100 {
+                    handle.cancel();
+                }
+            }
+            Some(Err(e)) => break Some(e),
+            None => break None,
+        }
+    };
+    assert!(
+        matches!(outcome, Some(SessionError::Cancelled)),
+        "{outcome:?}"
+    );
+    assert!(seen >= 100 && seen < expected, "{seen}");
+    assert!(stream.next().await.is_none(), "nothing after the end");
+    drop(stream);
+
+    // Without -ResultSize, Exchange stops at 1000 and says so on the warning stream.
+    let r = session
+        .invoke(Command::new("Get-Mailbox"))
+        .await
+        .expect("default result size");
+    assert_eq!(r.output.len(), 1000);
+    assert_eq!(r.warnings.len(), 1);
+    assert!(
+        r.warnings[0].message.contains("1000"),
+        "{}",
+        r.warnings[0].message
+    );
     session.close().await.expect("close");
     assert_eq!(server.shell_count(), 0);
 }
