@@ -203,7 +203,9 @@ impl Session {
     /// `options.max_envelope_size` fixes it.
     pub async fn connect(options: SessionOptions) -> Result<Session, SessionError> {
         let transport = Transport::new(options.transport.clone())?;
-        let mut pool = RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4()));
+        let pool_options = RunspacePoolOptions::new(Uuid::new_v4());
+        let protocol_version = pool_options.protocol_version;
+        let mut pool = RunspacePool::new(pool_options);
         let wire = Wire {
             transport,
             to: options.transport.url.clone(),
@@ -247,7 +249,6 @@ impl Session {
             abandoned: None,
             last_command: None,
         };
-        let protocol_version = RunspacePoolOptions::new(Uuid::nil()).protocol_version;
         let wire = session.wire_mut()?;
         let created = wire.create(&request, protocol_version).await;
         let created = match created {

@@ -503,3 +503,25 @@ async fn a_broken_runspace_pool_fails_the_next_command_without_hanging() {
     session.close().await.expect("the shell is still deleted");
     assert_eq!(server.shell_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoint_kind_picks_the_resource_uri() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let url = server.url(Endpoint::Wsman);
+    let credentials = Credentials::new(format!("CONTOSO\\{ADMIN}"), ADMIN_PW);
+    // Exchange's resource URI sent to the WinRM service: the fault keeps its code and machine.
+    let wrong = SessionOptions::exchange(url.clone(), AuthMethod::Ntlm, credentials.clone());
+    let err = Session::connect(wrong).await.expect_err("wrong endpoint");
+    let fault = err.fault().expect("a WS-Management fault");
+    assert_eq!(fault.wsman_code, Some(2_150_858_811));
+    assert_eq!(fault.machine.as_deref(), Some("EX01.corp.example"));
+    assert_eq!(server.shell_count(), 0);
+
+    let mut right = SessionOptions::exchange(url, AuthMethod::Ntlm, credentials);
+    right.endpoint =
+        monosync_exchange::exchange::Endpoint::Configuration("Microsoft.PowerShell".into());
+    let session = Session::connect(right).await.expect("connect to /wsman");
+    assert_eq!(server.shell_count(), 1);
+    session.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
