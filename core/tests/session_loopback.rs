@@ -60,6 +60,8 @@ struct Sim {
     shells: HashMap<Uuid, Shell>,
     /// Actions of every request, in order (`Create`, `Receive`, ...).
     log: Vec<String>,
+    /// The header of every request, in the same order.
+    headers: Vec<Header>,
     mailboxes: Vec<String>,
     /// Passwords New-Mailbox received, decrypted.
     passwords: Vec<String>,
@@ -396,14 +398,18 @@ async fn answer(shared: &Shared, body: &[u8]) -> Vec<u8> {
         relates_to: Some(header.message_id),
         activity_id: None,
     };
-    lock(shared).log.push(
-        request
-            .action()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    );
+    {
+        let mut sim = lock(shared);
+        sim.log.push(
+            request
+                .action()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        sim.headers.push(header.clone());
+    }
     let deadline = tokio::time::Instant::now() + HOLD;
     loop {
         let notified = shared.1.notified();
@@ -833,4 +839,50 @@ async fn a_vanished_shell_is_a_fault_with_its_code() {
     let fault = err.fault().expect("a fault");
     assert_eq!(fault.wsman_code, Some(2_150_858_843));
     assert_eq!(fault.machine.as_deref(), Some(MACHINE));
+}
+
+#[tokio::test]
+async fn requests_carry_what_windows_clients_send() {
+    let server = Server::start(&["Ann"], 0).await;
+    let mut session = Session::connect(server.options()).await.expect("connect");
+    session
+        .invoke(Command::new("Get-Mailbox").param("Identity", "Ann"))
+        .await
+        .expect("invoke");
+    let shell = session.shell_id().expect("shell id");
+    session.close().await.expect("close");
+    let sim = lock(&server.shared);
+    let by_action = |action: &str| -> Vec<&Header> {
+        sim.log
+            .iter()
+            .zip(&sim.headers)
+            .filter(|(a, _)| *a == action)
+            .map(|(_, h)| h)
+            .collect()
+    };
+    let create = by_action("Create");
+    assert_eq!(create.len(), 1);
+    assert_eq!(
+        create[0].resource_uri,
+        "http://schemas.microsoft.com/powershell/Microsoft.Exchange"
+    );
+    assert_eq!(create[0].option("protocolversion"), Some("2.3"));
+    assert_eq!(
+        create[0].options[0].must_comply,
+        Some(true),
+        "the server must honour the protocol version"
+    );
+    assert_eq!(create[0].max_envelope_size, Some(153_600));
+    assert_eq!(create[0].shell_id().ok().flatten(), None);
+    for h in by_action("Receive") {
+        assert_eq!(h.option("WSMAN_CMDSHELL_OPTION_KEEPALIVE"), Some("True"));
+        assert_eq!(h.operation_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(h.shell_id().ok().flatten(), Some(shell));
+    }
+    let command = by_action("Command");
+    assert_eq!(command[0].option("WINRS_SKIP_CMD_SHELL"), Some("False"));
+    // After the server's SESSION_CAPABILITY (protocol 2.3) every request may be 512000 bytes.
+    assert_eq!(command[0].max_envelope_size, Some(512_000));
+    assert_eq!(command[0].locale.as_deref(), Some("en-US"));
+    assert_eq!(by_action("Delete").len(), 1);
 }

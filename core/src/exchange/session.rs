@@ -100,7 +100,12 @@ impl Wire {
             command: String::new(),
             arguments: Some(transmit.data),
         };
-        match self.call(&request, self.header()).await? {
+        // As PowerShell and pypsrp send it (captured traffic): run no cmd.exe around the
+        // command.
+        let header = self
+            .header()
+            .with_option("WINRS_SKIP_CMD_SHELL", "False", None);
+        match self.call(&request, header).await? {
             Response::Command { .. } => Ok(()),
             other => Err(unexpected("CommandResponse", &other)),
         }
@@ -126,7 +131,12 @@ impl Wire {
             desired_stream: STDOUT.to_owned(),
             command_id,
         };
-        match self.call(&request, self.header()).await {
+        // [MS-WSMV] 3.1.4.14: keep the shell alive while output is awaited, as PowerShell
+        // and pypsrp ask.
+        let header = self
+            .header()
+            .with_option("WSMAN_CMDSHELL_OPTION_KEEPALIVE", "True", None);
+        match self.call(&request, header).await {
             Ok(Response::Receive(r)) => Ok(r),
             Ok(other) => Err(unexpected("ReceiveResponse", &other)),
             Err(SessionError::Fault(f)) if f.is_timed_out() => Ok(ReceiveResponse {
