@@ -66,6 +66,8 @@ struct Sim {
     /// Passwords New-Mailbox received, decrypted.
     passwords: Vec<String>,
     generated: usize,
+    /// What the server's SESSION_CAPABILITY says.
+    server: ServerOptions,
 }
 
 type Shared = Arc<(Mutex<Sim>, Notify)>;
@@ -282,7 +284,7 @@ fn handle(sim: &mut Sim, header: &Header, request: &Request) -> Reply {
     } = request
     {
         let mut shell = Shell {
-            pool: ServerRunspacePool::new(ServerOptions::default()),
+            pool: ServerRunspacePool::new(sim.server.clone()),
             out: HashMap::new(),
             finished: HashSet::new(),
             commands: HashSet::new(),
@@ -885,4 +887,31 @@ async fn requests_carry_what_windows_clients_send() {
     assert_eq!(command[0].max_envelope_size, Some(512_000));
     assert_eq!(command[0].locale.as_deref(), Some("en-US"));
     assert_eq!(by_action("Delete").len(), 1);
+}
+
+#[tokio::test]
+async fn an_old_server_keeps_the_small_envelope() {
+    let server = Server::start(&["Ann"], 0).await;
+    lock(&server.shared).server.protocol_version = monosync_exchange::clixml::PsVersion {
+        major: 2,
+        minor: 1,
+        build: None,
+        revision: None,
+    };
+    let mut session = Session::connect(server.options()).await.expect("connect");
+    assert_eq!(session.max_envelope_size(), 153_600);
+    session
+        .invoke(Command::new("Get-Mailbox").param("Identity", "Ann"))
+        .await
+        .expect("invoke");
+    let sim_headers: Vec<Option<u32>> = lock(&server.shared)
+        .headers
+        .iter()
+        .map(|h| h.max_envelope_size)
+        .collect();
+    assert!(
+        sim_headers.iter().all(|m| *m == Some(153_600)),
+        "{sim_headers:?}"
+    );
+    session.close().await.expect("close");
 }
