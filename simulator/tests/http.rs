@@ -106,29 +106,36 @@ async fn unsealed_ntlm_bodies_are_refused_over_http_by_default() {
     client.delete().await.expect("deleted");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn destructive_cmdlet_prompts_and_a_non_interactive_client_changes_nothing() {
-    let server = Server::start(SimConfig::default()).expect("server starts");
-    let mut client = ntlm_client(&server);
-    client.open().await.expect("shell opens");
+async fn create_contact(client: &mut Client, name: &str) {
     let created = client
         .run(&PowerShellSpec::new(
-            Command::new("New-MailContact")
-                .param("Name", "Bob Partner")
-                .param("ExternalEmailAddress", "bob@fabrikam.example"),
+            Command::new("New-MailContact").param("Name", name).param(
+                "ExternalEmailAddress",
+                format!("{}@fabrikam.example", name.replace(' ', ".")),
+            ),
         ))
         .await
         .expect("runs");
     assert_eq!(created.state, Some(PSInvocationState::Completed));
     assert_eq!(created.output.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destructive_cmdlet_without_a_host_fails_with_host_exception() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    create_contact(&mut client, "Bob Partner").await;
     let removed = client
         .run(&PowerShellSpec::new(
             Command::new("Remove-MailContact").param("Identity", "Bob Partner"),
         ))
         .await
         .expect("runs");
-    assert_eq!(removed.host_calls, 1, "one PromptForChoice");
+    assert_eq!(removed.host_calls, 0, "no host, no host call");
     assert_eq!(removed.state, Some(PSInvocationState::Failed));
+    let error = removed.state_error.expect("record");
+    assert_eq!(error.fully_qualified_error_id(), Some("HostException"));
     assert!(
         !server
             .exchange()
@@ -145,12 +152,35 @@ async fn destructive_cmdlet_prompts_and_a_non_interactive_client_changes_nothing
         .await
         .expect("runs");
     assert_eq!(confirmed.state, Some(PSInvocationState::Completed));
-    assert_eq!(confirmed.host_calls, 0);
     assert!(
         server
             .exchange()
             .directory()
             .resolve("Bob Partner")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destructive_cmdlet_prompts_a_host_and_a_refusal_changes_nothing() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server).with_host();
+    client.open().await.expect("shell opens");
+    create_contact(&mut client, "Carol Partner").await;
+    let removed = client
+        .run(&PowerShellSpec::new(
+            Command::new("Remove-MailContact").param("Identity", "Carol Partner"),
+        ))
+        .await
+        .expect("runs");
+    assert_eq!(removed.host_calls, 1, "one PromptForChoice");
+    // The non-interactive client answers the prompt with an error.
+    assert_eq!(removed.state, Some(PSInvocationState::Failed));
+    assert!(
+        !server
+            .exchange()
+            .directory()
+            .resolve("Carol Partner")
             .is_empty()
     );
 }

@@ -145,3 +145,108 @@ async fn wsman_endpoint_has_no_exchange_cmdlets() {
         Some("CommandNotFoundException".to_owned())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_string_password_after_the_key_exchange() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    client.pool.exchange_key().expect("key exchange starts");
+    client.flush().await.expect("public key sent");
+    while !client.pool.has_session_key() {
+        client.receive(None).await.expect("session key arrives");
+    }
+    let password = client
+        .pool
+        .encrypt_secure_string("N3w-Passw0rd!")
+        .expect("encrypts");
+    let outcome = client
+        .run(&PowerShellSpec::new(
+            Command::new("New-Mailbox")
+                .param("Name", "Dana Secure")
+                .param("UserPrincipalName", "dana@contoso.com")
+                .param("Password", password),
+        ))
+        .await
+        .expect("runs");
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+    assert_eq!(outcome.output.len(), 1);
+    assert!(
+        !server
+            .exchange()
+            .directory()
+            .resolve("Dana Secure")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piped_statement_runs_every_stage() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let outcome = client
+        .run(&PowerShellSpec::pipeline(vec![
+            Command::new("Get-Mailbox").param("ResultSize", 2),
+            Command::new("Set-Mailbox").param("Office", "Piped HQ"),
+        ]))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+    let outcome = client
+        .run(&PowerShellSpec::new(
+            Command::new("Get-Mailbox").param("Filter", "Office -eq 'Piped HQ'"),
+        ))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.output.len(), 2, "{:?}", outcome.errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listens_on_ipv6_loopback() {
+    let server = Server::start(SimConfig {
+        listen: vec!["[::1]:0".parse().expect("address")],
+        ..SimConfig::default()
+    });
+    let Ok(server) = server else {
+        eprintln!("no IPv6 loopback on this machine");
+        return;
+    };
+    let url = server.url(Endpoint::PowerShell);
+    assert!(url.starts_with("http://[::1]:"), "{url}");
+    let opts = Client::options(&url, AuthMethod::Ntlm, ADMIN, ADMIN_PW);
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    client.open().await.expect("shell opens over IPv6");
+    client.delete().await.expect("deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_concurrent_pipeline_is_refused() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    // A pipeline waiting for input holds the runspace.
+    let waiting = client
+        .start(&PowerShellSpec::new(Command::new("Set-Mailbox").param("Office", "X")).with_input())
+        .await
+        .expect("starts");
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Failed));
+    assert!(outcome.output.is_empty());
+    client
+        .signal(
+            waiting,
+            monosync_exchange::wsman::namespaces::signal::TERMINATE,
+        )
+        .await
+        .expect("terminated");
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+}

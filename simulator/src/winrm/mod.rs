@@ -6,6 +6,7 @@
 //! (resource URI `.../Microsoft.Exchange`, NoLanguage runspaces with the Exchange cmdlets) and
 //! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets).
 
+mod host_info;
 mod records;
 mod shell;
 

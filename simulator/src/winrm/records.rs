@@ -109,3 +109,24 @@ pub(crate) fn no_session_key(parameter: &str) -> SimErrorRecord {
 pub(crate) fn to_wire(record: &SimErrorRecord) -> Option<ErrorRecord> {
     ErrorRecord::from_clixml(MessageType::ErrorRecord, &record.to_ps_value()).ok()
 }
+
+/// A prompt (ShouldProcess confirmation) on a client without a host: PowerShell's server throws
+/// instead of calling the host.
+pub(crate) fn host_cannot_prompt(prompt_message: &str) -> SimErrorRecord {
+    SimErrorRecord {
+        exception_type: "System.Management.Automation.Host.HostException".into(),
+        exception_base_types: owned(RUNTIME_BASES),
+        message: format!(
+            "A command that prompts the user failed because the host program or the command type does not support user interaction. The host was attempting to request confirmation with the following message: {prompt_message}"
+        ),
+        category: ErrorCategory::NotSpecified.code(),
+        category_name: ErrorCategory::NotSpecified.name().into(),
+        activity: String::new(),
+        reason: "HostException".into(),
+        target_name: String::new(),
+        target_type: String::new(),
+        fully_qualified_error_id: "HostException".into(),
+        target_object: None,
+        terminating: true,
+    }
+}

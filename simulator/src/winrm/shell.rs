@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use monosync_exchange::clixml::{self as values, Property, PsObject, PsValue, PsVersion};
-use monosync_exchange::psrp::messages::{InformationalRecord, RemoteHostMethodId};
+use monosync_exchange::psrp::messages::{HostInfo, InformationalRecord, RemoteHostMethodId};
 use monosync_exchange::psrp::{
     PSInvocationState, PowerShellSpec, RunspacePoolState, ServerEvent, ServerOptions,
     ServerRunspacePool, StateError,
@@ -14,7 +14,7 @@ use monosync_exchange::wsman::{CommandState, CommandStateKind, StreamData};
 use uuid::Uuid;
 
 use super::Endpoint;
-use super::records;
+use super::{host_info, records};
 use crate::exchange::{
     BoundArg, CmdletResult, Command, ConfirmPrompt, Exchange, InvokeOptions, Session,
     SimErrorRecord,
@@ -65,6 +65,10 @@ pub(crate) struct Shell {
     /// Fragments already cut for a target but not yet received, by pipeline (`None`: the pool).
     pending: HashMap<Option<Uuid>, VecDeque<Vec<u8>>>,
     exchange: Arc<std::sync::Mutex<Exchange>>,
+    /// The pool's HostInfo (INIT_RUNSPACEPOOL).
+    pool_host: Option<HostInfo>,
+    /// Each pipeline's HostInfo (CREATE_PIPELINE).
+    pipeline_hosts: HashMap<Uuid, HostInfo>,
 }
 
 fn lock(exchange: &std::sync::Mutex<Exchange>) -> std::sync::MutexGuard<'_, Exchange> {
@@ -90,11 +94,22 @@ impl Shell {
             running: None,
             pending: HashMap::new(),
             exchange,
+            pool_host: None,
+            pipeline_hosts: HashMap::new(),
         }
     }
 
     /// Feeds client bytes (creationXml, Command arguments, Send stream) and answers every event.
     pub(crate) fn receive(&mut self, target: Option<Uuid>, data: &[u8]) -> Result<(), StateError> {
+        match target {
+            None if self.pool_host.is_none() => self.pool_host = host_info::find(data),
+            Some(pid) if !self.pipelines.contains_key(&pid) => {
+                if let Some(h) = host_info::find(data) {
+                    self.pipeline_hosts.insert(pid, h);
+                }
+            }
+            _ => {}
+        }
         self.pool.receive(target, data)?;
         self.pump()
     }
@@ -344,6 +359,13 @@ impl Shell {
     }
 
     fn ask_confirmation(&mut self, pid: Uuid, prompt: &ConfirmPrompt) -> Result<(), StateError> {
+        if !host_info::can_prompt(self.pool_host.as_ref(), self.pipeline_hosts.get(&pid)) {
+            return self.finish(
+                pid,
+                PSInvocationState::Failed,
+                Some(&records::host_cannot_prompt(&prompt.message)),
+            );
+        }
         let choices = prompt.choices.iter().map(|(label, help)| {
             PsValue::object(PsObject {
                 type_names: Some(Arc::from(vec![
@@ -419,6 +441,7 @@ impl Shell {
     pub(crate) fn terminate(&mut self, pid: Uuid) -> Result<(), StateError> {
         self.stop(pid)?;
         self.pipelines.remove(&pid);
+        self.pipeline_hosts.remove(&pid);
         self.pending.remove(&Some(pid));
         // Drain what the pool still holds for it, so that it does not reach another Receive.
         self.pool.end_pipeline(pid).or_else(|e| match e {

@@ -87,6 +87,20 @@ impl Client {
         TransportOptions::new(url, auth, Credentials::new(user, password))
     }
 
+    /// A client whose pool announces a host with a UI, so that the server sends it prompts.
+    pub fn with_host(mut self) -> Self {
+        let mut options = RunspacePoolOptions::new(Uuid::new_v4());
+        options.host_info = monosync_exchange::psrp::messages::HostInfo {
+            is_host_null: false,
+            is_host_ui_null: false,
+            is_host_raw_ui_null: false,
+            use_runspace_host: false,
+            host_default_data: None,
+        };
+        self.pool = RunspacePool::new(options);
+        self
+    }
+
     fn header(&self) -> Header {
         let mut h = Header::new(&self.url, &self.resource_uri, Uuid::new_v4(), MAX_ENVELOPE);
         h.operation_timeout = Some(self.operation_timeout);
