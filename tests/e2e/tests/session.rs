@@ -397,7 +397,7 @@ async fn basic_over_https_with_a_pinned_certificate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_confirmation_prompt_is_answered_and_never_hangs() {
+async fn a_confirmation_prompt_fails_cleanly_and_never_hangs() {
     let server = Server::start(SimConfig::default()).expect("server");
     let mut session = Session::connect(ntlm_options(&server))
         .await
@@ -421,21 +421,23 @@ async fn a_confirmation_prompt_is_answered_and_never_hangs() {
     let SessionError::Pipeline(failure) = &err else {
         panic!("expected a pipeline failure, got {err:?}");
     };
+    // The session announces no host ([MS-PSRP] 2.2.3.14), so the server fails the prompt
+    // itself, as PowerShell's server does, instead of sending a host call.
     assert_eq!(failure.state, PSInvocationState::Failed);
+    let record = failure.record.as_ref().expect("error record");
     assert_eq!(
-        failure.partial.host_calls.len(),
-        1,
-        "the prompt is surfaced"
+        record.exception_type(),
+        Some("System.Management.Automation.Host.HostException")
     );
-    assert_eq!(
-        failure.partial.host_calls[0].0.method,
-        monosync_exchange::psrp::messages::RemoteHostMethodId::PromptForChoice
+    assert_eq!(record.fully_qualified_error_id(), Some("HostException"));
+    assert!(
+        record
+            .message()
+            .is_some_and(|m| m.contains("does not support user interaction")),
+        "{record:?}"
     );
     let ops = operations_since(&server, from);
-    assert!(
-        ops.iter().any(|o| o == "Send"),
-        "the answer went back to the server: {ops:?}"
-    );
+    assert_eq!(ops, ["Command", "Receive", "Signal"]);
     println!(
         "Remove-MailContact with a prompt: {} round trips {ops:?}",
         ops.len()
