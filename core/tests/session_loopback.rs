@@ -68,6 +68,8 @@ struct Sim {
     generated: usize,
     /// What the server's SESSION_CAPABILITY says.
     server: ServerOptions,
+    /// `(stream name, command id)` of every Send stream.
+    sent: Vec<(String, Option<Uuid>)>,
 }
 
 type Shared = Arc<(Mutex<Sim>, Notify)>;
@@ -325,6 +327,7 @@ fn handle(sim: &mut Sim, header: &Header, request: &Request) -> Reply {
         }
         Request::Send { streams } => {
             for s in streams {
+                sim.sent.push((s.name.clone(), s.command_id));
                 shell.pool.receive(s.command_id, &s.data).ok();
             }
             pump(sim, &mut shell);
@@ -700,8 +703,12 @@ async fn host_calls_are_answered_and_surfaced() {
     .expect("invoke");
     assert_eq!(r.host_calls.len(), 1);
     assert_eq!(r.host_calls[0].0.method, RemoteHostMethodId::ReadLine);
-    // The server saw the error answer on the pr stream.
+    // The server saw the error answer, sent on the pr stream of the command.
     assert_eq!(r.output, vec![PsValue::String("HostNotInteractive".into())]);
+    let sent = lock(&server.shared).sent.clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "pr");
+    assert!(sent[0].1.is_some(), "addressed to the command");
     session.close().await.expect("close");
 }
 
