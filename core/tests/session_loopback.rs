@@ -922,3 +922,23 @@ async fn an_old_server_keeps_the_small_envelope() {
     );
     session.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn close_after_a_dropped_stream_is_one_delete() {
+    let server = Server::start(&[], 3000).await;
+    let mut session = Session::connect(server.options()).await.expect("connect");
+    {
+        let mut stream = session
+            .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", "Unlimited"))
+            .await
+            .expect("start");
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(StreamItem::Output(_)))
+        ));
+    }
+    let before = server.log_len();
+    session.close().await.expect("close");
+    assert_eq!(server.log()[before..], ["Delete"]);
+    assert_eq!(server.shells(), 0);
+}

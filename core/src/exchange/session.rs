@@ -375,14 +375,10 @@ impl Session {
         })
     }
 
-    /// Deletes the shell (wst:Delete, [MS-PSRP] 3.1.5.3.10), which ends every command in
-    /// it, and marks the pool Closed.
+    /// Deletes the shell (wst:Delete, [MS-PSRP] 3.1.5.3.10), which also ends any command a
+    /// dropped [`InvokeStream`] left running, and marks the pool Closed.
     pub async fn close(mut self) -> Result<(), SessionError> {
-        // A command left running is ended by the Delete too; stopping it first only lets the
-        // server finish it cleanly, so a failure there does not keep the shell alive.
-        if let Err(e) = self.cleanup_abandoned().await {
-            tracing::debug!(error = %e, "stopping an abandoned command before closing failed");
-        }
+        self.abandoned = None;
         // A pool with pipelines not ended refuses `begin_close`; the Delete removes the
         // shell and its commands regardless.
         let _ = self.pool.begin_close();
