@@ -423,10 +423,24 @@ impl Session {
     ) -> Result<(), SessionError> {
         for stream in response.streams {
             if stream.name == STDOUT && !stream.data.is_empty() {
-                self.pool.receive(target, &stream.data)?;
+                self.feed(target, &stream.data)?;
             }
         }
         self.flush().await
+    }
+
+    /// Feeds one stream's data to the pool. When the data breaks the pool, the server's own
+    /// account (a Broken RUNSPACEPOOL_STATE with its error record) is reported rather than
+    /// the state machine's summary of it.
+    fn feed(&mut self, target: Option<Uuid>, data: &[u8]) -> Result<(), SessionError> {
+        match self.pool.receive(target, data) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let mut discarded = VecDeque::new();
+                self.drain_events(target, &mut discarded)?;
+                Err(e.into())
+            }
+        }
     }
 
     /// Takes the pool's events: items of `pipeline` go to `items`, its final state is
@@ -792,6 +806,7 @@ fn payload_len(max_envelope: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clixml::PsValue;
 
     #[test]
     fn payloads_fit_the_envelope() {
@@ -811,6 +826,198 @@ mod tests {
         assert!(is_final(PSInvocationState::Stopped));
         assert!(!is_final(PSInvocationState::Running));
         assert!(!is_final(PSInvocationState::Stopping));
+    }
+
+    use crate::clixml::hashtable;
+    use crate::psrp::messages::{CategoryInfo, InformationalRecord};
+    use crate::psrp::{Command, PowerShellSpec, ServerEvent, ServerOptions, ServerRunspacePool};
+    use crate::transport::{AuthMethod, Credentials, TransportOptions};
+
+    /// A session whose pool talks to an in-memory server pool; no request is ever posted.
+    fn offline_session() -> (Session, ServerRunspacePool) {
+        let mut transport = TransportOptions::new(
+            "http://127.0.0.1:9/wsman",
+            AuthMethod::Basic,
+            Credentials::new("u", "p"),
+        );
+        transport.allow_basic_over_http = true;
+        let wire = Wire {
+            transport: Transport::new(transport).expect("transport options"),
+            to: "http://127.0.0.1:9/wsman".into(),
+            resource_uri: "http://schemas.microsoft.com/powershell/Microsoft.Exchange".into(),
+            shell_id: None,
+            operation_timeout: Duration::from_secs(20),
+            locale: "en-US".into(),
+            max_envelope: 153_600,
+            operations: 0,
+        };
+        let mut session = Session {
+            wire: Some(wire),
+            pool: RunspacePool::new(RunspacePoolOptions::new(Uuid::new_v4())),
+            fixed_envelope: false,
+            invoke_timeout: None,
+            cancel: CancelHandle::default(),
+            abandoned: None,
+            last_command: None,
+        };
+        let mut server = ServerRunspacePool::new(ServerOptions::default());
+        session.pool.open().expect("open");
+        deliver_to_server(&mut session, &mut server);
+        while let Some(event) = server.poll_event() {
+            match event {
+                ServerEvent::SessionCapability { .. } => {
+                    server.send_session_capability().expect("capability");
+                }
+                ServerEvent::InitRunspacePool { .. } => {
+                    server
+                        .send_application_private_data(hashtable(Vec::new()))
+                        .expect("private data");
+                    server
+                        .set_state(RunspacePoolState::Opened, None)
+                        .expect("opened");
+                }
+                _ => {}
+            }
+        }
+        deliver_to_client(&mut server, &mut session);
+        (session, server)
+    }
+
+    fn deliver_to_server(session: &mut Session, server: &mut ServerRunspacePool) {
+        while let Some(t) = session.pool.poll_transmit(session.max_payload()) {
+            server
+                .receive(t.pipeline_id, &t.data)
+                .expect("server input");
+        }
+    }
+
+    fn deliver_to_client(server: &mut ServerRunspacePool, session: &mut Session) {
+        while let Some(t) = server.poll_transmit(100_000) {
+            session
+                .pool
+                .receive(t.pipeline_id, &t.data)
+                .expect("client input");
+        }
+    }
+
+    #[test]
+    fn the_servers_capability_raises_the_envelope() {
+        let (mut session, _server) = offline_session();
+        let mut items = VecDeque::new();
+        assert!(
+            session
+                .drain_events(None, &mut items)
+                .expect("events")
+                .is_none()
+        );
+        assert_eq!(session.pool.state(), RunspacePoolState::Opened);
+        assert_eq!(session.max_envelope_size(), 512_000);
+        assert!(items.is_empty());
+    }
+
+    #[test]
+    fn pipeline_events_become_items_in_order_and_the_state_ends_them() {
+        let (mut session, mut server) = offline_session();
+        let mut items = VecDeque::new();
+        session.drain_events(None, &mut items).expect("open");
+        let id = session
+            .pool
+            .create_pipeline(&PowerShellSpec::new(Command::new("Get-Thing")))
+            .expect("pipeline");
+        deliver_to_server(&mut session, &mut server);
+        let mut created = false;
+        while let Some(event) = server.poll_event() {
+            if let ServerEvent::CreatePipeline { pipeline_id, .. } = event {
+                assert_eq!(pipeline_id, id);
+                created = true;
+            }
+        }
+        assert!(created);
+        server.write_output(id, PsValue::I32(7)).expect("output");
+        server
+            .write_warning(id, InformationalRecord::new("Warning", "careful"))
+            .expect("warning");
+        let record = ErrorRecord::new(
+            &["System.Exception"],
+            "bad thing",
+            "BadThing",
+            CategoryInfo {
+                category: 0,
+                activity: None,
+                reason: None,
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        );
+        server.write_error(id, record).expect("error");
+        server
+            .write_verbose(id, InformationalRecord::new("Verbose", "v"))
+            .expect("verbose");
+        server
+            .write_debug(id, InformationalRecord::new("Debug", "d"))
+            .expect("debug");
+        server
+            .set_pipeline_state(id, PSInvocationState::Completed, None)
+            .expect("state");
+        deliver_to_client(&mut server, &mut session);
+        let finish = session
+            .drain_events(Some(id), &mut items)
+            .expect("events")
+            .expect("finished");
+        assert_eq!(finish.state, PSInvocationState::Completed);
+        let kinds: Vec<&str> = items
+            .iter()
+            .map(|i| match i {
+                StreamItem::Output(_) => "output",
+                StreamItem::Warning(_) => "warning",
+                StreamItem::Error(_) => "error",
+                StreamItem::Verbose(_) => "verbose",
+                StreamItem::Debug(_) => "debug",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["output", "warning", "error", "verbose", "debug"]);
+        assert!(matches!(&items[0], StreamItem::Output(PsValue::I32(7))));
+        assert!(
+            matches!(&items[2], StreamItem::Error(r) if r.fully_qualified_error_id() == Some("BadThing"))
+        );
+    }
+
+    #[test]
+    fn a_broken_pool_is_an_error_with_the_servers_record() {
+        let (mut session, mut server) = offline_session();
+        let mut items = VecDeque::new();
+        session.drain_events(None, &mut items).expect("open");
+        let record = ErrorRecord::new(
+            &["System.Management.Automation.Remoting.PSRemotingTransportException"],
+            "the worker process crashed",
+            "PSSessionStateBroken",
+            CategoryInfo {
+                category: 0,
+                activity: None,
+                reason: None,
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        );
+        server
+            .set_state(RunspacePoolState::Broken, Some(record))
+            .expect("broken");
+        let t = server.poll_transmit(100_000).expect("state message");
+        match session.feed(t.pipeline_id, &t.data) {
+            Err(SessionError::PoolEnded { state, record }) => {
+                assert_eq!(state, RunspacePoolState::Broken);
+                assert_eq!(
+                    record.as_ref().and_then(ErrorRecord::message),
+                    Some("the worker process crashed")
+                );
+            }
+            other => panic!("expected PoolEnded, got {other:?}"),
+        }
     }
 
     #[test]
