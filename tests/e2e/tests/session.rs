@@ -527,3 +527,30 @@ async fn the_endpoint_kind_picks_the_resource_uri() {
     session.close().await.expect("close");
     assert_eq!(server.shell_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_fragments_are_a_typed_error_and_the_shell_still_closes() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut session = Session::connect(ntlm_options(&server))
+        .await
+        .expect("connect");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::CorruptFragment,
+        }],
+    });
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.invoke(Command::new("Get-Mailbox").param("Identity", JUSTIN)),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("corrupt data");
+    println!("corrupt fragment: {err}");
+    assert!(matches!(err, SessionError::State(_)), "{err:?}");
+    session.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
