@@ -308,3 +308,61 @@ fn base64_encode(data: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(data)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_channel_binding_accepts_a_client_that_binds() {
+    let identity = TlsIdentity::self_signed(&["localhost".into()]).expect("certificate");
+    let thumbprint = identity.sha1_thumbprint();
+    let server = Server::start(SimConfig {
+        tls: Some(identity),
+        cbt: mx_sim::CbtLevel::Strict,
+        ..SimConfig::default()
+    })
+    .expect("server starts");
+    let url = server.url(Endpoint::PowerShell);
+    let mut opts = Client::options(&url, AuthMethod::Ntlm, ADMIN, ADMIN_PW);
+    opts.tls.pinned_thumbprints = vec![thumbprint];
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    client
+        .open()
+        .await
+        .expect("NTLM with channel bindings passes Strict");
+    client.delete().await.expect("deleted");
+    assert!(
+        server
+            .request_log()
+            .entries()
+            .iter()
+            .any(|e| e.auth.as_deref() == Some("Ntlm") && !e.sealed && e.status == 200)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_plan_drops_and_delays() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    server.set_faults(FaultPlan {
+        rules: vec![
+            FaultRule {
+                operation: "Create".into(),
+                nth: 1,
+                count: 1,
+                action: FaultAction::Drop,
+            },
+            FaultRule {
+                operation: "Delete".into(),
+                nth: 1,
+                count: 1,
+                action: FaultAction::Delay { ms: 300 },
+            },
+        ],
+    });
+    let mut client = ntlm_client(&server);
+    assert!(client.open().await.is_err(), "dropped connection");
+    assert_eq!(server.shell_count(), 0);
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("second Create passes");
+    let started = std::time::Instant::now();
+    client.delete().await.expect("delayed Delete still answers");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(server.shell_count(), 0);
+}
