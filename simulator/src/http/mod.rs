@@ -51,6 +51,10 @@ pub struct AuthConfig {
     pub kerberos: Option<KerberosService>,
     /// `/PowerShell` also offers the Kerberos-only `Kerberos` scheme, as IIS can.
     pub offer_kerberos_scheme: bool,
+    /// Domains a user may name in NTLM-in-SPNEGO logons: NetBIOS names (`CORP` for
+    /// `CORP\user`) and UPN suffixes (`corp.example` for `user@corp.example`). Raw NTLM and Basic
+    /// accept any domain.
+    pub domains: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -60,6 +64,9 @@ impl Default for AuthConfig {
             ntlm: true,
             kerberos: None,
             offer_kerberos_scheme: false,
+            domains: ["CORP", "CONTOSO", "corp.example", "contoso.com"]
+                .map(str::to_owned)
+                .to_vec(),
         }
     }
 }
@@ -447,8 +454,13 @@ fn prelude(
                 if st.acceptor.is_none() || auth::is_initial_token(&token) {
                     let allow_ntlm = shared.auth.ntlm && lower != "kerberos";
                     *st = ConnState::default();
-                    st.acceptor =
-                        Acceptor::new(&token, &accounts, shared.auth.kerberos.as_ref(), allow_ntlm);
+                    st.acceptor = Acceptor::new(
+                        &token,
+                        &accounts,
+                        shared.auth.kerberos.as_ref(),
+                        allow_ntlm,
+                        &shared.auth.domains,
+                    );
                 }
                 let cbt = match shared.cbt {
                     CbtLevel::None => None,
