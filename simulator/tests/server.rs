@@ -290,3 +290,20 @@ async fn a_large_result_spans_many_receives_within_the_envelope() {
             .all(|e| e.bytes_out <= support::MAX_ENVELOPE as usize + 1024)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiate_client_without_kerberos_gets_in_with_ntlm() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let url = server.url(Endpoint::PowerShell);
+    let opts = Client::options(
+        &url,
+        AuthMethod::Negotiate,
+        &format!("CORP\\{ADMIN}"),
+        ADMIN_PW,
+    );
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    client.open().await.expect("shell opens");
+    client.delete().await.expect("deleted");
+    let log = server.request_log().entries();
+    assert!(log.iter().any(|e| e.status == 200 && e.sealed), "{log:?}");
+}
