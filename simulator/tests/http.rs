@@ -308,3 +308,134 @@ fn base64_encode(data: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(data)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_channel_binding_accepts_a_client_that_binds() {
+    let identity = TlsIdentity::self_signed(&["localhost".into()]).expect("certificate");
+    let thumbprint = identity.sha1_thumbprint();
+    let server = Server::start(SimConfig {
+        tls: Some(identity),
+        cbt: mx_sim::CbtLevel::Strict,
+        ..SimConfig::default()
+    })
+    .expect("server starts");
+    let url = server.url(Endpoint::PowerShell);
+    let mut opts = Client::options(&url, AuthMethod::Ntlm, ADMIN, ADMIN_PW);
+    opts.tls.pinned_thumbprints = vec![thumbprint];
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    client
+        .open()
+        .await
+        .expect("NTLM with channel bindings passes Strict");
+    client.delete().await.expect("deleted");
+    assert!(
+        server
+            .request_log()
+            .entries()
+            .iter()
+            .any(|e| e.auth.as_deref() == Some("Ntlm") && !e.sealed && e.status == 200)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_plan_drops_and_delays() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    server.set_faults(FaultPlan {
+        rules: vec![
+            FaultRule {
+                operation: "Create".into(),
+                nth: 1,
+                count: 1,
+                action: FaultAction::Drop,
+            },
+            FaultRule {
+                operation: "Delete".into(),
+                nth: 1,
+                count: 1,
+                action: FaultAction::Delay { ms: 300 },
+            },
+        ],
+    });
+    let mut client = ntlm_client(&server);
+    assert!(client.open().await.is_err(), "dropped connection");
+    assert_eq!(server.shell_count(), 0);
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("second Create passes");
+    let started = std::time::Instant::now();
+    client.delete().await.expect("delayed Delete still answers");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_shells_are_deleted() {
+    let mut config = SimConfig::default();
+    config.service.idle_timeout = Duration::from_millis(200);
+    let server = Server::start(config).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let err = client.receive(None).await.expect_err("the shell expired");
+    assert_eq!(err.fault_code(), Some(2_150_858_843));
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_break_the_runspace_truncate_and_expire_auth() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Command".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::BreakRunspace,
+        }],
+    });
+    // The pool is broken before the command arrives: the pipeline cannot complete.
+    let result = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await;
+    assert!(result.is_err() || result.is_ok_and(|o| o.state != Some(PSInvocationState::Completed)));
+
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("a new shell opens");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::TruncatedBody,
+        }],
+    });
+    let result = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await;
+    assert!(result.is_err(), "a truncated sealed body cannot be read");
+    let log = server.request_log().entries();
+    assert!(
+        log.iter()
+            .any(|e| e.fault.as_deref() == Some("TruncatedBody"))
+    );
+
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("a new shell opens");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Command".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::ExpireAuth,
+        }],
+    });
+    // The client re-authenticates on the 401 or reports it; either way the server answered.
+    let _ = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await;
+    let log = server.request_log().entries();
+    assert!(
+        log.iter()
+            .any(|e| e.fault.as_deref() == Some("ExpireAuth") && e.status == 401)
+    );
+}

@@ -39,6 +39,7 @@ async fn kerberos_sealed_get_mailbox() {
                 kdc_url: kdc.clone(),
             }),
             offer_kerberos_scheme: true,
+            domains: Vec::new(),
         },
         ..SimConfig::default()
     })

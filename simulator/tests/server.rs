@@ -250,3 +250,60 @@ async fn a_second_concurrent_pipeline_is_refused() {
         .expect("runs");
     assert_eq!(outcome.state, Some(PSInvocationState::Completed));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_result_spans_many_receives_within_the_envelope() {
+    let (dir, rbac) =
+        mx_sim::exchange::seed::build(mx_sim::exchange::generate::generate_seed(600, 11))
+            .expect("generated seed");
+    let server = Server::start(SimConfig {
+        exchange: Some(mx_sim::exchange::Exchange::with_rbac(dir, rbac)),
+        ..SimConfig::default()
+    })
+    .expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let outcome = client
+        .run(&PowerShellSpec::new(
+            Command::new("Get-Mailbox").param("ResultSize", "Unlimited"),
+        ))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+    let expected = server
+        .exchange()
+        .invoke(
+            "Get-Mailbox",
+            &[mx_sim::exchange::BoundArg::named("ResultSize", "Unlimited")],
+        )
+        .output
+        .len();
+    assert!(expected > 100);
+    assert_eq!(outcome.output.len(), expected);
+    let log = server.request_log().entries();
+    let receives: Vec<_> = log.iter().filter(|e| e.operation == "Receive").collect();
+    assert!(receives.len() > 2, "{} receives", receives.len());
+    // Sealed bodies add a few hundred bytes to the envelope the client allowed.
+    assert!(
+        receives
+            .iter()
+            .all(|e| e.bytes_out <= support::MAX_ENVELOPE as usize + 1024)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiate_client_without_kerberos_gets_in_with_ntlm() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let url = server.url(Endpoint::PowerShell);
+    let opts = Client::options(
+        &url,
+        AuthMethod::Negotiate,
+        &format!("CORP\\{ADMIN}"),
+        ADMIN_PW,
+    );
+    let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
+    client.open().await.expect("shell opens");
+    client.delete().await.expect("deleted");
+    let log = server.request_log().entries();
+    assert!(log.iter().any(|e| e.status == 200 && e.sealed), "{log:?}");
+}

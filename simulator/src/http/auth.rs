@@ -171,6 +171,7 @@ impl Acceptor {
         accounts: &[SimAccount],
         kerberos: Option<&KerberosService>,
         allow_ntlm: bool,
+        domains: &[String],
     ) -> Option<Acceptor> {
         if first_token.starts_with(b"NTLMSSP\0") {
             if !allow_ntlm {
@@ -213,9 +214,23 @@ impl Acceptor {
                 ),
                 None => return None,
             };
+            // sspi's Negotiate acceptor matches the user name with its format and domain, so
+            // every form a client may type is listed: bare, DOMAIN\user and user@suffix.
             let identities: Vec<AuthIdentity> = accounts
                 .iter()
-                .filter_map(|a| identity(&a.user, &a.password))
+                .flat_map(|a| {
+                    let name = bare(&a.user);
+                    std::iter::once(a.user.clone())
+                        .chain(domains.iter().map(move |d| {
+                            if d.contains('.') {
+                                format!("{name}@{d}")
+                            } else {
+                                format!("{d}\\{name}")
+                            }
+                        }))
+                        .filter_map(|u| identity(&u, &a.password))
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             let first = identities.first()?.clone();
             let mut neg = Box::new(Negotiate::new_server(nconf, identities).ok()?);

@@ -51,6 +51,10 @@ pub struct AuthConfig {
     pub kerberos: Option<KerberosService>,
     /// `/PowerShell` also offers the Kerberos-only `Kerberos` scheme, as IIS can.
     pub offer_kerberos_scheme: bool,
+    /// Domains a user may name in NTLM-in-SPNEGO logons: NetBIOS names (`CORP` for
+    /// `CORP\user`) and UPN suffixes (`corp.example` for `user@corp.example`). Raw NTLM and Basic
+    /// accept any domain.
+    pub domains: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -60,6 +64,9 @@ impl Default for AuthConfig {
             ntlm: true,
             kerberos: None,
             offer_kerberos_scheme: false,
+            domains: ["CORP", "CONTOSO", "corp.example", "contoso.com"]
+                .map(str::to_owned)
+                .to_vec(),
         }
     }
 }
@@ -447,8 +454,13 @@ fn prelude(
                 if st.acceptor.is_none() || auth::is_initial_token(&token) {
                     let allow_ntlm = shared.auth.ntlm && lower != "kerberos";
                     *st = ConnState::default();
-                    st.acceptor =
-                        Acceptor::new(&token, &accounts, shared.auth.kerberos.as_ref(), allow_ntlm);
+                    st.acceptor = Acceptor::new(
+                        &token,
+                        &accounts,
+                        shared.auth.kerberos.as_ref(),
+                        allow_ntlm,
+                        &shared.auth.domains,
+                    );
                 }
                 let cbt = match shared.cbt {
                     CbtLevel::None => None,
@@ -551,4 +563,45 @@ fn ntlm_has_channel_bindings(token: &[u8]) -> bool {
         pos += 4 + len;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ntlm_has_channel_bindings;
+
+    /// An AUTHENTICATE message whose NtChallengeResponse holds `pairs` after the NTLMv2 header.
+    fn authenticate(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut response = vec![0x11; 16 + 28];
+        for (id, value) in pairs {
+            response.extend_from_slice(&id.to_le_bytes());
+            response.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_le_bytes());
+            response.extend_from_slice(value);
+        }
+        response.extend_from_slice(&[0, 0, 0, 0]);
+        let mut msg = b"NTLMSSP\0\x03\0\0\0".to_vec();
+        msg.resize(64, 0);
+        let len = u16::try_from(response.len()).unwrap_or(0);
+        msg[20..22].copy_from_slice(&len.to_le_bytes());
+        msg[22..24].copy_from_slice(&len.to_le_bytes());
+        msg[24..28].copy_from_slice(&64u32.to_le_bytes());
+        msg.extend_from_slice(&response);
+        msg
+    }
+
+    #[test]
+    fn channel_bindings_are_found_in_the_ntlmv2_response() {
+        let with = authenticate(&[(0x0002, vec![0x41, 0]), (0x000A, vec![0xAB; 16])]);
+        assert!(ntlm_has_channel_bindings(&with));
+        let zeros = authenticate(&[(0x000A, vec![0; 16])]);
+        assert!(
+            !ntlm_has_channel_bindings(&zeros),
+            "all-zero bindings mean none"
+        );
+        let without = authenticate(&[(0x0002, vec![0x41, 0])]);
+        assert!(!ntlm_has_channel_bindings(&without));
+        assert!(
+            !ntlm_has_channel_bindings(b"NTLMSSP\0\x03\0\0\0"),
+            "truncated"
+        );
+    }
 }

@@ -461,6 +461,12 @@ impl Shell {
     /// Output for a Receive on `target`, at most `max_payload` bytes of fragments.
     pub(crate) fn take_output(&mut self, target: Option<Uuid>, max_payload: usize) -> Output {
         while let Some(t) = self.pool.poll_transmit(max_payload) {
+            // Output of a pipeline the client already terminated has no reader left.
+            if t.pipeline_id
+                .is_some_and(|p| !self.pipelines.contains_key(&p))
+            {
+                continue;
+            }
             self.pending
                 .entry(t.pipeline_id)
                 .or_default()

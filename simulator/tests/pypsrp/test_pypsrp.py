@@ -29,6 +29,22 @@ def wsman_http():
     )
 
 
+def wsman_spnego():
+    # SPNEGO with NTLM inside (no Kerberos here), with a down-level logon name.
+    return WSMan(
+        "127.0.0.1",
+        port=HTTP_PORT,
+        path="PowerShell",
+        ssl=False,
+        auth="negotiate",
+        encryption="always",
+        username="CORP\\" + USER,
+        password=PASSWORD,
+        operation_timeout=5,
+        read_timeout=15,
+    )
+
+
 def wsman_https():
     return WSMan(
         "127.0.0.1",
@@ -44,7 +60,9 @@ def wsman_https():
     )
 
 
-@pytest.mark.parametrize("make", [wsman_http, wsman_https], ids=["ntlm-sealed", "basic-https"])
+@pytest.mark.parametrize(
+    "make", [wsman_http, wsman_spnego, wsman_https], ids=["ntlm-sealed", "spnego-sealed", "basic-https"]
+)
 def test_get_mailbox(make):
     with RunspacePool(make(), configuration_name="Microsoft.Exchange") as pool:
         ps = PowerShell(pool)
