@@ -942,3 +942,38 @@ async fn close_after_a_dropped_stream_is_one_delete() {
     assert_eq!(server.log()[before..], ["Delete"]);
     assert_eq!(server.shells(), 0);
 }
+
+#[tokio::test]
+async fn a_large_create_pipeline_continues_in_sends() {
+    let server = Server::start(&[], 0).await;
+    let mut session = Session::connect(server.options()).await.expect("connect");
+    // Far beyond one 512000-byte envelope: the rest of CREATE_PIPELINE follows the Command
+    // in Sends on the command's stdin.
+    let identity = "x".repeat(900_000);
+    let before = server.log_len();
+    let r = session
+        .invoke(Command::new("Get-Mailbox").param("Identity", identity.as_str()))
+        .await
+        .expect("invoke");
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(
+        r.errors[0]
+            .category_info()
+            .and_then(|c| c.target_name)
+            .map(|t| t.len()),
+        Some(900_000)
+    );
+    let ops = server.log()[before..].to_vec();
+    assert_eq!(ops[0], "Command");
+    assert!(
+        ops[1..].iter().take_while(|o| *o == "Send").count() >= 2,
+        "{ops:?}"
+    );
+    let sent = lock(&server.shared).sent.clone();
+    assert!(
+        sent.iter()
+            .all(|(name, id)| name == "stdin" && id.is_some())
+    );
+    println!("900 kB parameter: {} round trips {ops:?}", ops.len());
+    session.close().await.expect("close");
+}
