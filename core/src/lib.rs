@@ -7,9 +7,11 @@
 //! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
 //! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
 //! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
+//! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod clixml;
 pub mod psrp;
+pub mod transport;
 pub mod wsman;

@@ -1,0 +1,787 @@
+//! The transport a WS-Management client posts SOAP envelopes through: it connects, authenticates,
+//! seals and unseals, keeps cookies, and reconnects and re-authenticates when the connection
+//! drops between requests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header;
+
+use super::address::{self, IpOrder, ResolveOverride};
+use super::auth::{self, AuthMethod, Credentials, KerberosSettings, SecurityContext};
+use super::auth_header::{self, Challenge, Scheme};
+use super::connection::{self, Connection, Response, SendFailure, TlsSetup};
+use super::cookies::CookieJar;
+use super::encryption::{self, SealProtocol};
+use super::error::{TimeoutPhase, TransportError};
+use super::kerberos;
+use super::tls::{self, SeenCert, TlsOptions};
+
+/// Time limits of the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Per address for the TCP connect, and again for the TLS handshake.
+    pub connect: Duration,
+    /// Waiting for a response head, and again for its body; also one KDC round trip.
+    /// Keep it above the WS-Management OperationTimeout of Receive requests.
+    pub read: Duration,
+    /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit.
+    pub operation: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(30),
+            read: Duration::from_secs(120),
+            operation: None,
+        }
+    }
+}
+
+/// Everything needed to reach and authenticate to a WinRM endpoint.
+#[derive(Debug, Clone)]
+pub struct TransportOptions {
+    /// `http(s)://host[:port]/path`, e.g. `http://ex01.corp.example/PowerShell/` or
+    /// `https://[fd00::5]:5986/wsman`.
+    pub url: String,
+    /// How to authenticate.
+    pub auth: AuthMethod,
+    /// User and password.
+    pub credentials: Credentials,
+    /// Certificate checks for HTTPS.
+    pub tls: TlsOptions,
+    /// Order in which resolved addresses are tried.
+    pub ip_order: IpOrder,
+    /// Fixed addresses for some `host:port` pairs.
+    pub resolve_overrides: Vec<ResolveOverride>,
+    /// Kerberos KDC (`tcp://host:port`); otherwise the realm's `kdc` in `krb5.conf`
+    /// (`KRB5_CONFIG` or `/etc/krb5.conf`), otherwise DNS SRV records.
+    pub kdc: Option<String>,
+    /// DNS servers for KDC discovery (`_kerberos._tcp.<realm>` SRV records) when neither `kdc`
+    /// nor `krb5.conf` names one; empty means those of `/etc/resolv.conf`.
+    pub dns_servers: Vec<SocketAddr>,
+    /// Service principal name instead of `HTTP/<host>`.
+    pub spn_override: Option<String>,
+    /// Over plain HTTP, send NTLM/Kerberos-authenticated messages without sealing them (the
+    /// server must have AllowUnencrypted). Off by default.
+    pub allow_unencrypted: bool,
+    /// Allow Basic authentication over plain HTTP, which exposes the password. Off by default.
+    pub allow_basic_over_http: bool,
+    /// Time limits.
+    pub timeouts: Timeouts,
+}
+
+impl TransportOptions {
+    /// Options with defaults for everything but the endpoint, method and credentials.
+    pub fn new(url: impl Into<String>, auth: AuthMethod, credentials: Credentials) -> Self {
+        Self {
+            url: url.into(),
+            auth,
+            credentials,
+            tls: TlsOptions::default(),
+            ip_order: IpOrder::default(),
+            resolve_overrides: Vec::new(),
+            kdc: None,
+            dns_servers: Vec::new(),
+            spn_override: None,
+            allow_unencrypted: false,
+            allow_basic_over_http: false,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+/// The parts of the endpoint URL.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    https: bool,
+    /// Host as written, IPv6 literals without brackets.
+    host: String,
+    port: u16,
+    /// Value of the `Host` header.
+    authority: String,
+    path: String,
+}
+
+fn parse_url(url: &str) -> Result<Endpoint, TransportError> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| TransportError::Config(format!("URL `{url}`: {e}")))?;
+    let https = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => true,
+        Some(s) if s.eq_ignore_ascii_case("http") => false,
+        _ => {
+            return Err(TransportError::Config(format!(
+                "URL `{url}` must start with http:// or https://"
+            )));
+        }
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| TransportError::Config(format!("URL `{url}` has no host")))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let default_port = if https { 443 } else { 80 };
+    let port = uri.port_u16().unwrap_or(default_port);
+    let host_part = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let authority = if port == default_port {
+        host_part
+    } else {
+        format!("{host_part}:{port}")
+    };
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(Endpoint {
+        https,
+        host,
+        port,
+        authority,
+        path,
+    })
+}
+
+/// An authenticated connection and what it needs for the next request.
+struct Session {
+    conn: Connection,
+    context: Option<SecurityContext>,
+    /// Set when bodies are sealed on this connection.
+    seal: Option<SealProtocol>,
+    /// The scheme the connection authenticated with.
+    scheme: Scheme,
+}
+
+/// A WS-Management HTTP transport bound to one endpoint and one identity.
+///
+/// Calls are sequential (`&mut self`): the security context and its sequence numbers belong to
+/// one connection, so requests cannot overlap.
+pub struct Transport {
+    opts: TransportOptions,
+    endpoint: Endpoint,
+    tls: Option<(Arc<rustls::ClientConfig>, SeenCert)>,
+    session: Option<Session>,
+    cookies: CookieJar,
+    round_trips: u64,
+    basic_header: Option<zeroize::Zeroizing<String>>,
+    /// The KDC found through krb5.conf or DNS, kept across reconnections.
+    discovered_kdc: Option<String>,
+    kdc_discovery_done: bool,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("url", &self.opts.url)
+            .field("auth", &self.opts.auth)
+            .field("connected", &self.session.is_some())
+            .field("round_trips", &self.round_trips)
+            .finish()
+    }
+}
+
+impl Transport {
+    /// Checks the options and prepares the TLS configuration; no connection is made yet.
+    pub fn new(opts: TransportOptions) -> Result<Self, TransportError> {
+        let endpoint = parse_url(&opts.url)?;
+        if opts.auth == AuthMethod::Basic && !endpoint.https && !opts.allow_basic_over_http {
+            return Err(TransportError::Auth {
+                scheme: Scheme::Basic.as_str().to_owned(),
+                message: "refused over plain HTTP: the password would travel in clear text"
+                    .to_owned(),
+                hint: Some(
+                    "use an https:// URL, or set allow_basic_over_http if the network is trusted"
+                        .to_owned(),
+                ),
+            });
+        }
+        if matches!(opts.auth, AuthMethod::Kerberos) {
+            kerberos::service_principal(&endpoint.host, opts.spn_override.as_deref()).map_err(
+                |e| TransportError::Auth {
+                    scheme: Scheme::Kerberos.as_str().to_owned(),
+                    message: e.to_string(),
+                    hint: Some("Kerberos tickets name hosts, not addresses".to_owned()),
+                },
+            )?;
+        }
+        let tls = if endpoint.https {
+            Some(tls::client_config(&opts.tls)?)
+        } else {
+            None
+        };
+        let basic_header = (opts.auth == AuthMethod::Basic).then(|| {
+            auth_header::basic_authorization(&opts.credentials.username, &opts.credentials.password)
+        });
+        Ok(Self {
+            opts,
+            endpoint,
+            tls,
+            session: None,
+            cookies: CookieJar::default(),
+            round_trips: 0,
+            basic_header,
+            discovered_kdc: None,
+            kdc_discovery_done: false,
+        })
+    }
+
+    /// HTTP requests sent so far, authentication legs included.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips
+    }
+
+    /// The address of the current connection, if connected.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.session.as_ref().map(|s| s.conn.peer)
+    }
+
+    /// Whether bodies are sealed on the current connection.
+    pub fn is_sealing(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.seal.is_some())
+    }
+
+    /// Drops the connection; the next request reconnects and authenticates again.
+    pub fn disconnect(&mut self) {
+        self.session = None;
+    }
+
+    /// Posts one SOAP envelope and returns the SOAP response body, unsealed. A response with
+    /// HTTP 500 is returned as a body too: it carries a SOAP fault for the WS-Management layer.
+    pub async fn post(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
+        match self.opts.timeouts.operation {
+            Some(limit) => tokio::time::timeout(limit, self.post_inner(soap))
+                .await
+                .map_err(|_| {
+                    // The context's sequence numbers may be out of step now.
+                    self.session = None;
+                    TransportError::Timeout {
+                        phase: TimeoutPhase::Operation,
+                    }
+                })?,
+            None => self.post_inner(soap).await,
+        }
+    }
+
+    async fn post_inner(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut retried = false;
+        loop {
+            // Let the connection task notice a close the server sent while we were idle.
+            tokio::task::yield_now().await;
+            if self.session.as_ref().is_some_and(|s| s.conn.is_closed()) {
+                tracing::debug!("connection closed by the server; reconnecting");
+                self.session = None;
+            }
+            let fresh = self.session.is_none();
+            if fresh {
+                let session = self.establish().await?;
+                self.session = Some(session);
+            }
+            match self.send_soap(soap).await {
+                Ok(resp)
+                    if resp.status == 401 && !retried && !fresh && self.basic_header.is_none() =>
+                {
+                    // The server forgot the context (e.g. an application pool recycle).
+                    tracing::debug!("401 on an authenticated connection; authenticating again");
+                    self.session = None;
+                    retried = true;
+                }
+                Ok(resp) => return self.finish(resp),
+                Err(SendFailure::NotSent(reason)) if !retried && !fresh => {
+                    tracing::debug!(%reason, "connection closed before the request was sent; reconnecting");
+                    self.session = None;
+                    retried = true;
+                }
+                Err(SendFailure::NotSent(reason)) => {
+                    self.session = None;
+                    return Err(TransportError::Io(reason));
+                }
+                Err(SendFailure::Lost(reason)) => {
+                    // Replaying could run a WS-Management command twice; the next call reconnects.
+                    self.session = None;
+                    return Err(TransportError::Io(format!(
+                        "connection lost after the request was sent (the server may have processed it): {reason}"
+                    )));
+                }
+                Err(SendFailure::Fatal(e)) => {
+                    self.session = None;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, resp: Response) -> Result<Vec<u8>, TransportError> {
+        if resp.status == 401 {
+            let scheme = self.session.as_ref().map_or(Scheme::Basic, |s| s.scheme);
+            let sent_cbt = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.conn.channel_binding.is_some() && s.context.is_some());
+            self.session = None;
+            return Err(self.rejected(scheme, &resp, sent_cbt));
+        }
+        let sealed_as = resp
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(SealProtocol::from_content_type);
+        let session = self.session.as_mut();
+        let body = match (sealed_as, session) {
+            (
+                Some(proto),
+                Some(Session {
+                    context: Some(ctx),
+                    seal: Some(expected),
+                    ..
+                }),
+            ) => {
+                if proto != *expected {
+                    return Err(TransportError::Sealing(
+                        super::error::SealingError::WrongProtocol {
+                            expected: expected.mime().to_owned(),
+                            found: proto.mime().to_owned(),
+                        },
+                    ));
+                }
+                encryption::unseal_body(ctx, proto, &resp.body)
+                    .inspect_err(|_| self.session = None)?
+            }
+            (Some(_), _) => {
+                return Err(TransportError::Sealing(super::error::SealingError::Crypto(
+                    "the server sent a sealed body on a connection without sealing".to_owned(),
+                )));
+            }
+            (None, Some(Session { seal: Some(_), .. }))
+                if !resp.body.is_empty() && resp.status < 400 =>
+            {
+                // A clear body where a sealed one is due could be injected by the network.
+                return Err(TransportError::Sealing(
+                    super::error::SealingError::MissingBoundary,
+                ));
+            }
+            (None, _) => resp.body,
+        };
+        match resp.status {
+            200..=299 | 500 => Ok(body),
+            status => Err(TransportError::Http { status, body }),
+        }
+    }
+
+    fn base_request(
+        &self,
+        body: Vec<u8>,
+        content_type: Option<String>,
+    ) -> Result<hyper::Request<Full<Bytes>>, TransportError> {
+        let mut builder = hyper::Request::post(self.endpoint.path.as_str())
+            .header(header::HOST, self.endpoint.authority.as_str())
+            .header(header::ACCEPT_ENCODING, "identity")
+            .header(
+                header::USER_AGENT,
+                concat!("monosync-exchange/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(header::CONTENT_LENGTH, body.len());
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        if let Some(cookie) = self.cookies.header(&self.endpoint.host) {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        builder
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| TransportError::Config(format!("cannot build the request: {e}")))
+    }
+
+    fn keep_cookies(&mut self, resp: &Response) {
+        for v in resp.header_values("set-cookie") {
+            self.cookies.store(&self.endpoint.host, v);
+        }
+    }
+
+    async fn send_soap(&mut self, soap: &[u8]) -> Result<Response, SendFailure> {
+        let seal = self.session.as_ref().and_then(|s| s.seal);
+        let (body, content_type) = match seal {
+            Some(proto) => {
+                let ctx = self
+                    .session
+                    .as_mut()
+                    .and_then(|s| s.context.as_mut())
+                    .ok_or_else(|| {
+                        SendFailure::Fatal(TransportError::Config(
+                            "sealing without a context".to_owned(),
+                        ))
+                    })?;
+                let sealed = encryption::seal_body(ctx, proto, soap)
+                    .map_err(|e| SendFailure::Fatal(TransportError::Sealing(e)))?;
+                (sealed, proto.content_type())
+            }
+            None => (
+                soap.to_vec(),
+                "application/soap+xml;charset=UTF-8".to_owned(),
+            ),
+        };
+        let mut req = self
+            .base_request(body, Some(content_type))
+            .map_err(SendFailure::Fatal)?;
+        if let Some(basic) = &self.basic_header {
+            let mut value = header::HeaderValue::from_str(basic).map_err(|_| {
+                SendFailure::Fatal(TransportError::Config(
+                    "user name or password has characters HTTP cannot carry".to_owned(),
+                ))
+            })?;
+            value.set_sensitive(true);
+            req.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+        let read = self.opts.timeouts.read;
+        let session = self
+            .session
+            .as_mut()
+            .ok_or_else(|| SendFailure::NotSent("no connection".to_owned()))?;
+        self.round_trips += 1;
+        let resp = session.conn.send(req, read).await?;
+        self.keep_cookies(&resp);
+        Ok(resp)
+    }
+
+    async fn establish(&mut self) -> Result<Session, TransportError> {
+        let addrs = address::resolve(
+            &self.endpoint.host,
+            self.endpoint.port,
+            self.opts.ip_order,
+            &self.opts.resolve_overrides,
+        )
+        .await?;
+        let tls = self.tls.as_ref().map(|(config, seen)| TlsSetup {
+            config: config.clone(),
+            seen,
+        });
+        let mut conn =
+            connection::open(&addrs, &self.endpoint.host, tls, self.opts.timeouts.connect).await?;
+        tracing::debug!(peer = %conn.peer, "connected");
+        if self.opts.auth == AuthMethod::Basic {
+            return Ok(Session {
+                conn,
+                context: None,
+                seal: None,
+                scheme: Scheme::Basic,
+            });
+        }
+        let (context, scheme) = self.authenticate(&mut conn).await?;
+        let seal = (!self.endpoint.https && !self.opts.allow_unencrypted).then_some(match scheme {
+            Scheme::Kerberos => SealProtocol::Kerberos,
+            _ => SealProtocol::Spnego,
+        });
+        Ok(Session {
+            conn,
+            context: Some(context),
+            seal,
+            scheme,
+        })
+    }
+
+    /// The sequence of (context kind, header scheme) to try: the first, then the others the
+    /// server may offer instead when it rejects the first without a token.
+    fn plan(&self) -> &'static [(AuthMethod, Scheme)] {
+        match self.opts.auth {
+            AuthMethod::Kerberos => &[
+                (AuthMethod::Kerberos, Scheme::Kerberos),
+                (AuthMethod::Kerberos, Scheme::Negotiate),
+            ],
+            AuthMethod::Ntlm => &[
+                (AuthMethod::Ntlm, Scheme::Negotiate),
+                (AuthMethod::Ntlm, Scheme::Ntlm),
+            ],
+            _ => &[
+                (AuthMethod::Negotiate, Scheme::Negotiate),
+                (AuthMethod::Kerberos, Scheme::Kerberos),
+                (AuthMethod::Ntlm, Scheme::Ntlm),
+            ],
+        }
+    }
+
+    fn client_name() -> String {
+        std::env::var("HOSTNAME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "monosync-exchange".to_owned())
+    }
+
+    async fn authenticate(
+        &mut self,
+        conn: &mut Connection,
+    ) -> Result<(SecurityContext, Scheme), TransportError> {
+        let plan = self.plan();
+        let mut step_index = 0usize;
+        if self.opts.kdc.is_none()
+            && !self.kdc_discovery_done
+            && matches!(self.opts.auth, AuthMethod::Kerberos | AuthMethod::Negotiate)
+        {
+            self.discovered_kdc = auth::discover_kdc(
+                &self.opts.credentials,
+                &self.opts.dns_servers,
+                self.opts.timeouts.connect.min(Duration::from_secs(5)),
+            )
+            .await;
+            self.kdc_discovery_done = true;
+        }
+        let settings = KerberosSettings {
+            kdc: self
+                .opts
+                .kdc
+                .clone()
+                .or_else(|| self.discovered_kdc.clone()),
+            spn_override: self.opts.spn_override.clone(),
+            kdc_timeout: self.opts.timeouts.read,
+        };
+        let target = match kerberos::service_principal(
+            &self.endpoint.host,
+            settings.spn_override.as_deref(),
+        ) {
+            Ok(spn) => spn,
+            // NTLM does not need an SPN; the name only labels the target.
+            Err(_) => format!("HTTP/{}", self.endpoint.host),
+        };
+        let channel_binding = conn.channel_binding.clone();
+        'plan: loop {
+            let Some(&(kind, scheme)) = plan.get(step_index) else {
+                return Err(TransportError::Auth {
+                    scheme: self.opts.auth_scheme_name(),
+                    message: "the server offers no authentication scheme this client can use"
+                        .to_owned(),
+                    hint: None,
+                });
+            };
+            let mut ctx = SecurityContext::new(
+                kind,
+                &self.opts.credentials,
+                &settings,
+                &Self::client_name(),
+            )?;
+            let mut input: Option<Vec<u8>> = None;
+            let mut leg = 0usize;
+            loop {
+                let (token, done) = ctx
+                    .step(
+                        scheme,
+                        &target,
+                        input.as_deref(),
+                        channel_binding.as_deref(),
+                        settings.kdc_timeout,
+                    )
+                    .await?;
+                leg += 1;
+                let mut req = self.base_request(Vec::new(), None)?;
+                let mut value = header::HeaderValue::from_str(&auth_header::token_authorization(
+                    scheme, &token,
+                ))
+                .map_err(|e| TransportError::Config(e.to_string()))?;
+                value.set_sensitive(true);
+                req.headers_mut().insert(header::AUTHORIZATION, value);
+                self.round_trips += 1;
+                let resp = match conn.send(req, self.opts.timeouts.read).await {
+                    Ok(r) => r,
+                    Err(SendFailure::Lost(reason) | SendFailure::NotSent(reason)) => {
+                        return Err(TransportError::Io(reason));
+                    }
+                    Err(SendFailure::Fatal(e)) => return Err(e),
+                };
+                self.keep_cookies(&resp);
+                let challenges = auth_header::parse_challenges(
+                    resp.header_values("www-authenticate"),
+                )
+                .map_err(|e| TransportError::Auth {
+                    scheme: scheme.as_str().to_owned(),
+                    message: e.to_string(),
+                    hint: None,
+                })?;
+                let server_token =
+                    auth_header::find_challenge(&challenges, scheme).and_then(|c| c.token.clone());
+                match resp.status {
+                    200..=299 => {
+                        if let Some(t) = server_token {
+                            if !done {
+                                let (_, now_done) = ctx
+                                    .step(
+                                        scheme,
+                                        &target,
+                                        Some(&t),
+                                        channel_binding.as_deref(),
+                                        settings.kdc_timeout,
+                                    )
+                                    .await?;
+                                if !now_done {
+                                    return Err(TransportError::Auth {
+                                        scheme: scheme.as_str().to_owned(),
+                                        message:
+                                            "the server's final token did not complete the context"
+                                                .to_owned(),
+                                        hint: None,
+                                    });
+                                }
+                            }
+                        } else if !done {
+                            return Err(TransportError::Auth {
+                                scheme: scheme.as_str().to_owned(),
+                                message: "the server accepted the request without completing mutual authentication"
+                                    .to_owned(),
+                                hint: None,
+                            });
+                        }
+                        tracing::debug!(scheme = %scheme, legs = leg, "authenticated");
+                        return Ok((ctx, scheme));
+                    }
+                    401 => match server_token {
+                        Some(t) if !done => input = Some(t),
+                        _ if leg == 1 => {
+                            // Rejected outright: try a scheme the server does offer.
+                            let offered: Vec<Scheme> =
+                                challenges.iter().filter_map(|c| c.scheme).collect();
+                            match plan
+                                .iter()
+                                .enumerate()
+                                .skip(step_index + 1)
+                                .find(|(_, (_, s))| offered.contains(s))
+                            {
+                                Some((i, _)) => {
+                                    tracing::debug!(from = %scheme, offered = ?offered, "switching scheme");
+                                    step_index = i;
+                                    continue 'plan;
+                                }
+                                None => {
+                                    return Err(self.rejected(
+                                        scheme,
+                                        &resp,
+                                        channel_binding.is_some(),
+                                    ));
+                                }
+                            }
+                        }
+                        _ => return Err(self.rejected(scheme, &resp, channel_binding.is_some())),
+                    },
+                    status => {
+                        return Err(TransportError::Http {
+                            status,
+                            body: resp.body,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn rejected(&self, scheme: Scheme, resp: &Response, sent_cbt: bool) -> TransportError {
+        let offered: Vec<String> =
+            auth_header::parse_challenges(resp.header_values("www-authenticate"))
+                .unwrap_or_default()
+                .iter()
+                .map(|c: &Challenge| c.scheme_name.clone())
+                .collect();
+        let mut hint = match scheme {
+            Scheme::Kerberos => "check the user and password, that the URL uses the FQDN and that the SPN HTTP/<fqdn> is registered".to_owned(),
+            Scheme::Basic => "check the user and password, and that Basic is enabled on the listener".to_owned(),
+            _ => "check the user name (DOMAIN\\user or user@domain) and the password".to_owned(),
+        };
+        if !sent_cbt && self.endpoint.https {
+            hint.push_str("; no channel binding was sent");
+        }
+        TransportError::Auth {
+            scheme: scheme.as_str().to_owned(),
+            message: format!(
+                "the server rejected the credentials (HTTP 401; it offers: {})",
+                if offered.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    offered.join(", ")
+                }
+            ),
+            hint: Some(hint),
+        }
+    }
+}
+
+impl TransportOptions {
+    fn auth_scheme_name(&self) -> String {
+        match self.auth {
+            AuthMethod::Basic => "Basic",
+            AuthMethod::Kerberos => "Kerberos",
+            AuthMethod::Ntlm => "NTLM",
+            _ => "Negotiate",
+        }
+        .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let e = parse_url("http://EX01.corp.test/PowerShell/").unwrap();
+        assert!(!e.https);
+        assert_eq!(
+            (
+                e.host.as_str(),
+                e.port,
+                e.authority.as_str(),
+                e.path.as_str()
+            ),
+            ("EX01.corp.test", 80, "EX01.corp.test", "/PowerShell/")
+        );
+        let e = parse_url("https://[fd00::5]:5986/wsman").unwrap();
+        assert!(e.https);
+        assert_eq!(
+            (
+                e.host.as_str(),
+                e.port,
+                e.authority.as_str(),
+                e.path.as_str()
+            ),
+            ("fd00::5", 5986, "[fd00::5]:5986", "/wsman")
+        );
+        assert!(parse_url("ftp://x/").is_err());
+        assert!(parse_url("/relative").is_err());
+    }
+
+    #[test]
+    fn basic_over_http_is_refused_with_a_way_out() {
+        let opts = TransportOptions::new(
+            "http://h/wsman",
+            AuthMethod::Basic,
+            Credentials::new("u", "p"),
+        );
+        let err = Transport::new(opts.clone()).unwrap_err();
+        assert!(err.to_string().contains("allow_basic_over_http"), "{err}");
+        let opts = TransportOptions {
+            allow_basic_over_http: true,
+            ..opts
+        };
+        assert!(Transport::new(opts).is_ok());
+    }
+
+    #[test]
+    fn kerberos_to_an_ip_is_refused() {
+        let opts = TransportOptions::new(
+            "http://10.0.0.1/wsman",
+            AuthMethod::Kerberos,
+            Credentials::new("u@R", "p"),
+        );
+        let err = Transport::new(opts).unwrap_err();
+        assert!(matches!(err, TransportError::Auth { .. }));
+        assert!(
+            err.to_string().contains("FQDN") || err.to_string().contains("fully qualified"),
+            "{err}"
+        );
+    }
+}

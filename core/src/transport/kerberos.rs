@@ -1,0 +1,342 @@
+//! Kerberos names and KDC location, sans-IO: the user principal, the service principal name
+//! and the KDC URL, from explicit options or a `krb5.conf`.
+//!
+//! The client name is built as account + realm (an NT-PRINCIPAL), never as the string
+//! `user@REALM`: sspi sends such a string as an NT-ENTERPRISE name, which MIT KDCs reject.
+
+use std::net::IpAddr;
+
+/// A user name split into account and realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KerberosUser {
+    /// The account name, without realm.
+    pub account: String,
+    /// The realm, upper-case.
+    pub realm: String,
+}
+
+/// Why Kerberos names or the KDC could not be determined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KerberosConfigError {
+    /// The user name carries no realm and no default realm is configured.
+    #[error(
+        "user `{0}` has no realm: write it as user@REALM or REALM\\user, or set default_realm in krb5.conf"
+    )]
+    NoRealm(String),
+    /// The user name is empty or malformed.
+    #[error("user name `{0}` is not usable for Kerberos")]
+    BadUser(String),
+    /// The target host is an IP address, for which no `HTTP/` service principal exists.
+    #[error(
+        "Kerberos needs the server's fully qualified host name, not the IP address `{0}` (the SPN is HTTP/<fqdn>); use the FQDN in the URL or set an SPN override"
+    )]
+    IpTarget(String),
+    /// The KDC address is not a usable `tcp://host:port` URL.
+    #[error("KDC address `{0}` is not usable; write tcp://host:port")]
+    BadKdc(String),
+}
+
+/// The parts of a `krb5.conf` the transport uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Krb5Conf {
+    /// `[libdefaults] default_realm`.
+    pub default_realm: Option<String>,
+    /// `[realms] REALM = { kdc = ... }`, in file order.
+    pub realms: Vec<(String, Vec<String>)>,
+}
+
+impl Krb5Conf {
+    /// Parses the text of a `krb5.conf` (the MIT profile format). Unknown sections and
+    /// relations are ignored; malformed lines are skipped.
+    pub fn parse(text: &str) -> Self {
+        let mut conf = Self::default();
+        let mut section = String::new();
+        // The realm whose `{ ... }` block we are in, and the nesting depth of braces.
+        let mut realm: Option<String> = None;
+        let mut depth = 0usize;
+        for raw in text.lines() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if depth == 0 && line.starts_with('[') {
+                section = line
+                    .trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                continue;
+            }
+            if line.starts_with('}') {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    realm = None;
+                }
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let key = key.trim();
+            let value = value.trim();
+            if value.starts_with('{') {
+                depth += 1;
+                if depth == 1 && section == "realms" {
+                    realm = Some(key.to_owned());
+                    if !conf.realms.iter().any(|(r, _)| r == key) {
+                        conf.realms.push((key.to_owned(), Vec::new()));
+                    }
+                }
+                continue;
+            }
+            match (section.as_str(), depth, &realm) {
+                ("libdefaults", 0, _) if key.eq_ignore_ascii_case("default_realm") => {
+                    conf.default_realm = Some(value.to_owned());
+                }
+                ("realms", 1, Some(r)) if key.eq_ignore_ascii_case("kdc") => {
+                    if let Some((_, kdcs)) = conf.realms.iter_mut().find(|(name, _)| name == r) {
+                        kdcs.push(value.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        conf
+    }
+
+    /// The KDCs listed for `realm` (realm names compare case-sensitively, as in MIT).
+    pub fn kdcs(&self, realm: &str) -> &[String] {
+        self.realms
+            .iter()
+            .find(|(r, _)| r == realm)
+            .map(|(_, k)| k.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+/// Splits `user@REALM` or `REALM\user` (or a bare `user` with `default_realm`) into account
+/// and realm. The realm is upper-cased, as Active Directory realms are.
+pub fn split_user(
+    user: &str,
+    default_realm: Option<&str>,
+) -> Result<KerberosUser, KerberosConfigError> {
+    let bad = || KerberosConfigError::BadUser(user.to_owned());
+    let (account, realm) = if let Some((domain, account)) = user.split_once('\\') {
+        (account, Some(domain))
+    } else if let Some((account, realm)) = user.rsplit_once('@') {
+        (account, Some(realm))
+    } else {
+        (user, None)
+    };
+    if account.is_empty() || account.contains('\\') {
+        return Err(bad());
+    }
+    let realm = match realm {
+        Some("") => return Err(bad()),
+        Some(r) => r.to_owned(),
+        None => default_realm
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| KerberosConfigError::NoRealm(user.to_owned()))?,
+    };
+    Ok(KerberosUser {
+        account: account.to_owned(),
+        realm: realm.to_ascii_uppercase(),
+    })
+}
+
+/// The service principal name for a WinRM endpoint: the override when given, else
+/// `HTTP/<host>`. An IP address is refused because no SPN is registered for it.
+pub fn service_principal(
+    host: &str,
+    spn_override: Option<&str>,
+) -> Result<String, KerberosConfigError> {
+    if let Some(spn) = spn_override {
+        return Ok(spn.to_owned());
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_ok() {
+        return Err(KerberosConfigError::IpTarget(bare.to_owned()));
+    }
+    Ok(format!("HTTP/{}", host.to_ascii_lowercase()))
+}
+
+/// Normalises a KDC address to the `tcp://host:port` form sspi takes: a bare `host` or
+/// `host:port` gets the `tcp://` scheme and port 88.
+pub fn kdc_url(address: &str) -> Result<String, KerberosConfigError> {
+    let bad = || KerberosConfigError::BadKdc(address.to_owned());
+    let trimmed = address.trim();
+    let rest = match trimmed.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("tcp") => rest,
+        Some(_) => return Err(bad()),
+        None => trimmed,
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.contains('/') || rest.contains(char::is_whitespace) {
+        return Err(bad());
+    }
+    let has_port = if rest.starts_with('[') {
+        rest.contains("]:")
+    } else {
+        rest.matches(':').count() == 1
+    };
+    if rest.matches(':').count() > 1 && !rest.starts_with('[') {
+        // A bare IPv6 address needs brackets to carry a port.
+        return Ok(format!("tcp://[{rest}]:88"));
+    }
+    if has_port {
+        let port = rest.rsplit_once(':').map(|(_, p)| p).unwrap_or_default();
+        port.parse::<u16>().map_err(|_| bad())?;
+        Ok(format!("tcp://{rest}"))
+    } else {
+        Ok(format!("tcp://{rest}:88"))
+    }
+}
+
+/// Chooses the KDC: the explicit address, else the first `kdc` of the realm in `krb5.conf`.
+/// `None` leaves the lookup to sspi's own discovery.
+pub fn choose_kdc(
+    explicit: Option<&str>,
+    conf: Option<&Krb5Conf>,
+    realm: &str,
+) -> Result<Option<String>, KerberosConfigError> {
+    if let Some(e) = explicit {
+        return kdc_url(e).map(Some);
+    }
+    match conf.and_then(|c| c.kdcs(realm).first()) {
+        Some(k) => kdc_url(k).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads `krb5.conf` from `KRB5_CONFIG` (a colon-separated list, first readable file wins) or
+/// `/etc/krb5.conf`. A missing file is not an error: the result is `None`.
+pub fn load_krb5_conf() -> Option<Krb5Conf> {
+    let paths = std::env::var("KRB5_CONFIG").unwrap_or_else(|_| "/etc/krb5.conf".to_owned());
+    paths
+        .split(':')
+        .filter(|p| !p.is_empty())
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|t| Krb5Conf::parse(&t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONF: &str = r#"
+# comment
+[libdefaults]
+    default_realm = EXAMPLE.TEST
+    dns_lookup_kdc = false
+
+[realms]
+    EXAMPLE.TEST = {
+        kdc = kdc1.example.test:8888
+        kdc = kdc2.example.test
+        admin_server = kdc1.example.test
+        v4_realm_convert = {
+            kdc = ignored.example.test
+        }
+    }
+    OTHER.TEST = {
+        kdc = 10.0.0.5
+    }
+
+[domain_realm]
+    .example.test = EXAMPLE.TEST
+"#;
+
+    #[test]
+    fn parses_default_realm_and_kdcs() {
+        let c = Krb5Conf::parse(CONF);
+        assert_eq!(c.default_realm.as_deref(), Some("EXAMPLE.TEST"));
+        assert_eq!(
+            c.kdcs("EXAMPLE.TEST"),
+            ["kdc1.example.test:8888", "kdc2.example.test"]
+        );
+        assert_eq!(c.kdcs("OTHER.TEST"), ["10.0.0.5"]);
+        assert!(c.kdcs("NONE").is_empty());
+    }
+
+    #[test]
+    fn splits_user_names() {
+        let u = split_user("alice@example.test", None).unwrap();
+        assert_eq!(
+            u,
+            KerberosUser {
+                account: "alice".into(),
+                realm: "EXAMPLE.TEST".into()
+            }
+        );
+        let u = split_user("CORP\\bob", None).unwrap();
+        assert_eq!((u.account.as_str(), u.realm.as_str()), ("bob", "CORP"));
+        let u = split_user("carol", Some("EXAMPLE.TEST")).unwrap();
+        assert_eq!(
+            (u.account.as_str(), u.realm.as_str()),
+            ("carol", "EXAMPLE.TEST")
+        );
+        assert_eq!(
+            split_user("carol", None).unwrap_err(),
+            KerberosConfigError::NoRealm("carol".into())
+        );
+        assert!(matches!(
+            split_user("@REALM", None),
+            Err(KerberosConfigError::BadUser(_))
+        ));
+        assert!(matches!(
+            split_user("a\\b\\c", None),
+            Err(KerberosConfigError::BadUser(_))
+        ));
+    }
+
+    #[test]
+    fn spn_uses_fqdn_and_refuses_ips() {
+        assert_eq!(
+            service_principal("EX01.corp.example", None).unwrap(),
+            "HTTP/ex01.corp.example"
+        );
+        assert_eq!(
+            service_principal("10.1.2.3", None).unwrap_err(),
+            KerberosConfigError::IpTarget("10.1.2.3".into())
+        );
+        assert!(service_principal("[::1]", None).is_err());
+        assert_eq!(
+            service_principal("10.1.2.3", Some("HTTP/ex01.corp.example")).unwrap(),
+            "HTTP/ex01.corp.example"
+        );
+    }
+
+    #[test]
+    fn kdc_urls_are_normalised() {
+        assert_eq!(kdc_url("tcp://kdc:88").unwrap(), "tcp://kdc:88");
+        assert_eq!(
+            kdc_url("kdc.example.test").unwrap(),
+            "tcp://kdc.example.test:88"
+        );
+        assert_eq!(kdc_url("kdc:750").unwrap(), "tcp://kdc:750");
+        assert_eq!(kdc_url("[fd00::1]:88").unwrap(), "tcp://[fd00::1]:88");
+        assert_eq!(kdc_url("fd00::1").unwrap(), "tcp://[fd00::1]:88");
+        assert!(kdc_url("udp://kdc:88").is_err());
+        assert!(kdc_url("kdc:port").is_err());
+        assert!(kdc_url("").is_err());
+    }
+
+    #[test]
+    fn kdc_choice_prefers_explicit_then_conf() {
+        let c = Krb5Conf::parse(CONF);
+        assert_eq!(
+            choose_kdc(Some("tcp://k:1"), Some(&c), "EXAMPLE.TEST").unwrap(),
+            Some("tcp://k:1".into())
+        );
+        assert_eq!(
+            choose_kdc(None, Some(&c), "EXAMPLE.TEST").unwrap(),
+            Some("tcp://kdc1.example.test:8888".into())
+        );
+        assert_eq!(choose_kdc(None, Some(&c), "NONE.TEST").unwrap(), None);
+        assert_eq!(choose_kdc(None, None, "EXAMPLE.TEST").unwrap(), None);
+    }
+}
