@@ -72,10 +72,10 @@ fn payloads(xml: &str) -> Result<Vec<(Option<String>, String)>, String> {
                 }
             }
             Event::End(e) if CARRIERS.contains(&e.local_name().as_ref()) => {
-                if let Some((id, text)) = current.take() {
-                    if !text.trim().is_empty() {
-                        found.push((id, text.trim().to_owned()));
-                    }
+                if let Some((id, text)) = current.take()
+                    && !text.trim().is_empty()
+                {
+                    found.push((id, text.trim().to_owned()));
                 }
             }
             Event::Eof => return Ok(found),
