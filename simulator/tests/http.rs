@@ -439,3 +439,16 @@ async fn injected_faults_break_the_runspace_truncate_and_expire_auth() {
             .any(|e| e.fault.as_deref() == Some("ExpireAuth") && e.status == 401)
     );
 }
+
+#[test]
+fn starts_outside_a_runtime_and_shuts_down() {
+    let server = Server::start(SimConfig::default()).expect("server starts on its own thread");
+    let addr = server.addr();
+    assert_eq!(raw_status(addr, &post("/wsman", "", b"")), 401);
+    server.shutdown();
+    let refused = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        std::net::TcpStream::connect(addr).is_err()
+    });
+    assert!(refused, "the listener is closed after shutdown");
+}
