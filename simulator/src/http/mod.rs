@@ -1,0 +1,607 @@
+//! The HTTP side: hyper 1 (HTTP/1.1) over TCP or TLS, authentication bound to the connection,
+//! message encryption ([MS-WSMV] 2.2.9.1) over plain HTTP, channel binding over HTTPS, the
+//! `MS-WSMAN` affinity cookie, the request log and fault injection.
+
+pub mod auth;
+pub mod tls;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use monosync_exchange::transport::encryption::{SealProtocol, seal_body, unseal_body};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::exchange::SimAccount;
+use crate::faults::{FaultAction, FaultState};
+use crate::log::{LogEntry, RequestLog};
+use crate::winrm::{AuthenticatedUser, Endpoint, Service};
+use auth::{Acceptor, KerberosService, Mechanism, Step};
+
+/// How strictly channel bindings are checked over HTTPS (WinRM's CbtHardeningLevel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum CbtLevel {
+    /// Bindings are ignored.
+    None,
+    /// Bindings, when the client sends them, must match the certificate.
+    #[default]
+    Relaxed,
+    /// The client must send matching bindings.
+    Strict,
+}
+
+/// Which authentication the server accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Basic against the seed's accounts (offered over HTTPS, or over HTTP with
+    /// `allow_unencrypted`).
+    pub basic: bool,
+    /// NTLM (raw or inside SPNEGO).
+    pub ntlm: bool,
+    /// Kerberos, when the service principal is configured.
+    pub kerberos: Option<KerberosService>,
+    /// `/PowerShell` also offers the Kerberos-only `Kerberos` scheme, as IIS can.
+    pub offer_kerberos_scheme: bool,
+    /// Domains a user may name in NTLM-in-SPNEGO logons: NetBIOS names (`CORP` for
+    /// `CORP\user`) and UPN suffixes (`corp.example` for `user@corp.example`). Raw NTLM and Basic
+    /// accept any domain.
+    pub domains: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            basic: true,
+            ntlm: true,
+            kerberos: None,
+            offer_kerberos_scheme: false,
+            domains: ["CORP", "CONTOSO", "corp.example", "contoso.com"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
+}
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub(crate) service: Arc<Service>,
+    pub(crate) auth: AuthConfig,
+    pub(crate) https: bool,
+    pub(crate) allow_unencrypted: bool,
+    pub(crate) cbt: CbtLevel,
+    /// `tls-server-end-point:` + certificate hash, over HTTPS.
+    pub(crate) cbt_data: Option<Vec<u8>>,
+    pub(crate) log: Arc<RequestLog>,
+    pub(crate) faults: Arc<FaultState>,
+    pub(crate) connections: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn accounts(&self) -> Vec<SimAccount> {
+        lock(self.service.exchange()).rbac().accounts().to_vec()
+    }
+
+    fn basic_allowed(&self) -> bool {
+        self.auth.basic && (self.https || self.allow_unencrypted)
+    }
+
+    fn offers(&self, endpoint: Endpoint) -> Vec<String> {
+        let mut offers = Vec::new();
+        if self.auth.ntlm || self.auth.kerberos.is_some() {
+            offers.push("Negotiate".to_owned());
+        }
+        if endpoint == Endpoint::PowerShell
+            && self.auth.offer_kerberos_scheme
+            && self.auth.kerberos.is_some()
+        {
+            offers.push("Kerberos".to_owned());
+        }
+        if self.basic_allowed() {
+            offers.push(match endpoint {
+                Endpoint::Wsman => "Basic realm=\"WSMAN\"".to_owned(),
+                Endpoint::PowerShell => "Basic realm=\"\"".to_owned(),
+            });
+        }
+        offers
+    }
+}
+
+#[derive(Default)]
+struct ConnState {
+    acceptor: Option<Acceptor>,
+    user: Option<String>,
+    mechanism: Option<Mechanism>,
+}
+
+/// Serves one accepted connection (plain or TLS) until it closes.
+pub(crate) async fn serve_connection<S>(io: S, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let number = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let state = Arc::new(Mutex::new(ConnState::default()));
+    let drop_now = Arc::new(Notify::new());
+    let drop_signal = Arc::clone(&drop_now);
+    let cookie = format!("MS-WSMAN={}; path=/", uuid::Uuid::new_v4().simple());
+    let service = service_fn(move |req: Request<Incoming>| {
+        let shared = Arc::clone(&shared);
+        let state = Arc::clone(&state);
+        let drop_now = Arc::clone(&drop_now);
+        let cookie = cookie.clone();
+        async move {
+            let mut resp = handle(req, &shared, &state, &drop_now, number).await;
+            if let Ok(v) = cookie.parse() {
+                resp.headers_mut().insert("set-cookie", v);
+            }
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(io), service);
+    tokio::select! {
+        _ = conn => {}
+        _ = drop_signal.notified() => {}
+    }
+}
+
+fn reply(status: u16) -> hyper::http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header("server", "Microsoft-HTTPAPI/2.0")
+}
+
+fn empty(status: u16) -> Response<Full<Bytes>> {
+    reply(status)
+        .body(Full::default())
+        .unwrap_or_else(|_| Response::new(Full::default()))
+}
+
+fn challenge(
+    shared: &Shared,
+    endpoint: Endpoint,
+    token: Option<(&str, &[u8])>,
+) -> Response<Full<Bytes>> {
+    let mut builder = reply(401);
+    match token {
+        Some((scheme, t)) => {
+            builder = builder.header(
+                "www-authenticate",
+                format!("{scheme} {}", STANDARD.encode(t)),
+            );
+        }
+        None => {
+            for offer in shared.offers(endpoint) {
+                builder = builder.header("www-authenticate", offer);
+            }
+        }
+    }
+    builder
+        .body(Full::default())
+        .unwrap_or_else(|_| Response::new(Full::default()))
+}
+
+/// The WS-Management operation of a SOAP body, for the log and the fault plan.
+fn operation_of(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "Auth".to_owned();
+    }
+    let action = monosync_exchange::wsman::Request::parse(body)
+        .ok()
+        .map(|(_, r)| r.action());
+    match action {
+        Some("") => "Identify".to_owned(),
+        Some(uri) => uri.rsplit('/').next().unwrap_or("Unknown").to_owned(),
+        None => "Unknown".to_owned(),
+    }
+}
+
+struct Ctx {
+    operation: String,
+    sealed: bool,
+    bytes_in: usize,
+    fault: Option<String>,
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+    drop_now: &Notify,
+    connection: u64,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let path = req.uri().path().to_owned();
+    let mut ctx = Ctx {
+        operation: "Unknown".into(),
+        sealed: false,
+        bytes_in: 0,
+        fault: None,
+    };
+    let resp = handle_inner(req, shared, state, drop_now, &mut ctx).await;
+    let (mechanism, user) = {
+        let st = lock(state);
+        (st.mechanism, st.user.clone())
+    };
+    let bytes_out = hyper::body::Body::size_hint(resp.body())
+        .exact()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    shared.log.record(LogEntry {
+        at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0),
+        connection,
+        path,
+        operation: ctx.operation,
+        auth: mechanism.map(|m| format!("{m:?}")),
+        user,
+        sealed: ctx.sealed,
+        bytes_in: ctx.bytes_in,
+        bytes_out,
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        status: resp.status().as_u16(),
+        fault: ctx.fault,
+    });
+    resp
+}
+
+/// What the authentication prelude decided.
+enum Prelude {
+    Respond(Response<Full<Bytes>>),
+    Proceed {
+        user: String,
+        plain: Vec<u8>,
+        sealed: Option<SealProtocol>,
+        final_token: Option<(String, Vec<u8>)>,
+    },
+}
+
+async fn handle_inner(
+    req: Request<Incoming>,
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+    drop_now: &Notify,
+    ctx: &mut Ctx,
+) -> Response<Full<Bytes>> {
+    let Some(endpoint) = Endpoint::from_path(req.uri().path()) else {
+        return empty(404);
+    };
+    if req.method() != hyper::Method::POST {
+        return empty(405);
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let authorization = header("authorization");
+    let content_type = header("content-type");
+    // Sealing adds a few hundred bytes; anything far beyond the envelope limit is refused
+    // before it is buffered.
+    let limit = shared.service.config().max_envelope_size * 2 + 65_536;
+    let body = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => b.to_bytes().to_vec(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return empty(413);
+            }
+            // The client hung up or sent a broken chunked body.
+            return empty(400);
+        }
+    };
+    ctx.bytes_in = body.len();
+    let prelude = prelude(
+        shared,
+        state,
+        endpoint,
+        authorization.as_deref(),
+        content_type.as_deref(),
+        body,
+        ctx,
+    );
+    let (user, plain, sealed, final_token) = match prelude {
+        Prelude::Respond(r) => return r,
+        Prelude::Proceed {
+            user,
+            plain,
+            sealed,
+            final_token,
+        } => (user, plain, sealed, final_token),
+    };
+    let with_token = |mut b: hyper::http::response::Builder| {
+        if let Some((scheme, t)) = &final_token
+            && !t.is_empty()
+        {
+            b = b.header(
+                "www-authenticate",
+                format!("{scheme} {}", STANDARD.encode(t)),
+            );
+        }
+        b
+    };
+    if plain.is_empty() {
+        ctx.operation = "Auth".into();
+        return with_token(reply(200))
+            .body(Full::default())
+            .unwrap_or_else(|_| Response::new(Full::default()));
+    }
+    ctx.operation = operation_of(&plain);
+    let fault = shared.faults.next(&ctx.operation);
+    ctx.fault = fault.as_ref().map(|f| format!("{f:?}"));
+    match &fault {
+        Some(FaultAction::Drop) => {
+            drop_now.notify_one();
+            // The connection task ends on the notification; this future is dropped with it.
+            std::future::pending::<()>().await;
+        }
+        Some(FaultAction::Http500) => return empty(500),
+        Some(FaultAction::Http503) => return empty(503),
+        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        Some(FaultAction::ExpireAuth) => {
+            *lock(state) = ConnState::default();
+            return challenge(shared, endpoint, None);
+        }
+        Some(FaultAction::BreakRunspace) => shared.service.break_all_runspaces(),
+        _ => {}
+    }
+    let who = AuthenticatedUser { name: user };
+    let (status, mut soap) = shared.service.handle(&who, endpoint, &plain).await;
+    if matches!(fault, Some(FaultAction::CorruptFragment)) {
+        corrupt_stream(&mut soap);
+    }
+    let (content_type, mut out) = match sealed {
+        Some(proto) => {
+            let mut st = lock(state);
+            let Some(acceptor) = st.acceptor.as_mut() else {
+                return empty(400);
+            };
+            match seal_body(acceptor.sealing(), proto, &soap) {
+                Ok(b) => (proto.content_type(), b),
+                Err(_) => return empty(500),
+            }
+        }
+        None => ("application/soap+xml;charset=UTF-8".to_owned(), soap),
+    };
+    if matches!(fault, Some(FaultAction::TruncatedBody)) {
+        out.truncate(out.len() / 2);
+    }
+    with_token(reply(status))
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(out)))
+        .unwrap_or_else(|_| Response::new(Full::default()))
+}
+
+/// Replaces the first base64 characters of the first `Stream` element with `A`s: the PSRP
+/// fragment header (object id, fragment id, flags) no longer matches.
+fn corrupt_stream(soap: &mut [u8]) {
+    let Some(start) = find(soap, b"<rsp:Stream") else {
+        return;
+    };
+    let Some(close) = soap.get(start..).and_then(|s| find(s, b">")) else {
+        return;
+    };
+    let from = start + close + 1;
+    for b in soap.iter_mut().skip(from).take(16) {
+        if *b == b'<' {
+            break;
+        }
+        *b = if *b == b'A' { b'B' } else { b'A' };
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prelude(
+    shared: &Shared,
+    state: &Mutex<ConnState>,
+    endpoint: Endpoint,
+    authorization: Option<&str>,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+    ctx: &mut Ctx,
+) -> Prelude {
+    let mut st = lock(state);
+    let mut final_token = None;
+    if let Some(auth) = authorization {
+        let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
+        let lower = scheme.to_ascii_lowercase();
+        match lower.as_str() {
+            "basic" => {
+                if !shared.basic_allowed() {
+                    return Prelude::Respond(challenge(shared, endpoint, None));
+                }
+                let accounts = shared.accounts();
+                match auth::check_basic(rest, &accounts) {
+                    Some(user) => {
+                        st.acceptor = None;
+                        st.user = Some(user);
+                        st.mechanism = Some(Mechanism::Basic);
+                    }
+                    None => {
+                        *st = ConnState::default();
+                        return Prelude::Respond(challenge(shared, endpoint, None));
+                    }
+                }
+            }
+            "negotiate" | "kerberos" | "ntlm" => {
+                let Ok(token) = STANDARD.decode(rest.trim()) else {
+                    *st = ConnState::default();
+                    return Prelude::Respond(challenge(shared, endpoint, None));
+                };
+                let accounts = shared.accounts();
+                if st.acceptor.is_none() || auth::is_initial_token(&token) {
+                    let allow_ntlm = shared.auth.ntlm && lower != "kerberos";
+                    *st = ConnState::default();
+                    st.acceptor = Acceptor::new(
+                        &token,
+                        &accounts,
+                        shared.auth.kerberos.as_ref(),
+                        allow_ntlm,
+                        &shared.auth.domains,
+                    );
+                }
+                let cbt = match shared.cbt {
+                    CbtLevel::None => None,
+                    _ => shared.cbt_data.as_deref(),
+                };
+                let Some(acceptor) = st.acceptor.as_mut() else {
+                    return Prelude::Respond(challenge(shared, endpoint, None));
+                };
+                if shared.cbt == CbtLevel::Strict
+                    && shared.https
+                    && token.starts_with(b"NTLMSSP\0\x03\0\0\0")
+                    && !ntlm_has_channel_bindings(&token)
+                {
+                    *st = ConnState::default();
+                    return Prelude::Respond(challenge(shared, endpoint, None));
+                }
+                let mechanism = acceptor.mechanism();
+                match acceptor.step(token, &accounts, cbt) {
+                    Step::Continue(out) => {
+                        return Prelude::Respond(challenge(shared, endpoint, Some((scheme, &out))));
+                    }
+                    Step::Rejected => {
+                        *st = ConnState::default();
+                        return Prelude::Respond(challenge(shared, endpoint, None));
+                    }
+                    Step::Done { account, token } => {
+                        st.user = Some(account);
+                        st.mechanism = Some(mechanism);
+                        final_token = Some((scheme.to_owned(), token));
+                    }
+                }
+            }
+            _ => {
+                return Prelude::Respond(challenge(shared, endpoint, None));
+            }
+        }
+    }
+    let Some(user) = st.user.clone() else {
+        return Prelude::Respond(challenge(shared, endpoint, None));
+    };
+    if body.is_empty() {
+        return Prelude::Proceed {
+            user,
+            plain: body,
+            sealed: None,
+            final_token,
+        };
+    }
+    let sealed = content_type.and_then(SealProtocol::from_content_type);
+    let plain = match (sealed, st.acceptor.as_mut()) {
+        (Some(proto), Some(acceptor)) => {
+            ctx.sealed = true;
+            match unseal_body(acceptor.sealing(), proto, &body) {
+                Ok(p) => p,
+                Err(_) => return Prelude::Respond(empty(400)),
+            }
+        }
+        (Some(_), None) => return Prelude::Respond(empty(400)),
+        (None, _) => {
+            let basic = st.mechanism == Some(Mechanism::Basic);
+            if !shared.https && !shared.allow_unencrypted && !basic {
+                // AllowUnencrypted=false: WinRM refuses a plain body on an HTTP listener.
+                return Prelude::Respond(empty(400));
+            }
+            body
+        }
+    };
+    Prelude::Proceed {
+        user,
+        plain,
+        sealed,
+        final_token,
+    }
+}
+
+/// Whether an NTLM AUTHENTICATE message carries a non-zero MsvAvChannelBindings pair
+/// ([MS-NLMP] 2.2.2.1) in its NTLMv2 response.
+fn ntlm_has_channel_bindings(token: &[u8]) -> bool {
+    let field = || -> Option<&[u8]> {
+        let len = usize::from(u16::from_le_bytes(token.get(20..22)?.try_into().ok()?));
+        let off = usize::try_from(u32::from_le_bytes(token.get(24..28)?.try_into().ok()?)).ok()?;
+        token.get(off..off.checked_add(len)?)
+    };
+    let Some(nt_response) = field() else {
+        return false;
+    };
+    // NTProofStr (16) + NTLMv2_CLIENT_CHALLENGE header (28) precede the AV pairs.
+    let mut pos = 44;
+    while let Some(head) = nt_response.get(pos..pos + 4) {
+        let id = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        if id == 0 {
+            return false;
+        }
+        if id == 0x000A {
+            return nt_response
+                .get(pos + 4..pos + 4 + len)
+                .is_some_and(|v| v.iter().any(|b| *b != 0));
+        }
+        pos += 4 + len;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ntlm_has_channel_bindings;
+
+    /// An AUTHENTICATE message whose NtChallengeResponse holds `pairs` after the NTLMv2 header.
+    fn authenticate(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut response = vec![0x11; 16 + 28];
+        for (id, value) in pairs {
+            response.extend_from_slice(&id.to_le_bytes());
+            response.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_le_bytes());
+            response.extend_from_slice(value);
+        }
+        response.extend_from_slice(&[0, 0, 0, 0]);
+        let mut msg = b"NTLMSSP\0\x03\0\0\0".to_vec();
+        msg.resize(64, 0);
+        let len = u16::try_from(response.len()).unwrap_or(0);
+        msg[20..22].copy_from_slice(&len.to_le_bytes());
+        msg[22..24].copy_from_slice(&len.to_le_bytes());
+        msg[24..28].copy_from_slice(&64u32.to_le_bytes());
+        msg.extend_from_slice(&response);
+        msg
+    }
+
+    #[test]
+    fn channel_bindings_are_found_in_the_ntlmv2_response() {
+        let with = authenticate(&[(0x0002, vec![0x41, 0]), (0x000A, vec![0xAB; 16])]);
+        assert!(ntlm_has_channel_bindings(&with));
+        let zeros = authenticate(&[(0x000A, vec![0; 16])]);
+        assert!(
+            !ntlm_has_channel_bindings(&zeros),
+            "all-zero bindings mean none"
+        );
+        let without = authenticate(&[(0x0002, vec![0x41, 0])]);
+        assert!(!ntlm_has_channel_bindings(&without));
+        assert!(
+            !ntlm_has_channel_bindings(b"NTLMSSP\0\x03\0\0\0"),
+            "truncated"
+        );
+    }
+}
