@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+kdc_dir=""
+cleanup() {
+    [ -z "$kdc_dir" ] || tests/kdc/stop-kdc.sh "$kdc_dir" || true
+    rm -f "$log"
+}
+trap cleanup EXIT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -14,11 +19,24 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== MIT KDC self-check (installs krb5-kdc if missing)"
-tests/kdc/check.sh
+tests/kdc/check.sh 2>&1 | tee -a "$log"
+
+# A realm for the Kerberos tests of the simulator and the client.
+kdc_dir=$(tests/kdc/start-kdc.sh)
+set -a
+# shellcheck disable=SC1091
+. "$kdc_dir/env"
+set +a
 
 echo "== cargo test"
 status=0
-cargo test --workspace 2>&1 | tee "$log" || status=$?
+cargo test --workspace 2>&1 | tee -a "$log" || status=$?
+
+echo "== pypsrp (a client we did not write) against mx-sim"
+venv=target/pytest-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check pypsrp pytest
+PYTHON="$venv/bin/python" simulator/tests/pypsrp/run.sh 2>&1 | tee -a "$log" || status=$?
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')

@@ -4,8 +4,10 @@
 //! objects/s for `clixml::from_slice`, and the raw quick-xml tokenization rate of the same bytes
 //! as the ceiling.
 
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use monosync_exchange::clixml::{PsValue, from_slice};
@@ -14,15 +16,8 @@ const OBJECTS: usize = 10_000;
 const PASSES: usize = 5;
 
 fn template() -> String {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let name = "get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml";
-    let path = manifest
-        .ancestors()
-        .skip(2)
-        .take(2)
-        .map(|dir| dir.join("shared/fixtures/exchange").join(name))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("fixture {name} not found beside {}", manifest.display()));
+    let path = fixtures::fixtures_dir().join("exchange").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // The fixture opens with a provenance comment; a message body starts at the object.
     let start = text.find("-->").map_or(0, |end| end + 3);

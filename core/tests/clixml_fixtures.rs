@@ -1,23 +1,14 @@
 //! Decoding real Exchange CLIXML ([MS-PSRP] 2.2.5) captured from servers.
 
-use std::path::PathBuf;
+mod common;
 
 use monosync_exchange::clixml::{
     Container, DateTimeKind, PsValue, from_slice, objects_from_slice, to_json, to_vec,
 };
 use uuid::Uuid;
 
-/// The clone sits beside `shared/` (`<root>/<clone>/core`); a git worktree one level deeper
-/// finds it one ancestor further up.
 fn fixture(name: &str) -> Vec<u8> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let path = manifest
-        .ancestors()
-        .skip(2)
-        .take(2)
-        .map(|dir| dir.join("shared/fixtures/exchange").join(name))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("fixture {name} not found beside {}", manifest.display()));
+    let path = common::fixtures::fixtures_dir().join("exchange").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

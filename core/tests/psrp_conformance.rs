@@ -2,10 +2,12 @@
 //! reassembles from its fragments ([MS-PSRP] 2.2.4) and decodes into the right typed message
 //! (2.2.1-2.2.3), and re-encodes to the same typed message.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+mod common;
 
-use base64::Engine as _;
+use std::collections::BTreeMap;
+
+use common::captures::{self, Sender};
+use common::messages;
 use monosync_exchange::clixml::{PsValue, PsVersion, to_vec};
 use monosync_exchange::psrp::messages::{
     Availability, ErrorRecord, InformationRecord, InformationalRecord, PSInvocationState,
@@ -15,27 +17,6 @@ use monosync_exchange::psrp::{
     CryptoError, Defragmenter, Destination, ExchangePublicKey, KeyExchange, MessageType, PsrpError,
     PsrpMessage, RawMessage,
 };
-use quick_xml::events::Event;
-
-/// `../../shared/fixtures/windows-captures` from the crate, or one level further up when the
-/// workspace is checked out in a subdirectory.
-fn captures_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .skip(2)
-        .take(2)
-        .map(|dir| dir.join("shared/fixtures/windows-captures"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("windows-captures not found beside {}", manifest.display()))
-}
-
-/// Who sent a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Sender {
-    Client,
-    Server,
-}
 
 struct Captured {
     file: String,
@@ -44,137 +25,26 @@ struct Captured {
     message: PsrpMessage,
 }
 
-/// The base64 texts that carry PSRP fragments in one SOAP envelope, each with the command id of
-/// its element (none for runspace-pool data).
-fn payloads(xml: &str) -> Result<Vec<(Option<String>, String)>, String> {
-    const CARRIERS: [&[u8]; 5] = [
-        b"creationXml",
-        b"connectXml",
-        b"connectResponseXml",
-        b"Arguments",
-        b"Stream",
-    ];
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut found = Vec::new();
-    let mut current: Option<(Option<String>, String)> = None;
-    loop {
-        match reader.read_event().map_err(|e| e.to_string())? {
-            Event::Start(e) if CARRIERS.contains(&e.local_name().as_ref()) => {
-                let command_id = e
-                    .try_get_attribute("CommandId")
-                    .map_err(|e| e.to_string())?
-                    .map(|a| String::from_utf8_lossy(&a.value).to_uppercase());
-                current = Some((command_id, String::new()));
-            }
-            Event::Text(t) => {
-                if let Some((_, text)) = current.as_mut() {
-                    text.push_str(&t.decode().map_err(|e| e.to_string())?);
-                }
-            }
-            Event::End(e) if CARRIERS.contains(&e.local_name().as_ref()) => {
-                if let Some((id, text)) = current.take() {
-                    if !text.trim().is_empty() {
-                        found.push((id, text.trim().to_owned()));
-                    }
-                }
-            }
-            Event::Eof => return Ok(found),
-            _ => {}
-        }
-    }
-}
-
-/// The request and response values of a capture file, with their line numbers. Long values are
-/// YAML plain scalars folded over several lines: continuation lines are indented by four spaces
-/// and join with one space.
-fn entries(text: &str) -> Vec<(usize, Sender, String)> {
-    let mut out: Vec<(usize, Sender, String)> = Vec::new();
-    let mut open = false;
-    for (n, line) in text.lines().enumerate() {
-        if let Some(xml) = line.strip_prefix("- request: ") {
-            out.push((n + 1, Sender::Client, xml.to_owned()));
-            open = true;
-        } else if let Some(xml) = line.strip_prefix("  response: ") {
-            out.push((n + 1, Sender::Server, xml.to_owned()));
-            open = true;
-        } else if let (true, Some(more)) = (open, line.strip_prefix("    ")) {
-            if let Some((_, _, xml)) = out.last_mut() {
-                xml.push(' ');
-                xml.push_str(more.trim_start());
-            }
-        } else {
-            open = false;
-        }
-    }
-    out
-}
-
 /// Every message of every capture file, and every error met on the way.
 fn decode_all() -> (Vec<Captured>, Vec<String>) {
-    let mut files: Vec<_> = std::fs::read_dir(captures_dir())
-        .expect("captures directory")
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 26, "capture files missing");
-    let b64 = base64::engine::general_purpose::STANDARD;
+    let (blobs, mut errors) = messages::all();
     let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for path in files {
-        let file = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).expect("capture file");
-        // One defragmenter per sender and command: Windows numbers objects per pipeline.
-        let mut streams: HashMap<(Sender, Option<String>), Defragmenter> = HashMap::new();
-        for (n, sender, xml) in entries(&text) {
-            let found = match payloads(&xml) {
-                Ok(f) => f,
-                Err(e) => {
-                    errors.push(format!("{file}:{n}: XML: {e}"));
-                    continue;
-                }
-            };
-            for (command_id, text) in found {
-                let key = match sender {
-                    Sender::Client => (sender, None),
-                    Sender::Server => (sender, command_id),
-                };
-                let bytes = match b64.decode(&text) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        errors.push(format!("{file}:{n}: base64: {e}"));
-                        continue;
-                    }
-                };
-                let blobs = match streams.entry(key).or_default().feed(&bytes) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        errors.push(format!("{file}:{n}: fragments: {e}"));
-                        continue;
-                    }
-                };
-                for blob in blobs {
-                    let decoded = RawMessage::decode(&blob)
-                        .and_then(|raw| PsrpMessage::decode(&raw).map(|message| (raw, message)));
-                    match decoded {
-                        Ok((raw, message)) => out.push(Captured {
-                            file: file.clone(),
-                            sender,
-                            raw,
-                            message,
-                        }),
-                        Err(e) => errors.push(format!(
-                            "{file}:{n}: {e}: {}",
-                            String::from_utf8_lossy(&blob[40.min(blob.len())..])
-                        )),
-                    }
-                }
-            }
-        }
-        for ((sender, id), d) in &streams {
-            if d.pending_messages() != 0 {
-                errors.push(format!("{file}: {sender:?}/{id:?}: unfinished message"));
-            }
+    for blob in blobs {
+        let decoded = RawMessage::decode(&blob.data)
+            .and_then(|raw| PsrpMessage::decode(&raw).map(|message| (raw, message)));
+        match decoded {
+            Ok((raw, message)) => out.push(Captured {
+                file: blob.file,
+                sender: blob.sender,
+                raw,
+                message,
+            }),
+            Err(e) => errors.push(format!(
+                "{}:{}: {e}: {}",
+                blob.file,
+                blob.line,
+                String::from_utf8_lossy(&blob.data[40.min(blob.data.len())..])
+            )),
         }
     }
     (out, errors)
@@ -577,15 +447,15 @@ fn key_exchange_blobs_parse() {
 
 /// The first server payload of a capture: real Windows fragments to damage.
 fn first_server_payload(file: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(captures_dir().join(format!("{file}.yml"))).expect("file");
-    let (_, _, xml) = entries(&text)
+    let name = format!("{file}.yml");
+    captures::load_all()
         .into_iter()
-        .find(|(_, s, xml)| *s == Sender::Server && xml.contains("rsp:Stream"))
-        .expect("a Receive response");
-    let (_, b64) = payloads(&xml).expect("xml").remove(0);
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .expect("base64")
+        .filter(|c| c.file == name)
+        .flat_map(|c| c.messages)
+        .flat_map(|e| e.payloads().expect("payloads"))
+        .find(|p| p.sender == Sender::Server && p.element == "Stream")
+        .expect("a Receive response")
+        .data
 }
 
 #[test]

@@ -22,6 +22,25 @@ fn exchanges() -> Vec<(String, Exchange)> {
         .collect()
 }
 
+/// The capture reader itself, on a made-up file.
+#[test]
+fn capture_reader_folds_continuations_and_reads_error_blocks() {
+    let text = "# comment\nmessages:\n- request: <a>\n    x=\"1\"</a>\n  response: <b/>\n  transport_error:\n    protocol: http\n    code: 500\n- request: <c/>\n  timeout: 5\n";
+    let captures = captures::parse("t.yml", text);
+    assert_eq!(captures.len(), 1);
+    let messages = &captures[0].messages;
+    assert_eq!(messages.len(), 2);
+    assert_eq!((messages[0].line, messages[1].line), (3, 9));
+    assert_eq!(messages[0].request.as_deref(), Some("<a> x=\"1\"</a>"));
+    assert_eq!(messages[0].response.as_deref(), Some("<b/>"));
+    assert_eq!(
+        messages[0].error.as_deref(),
+        Some("transport_error: protocol=http code=500")
+    );
+    assert_eq!(messages[1].response, None);
+    assert_eq!(messages[1].error.as_deref(), Some("timeout: 5"));
+}
+
 fn short(action: &str) -> String {
     action.rsplit('/').next().unwrap_or(action).to_owned()
 }

@@ -668,13 +668,13 @@ impl<'a> Parser<'a> {
             }
         }
         let obj = Arc::new(obj);
-        if let Some(ref_id) = ref_id {
-            if self.objects.insert(ref_id, Arc::clone(&obj)).is_some() {
-                return Err(ClixmlError::DuplicateRefId {
-                    ref_id,
-                    position: self.pos(),
-                });
-            }
+        if let Some(ref_id) = ref_id
+            && self.objects.insert(ref_id, Arc::clone(&obj)).is_some()
+        {
+            return Err(ClixmlError::DuplicateRefId {
+                ref_id,
+                position: self.pos(),
+            });
         }
         Ok(PsValue::Object(obj))
     }
@@ -704,13 +704,13 @@ impl<'a> Parser<'a> {
                     }
                 }
                 let names: Arc<[String]> = names.into();
-                if let Some(ref_id) = ref_id {
-                    if self.type_names.insert(ref_id, Arc::clone(&names)).is_some() {
-                        return Err(ClixmlError::DuplicateTypeNameRefId {
-                            ref_id,
-                            position: self.pos(),
-                        });
-                    }
+                if let Some(ref_id) = ref_id
+                    && self.type_names.insert(ref_id, Arc::clone(&names)).is_some()
+                {
+                    return Err(ClixmlError::DuplicateTypeNameRefId {
+                        ref_id,
+                        position: self.pos(),
+                    });
                 }
                 obj.type_names = Some(names);
             }

@@ -249,7 +249,7 @@ impl SessionKey {
         &self,
         secure: &EncryptedSecureString,
     ) -> Result<Zeroizing<String>, CryptoError> {
-        if secure.0.is_empty() || secure.0.len() % 16 != 0 {
+        if secure.0.is_empty() || !secure.0.len().is_multiple_of(16) {
             return Err(CryptoError::BadCiphertext);
         }
         let mut buf = Zeroizing::new(secure.0.clone());

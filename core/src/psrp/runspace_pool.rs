@@ -26,7 +26,7 @@ use super::messages::{
     RemoteHostMethodId, RunspacePoolState, SessionCapability, SetRunspaces,
 };
 use super::pipeline::ClientPipeline;
-use super::state_error::StateError;
+use super::state_error::{StateError, check_pool_state};
 use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
 use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
 
@@ -731,16 +731,7 @@ impl RunspacePool {
         action: &'static str,
         expected: &'static [RunspacePoolState],
     ) -> Result<(), StateError> {
-        self.check_alive()?;
-        if expected.contains(&self.state) {
-            Ok(())
-        } else {
-            Err(StateError::InvalidPoolState {
-                action,
-                current: self.state,
-                expected,
-            })
-        }
+        check_pool_state(self.fatal.as_ref(), action, self.state, expected)
     }
 
     fn pipeline(&self, pipeline_id: Uuid) -> Result<&ClientPipeline, StateError> {

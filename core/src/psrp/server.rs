@@ -24,7 +24,7 @@ use super::messages::{
     RunspacePoolInitData, RunspacePoolState, RunspacePoolStateMessage, SessionCapability,
     UserEvent,
 };
-use super::state_error::StateError;
+use super::state_error::{StateError, check_pool_state};
 use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
 use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
 
@@ -647,16 +647,7 @@ impl ServerRunspacePool {
         action: &'static str,
         expected: &'static [RunspacePoolState],
     ) -> Result<(), StateError> {
-        self.check_alive()?;
-        if expected.contains(&self.state) {
-            Ok(())
-        } else {
-            Err(StateError::InvalidPoolState {
-                action,
-                current: self.state,
-                expected,
-            })
-        }
+        check_pool_state(self.fatal.as_ref(), action, self.state, expected)
     }
 
     fn check_pipeline(

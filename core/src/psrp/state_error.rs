@@ -120,3 +120,25 @@ impl StateError {
         )
     }
 }
+
+/// The guard both pool sides run before an action: a fatal error sticks, and the pool must be in
+/// one of the `expected` states.
+pub(crate) fn check_pool_state(
+    fatal: Option<&StateError>,
+    action: &'static str,
+    current: super::RunspacePoolState,
+    expected: &'static [super::RunspacePoolState],
+) -> Result<(), StateError> {
+    if let Some(e) = fatal {
+        return Err(e.clone());
+    }
+    if expected.contains(&current) {
+        Ok(())
+    } else {
+        Err(StateError::InvalidPoolState {
+            action,
+            current,
+            expected,
+        })
+    }
+}

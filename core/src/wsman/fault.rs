@@ -311,10 +311,11 @@ impl fmt::Display for WsManFault {
             .filter(|m| !m.is_empty())
             .unwrap_or(self.reason.trim());
         f.write_str(message)?;
-        if let Some(provider) = self.provider_fault.as_deref().map(str::trim) {
-            if !provider.is_empty() && provider != message {
-                write!(f, " {provider}")?;
-            }
+        if let Some(provider) = self.provider_fault.as_deref().map(str::trim)
+            && !provider.is_empty()
+            && provider != message
+        {
+            write!(f, " {provider}")?;
         }
         match (self.wsman_code, &self.machine) {
             (Some(code), Some(machine)) => write!(f, " (WSManFault {code} on {machine})"),

@@ -10,13 +10,22 @@
 //! - `#` lines are comments.
 //!
 //! Anything else is reported as a panic with file and line, so a format change is noticed.
-#![allow(dead_code)]
+//!
+//! The PSRP payloads of an exchange are read by the crate's own WS-Management parser, which
+//! `wsman_conformance` holds to every capture.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use monosync_exchange::wsman::{Request, Response, WsmanError};
+use uuid::Uuid;
+
+use super::fixtures::fixtures_dir;
 
 /// One request/response pair, or a request that failed at the transport.
 #[derive(Debug, Clone, Default)]
 pub struct Exchange {
+    /// The line of `- request:` in the file.
+    pub line: usize,
     /// The SOAP envelope the client sent.
     pub request: Option<String>,
     /// The SOAP envelope the server answered.
@@ -36,17 +45,92 @@ pub struct Capture {
     pub messages: Vec<Exchange>,
 }
 
-/// The captures directory: `../../shared/fixtures/windows-captures` from the crate (the
-/// repository sits beside `shared/`), or the nearest ancestor that has one (git worktrees sit
-/// deeper).
+/// The captures directory, `shared/fixtures/windows-captures`.
 pub fn captures_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let relative = Path::new("shared/fixtures/windows-captures");
-    manifest
-        .ancestors()
-        .map(|dir| dir.join(relative))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| manifest.join("../..").join(relative))
+    fixtures_dir().join("windows-captures")
+}
+
+/// Who sent a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sender {
+    /// The request side.
+    Client,
+    /// Windows.
+    Server,
+}
+
+/// One base64 PSRP payload of an envelope, decoded: a whole number of fragments
+/// ([MS-PSRP] 2.2.4).
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// Who sent the envelope.
+    pub sender: Sender,
+    /// The carrying element: `creationXml`, `Arguments`, `Stream`, `connectXml` or
+    /// `connectResponseXml`.
+    pub element: &'static str,
+    /// The `CommandId` of an `rsp:Stream`; none for runspace-pool data and the other elements.
+    pub command_id: Option<Uuid>,
+    /// The decoded bytes, never empty.
+    pub data: Vec<u8>,
+}
+
+impl Exchange {
+    /// The non-empty PSRP payloads of the request, then of the response, in document order. A
+    /// fault response carries none; any other parse failure is returned.
+    pub fn payloads(&self) -> Result<Vec<Payload>, WsmanError> {
+        let mut found = Vec::new();
+        let mut push = |sender, element, command_id, data: Vec<u8>| {
+            if !data.is_empty() {
+                found.push(Payload {
+                    sender,
+                    element,
+                    command_id,
+                    data,
+                });
+            }
+        };
+        if let Some(xml) = &self.request {
+            let client = Sender::Client;
+            match Request::parse(xml.as_bytes())?.1 {
+                Request::Create {
+                    creation_xml: Some(data),
+                    ..
+                } => push(client, "creationXml", None, data),
+                Request::Command {
+                    arguments: Some(data),
+                    ..
+                } => push(client, "Arguments", None, data),
+                Request::Send { streams } => {
+                    for s in streams {
+                        push(client, "Stream", s.command_id, s.data);
+                    }
+                }
+                Request::Connect {
+                    connect_xml: Some(data),
+                    ..
+                } => push(client, "connectXml", None, data),
+                _ => {}
+            }
+        }
+        if let Some(xml) = &self.response {
+            let server = Sender::Server;
+            match Response::parse(xml.as_bytes()) {
+                Ok((_, Response::Receive(receive))) => {
+                    for s in receive.streams {
+                        push(server, "Stream", s.command_id, s.data);
+                    }
+                }
+                Ok((_, Response::Connect(connect))) => {
+                    if let Some(data) = connect.connect_response_xml {
+                        push(server, "connectResponseXml", None, data);
+                    }
+                }
+                Ok(_) | Err(WsmanError::Fault(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -83,6 +167,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Capture> {
             .unwrap_or_else(|| panic!("{}: entry before any list", at()));
         if let Some(value) = line.strip_prefix("- request: ") {
             capture.messages.push(Exchange {
+                line: index + 1,
                 request: Some(value.trim_end().to_owned()),
                 ..Exchange::default()
             });
@@ -158,26 +243,4 @@ pub fn load_all() -> Vec<Capture> {
             parse(&name, &text)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folds_continuations_and_reads_error_blocks() {
-        let text = "# comment\nmessages:\n- request: <a>\n    x=\"1\"</a>\n  response: <b/>\n  transport_error:\n    protocol: http\n    code: 500\n- request: <c/>\n  timeout: 5\n";
-        let captures = parse("t.yml", text);
-        assert_eq!(captures.len(), 1);
-        let messages = &captures[0].messages;
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0].request.as_deref(), Some("<a> x=\"1\"</a>"));
-        assert_eq!(messages[0].response.as_deref(), Some("<b/>"));
-        assert_eq!(
-            messages[0].error.as_deref(),
-            Some("transport_error: protocol=http code=500")
-        );
-        assert_eq!(messages[1].response, None);
-        assert_eq!(messages[1].error.as_deref(), Some("timeout: 5"));
-    }
 }

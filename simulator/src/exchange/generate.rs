@@ -556,10 +556,10 @@ impl Gen {
         let count = self.rng.gen_range(3..=25).min(pool.len());
         let mut members = Vec::with_capacity(count);
         for _ in 0..count {
-            if let Some(m) = pool.get(self.rng.gen_range(0..pool.len().max(1))) {
-                if !members.contains(m) {
-                    members.push(*m);
-                }
+            if let Some(m) = pool.get(self.rng.gen_range(0..pool.len().max(1)))
+                && !members.contains(m)
+            {
+                members.push(*m);
             }
         }
         let managed_by = members.first().copied().into_iter().collect();

@@ -215,7 +215,7 @@ pub fn byte_size(bytes: u64) -> String {
         .copied()
         .find(|(_, s)| bytes >= *s)
         .unwrap_or(("B", 1));
-    let value = if bytes % size == 0 {
+    let value = if bytes.is_multiple_of(size) {
         (bytes / size).to_string()
     } else {
         #[allow(clippy::cast_precision_loss)]
@@ -230,7 +230,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

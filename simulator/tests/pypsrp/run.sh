@@ -7,12 +7,15 @@ root=$(cd "$here/../../.." && pwd)
 python=${PYTHON:-python3}
 cargo build -q -p monosync-exchange-sim --bin mx-sim --manifest-path "$root/Cargo.toml"
 bin="$root/target/debug/mx-sim"
-export MX_SIM_HTTP_PORT=${MX_SIM_HTTP_PORT:-15985}
-export MX_SIM_HTTPS_PORT=${MX_SIM_HTTPS_PORT:-15986}
+free_port() {
+    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+export MX_SIM_HTTP_PORT=${MX_SIM_HTTP_PORT:-$(free_port)}
+export MX_SIM_HTTPS_PORT=${MX_SIM_HTTPS_PORT:-$(free_port)}
 "$bin" --listen "127.0.0.1:$MX_SIM_HTTP_PORT" >/dev/null &
 http_pid=$!
 "$bin" --https --listen "127.0.0.1:$MX_SIM_HTTPS_PORT" >/dev/null &
 https_pid=$!
 trap 'kill $http_pid $https_pid 2>/dev/null || true' EXIT
-sleep 1
+"$python" "$here/wait_for_ports.py" "$MX_SIM_HTTP_PORT" "$MX_SIM_HTTPS_PORT"
 "$python" -m pytest -q "$here/test_pypsrp.py" "$@"
