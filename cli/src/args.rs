@@ -1,0 +1,116 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  the cmdlet reported errors (error records or a terminating error)
+  2  usage: bad arguments, parameters, password source or input
+  3  connection or transport failure (DNS, TCP, TLS, HTTP, timeouts)
+  4  authentication failure
+  5  protocol or other failure";
+
+/// Manage on-premises Exchange Server over WS-Management and PSRP.
+#[derive(Debug, Parser)]
+#[command(name = "mx", version, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) mode: Mode,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Mode {
+    /// Start mx-sim in this process and provision a mailbox through the whole stack (NTLM,
+    /// message encryption over HTTP), printing each step.
+    Demo,
+    /// Run one cmdlet on a server and print its output.
+    #[command(after_help = EXIT_CODES)]
+    Run(Box<RunArgs>),
+    /// Convert CLIXML (an Export-Clixml document or a PSRP message body) to JSON.
+    #[command(after_help = "Exit codes: 0 success, 2 unreadable or invalid input")]
+    Clixml(ClixmlArgs),
+}
+
+/// The authentication methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuthArg {
+    /// Kerberos only.
+    Kerberos,
+    /// NTLM only.
+    Ntlm,
+    /// SPNEGO: Kerberos, else NTLM.
+    Negotiate,
+    /// Basic (HTTPS only unless --allow-unencrypted).
+    Basic,
+}
+
+/// `mx run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Endpoint URL, e.g. https://ex01.corp.example/PowerShell/
+    #[arg(long)]
+    pub(crate) server: String,
+    /// Authentication method.
+    #[arg(long, value_enum, default_value = "negotiate")]
+    pub(crate) auth: AuthArg,
+    /// User: user, DOMAIN\user or user@REALM.
+    #[arg(long)]
+    pub(crate) username: String,
+    /// Session configuration of the WinRM service (e.g. Microsoft.PowerShell); Exchange's
+    /// /PowerShell endpoint when absent.
+    #[arg(long)]
+    pub(crate) configuration: Option<String>,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
+    pub(crate) password_env: Option<String>,
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+    /// PEM file of extra trusted CA certificates.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Accept only the certificate with this SHA-1 or SHA-256 thumbprint (repeatable).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) pin_thumbprint: Vec<String>,
+    /// Accept any server certificate (unsafe: for tests only).
+    #[arg(long)]
+    pub(crate) insecure: bool,
+    /// Use these addresses for host:port, like curl: HOST:PORT:ADDR[,ADDR...] (repeatable).
+    #[arg(long, value_name = "H:P:A")]
+    pub(crate) resolve: Vec<String>,
+    /// Order of resolved addresses: ipv4-first, ipv6-first or system.
+    #[arg(long, value_name = "ORDER")]
+    pub(crate) ip_order: Option<String>,
+    /// Kerberos KDC, tcp://host:port.
+    #[arg(long, value_name = "URL")]
+    pub(crate) kdc: Option<String>,
+    /// Over plain HTTP, send messages unsealed and allow Basic (the server must allow it).
+    #[arg(long)]
+    pub(crate) allow_unencrypted: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Typed parameters as a JSON object (added after those on the command line).
+    #[arg(long, value_name = "JSON")]
+    pub(crate) params: Option<String>,
+    /// The cmdlet, then its parameters PowerShell style: -Name value, -Switch, -Name:$false,
+    /// a,b for an array.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMDLET [PARAMS]"
+    )]
+    pub(crate) command: Vec<String>,
+}
+
+/// `mx clixml`.
+#[derive(Debug, Args)]
+pub(crate) struct ClixmlArgs {
+    /// The CLIXML file; `-` or absent for standard input.
+    pub(crate) file: Option<PathBuf>,
+}

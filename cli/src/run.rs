@@ -1,0 +1,164 @@
+//! `mx run`: connect, run one cmdlet, print what it returned, close.
+
+use std::io::IsTerminal as _;
+
+use monosync_exchange::exchange::{Command, Endpoint, Session, SessionError, SessionOptions};
+use monosync_exchange::transport::{
+    AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions,
+};
+use serde_json::{Value, json};
+
+use crate::args::{AuthArg, RunArgs};
+use crate::error::{CliError, EXIT_CMDLET, EXIT_OK};
+use crate::output;
+use crate::params;
+
+/// Runs `mx run` and returns the exit code.
+pub(crate) async fn main(args: RunArgs) -> u8 {
+    let json = args.json;
+    match run(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            if json {
+                println!("{}", error_document(&e));
+            } else {
+                eprintln!("mx run: {e}");
+                if let Some(record) = session_error(&e).and_then(SessionError::error_record) {
+                    eprintln!("ERROR: {}", output::error_line(record));
+                }
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn session_error(e: &CliError) -> Option<&SessionError> {
+    match e {
+        CliError::Session(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `{"error": {"kind", "message", ...}}`, with the error record of a failed command and the
+/// output it produced before failing.
+fn error_document(e: &CliError) -> Value {
+    let mut error = json!({
+        "kind": e.kind(),
+        "message": e.to_string(),
+        "exit_code": e.exit_code(),
+    });
+    if let Some(session) = session_error(e) {
+        if let Some(record) = session.error_record() {
+            error["record"] = output::error_json(record);
+        }
+        if let Some(fault) = session.fault() {
+            error["fault"] = json!(format!("{fault:?}"));
+        }
+        if let SessionError::Pipeline(failure) = session {
+            error["state"] = json!(format!("{:?}", failure.state));
+            error["partial"] = output::result_json(&failure.partial);
+        }
+    }
+    json!({ "error": error })
+}
+
+async fn run(args: RunArgs) -> Result<u8, CliError> {
+    let (name, tokens) = args
+        .command
+        .split_first()
+        .ok_or_else(|| CliError::Usage("no cmdlet given".into()))?;
+    let mut command: Command = params::command_from_tokens(name, tokens)?;
+    if let Some(json) = &args.params {
+        command = params::add_json_params(command, json)?;
+    }
+    let options = session_options(&args)?;
+    if args.insecure {
+        eprintln!(
+            "mx: WARNING: --insecure: the server certificate is not checked; anyone on the path can read and change this session"
+        );
+    }
+    let mut session = Session::connect(options).await?;
+    let outcome = session.invoke(command).await;
+    // The result decides the exit code; a failing close only warns, the work is done.
+    let close = session.close().await;
+    let result = outcome?;
+    if let Err(e) = close {
+        eprintln!("mx: WARNING: closing the session failed: {e}");
+    }
+    if args.json {
+        println!("{}", output::result_json(&result));
+    } else {
+        print!("{}", output::output_text(&result));
+        for line in output::stderr_lines(&result) {
+            eprintln!("{line}");
+        }
+    }
+    Ok(if result.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_CMDLET
+    })
+}
+
+fn auth_method(a: AuthArg) -> AuthMethod {
+    match a {
+        AuthArg::Kerberos => AuthMethod::Kerberos,
+        AuthArg::Ntlm => AuthMethod::Ntlm,
+        AuthArg::Negotiate => AuthMethod::Negotiate,
+        AuthArg::Basic => AuthMethod::Basic,
+    }
+}
+
+fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
+    let password = read_password(args)?;
+    let mut transport = TransportOptions::new(
+        args.server.clone(),
+        auth_method(args.auth),
+        Credentials::new(args.username.clone(), password),
+    );
+    transport.tls.ca_file = args.ca_file.clone();
+    transport.tls.pinned_thumbprints = args.pin_thumbprint.clone();
+    transport.tls.insecure = args.insecure;
+    transport.resolve_overrides = args
+        .resolve
+        .iter()
+        .map(|r| r.parse::<ResolveOverride>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some(order) = &args.ip_order {
+        transport.ip_order = order
+            .parse::<IpOrder>()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    transport.kdc = args.kdc.clone();
+    transport.allow_unencrypted = args.allow_unencrypted;
+    transport.allow_basic_over_http = args.allow_unencrypted;
+    let endpoint = match &args.configuration {
+        Some(name) => Endpoint::Configuration(name.clone()),
+        None => Endpoint::Exchange,
+    };
+    Ok(SessionOptions::new(transport, endpoint))
+}
+
+/// The password from `--password-env`, `--password-file` or a prompt on the terminal; never a
+/// prompt when standard input is not a terminal, so scripts fail instead of hanging.
+fn read_password(args: &RunArgs) -> Result<String, CliError> {
+    if let Some(var) = &args.password_env {
+        return std::env::var(var)
+            .map_err(|_| CliError::Password(format!("environment variable {var} is not set")));
+    }
+    if let Some(path) = &args.password_file {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        return Ok(text.lines().next().unwrap_or("").to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Password(
+            "standard input is not a terminal; use --password-env or --password-file".into(),
+        ));
+    }
+    rpassword::prompt_password(format!("Password for {}: ", args.username))
+        .map_err(|e| CliError::Password(e.to_string()))
+}
