@@ -207,8 +207,10 @@ mod tests {
             text,
             "Name           : Ann\nEmailAddresses : {SMTP:ann@x.com, smtp:a@x.com}\nQuota          : 5\nManager        : \n"
         );
-        let mut r = CommandResult::default();
-        r.output = vec![mailbox(), PsValue::from("plain")];
+        let r = CommandResult {
+            output: vec![mailbox(), PsValue::from("plain")],
+            ..CommandResult::default()
+        };
         assert!(output_text(&r).ends_with("Manager        : \n\nplain\n"));
     }
 

@@ -49,9 +49,6 @@ pub(crate) fn command_from_tokens(name: &str, tokens: &[String]) -> Result<Comma
         }
         let body = &token[1..];
         if let Some((param, value)) = body.split_once(':') {
-            if param.is_empty() {
-                return Err(CliError::Usage(format!("parameter `{token}` has no name")));
-            }
             command = command.param(param, parse_value(value));
             continue;
         }
@@ -175,7 +172,8 @@ mod tests {
     fn a_trailing_switch_and_a_missing_name() {
         let c = command_from_tokens("Get-Mailbox", &tokens(&["-Arbitration"])).expect("parsed");
         assert_eq!(named(&c, "Arbitration"), Some(&PsValue::Bool(true)));
-        assert!(command_from_tokens("Get-Mailbox", &tokens(&["-:x"])).is_err());
+        let c = command_from_tokens("Get-Mailbox", &tokens(&["-:x"])).expect("parsed");
+        assert_eq!(c.args[0].name, None, "not a parameter name: a value");
         assert!(command_from_tokens("-Identity", &[]).is_err());
     }
 
