@@ -1,0 +1,317 @@
+//! The `mx` binary as a user runs it: `mx demo`, `mx run` against an in-process mx-sim, and
+//! `mx clixml` on a real Exchange export.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
+use serde_json::Value;
+
+const PASSWORD_VAR: &str = "MX_TEST_PASSWORD";
+const ADMIN_PASSWORD: &str = "P@ssw0rd!";
+/// A seeded mailbox.
+const JUSTIN: &str = "justin.martin";
+
+fn mx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mx"))
+        .args(args)
+        .env(PASSWORD_VAR, ADMIN_PASSWORD)
+        .output()
+        .expect("mx runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixtures_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|dir| dir.join("shared/fixtures"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("shared/fixtures not found above {}", manifest.display()))
+}
+
+/// `mx run --server <sim> --auth ntlm --username ... --password-env ... --json <rest>`.
+fn run_json(server: &RunningServer, rest: &[&str]) -> (Output, Value) {
+    let url = server.url(Endpoint::PowerShell);
+    let mut args = vec![
+        "run",
+        "--server",
+        url.as_str(),
+        "--auth",
+        "ntlm",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-env",
+        PASSWORD_VAR,
+        "--json",
+    ];
+    args.extend_from_slice(rest);
+    let out = mx(&args);
+    let doc: Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&out), stderr(&out)));
+    (out, doc)
+}
+
+#[test]
+fn demo_runs_every_step() {
+    let out = mx(&["demo"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    for step in [
+        "connect as CONTOSO\\Administrator with NTLM",
+        "Get-User -RecipientTypeDetails 'User'",
+        "Enable-Mailbox -Identity",
+        "Set-Mailbox -Identity",
+        "Add-DistributionGroupMember -Identity",
+        "Get-Mailbox -Identity",
+        "CustomAttribute1     : provisioned-by-mx-demo",
+        "close: shell deleted",
+        "WS-Management requests were sealed",
+        "every step succeeded",
+    ] {
+        assert!(text.contains(step), "missing `{step}` in:\n{text}");
+    }
+    let sealed = text
+        .lines()
+        .find(|l| l.starts_with("traffic: "))
+        .expect("traffic line");
+    let words: Vec<&str> = sealed.split_whitespace().collect();
+    assert_eq!(words[1], words[3], "all requests sealed: {sealed}");
+}
+
+#[test]
+fn run_get_mailbox_as_json() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = run_json(&server, &["Get-Mailbox", "-Identity", JUSTIN]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let output = doc["output"].as_array().expect("output array");
+    assert_eq!(output.len(), 1);
+    let mbx = &output[0];
+    assert_eq!(mbx["SamAccountName"], JUSTIN);
+    assert_eq!(mbx["DisplayName"], "Justin Martin");
+    assert_eq!(mbx["PrimarySmtpAddress"], "justin.martin@contoso.com");
+    assert_eq!(mbx["Database"], "DB02");
+    assert_eq!(mbx["ExchangeGuid"], "12ff2aa0-e0d7-4726-8aa9-2073717538cb");
+    assert_eq!(doc["errors"], Value::Array(Vec::new()));
+    for key in ["warnings", "verbose", "information", "progress"] {
+        assert!(doc[key].is_array(), "{key}");
+    }
+    assert_eq!(server.shell_count(), 0, "mx run closes its shell");
+    assert!(
+        server
+            .request_log()
+            .entries()
+            .iter()
+            .filter(|e| e.operation != "Auth" && e.status == 200)
+            .all(|e| e.sealed)
+    );
+}
+
+#[test]
+fn run_not_found_exits_1_with_the_error() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = run_json(&server, &["Get-Mailbox", "-Identity", "no.such.person"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(doc["output"], Value::Array(Vec::new()));
+    let err = &doc["errors"][0];
+    assert_eq!(
+        err["exception_type"],
+        "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
+    );
+    let id = err["fully_qualified_error_id"].as_str().expect("id");
+    assert!(
+        id.ends_with(",Microsoft.Exchange.Management.RecipientTasks.GetMailbox"),
+        "{id}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no.such.person"))
+    );
+}
+
+#[test]
+fn run_switches_and_confirm_false_reach_the_cmdlet() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = run_json(
+        &server,
+        &[
+            "Set-Mailbox",
+            "-Identity",
+            JUSTIN,
+            "-Office",
+            "Room 42",
+            "-IgnoreDefaultScope",
+            "-Confirm:$false",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{doc}\n{}", stderr(&out));
+    assert_eq!(doc["errors"], Value::Array(Vec::new()));
+    let (out, doc) = run_json(&server, &["Get-Mailbox", JUSTIN, "-IgnoreDefaultScope"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(doc["output"][0]["Office"], "Room 42");
+}
+
+#[test]
+fn run_typed_params_and_text_output() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let out = mx(&[
+        "run",
+        "--server",
+        &url,
+        "--auth",
+        "ntlm",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-env",
+        PASSWORD_VAR,
+        "--params",
+        &format!(r#"{{"Identity":"{JUSTIN}"}}"#),
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("DisplayName ") && l.ends_with(" : Justin Martin")),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_failures_have_their_exit_codes() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let base = |user: &'static str| {
+        vec![
+            "run".to_owned(),
+            "--server".to_owned(),
+            url.clone(),
+            "--auth".to_owned(),
+            "ntlm".to_owned(),
+            "--username".to_owned(),
+            user.to_owned(),
+            "--password-env".to_owned(),
+            PASSWORD_VAR.to_owned(),
+            "--json".to_owned(),
+            "Get-Mailbox".to_owned(),
+        ]
+    };
+    let wrong_user = base("CONTOSO\\nobody");
+    let out = mx(&wrong_user.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["error"]["kind"], "auth");
+
+    // Nothing listens on port 1 of loopback.
+    let out = mx(&[
+        "run",
+        "--server",
+        "http://127.0.0.1:1/PowerShell",
+        "--auth",
+        "ntlm",
+        "--username",
+        "u",
+        "--password-env",
+        PASSWORD_VAR,
+        "--json",
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["error"]["kind"], "transport");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(mx(&[]).status.code(), Some(2));
+    assert_eq!(mx(&["frobnicate"]).status.code(), Some(2));
+    // Missing cmdlet.
+    let out = mx(&["run", "--server", "http://x/", "--username", "u"]);
+    assert_eq!(out.status.code(), Some(2));
+    // Bad --params and an unset password variable, before any connection is tried.
+    let out = mx(&[
+        "run",
+        "--server",
+        "http://127.0.0.1:1/",
+        "--username",
+        "u",
+        "--password-env",
+        "MX_TEST_UNSET_VARIABLE",
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = mx(&[
+        "run",
+        "--server",
+        "http://127.0.0.1:1/",
+        "--username",
+        "u",
+        "--password-env",
+        PASSWORD_VAR,
+        "--params",
+        "[1]",
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let help = mx(&["run", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("4  authentication failure"));
+}
+
+#[test]
+fn no_password_prompt_without_a_terminal() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mx"))
+        .args([
+            "run",
+            "--server",
+            "http://127.0.0.1:1/",
+            "--username",
+            "u",
+            "Get-Mailbox",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("mx runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a terminal"), "{}", stderr(&out));
+}
+
+#[test]
+fn clixml_export_to_json() {
+    let file =
+        fixtures_dir().join("exchange/get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
+    let out = mx(&["clixml", file.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let first = match &doc {
+        Value::Array(items) => items.first().cloned().expect("one object"),
+        other => other.clone(),
+    };
+    assert!(
+        first["DisplayName"].as_str().is_some_and(|s| !s.is_empty()),
+        "{first}"
+    );
+}
+
+#[test]
+fn clixml_bad_input_exits_2() {
+    let dir = std::env::temp_dir().join(format!("mx-clixml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.xml");
+    std::fs::write(&bad, "<Objs><Obj RefId=\"0\"><S>unclosed").expect("write");
+    let out = mx(&["clixml", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("mx clixml: "));
+    let out = mx(&["clixml", "/nonexistent/file.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
