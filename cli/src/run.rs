@@ -52,7 +52,14 @@ fn error_document(e: &CliError) -> Value {
             error["record"] = output::error_json(record);
         }
         if let Some(fault) = session.fault() {
-            error["fault"] = json!(format!("{fault:?}"));
+            error["fault"] = json!({
+                "soap_code": fault.soap_code,
+                "soap_subcode": fault.soap_subcode,
+                "reason": fault.reason,
+                "wsman_code": fault.wsman_code,
+                "machine": fault.machine,
+                "message": fault.message,
+            });
         }
         if let SessionError::Pipeline(failure) = session {
             error["state"] = json!(format!("{:?}", failure.state));

@@ -315,3 +315,55 @@ fn clixml_bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn run_terminating_error_is_an_error_object() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = run_json(&server, &["Get-Nothing"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = &doc["error"];
+    assert_eq!(err["kind"], "cmdlet");
+    assert_eq!(err["state"], "Failed");
+    assert_eq!(
+        err["record"]["fully_qualified_error_id"],
+        "CommandNotFoundException"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Get-Nothing")),
+        "{err}"
+    );
+    assert_eq!(
+        server.shell_count(),
+        0,
+        "the shell is closed after a failure"
+    );
+}
+
+#[test]
+fn run_text_mode_puts_errors_on_stderr() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let out = mx(&[
+        "run",
+        "--server",
+        &url,
+        "--auth",
+        "ntlm",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-env",
+        PASSWORD_VAR,
+        "Get-Mailbox",
+        "-Identity",
+        "no.such.person",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("ERROR: ") && err.contains("no.such.person"),
+        "{err}"
+    );
+}
