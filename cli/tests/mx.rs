@@ -367,3 +367,84 @@ fn run_text_mode_puts_errors_on_stderr() {
         "{err}"
     );
 }
+
+/// `mx run` over HTTPS with Basic: `--auth basic` plus the TLS flags.
+fn https_run(url: &str, tls_flags: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--server",
+        url,
+        "--auth",
+        "basic",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-env",
+        PASSWORD_VAR,
+        "--json",
+    ];
+    args.extend_from_slice(tls_flags);
+    args.extend_from_slice(&["Get-Mailbox", "-Identity", JUSTIN]);
+    mx(&args)
+}
+
+#[test]
+fn run_over_https_checks_the_certificate() {
+    let identity =
+        mx_sim::http::tls::TlsIdentity::self_signed(&["127.0.0.1".into()]).expect("certificate");
+    let thumbprint = identity.sha1_thumbprint();
+    let server = Server::start(SimConfig {
+        tls: Some(identity),
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    assert!(url.starts_with("https://"), "{url}");
+
+    let out = https_run(&url, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&thumbprint)),
+        "the error names the thumbprint to pin: {doc}"
+    );
+
+    let out = https_run(&url, &["--pin-thumbprint", &thumbprint]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["output"][0]["SamAccountName"], JUSTIN);
+
+    let out = https_run(&url, &["--insecure"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("WARNING: --insecure"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn basic_over_http_needs_allow_unencrypted() {
+    let server = Server::start(SimConfig {
+        allow_unencrypted: true,
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let refused = https_run(&url, &[]);
+    // The client refuses before sending the password: an authentication failure.
+    assert_eq!(refused.status.code(), Some(4), "{}", stdout(&refused));
+    assert_eq!(server.request_log().entries().len(), 0, "nothing was sent");
+    let out = https_run(&url, &["--allow-unencrypted"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["output"][0]["SamAccountName"], JUSTIN);
+    assert!(
+        server
+            .request_log()
+            .entries()
+            .iter()
+            .any(|e| e.auth.as_deref() == Some("Basic") && !e.sealed)
+    );
+}
