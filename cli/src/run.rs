@@ -85,7 +85,16 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         );
     }
     let mut session = Session::connect(options).await?;
+    // Ctrl-C stops the command on the server rather than leaving it running there.
+    let cancel = session.cancel_handle();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("mx: interrupted; stopping the command on the server");
+            cancel.cancel();
+        }
+    });
     let outcome = session.invoke(command).await;
+    interrupt.abort();
     // The result decides the exit code; a failing close only warns, the work is done.
     let close = session.close().await;
     let result = outcome?;

@@ -448,3 +448,65 @@ fn basic_over_http_needs_allow_unencrypted() {
             .any(|e| e.auth.as_deref() == Some("Basic") && !e.sealed)
     );
 }
+
+#[test]
+fn interrupt_stops_the_command_on_the_server() {
+    let server = Server::start(SimConfig {
+        faults: mx_sim::FaultPlan {
+            rules: vec![mx_sim::FaultRule {
+                operation: "Receive".into(),
+                nth: 2,
+                count: 1,
+                action: mx_sim::FaultAction::Delay { ms: 1500 },
+            }],
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let child = Command::new(env!("CARGO_BIN_EXE_mx"))
+        .args([
+            "run",
+            "--server",
+            &url,
+            "--auth",
+            "ntlm",
+            "--username",
+            "CONTOSO\\Administrator",
+            "--password-env",
+            PASSWORD_VAR,
+            "Get-Mailbox",
+        ])
+        .env(PASSWORD_VAR, ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mx starts");
+    // Wait until the command is on the server, then interrupt as Ctrl-C does.
+    let started = std::time::Instant::now();
+    while server.request_log().count("Command") == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no Command"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("mx ends");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("cancelled"),
+        "{err}"
+    );
+    assert!(
+        server.request_log().count("Signal") >= 1,
+        "stopped with a Signal"
+    );
+    assert_eq!(server.shell_count(), 0, "the shell was closed");
+}
