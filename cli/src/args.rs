@@ -10,7 +10,7 @@ const EXIT_CODES: &str = "Exit codes:
   2  usage: bad arguments, parameters, password source or input
   3  connection or transport failure (DNS, TCP, TLS, HTTP, timeouts)
   4  authentication failure
-  5  protocol or other failure";
+  5  protocol or other failure, or the command was interrupted (Ctrl-C stops it on the server)";
 
 /// Manage on-premises Exchange Server over WS-Management and PSRP.
 #[derive(Debug, Parser)]

@@ -33,7 +33,7 @@ fn read_input(args: &ClixmlArgs) -> Result<Vec<u8>, CliError> {
                 path: path.display().to_string(),
                 source,
             })?;
-            file.take(MAX_INPUT)
+            file.take(MAX_INPUT + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|source| CliError::Read {
                     path: path.display().to_string(),
@@ -42,13 +42,18 @@ fn read_input(args: &ClixmlArgs) -> Result<Vec<u8>, CliError> {
         }
         _ => {
             std::io::stdin()
-                .take(MAX_INPUT)
+                .take(MAX_INPUT + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|source| CliError::Read {
                     path: "standard input".into(),
                     source,
                 })?;
         }
+    }
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(CliError::Usage(format!(
+            "input larger than {MAX_INPUT} bytes"
+        )));
     }
     Ok(bytes)
 }
