@@ -3,7 +3,7 @@
 //! round trips.
 
 use monosync_exchange::clixml::PsValue;
-use monosync_exchange::exchange::{Command, CommandResult, Session, SessionOptions};
+use monosync_exchange::exchange::{Command, CommandResult, ParamValue, Session, SessionOptions};
 use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
 
@@ -75,7 +75,7 @@ fn command_line(command: &Command) -> String {
         if let Some(name) = &arg.name {
             line.push_str(&format!(" -{name}"));
         }
-        if let monosync_exchange::exchange::ParamValue::Value(v) = &arg.value {
+        if let ParamValue::Value(v) = &arg.value {
             match v {
                 PsValue::Bool(true) if arg.name.is_some() => {}
                 other => line.push_str(&format!(" '{}'", value_text(other))),

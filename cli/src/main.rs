@@ -41,16 +41,17 @@ fn main() -> ExitCode {
 
 /// Runs the subcommand; only the runtime's own start-up failure comes back as an error.
 fn top_level(cli: Cli) -> anyhow::Result<u8> {
-    if let Mode::Clixml(a) = &cli.mode {
-        return Ok(clixml_cmd::main(a));
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    Ok(match cli.mode {
+        Mode::Clixml(a) => clixml_cmd::main(&a),
+        Mode::Demo => runtime()?.block_on(demo::main()),
+        Mode::Run(a) => runtime()?.block_on(run::main(*a)),
+    })
+}
+
+/// Two workers: the session's I/O and, in `mx demo`, the simulator it talks to.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
-    Ok(match cli.mode {
-        Mode::Demo => runtime.block_on(demo::main()),
-        Mode::Run(a) => runtime.block_on(run::main(*a)),
-        Mode::Clixml(_) => error::EXIT_USAGE,
-    })
+        .build()
 }
