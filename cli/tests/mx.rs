@@ -510,3 +510,40 @@ fn interrupt_stops_the_command_on_the_server() {
     );
     assert_eq!(server.shell_count(), 0, "the shell was closed");
 }
+
+#[test]
+fn configuration_selects_the_resource_uri() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::Wsman);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--server",
+            url.as_str(),
+            "--auth",
+            "ntlm",
+            "--username",
+            "CONTOSO\\Administrator",
+            "--password-env",
+            PASSWORD_VAR,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        args.push("Get-Mailbox");
+        let out = mx(&args);
+        let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+        (out, doc)
+    };
+    // The WinRM service refuses Exchange's resource URI with a WS-Management fault.
+    let (out, doc) = run(&[]);
+    assert_eq!(out.status.code(), Some(5), "{doc}");
+    assert_eq!(doc["error"]["kind"], "protocol");
+    assert!(doc["error"]["fault"]["reason"].is_string(), "{doc}");
+    // Microsoft.PowerShell opens, and has no Exchange cmdlets.
+    let (out, doc) = run(&["--configuration", "Microsoft.PowerShell"]);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(
+        doc["error"]["record"]["fully_qualified_error_id"],
+        "CommandNotFoundException"
+    );
+}
