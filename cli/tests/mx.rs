@@ -547,3 +547,52 @@ fn configuration_selects_the_resource_uri() {
         "CommandNotFoundException"
     );
 }
+
+#[test]
+fn password_file_resolve_override_and_ip_order() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let port = server.addr().port();
+    let dir = std::env::temp_dir().join(format!("mx-password-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("password");
+    std::fs::write(&file, format!("{ADMIN_PASSWORD}\nignored second line\n")).expect("write");
+    let url = format!("http://ex01.contoso.test:{port}/PowerShell");
+    let resolve = format!("ex01.contoso.test:{port}:127.0.0.1");
+    let out = mx(&[
+        "run",
+        "--server",
+        &url,
+        "--auth",
+        "ntlm",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-file",
+        file.to_str().expect("utf-8 path"),
+        "--resolve",
+        &resolve,
+        "--ip-order",
+        "ipv6-first",
+        "--json",
+        "Get-Mailbox",
+        JUSTIN,
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["output"][0]["SamAccountName"], JUSTIN);
+
+    let bad = mx(&[
+        "run",
+        "--server",
+        &url,
+        "--username",
+        "u",
+        "--password-env",
+        PASSWORD_VAR,
+        "--ip-order",
+        "sideways",
+        "Get-Mailbox",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("sideways"));
+}
