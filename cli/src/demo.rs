@@ -56,9 +56,9 @@ async fn step(
     println!("[{n}] {line}");
     println!(
         "    round trips: {} WS-Management ({} HTTP), server saw {}",
-        after.wsman - before_client.wsman,
-        after.http - before_client.http,
-        soap_requests(server) - before_server
+        after.wsman.saturating_sub(before_client.wsman),
+        after.http.saturating_sub(before_client.http),
+        soap_requests(server).saturating_sub(before_server)
     );
     if let Some(e) = result.errors.first() {
         return Err(CliError::Demo {
@@ -220,7 +220,7 @@ async fn story() -> Result<(), CliError> {
     session.close().await?;
     println!(
         "[7] close: shell deleted, server saw {} request(s); session total {} WS-Management ({} HTTP) before close",
-        soap_requests(&server) - before,
+        soap_requests(&server).saturating_sub(before),
         total.wsman,
         total.http
     );

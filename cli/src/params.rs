@@ -43,11 +43,13 @@ pub(crate) fn command_from_tokens(name: &str, tokens: &[String]) -> Result<Comma
     let mut command = Command::new(name);
     let mut rest = tokens.iter().peekable();
     while let Some(token) = rest.next() {
-        if !is_param_name(token) {
-            command = command.arg(parse_value(token));
-            continue;
-        }
-        let body = &token[1..];
+        let body = match token.strip_prefix('-') {
+            Some(body) if is_param_name(token) => body,
+            _ => {
+                command = command.arg(parse_value(token));
+                continue;
+            }
+        };
         if let Some((param, value)) = body.split_once(':') {
             command = command.param(param, parse_value(value));
             continue;
