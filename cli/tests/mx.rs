@@ -457,7 +457,7 @@ fn interrupt_stops_the_command_on_the_server() {
                 operation: "Receive".into(),
                 nth: 2,
                 count: 1,
-                action: mx_sim::FaultAction::Delay { ms: 1500 },
+                action: mx_sim::FaultAction::Delay { ms: 5000 },
             }],
         },
         ..SimConfig::default()
@@ -491,7 +491,7 @@ fn interrupt_stops_the_command_on_the_server() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
