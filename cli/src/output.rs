@@ -69,20 +69,24 @@ pub(crate) fn object_text(value: &PsValue) -> String {
     out
 }
 
-/// The text of every output object, a blank line between objects.
-pub(crate) fn output_text(result: &CommandResult) -> String {
-    let mut out = String::new();
-    for (i, v) in result.output.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        let text = object_text(v);
-        out.push_str(&text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
+/// [`object_text`] ending with a newline.
+pub(crate) fn object_block(value: &PsValue) -> String {
+    let mut text = object_text(value);
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    out
+    text
+}
+
+/// The text of every output object, a blank line between objects.
+#[cfg(test)]
+fn output_text(result: &CommandResult) -> String {
+    result
+        .output
+        .iter()
+        .map(object_block)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An error record as one line: message, then the FullyQualifiedErrorId.
@@ -148,22 +152,6 @@ pub(crate) fn result_json(result: &CommandResult) -> Value {
     })
 }
 
-/// The lines of the warning and error streams, for stderr.
-pub(crate) fn stderr_lines(result: &CommandResult) -> Vec<String> {
-    let mut lines: Vec<String> = result
-        .warnings
-        .iter()
-        .map(|w| format!("WARNING: {}", w.message))
-        .collect();
-    lines.extend(
-        result
-            .errors
-            .iter()
-            .map(|e| format!("ERROR: {}", error_line(e))),
-    );
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -227,6 +215,5 @@ mod tests {
         for key in ["errors", "verbose", "information", "progress"] {
             assert_eq!(doc[key], json!([]), "{key}");
         }
-        assert_eq!(stderr_lines(&r), ["WARNING: more results"]);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::io::IsTerminal as _;
 
-use monosync_exchange::exchange::{Command, Endpoint, Session, SessionError, SessionOptions};
+use monosync_exchange::exchange::{
+    Command, CommandResult, Endpoint, Session, SessionError, SessionOptions, StreamItem,
+};
 use monosync_exchange::transport::{
     AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions,
 };
@@ -93,27 +95,60 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
             cancel.cancel();
         }
     });
-    let outcome = session.invoke(command).await;
+    let outcome = if args.json {
+        session.invoke(command).await.map(Shown::Collected)
+    } else {
+        stream_text(&mut session, command).await.map(Shown::Printed)
+    };
     interrupt.abort();
     // The result decides the exit code; a failing close only warns, the work is done.
     let close = session.close().await;
-    let result = outcome?;
+    let outcome = outcome?;
     if let Err(e) = close {
         eprintln!("mx: WARNING: closing the session failed: {e}");
     }
-    if args.json {
-        println!("{}", output::result_json(&result));
-    } else {
-        print!("{}", output::output_text(&result));
-        for line in output::stderr_lines(&result) {
-            eprintln!("{line}");
+    let errors = match outcome {
+        Shown::Collected(result) => {
+            println!("{}", output::result_json(&result));
+            result.errors.len()
+        }
+        Shown::Printed(errors) => errors,
+    };
+    Ok(if errors == 0 { EXIT_OK } else { EXIT_CMDLET })
+}
+
+/// What a finished command left to show.
+enum Shown {
+    /// Everything, for the JSON document.
+    Collected(CommandResult),
+    /// Already printed; the number of error records.
+    Printed(usize),
+}
+
+/// Prints output objects on stdout and warnings and errors on stderr as they arrive, so a
+/// large result never sits in memory whole; returns the number of error records.
+async fn stream_text(session: &mut Session, command: Command) -> Result<usize, SessionError> {
+    let mut stream = session.invoke_stream(command).await?;
+    let mut objects = 0usize;
+    let mut errors = 0usize;
+    while let Some(item) = stream.next().await {
+        match item? {
+            StreamItem::Output(value) => {
+                if objects > 0 {
+                    println!();
+                }
+                print!("{}", output::object_block(&value));
+                objects += 1;
+            }
+            StreamItem::Error(record) => {
+                errors += 1;
+                eprintln!("ERROR: {}", output::error_line(&record));
+            }
+            StreamItem::Warning(record) => eprintln!("WARNING: {}", record.message),
+            _ => {}
         }
     }
-    Ok(if result.errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_CMDLET
-    })
+    Ok(errors)
 }
 
 fn auth_method(a: AuthArg) -> AuthMethod {

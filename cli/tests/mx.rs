@@ -596,3 +596,41 @@ fn password_file_resolve_override_and_ip_order() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("sideways"));
 }
+
+#[test]
+fn text_mode_streams_objects_and_warnings() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let out = mx(&[
+        "run",
+        "--server",
+        &url,
+        "--auth",
+        "ntlm",
+        "--username",
+        "CONTOSO\\Administrator",
+        "--password-env",
+        PASSWORD_VAR,
+        "Get-Mailbox",
+        "-ResultSize",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("\n\n").count(),
+        1,
+        "two objects, one blank line"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("SamAccountName "))
+            .count(),
+        2
+    );
+    assert!(
+        stderr(&out).starts_with("WARNING: There are more results available"),
+        "{}",
+        stderr(&out)
+    );
+}
