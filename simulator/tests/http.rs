@@ -439,3 +439,77 @@ async fn injected_faults_break_the_runspace_truncate_and_expire_auth() {
             .any(|e| e.fault.as_deref() == Some("ExpireAuth") && e.status == 401)
     );
 }
+
+#[test]
+fn starts_outside_a_runtime_and_shuts_down() {
+    let server = Server::start(SimConfig::default()).expect("server starts on its own thread");
+    let addr = server.addr();
+    assert_eq!(raw_status(addr, &post("/wsman", "", b"")), 401);
+    server.shutdown();
+    let refused = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        std::net::TcpStream::connect(addr).is_err()
+    });
+    assert!(refused, "the listener is closed after shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_fragment_breaks_the_client_not_the_server() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::CorruptFragment,
+        }],
+    });
+    let result = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await;
+    assert!(
+        result.is_err() || result.is_ok_and(|o| o.output.is_empty()),
+        "the corrupted payload is not read as output"
+    );
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("the server still serves");
+    let outcome = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.output.len(), 1);
+}
+
+/// The raw response head to an unauthenticated POST.
+fn raw_head(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = tcp.write_all(&post(path, "", b""));
+    let mut buf = vec![0; 4096];
+    let n = tcp.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
+}
+
+#[test]
+fn challenges_offer_what_iis_and_winrm_offer() {
+    let http = Server::start(SimConfig::default()).expect("server starts");
+    let head = raw_head(http.addr(), "/wsman");
+    assert!(head.starts_with("http/1.1 401"));
+    assert!(head.contains("www-authenticate: negotiate\r\n"));
+    assert!(!head.contains("basic"), "no Basic over plain HTTP: {head}");
+    assert!(head.contains("set-cookie: ms-wsman="));
+
+    let allowing = Server::start(SimConfig {
+        allow_unencrypted: true,
+        ..SimConfig::default()
+    })
+    .expect("server starts");
+    let head = raw_head(allowing.addr(), "/wsman");
+    assert!(
+        head.contains("www-authenticate: basic realm=\"wsman\""),
+        "{head}"
+    );
+}

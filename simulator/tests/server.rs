@@ -307,3 +307,135 @@ async fn negotiate_client_without_kerberos_gets_in_with_ntlm() {
     let log = server.request_log().entries();
     assert!(log.iter().any(|e| e.status == 200 && e.sealed), "{log:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_input_arrives_through_send() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let id = client
+        .start(
+            &PowerShellSpec::new(Command::new("Set-Mailbox").param("Office", "Input HQ"))
+                .with_input(),
+        )
+        .await
+        .expect("starts");
+    client
+        .pool
+        .send_input(id, monosync_exchange::clixml::PsValue::String(ADMIN.into()))
+        .expect("input");
+    client.pool.end_input(id).expect("end of input");
+    client.flush().await.expect("sent");
+    let mut outcome = support::Outcome::default();
+    while !client.receive(Some(id)).await.expect("receives") {}
+    client.collect(&mut outcome);
+    assert_eq!(
+        outcome.state,
+        Some(PSInvocationState::Completed),
+        "{:?}",
+        outcome.errors
+    );
+    let check = client
+        .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))
+        .await
+        .expect("runs");
+    assert_eq!(
+        check.output[0].property("Office").and_then(|v| v.as_str()),
+        Some("Input HQ")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_waiting_pipeline() {
+    let server = Server::start(SimConfig::default()).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let id = client
+        .start(
+            &PowerShellSpec::new(Command::new("Set-Mailbox").param("Office", "Never")).with_input(),
+        )
+        .await
+        .expect("starts");
+    client
+        .signal(id, monosync_exchange::wsman::namespaces::signal::PS_CTRL_C)
+        .await
+        .expect("signalled");
+    let mut outcome = support::Outcome::default();
+    while !client.receive(Some(id)).await.expect("receives") {}
+    client.collect(&mut outcome);
+    assert_eq!(outcome.state, Some(PSInvocationState::Stopped));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_over_the_server_limit_gets_the_max_envelope_fault() {
+    let mut config = SimConfig::default();
+    config.service.max_envelope_size = 20_000;
+    let server = Server::start(config).expect("server starts");
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let big = "x".repeat(30_000);
+    let err = client
+        .start(&PowerShellSpec::new(
+            Command::new("Set-Mailbox").param("Office", big),
+        ))
+        .await
+        .expect_err("too large");
+    assert_eq!(err.fault_code(), Some(2_150_859_025));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_directory_streams_get_results_from_a_snapshot() {
+    let (dir, rbac) =
+        mx_sim::exchange::seed::build(mx_sim::exchange::generate::generate_seed(2_500, 5))
+            .expect("generated seed");
+    let server = Server::start(SimConfig {
+        exchange: Some(mx_sim::exchange::Exchange::with_rbac(dir, rbac)),
+        ..SimConfig::default()
+    })
+    .expect("server starts");
+    let expected = server
+        .exchange()
+        .invoke(
+            "Get-Recipient",
+            &[mx_sim::exchange::BoundArg::named("ResultSize", "Unlimited")],
+        )
+        .output
+        .len();
+    assert!(expected > 2_000);
+    let mut client = ntlm_client(&server);
+    client.open().await.expect("shell opens");
+    let outcome = client
+        .run(&PowerShellSpec::new(
+            Command::new("Get-Recipient").param("ResultSize", "Unlimited"),
+        ))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.state, Some(PSInvocationState::Completed));
+    assert_eq!(outcome.output.len(), expected);
+    // The default limit still warns through the streaming path.
+    let limited = client
+        .run(&PowerShellSpec::new(Command::new("Get-Recipient")))
+        .await
+        .expect("runs");
+    assert_eq!(limited.output.len(), 1000);
+    assert_eq!(limited.warnings.len(), 1);
+    // A stream the client abandons does not hold the shell.
+    let id = client
+        .start(&PowerShellSpec::new(
+            Command::new("Get-Recipient").param("ResultSize", "Unlimited"),
+        ))
+        .await
+        .expect("starts");
+    client
+        .signal(id, monosync_exchange::wsman::namespaces::signal::TERMINATE)
+        .await
+        .expect("terminated");
+    let after = client
+        .run(&PowerShellSpec::new(
+            Command::new("Get-Mailbox").param("ResultSize", 1),
+        ))
+        .await
+        .expect("runs");
+    assert_eq!(after.state, Some(PSInvocationState::Completed));
+    assert_eq!(after.output.len(), 1);
+}

@@ -223,9 +223,10 @@ impl Service {
                         Ok(Step::Wait { .. }) => {}
                         Err(_) => return self.internal_error(),
                     }
-                    if tokio::time::timeout(deadline - now, notified)
-                        .await
-                        .is_err()
+                    // Output rendered on another thread does not notify: look again regularly.
+                    let nap = (deadline - now).min(Duration::from_millis(250));
+                    if tokio::time::timeout(nap, notified).await.is_err()
+                        && Instant::now() >= deadline
                     {
                         return self.timed_out(body);
                     }

@@ -40,6 +40,26 @@ struct PipelineRun {
     done_reported: bool,
 }
 
+/// A Get-* cmdlet rendering on its own thread over a snapshot of the organisation, so that a
+/// large result is produced as the client receives it instead of all at once.
+struct Producer {
+    objects: std::sync::mpsc::Receiver<PsValue>,
+    done: std::thread::JoinHandle<CmdletResult>,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Producer")
+    }
+}
+
+/// Directories larger than this stream Get-* results from a snapshot.
+const STREAM_THRESHOLD: usize = 2_000;
+/// Objects rendered ahead of the client.
+const STREAM_AHEAD: usize = 256;
+/// Objects moved into the pool per Receive at most.
+const STREAM_BATCH: usize = 200;
+
 /// What a Receive takes from a shell.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
@@ -69,6 +89,8 @@ pub(crate) struct Shell {
     pool_host: Option<HostInfo>,
     /// Each pipeline's HostInfo (CREATE_PIPELINE).
     pipeline_hosts: HashMap<Uuid, HostInfo>,
+    /// Pipelines whose output is still being rendered.
+    producers: HashMap<Uuid, Producer>,
 }
 
 fn lock(exchange: &std::sync::Mutex<Exchange>) -> std::sync::MutexGuard<'_, Exchange> {
@@ -96,6 +118,7 @@ impl Shell {
             exchange,
             pool_host: None,
             pipeline_hosts: HashMap::new(),
+            producers: HashMap::new(),
         }
     }
 
@@ -294,6 +317,48 @@ impl Shell {
             let options = InvokeOptions { confirmed };
             let exchange = Arc::clone(&self.exchange);
             let mut ex = lock(&exchange);
+            let streamable = spec.statements.len() == 1
+                && input.is_none()
+                && commands.len() == 1
+                && commands.first().is_some_and(|c| {
+                    c.name
+                        .get(..4)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("get-"))
+                })
+                && ex.directory().len() > STREAM_THRESHOLD;
+            if streamable && let Some(command) = commands.pop() {
+                let snapshot = ex.clone();
+                drop(ex);
+                let mut session = self.session.clone();
+                let (tx, rx) = std::sync::mpsc::sync_channel(STREAM_AHEAD);
+                let done = std::thread::Builder::new()
+                    .name("mx-sim-render".into())
+                    .spawn(move || {
+                        let mut snapshot = snapshot;
+                        // A client that went away drops the receiver: the rest is discarded.
+                        let mut sink = |value: PsValue| {
+                            let _ = tx.send(value);
+                        };
+                        snapshot.invoke_streaming(
+                            &mut session,
+                            &command.name,
+                            &command.args,
+                            options,
+                            &mut sink,
+                        )
+                    });
+                return match done {
+                    Ok(done) => {
+                        self.producers.insert(pid, Producer { objects: rx, done });
+                        Ok(())
+                    }
+                    Err(_) => self.finish(
+                        pid,
+                        PSInvocationState::Failed,
+                        Some(&records::pipeline_stopped()),
+                    ),
+                };
+            }
             let result = if commands.len() == 1 && input.is_none() {
                 // One cmdlet: stream its objects straight into the pool's outbox.
                 let pool = &mut self.pool;
@@ -421,8 +486,57 @@ impl Shell {
         Ok(args)
     }
 
+    /// Moves rendered objects of a streaming pipeline into the pool; when the cmdlet is done,
+    /// writes its other streams and the final state.
+    fn pull(&mut self, pid: Uuid) {
+        use std::sync::mpsc::RecvTimeoutError;
+        let Some(producer) = self.producers.get(&pid) else {
+            return;
+        };
+        let mut finished = false;
+        let mut moved = 0;
+        // The first object may take a moment (the snapshot is still filtering); later ones
+        // are taken only if ready.
+        let mut wait = std::time::Duration::from_millis(200);
+        while moved < STREAM_BATCH {
+            match producer.objects.recv_timeout(wait) {
+                Ok(value) => {
+                    moved += 1;
+                    if self.pool.write_output(pid, value).is_err() {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    finished = true;
+                    break;
+                }
+            }
+            wait = std::time::Duration::from_millis(1);
+        }
+        if !finished {
+            return;
+        }
+        let Some(producer) = self.producers.remove(&pid) else {
+            return;
+        };
+        let result = producer.done.join().unwrap_or_default();
+        let outcome = match result.needs_confirmation.clone() {
+            Some(prompt) => self.ask_confirmation(pid, &prompt),
+            None => match self.write_result(pid, result) {
+                Ok(true) => Ok(()),
+                Ok(false) => self.finish(pid, PSInvocationState::Completed, None),
+                Err(e) => Err(e),
+            },
+        };
+        if outcome.is_err() {
+            self.mark_finished(pid);
+        }
+    }
+
     /// Stops a pipeline (Ctrl+C signal): a running one ends Stopped.
     pub(crate) fn stop(&mut self, pid: Uuid) -> Result<(), StateError> {
+        self.producers.remove(&pid);
         let running = self
             .pipelines
             .get(&pid)
@@ -452,6 +566,7 @@ impl Shell {
 
     /// Closes the pool (shell deleted).
     pub(crate) fn close(&mut self) {
+        self.producers.clear();
         self.pool.close();
         self.pipelines.clear();
         self.pending.clear();
@@ -460,6 +575,9 @@ impl Shell {
 
     /// Output for a Receive on `target`, at most `max_payload` bytes of fragments.
     pub(crate) fn take_output(&mut self, target: Option<Uuid>, max_payload: usize) -> Output {
+        if let Some(pid) = target {
+            self.pull(pid);
+        }
         while let Some(t) = self.pool.poll_transmit(max_payload) {
             // Output of a pipeline the client already terminated has no reader left.
             if t.pipeline_id
