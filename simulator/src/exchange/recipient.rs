@@ -212,6 +212,18 @@ pub struct Recipient {
     pub when_changed: i64,
 }
 
+impl Recipient {
+    /// The kind an account falls back to once its Exchange attributes are removed
+    /// (Disable-Mailbox, Disable-RemoteMailbox, Disable-MailUser).
+    pub fn plain_user_kind(&self) -> RecipientTypeDetails {
+        if self.account.as_ref().is_some_and(|a| a.disabled) {
+            RecipientTypeDetails::DisabledUser
+        } else {
+            RecipientTypeDetails::User
+        }
+    }
+}
+
 /// Person attributes (`OrgPersonPresentationObject`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]

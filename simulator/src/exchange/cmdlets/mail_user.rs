@@ -146,10 +146,6 @@ fn disable_mail_user(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     }
     let mut new = ctx.get(guid)?.clone();
     new.mail = None;
-    new.kind = if new.account.as_ref().is_some_and(|a| a.disabled) {
-        RecipientTypeDetails::DisabledUser
-    } else {
-        RecipientTypeDetails::User
-    };
+    new.kind = new.plain_user_kind();
     ctx.commit(guid, new)
 }

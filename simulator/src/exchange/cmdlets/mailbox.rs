@@ -382,11 +382,7 @@ fn disable_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let mut new = r;
     new.mailbox = None;
     new.mail = None;
-    new.kind = if new.account.as_ref().is_some_and(|a| a.disabled) {
-        RecipientTypeDetails::DisabledUser
-    } else {
-        RecipientTypeDetails::User
-    };
+    new.kind = new.plain_user_kind();
     ctx.commit(guid, new)
 }
 

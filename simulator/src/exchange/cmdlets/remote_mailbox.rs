@@ -257,10 +257,6 @@ fn disable_remote_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let mut new = r;
     new.remote = None;
     new.mail = None;
-    new.kind = if new.account.as_ref().is_some_and(|a| a.disabled) {
-        RecipientTypeDetails::DisabledUser
-    } else {
-        RecipientTypeDetails::User
-    };
+    new.kind = new.plain_user_kind();
     ctx.commit(guid, new)
 }
