@@ -32,11 +32,13 @@ echo "== cargo test"
 status=0
 cargo test --workspace 2>&1 | tee -a "$log" || status=$?
 
-echo "== pypsrp (a client we did not write) against mx-sim"
-venv=target/pytest-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check pypsrp pytest
-PYTHON="$venv/bin/python" simulator/tests/pypsrp/run.sh 2>&1 | tee -a "$log" || status=$?
+# Suites outside cargo (pypsrp, the bindings, the C example), one script each, in name order.
+# Each installs what it needs, prints its own "N passed, N failed" or pytest summary, and
+# exits non-zero on failure.
+for suite in scripts/suites/*.sh; do
+    echo "== ${suite}"
+    bash "$suite" 2>&1 | tee -a "$log" || status=$?
+done
 
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
