@@ -9,6 +9,7 @@ use crate::psrp::{PSInvocationState, RunspacePoolState};
 use crate::transport::TransportError;
 use crate::wsman::{WsManFault, WsmanError};
 
+use super::error_kind::ErrorKind;
 use super::result::CommandResult;
 
 /// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
@@ -88,6 +89,15 @@ pub enum SessionError {
     /// The command was cancelled with a [`super::CancelHandle`]; it was stopped on the server.
     #[error("the command was cancelled")]
     Cancelled,
+    /// A blocking call was made from inside an async runtime, where blocking would stall it.
+    #[error("a blocking call was made from inside an async runtime; use the async Session there")]
+    InAsyncContext,
+    /// A call was made on a blocking session from the thread that holds one of its open
+    /// result streams, which would wait for itself.
+    #[error(
+        "a result stream of this session is still open on this thread; read it to the end or drop it first"
+    )]
+    StreamOpen,
 }
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
@@ -115,6 +125,30 @@ impl SessionError {
         }
     }
 
+    /// The kind of failure, from the layer that failed and the server's own words: the
+    /// fault code, or the error record's exception type, FullyQualifiedErrorId and
+    /// CategoryInfo.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SessionError::Transport(e) => transport_kind(e),
+            SessionError::Fault(f) => fault_kind(f),
+            SessionError::Wsman(_)
+            | SessionError::State(_)
+            | SessionError::UnexpectedResponse { .. }
+            | SessionError::CommandEndedEarly => ErrorKind::Protocol,
+            SessionError::PoolEnded { .. } => ErrorKind::Transient,
+            SessionError::Pipeline(p) => p
+                .record
+                .as_ref()
+                .map_or(ErrorKind::Command, ErrorKind::of_record),
+            SessionError::Timeout(_) => ErrorKind::Timeout,
+            SessionError::Closed | SessionError::InAsyncContext | SessionError::StreamOpen => {
+                ErrorKind::Config
+            }
+            SessionError::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
     /// The error record of a failed command or a broken pool.
     pub fn error_record(&self) -> Option<&ErrorRecord> {
         match self {
@@ -122,6 +156,39 @@ impl SessionError {
             SessionError::PoolEnded { record, .. } => record.as_ref(),
             _ => None,
         }
+    }
+}
+
+fn transport_kind(e: &TransportError) -> ErrorKind {
+    match e {
+        TransportError::Config(_) => ErrorKind::Config,
+        TransportError::Resolve { .. } | TransportError::Connect { .. } | TransportError::Io(_) => {
+            ErrorKind::Transient
+        }
+        TransportError::TlsExpired { .. }
+        | TransportError::TlsWrongName { .. }
+        | TransportError::TlsUntrusted { .. }
+        | TransportError::TlsPinMismatch { .. }
+        | TransportError::Tls(_) => ErrorKind::Tls,
+        TransportError::Auth { .. } => ErrorKind::Auth,
+        TransportError::Http { status, .. } => match status {
+            401 => ErrorKind::Auth,
+            403 => ErrorKind::AccessDenied,
+            408 | 502..=504 => ErrorKind::Transient,
+            _ => ErrorKind::Protocol,
+        },
+        TransportError::Timeout { .. } => ErrorKind::Timeout,
+        TransportError::Sealing(_) => ErrorKind::Protocol,
+    }
+}
+
+fn fault_kind(f: &WsManFault) -> ErrorKind {
+    use crate::wsman::fault::{CODE_ACCESS_DENIED, CODE_SHELL_QUOTA, CODE_TIMED_OUT};
+    match f.wsman_code {
+        Some(CODE_ACCESS_DENIED) => ErrorKind::AccessDenied,
+        Some(CODE_SHELL_QUOTA) => ErrorKind::Throttled,
+        Some(CODE_TIMED_OUT) => ErrorKind::Timeout,
+        _ => ErrorKind::Protocol,
     }
 }
 
@@ -166,6 +233,7 @@ mod tests {
                 .map(|c| c.category),
             Some(13)
         );
+        assert_eq!(err.kind(), ErrorKind::NotFound);
     }
 
     #[test]

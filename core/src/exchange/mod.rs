@@ -10,7 +10,9 @@
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`error`]: the [`SessionError`] of every operation.
+//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
+//! - [`blocking`]: [`BlockingSession`], the same for hosts without an async runtime.
 //!
 //! ```no_run
 //! use monosync_exchange::exchange::{Command, Session, SessionOptions, StreamItem};
@@ -50,15 +52,19 @@
 //! # }
 //! ```
 
+pub mod blocking;
 pub mod cancel;
 pub mod error;
+pub mod error_kind;
 pub mod invocation;
 pub mod options;
 pub mod result;
 pub mod session;
 
+pub use blocking::{BlockingSession, BlockingStream};
 pub use cancel::CancelHandle;
 pub use error::{PipelineFailure, SessionError};
+pub use error_kind::ErrorKind;
 pub use invocation::{Arg, Command, Invocation, ParamValue};
 pub use options::{Endpoint, SessionOptions};
 pub use result::{CommandResult, RoundTrips, StreamItem};
