@@ -25,7 +25,13 @@ fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_mx"))
         .arg("doctor")
         .arg(server)
-        .args(["--password-env", PASSWORD_VAR, "--json", "--connect-timeout", "2"])
+        .args([
+            "--password-env",
+            PASSWORD_VAR,
+            "--json",
+            "--connect-timeout",
+            "2",
+        ])
         .args(rest)
         .env(PASSWORD_VAR, password)
         .output()
@@ -78,12 +84,24 @@ fn healthy_server_passes_every_check_and_closes_its_shells() {
     let (out, doc) = doctor(
         &url,
         ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--pin-thumbprint", &sha1],
+        &[
+            "--auth",
+            "ntlm",
+            "--username",
+            ADMIN,
+            "--pin-thumbprint",
+            &sha1,
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["server"], url.as_str());
     for c in doc["checks"].as_array().expect("checks") {
-        let keys: Vec<&str> = c.as_object().expect("object").keys().map(String::as_str).collect();
+        let keys: Vec<&str> = c
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["detail", "fix", "id", "status"], "{c}");
         assert!(
             ["pass", "skip"].contains(&c["status"].as_str().unwrap_or("")),
@@ -137,7 +155,10 @@ fn expired_certificate_fails_with_its_dates_and_the_rebind_command() {
     assert_eq!(status(&doc, "tls.expiry"), "fail");
     let detail = text(&doc, "tls.expiry", "detail");
     assert!(detail.contains("expired"), "{detail}");
-    assert!(detail.contains("2020") && detail.contains("2021"), "{detail}");
+    assert!(
+        detail.contains("2020") && detail.contains("2021"),
+        "{detail}"
+    );
     let fix = text(&doc, "tls.expiry", "fix");
     assert!(
         fix.contains(
@@ -191,9 +212,8 @@ fn cbt_hardening_off_is_a_warning_with_the_winrm_fix() {
     assert_eq!(status(&doc, "cbt.enforced"), "warn", "{doc:#}");
     assert!(text(&doc, "cbt.enforced", "detail").contains("CBT hardening is off"));
     assert!(
-        text(&doc, "cbt.enforced", "fix").contains(
-            "winrm set winrm/config/service/auth @{CbtHardeningLevel=\"Strict\"}"
-        )
+        text(&doc, "cbt.enforced", "fix")
+            .contains("winrm set winrm/config/service/auth @{CbtHardeningLevel=\"Strict\"}")
     );
     // A warning alone does not fail the run.
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
@@ -207,7 +227,16 @@ fn strict_cbt_is_reported_as_strict() {
     let (_, doc) = doctor(
         &server.url(Endpoint::Wsman),
         ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--pin-thumbprint", &sha1, "--shell-probe", "0"],
+        &[
+            "--auth",
+            "ntlm",
+            "--username",
+            ADMIN,
+            "--pin-thumbprint",
+            &sha1,
+            "--shell-probe",
+            "0",
+        ],
     );
     assert_eq!(status(&doc, "cbt.enforced"), "pass", "{doc:#}");
     assert!(text(&doc, "cbt.enforced", "detail").contains("Strict"));
@@ -319,22 +348,39 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
         &good,
         &password,
         &[
-            "--auth", "kerberos", "--username", &principal, "--kdc", &kdc, "--resolve",
-            &resolve_good, "--shell-probe", "1",
+            "--auth",
+            "kerberos",
+            "--username",
+            &principal,
+            "--kdc",
+            &kdc,
+            "--resolve",
+            &resolve_good,
+            "--shell-probe",
+            "1",
         ],
     );
     assert_eq!(status(&doc, "kerberos.spn"), "pass", "{doc:#}");
     assert!(text(&doc, "kerberos.spn", "detail").contains(&format!("HTTP/{host}")));
     assert_eq!(status(&doc, "auth.account"), "pass", "{doc:#}");
     // A name the KDC has no principal for.
-    let alias = format!("alias.{}", host.split_once('.').map_or(host.as_str(), |(_, d)| d));
+    let alias = format!(
+        "alias.{}",
+        host.split_once('.').map_or(host.as_str(), |(_, d)| d)
+    );
     let bad = format!("http://{alias}:{port}/PowerShell");
     let resolve_bad = format!("{alias}:{port}:127.0.0.1");
     let (out, doc) = doctor(
         &bad,
         &password,
         &[
-            "--auth", "kerberos", "--username", &principal, "--kdc", &kdc, "--resolve",
+            "--auth",
+            "kerberos",
+            "--username",
+            &principal,
+            "--kdc",
+            &kdc,
+            "--resolve",
             &resolve_bad,
         ],
     );
@@ -353,14 +399,24 @@ fn text_report_lists_each_check_and_its_fix() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let out = Command::new(env!("CARGO_BIN_EXE_mx"))
         .args(["doctor", &server.url(Endpoint::PowerShell)])
-        .args(["--auth", "ntlm", "--username", ADMIN, "--password-env", PASSWORD_VAR])
+        .args([
+            "--auth",
+            "ntlm",
+            "--username",
+            ADMIN,
+            "--password-env",
+            PASSWORD_VAR,
+        ])
         .args(["--shell-probe", "0"])
         .env(PASSWORD_VAR, "wrong password")
         .output()
         .expect("mx runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("  FAIL  auth.account")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("  FAIL  auth.account")),
+        "{text}"
+    );
     assert!(text.contains("fix: check the user name"), "{text}");
     assert!(text.contains("PASS  wsman.auth"), "{text}");
     assert!(text.trim_end().ends_with("skipped"), "{text}");

@@ -76,6 +76,7 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
         |u| u.host.clone(),
     );
     let mut base = transport_options(&args.connect, &args.server)?;
+    network::spread_overrides(&mut base, &host);
     base.timeouts.connect = timeout;
     if args.connect.insecure {
         eprintln!(
@@ -94,6 +95,13 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
     )
     .await;
     let open: Vec<u16> = probes.iter().filter(|p| p.open()).map(|p| p.port).collect();
+    if given.is_none() && open.is_empty() {
+        report.push(Check::fail(
+            "tcp.endpoint",
+            format!("none of the usual ports of {host} answers"),
+            "start a listener (winrm quickconfig for 5985, an HTTPS listener for 5986, IIS for Exchange's 80/443) and open the port in the firewalls on the path",
+        ));
+    }
     let url = given.unwrap_or_else(|| target::url_for_host(&host, &open));
     network::answering_family(&url, &probes, base.ip_order, &mut report);
     let opts = with_url(&base, &url);

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use monosync_exchange::transport::probe;
-use monosync_exchange::transport::{IpOrder, TransportOptions};
+use monosync_exchange::transport::{IpOrder, ResolveOverride, TransportOptions};
 use tokio::net::TcpStream;
 
 use super::report::{Check, Report};
@@ -26,6 +26,31 @@ impl PortProbe {
     /// Whether some address accepted the connection.
     pub(crate) fn open(&self) -> bool {
         self.attempts.iter().any(|(_, r)| r.is_ok())
+    }
+}
+
+/// Makes a `--resolve` entry for the host hold on every port probed: it names the host's
+/// addresses, and the usual ports of one host share them.
+pub(crate) fn spread_overrides(opts: &mut TransportOptions, host: &str) {
+    let Some(first) = opts
+        .resolve_overrides
+        .iter()
+        .find(|o| o.host.eq_ignore_ascii_case(host))
+        .cloned()
+    else {
+        return;
+    };
+    for port in USUAL_PORTS {
+        if !opts
+            .resolve_overrides
+            .iter()
+            .any(|o| o.port == port && o.host.eq_ignore_ascii_case(host))
+        {
+            opts.resolve_overrides.push(ResolveOverride {
+                port,
+                ..first.clone()
+            });
+        }
     }
 }
 

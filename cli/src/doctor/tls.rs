@@ -71,7 +71,12 @@ pub(crate) async fn checks(url: &Url, opts: &TransportOptions, now: i64, report:
     report.push(expiry(url, leaf, now));
     report.push(name(url, leaf));
     let verdict = probe::verify_certificate(opts).await;
-    report.push(trust(leaf, &fetched.chain, &verdict));
+    report.push(trust(
+        !opts.tls.pinned_thumbprints.is_empty(),
+        leaf,
+        &fetched.chain,
+        &verdict,
+    ));
     report.push(thumbprint(leaf, opts, &verdict));
 }
 
@@ -139,6 +144,7 @@ fn name(url: &Url, leaf: &CertificateInfo) -> Check {
 }
 
 fn trust(
+    pinned: bool,
     leaf: &CertificateInfo,
     chain: &[CertificateInfo],
     verdict: &Result<(), TransportError>,
@@ -155,6 +161,10 @@ fn trust(
         )
     };
     match verdict {
+        Ok(()) if pinned => Check::pass(
+            "tls.trust",
+            format!("accepted by --pin-thumbprint ({issuer}); pinning replaces the CA check"),
+        ),
         Ok(()) => Check::pass("tls.trust", format!("trusted ({issuer})")),
         Err(TransportError::TlsUntrusted { sha1, .. }) => Check::fail(
             "tls.trust",

@@ -18,12 +18,19 @@ fn method_scheme(auth: AuthMethod) -> &'static [&'static str] {
     }
 }
 
-fn enable_fix(url: &Url, auth: AuthMethod) -> String {
-    let name = match auth {
+fn method_name(auth: AuthMethod) -> &'static str {
+    match auth {
         AuthMethod::Kerberos => "Kerberos",
-        AuthMethod::Ntlm => "Negotiate",
+        AuthMethod::Ntlm => "NTLM",
         AuthMethod::Basic => "Basic",
         _ => "Negotiate",
+    }
+}
+
+fn enable_fix(url: &Url, auth: AuthMethod) -> String {
+    let name = match auth {
+        AuthMethod::Ntlm => "Negotiate",
+        other => method_name(other),
     };
     if url.is_exchange() {
         format!(
@@ -100,7 +107,7 @@ pub(crate) async fn offers(url: &Url, opts: &TransportOptions, report: &mut Repo
 /// `auth.account` and `wsman.identify`: one authenticated Identify ([MS-WSMV] 3.1.4.18).
 pub(crate) async fn identify(opts: &TransportOptions, report: &mut Report) {
     let user = opts.credentials.username.clone();
-    let method = format!("{:?}", opts.auth);
+    let method = method_name(opts.auth);
     let mut transport = match Transport::new(opts.clone()) {
         Ok(t) => t,
         Err(e) => {
