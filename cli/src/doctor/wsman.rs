@@ -33,9 +33,8 @@ fn enable_fix(url: &Url, auth: AuthMethod) -> String {
         other => method_name(other),
     };
     if url.is_exchange() {
-        format!(
-            "enable it on Exchange's virtual directory (Set-PowerShellVirtualDirectory -Identity \"<server>\\PowerShell (Default Web Site)\" -WindowsAuthentication $true, or -BasicAuthentication $true for Basic), or pick an offered method with --auth"
-        )
+        "enable it on Exchange's virtual directory (Set-PowerShellVirtualDirectory -Identity \"<server>\\PowerShell (Default Web Site)\" -WindowsAuthentication $true, or -BasicAuthentication $true for Basic), or pick an offered method with --auth"
+            .to_owned()
     } else {
         format!(
             "enable it on the WinRM service (winrm set winrm/config/service/auth @{{{name}=\"true\"}}), or pick an offered method with --auth"

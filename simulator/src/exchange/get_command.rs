@@ -138,3 +138,65 @@ pub(crate) fn run(rbac: &Rbac, session: &Session, params: &[BoundArg]) -> Cmdlet
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::exchange::{BoundArg, Exchange};
+    use crate::server::DEFAULT_SEED;
+
+    fn names(result: &crate::exchange::CmdletResult) -> Vec<String> {
+        result
+            .output
+            .iter()
+            .filter_map(|o| {
+                o.property("Name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lists_only_what_the_roles_grant() {
+        let mut ex = Exchange::from_seed_json(DEFAULT_SEED).expect("seed");
+        let name = [BoundArg::named("Name", "Enable-Mailbox")];
+        let granted = ex.invoke_as("recipientadmin", "Get-Command", &name);
+        assert_eq!(names(&granted), ["Enable-Mailbox"]);
+        assert!(granted.errors.is_empty());
+        let refused = ex.invoke_as("auditor", "get-command", &name);
+        assert!(refused.output.is_empty());
+        assert_eq!(refused.errors.len(), 1);
+        assert_eq!(
+            refused.errors[0].fully_qualified_error_id,
+            "CommandNotFoundException,Microsoft.PowerShell.Commands.GetCommandCommand"
+        );
+        assert_eq!(refused.errors[0].target_name, "Enable-Mailbox");
+        assert!(!refused.failed, "a non-terminating error, as in PowerShell");
+    }
+
+    #[test]
+    fn wildcards_match_without_errors_and_unknown_parameters_fail() {
+        let mut ex = Exchange::from_seed_json(DEFAULT_SEED).expect("seed");
+        let gets = ex.invoke_as(
+            "auditor",
+            "Get-Command",
+            &[BoundArg::positional("Get-Mail*")],
+        );
+        let found = names(&gets);
+        assert!(found.contains(&"Get-Mailbox".to_owned()), "{found:?}");
+        assert!(found.iter().all(|n| n.starts_with("Get-Mail")), "{found:?}");
+        let none = ex.invoke_as(
+            "auditor",
+            "Get-Command",
+            &[BoundArg::positional("Remove-*")],
+        );
+        assert!(none.output.is_empty() && none.errors.is_empty());
+        let bad = ex.invoke_as(
+            "auditor",
+            "Get-Command",
+            &[BoundArg::named("Noun", "Mailbox")],
+        );
+        assert!(bad.failed);
+        assert!(bad.errors[0].message.contains("'Noun'"));
+    }
+}
