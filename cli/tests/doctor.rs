@@ -392,6 +392,91 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
     assert!(fix.contains("FQDN"), "{fix}");
     assert_eq!(status(&doc, "dns.ipv4"), "pass");
     assert!(text(&doc, "dns.ipv4", "detail").contains("--resolve"));
+
+    // The KDC issues the ticket, but the server holds the key of another SPN (HTTP/localhost).
+    let other_key = Server::start(SimConfig {
+        auth: AuthConfig {
+            kerberos: Some(KerberosService {
+                realm: realm.clone(),
+                host: "localhost".into(),
+                password: env("MX_KRB5_SERVICE_PASSWORD").unwrap_or_default(),
+                kdc_url: kdc.clone(),
+            }),
+            ..AuthConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let port = other_key.addr().port();
+    let url = format!("http://{host}:{port}/PowerShell");
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    let (out, doc) = doctor(
+        &url,
+        &password,
+        &[
+            "--auth",
+            "kerberos",
+            "--username",
+            &principal,
+            "--kdc",
+            &kdc,
+            "--resolve",
+            &resolve,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status(&doc, "auth.account"), "fail", "{doc:#}");
+    assert_eq!(status(&doc, "kerberos.spn"), "fail", "{doc:#}");
+    assert!(text(&doc, "kerberos.spn", "detail").contains("the server refused it"));
+    assert!(
+        text(&doc, "kerberos.spn", "fix").contains(&format!("setspn -Q HTTP/{host}")),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn ip_order_reports_which_family_answers() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let port = server.addr().port();
+    let url = format!("http://ex01.corp.example:{port}/PowerShell");
+    let run = |addrs: &str| {
+        let resolve = format!("ex01.corp.example:{port}:{addrs}");
+        doctor(
+            &url,
+            ADMIN_PASSWORD,
+            &[
+                "--auth",
+                "ntlm",
+                "--username",
+                ADMIN,
+                "--resolve",
+                &resolve,
+                "--ip-order",
+                "ipv6-first",
+                "--shell-probe",
+                "0",
+            ],
+        )
+        .1
+    };
+    let doc = run("127.0.0.1,[::1]");
+    assert_eq!(status(&doc, "dns.ipv4"), "pass", "{doc:#}");
+    assert!(text(&doc, "dns.ipv4", "detail").contains("127.0.0.1"));
+    assert!(text(&doc, "dns.ipv6", "detail").contains("::1"));
+    assert_eq!(status(&doc, "dns.answer"), "pass", "{doc:#}");
+    let detail = text(&doc, "dns.answer", "detail");
+    assert!(detail.starts_with("IPv4 answers first"), "{detail}");
+    assert!(detail.contains("the --resolve order"), "{detail}");
+    // The listener is on IPv4 only: an IPv6 address tried first never answers.
+    let doc = run("[::1],127.0.0.1");
+    assert_eq!(status(&doc, "dns.answer"), "warn", "{doc:#}");
+    assert!(text(&doc, "dns.answer", "detail").contains("[::1]"));
+    assert!(text(&doc, "dns.answer", "fix").contains("--ip-order ipv4-first"));
+    assert_eq!(
+        status(&doc, "auth.account"),
+        "pass",
+        "falls back to IPv4: {doc:#}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use monosync_exchange::transport::kerberos::{load_krb5_conf, split_user};
 use monosync_exchange::transport::probe::{self, TicketError};
 use monosync_exchange::transport::{AuthMethod, TransportOptions};
 
-use super::report::{Check, Report};
+use super::report::{Check, Report, Status};
 use super::target::Url;
 
 /// Whether Kerberos is in play: `--auth kerberos`, or Negotiate with a KDC given or listed in
@@ -26,6 +26,15 @@ fn configured(opts: &TransportOptions) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the logon (`auth.account`, already run) was a Kerberos logon the server refused
+/// with a 401: with a ticket in hand, that means the server could not decrypt it.
+fn server_refused_ticket(opts: &TransportOptions, report: &Report) -> bool {
+    opts.auth == AuthMethod::Kerberos
+        && report.get("auth.account").is_some_and(|c| {
+            c.status == Status::Fail && c.detail.contains("the server rejected the credentials")
+        })
 }
 
 fn account_hint(url: &Url) -> String {
@@ -55,14 +64,27 @@ pub(crate) async fn check(url: &Url, opts: &TransportOptions, report: &mut Repor
         return;
     }
     match probe::kerberos_service_ticket(opts).await {
-        Ok(t) => report.push(Check::pass(
-            "kerberos.spn",
-            format!(
+        Ok(t) => {
+            let got = format!(
                 "got a service ticket for {}{}",
                 t.spn,
                 t.kdc.map(|k| format!(" from {k}")).unwrap_or_default()
-            ),
-        )),
+            );
+            report.push(if server_refused_ticket(opts, report) {
+                Check::fail(
+                    "kerberos.spn",
+                    format!("{got}, but the server refused it: its key for {} is not the one the KDC used", t.spn),
+                    format!(
+                        "the SPN is registered on another account than the one the service runs as (or twice): find it with setspn -Q {}, remove the duplicate, and register it on the service's account with setspn -S {} {}",
+                        t.spn,
+                        t.spn,
+                        account_hint(url)
+                    ),
+                )
+            } else {
+                Check::pass("kerberos.spn", got)
+            });
+        }
         Err(TicketError::PrincipalUnknown { spn }) => {
             let mut fix = format!(
                 "register the SPN on the account that runs the service: setspn -S {spn} {}",

@@ -103,7 +103,7 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
         ));
     }
     let url = given.unwrap_or_else(|| target::url_for_host(&host, &open));
-    network::answering_family(&url, &probes, base.ip_order, &mut report);
+    network::answering_family(&url, &probes, &base, &mut report);
     let opts = with_url(&base, &url);
     if !open.contains(&url.port) {
         for id in NEEDS_ENDPOINT {

@@ -269,7 +269,7 @@ pub(crate) async fn tcp(
 pub(crate) fn answering_family(
     url: &Url,
     probes: &[PortProbe],
-    order: IpOrder,
+    opts: &TransportOptions,
     report: &mut Report,
 ) {
     let Some(p) = probes.iter().find(|p| p.port == url.port) else {
@@ -283,10 +283,15 @@ pub(crate) fn answering_family(
         return;
     };
     let family = |a: &SocketAddr| if a.is_ipv4() { "IPv4" } else { "IPv6" };
-    let order_name = match order {
-        IpOrder::Ipv6First => "ipv6-first",
-        IpOrder::System => "system",
-        _ => "ipv4-first",
+    // Overrides are tried in the order written; --ip-order sorts resolver answers only.
+    let order_name = if from_override(opts, &url.host, url.port) {
+        "the --resolve order"
+    } else {
+        match opts.ip_order {
+            IpOrder::Ipv6First => "order ipv6-first",
+            IpOrder::System => "the resolver's order",
+            _ => "order ipv4-first",
+        }
     };
     let dead_before: Vec<&SocketAddr> = p
         .attempts
@@ -298,25 +303,25 @@ pub(crate) fn answering_family(
         report.push(Check::pass(
             "dns.answer",
             format!(
-                "{} answers first ({first_ok}, order {order_name})",
+                "{} answers first ({first_ok}, in {order_name})",
                 family(first_ok)
             ),
         ));
     } else {
         let other = if first_ok.is_ipv4() {
-            "ipv4-first"
+            "--ip-order ipv4-first (or the IPv4 address first in --resolve)"
         } else {
-            "ipv6-first"
+            "--ip-order ipv6-first (or the IPv6 address first in --resolve)"
         };
         report.push(Check::warn(
             "dns.answer",
             format!(
-                "{} answers ({first_ok}), but {} tried first in order {order_name} do not: every connection waits for them",
+                "{} answers ({first_ok}), but {} tried first in {order_name} do not: every connection waits for them",
                 family(first_ok),
                 dead_before.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             ),
             format!(
-                "fix the route or firewall for {} on port {}, or connect with --ip-order {other}",
+                "fix the route or firewall for {} on port {}, or connect with {other}",
                 dead_before.first().map_or("those addresses", |a| family(a)),
                 url.port
             ),
