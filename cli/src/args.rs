@@ -54,7 +54,7 @@ pub(crate) enum AuthArg {
 }
 
 /// How to reach and authenticate to a server: shared by `mx run` and `mx doctor`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ConnectArgs {
     /// Authentication method.
     #[arg(long, value_enum, default_value = "negotiate")]
@@ -128,7 +128,8 @@ pub(crate) struct DoctorArgs {
     /// host name (then Exchange's /PowerShell/ on 443, else 80, and WinRM's 5986/5985).
     #[arg(value_name = "SERVER")]
     pub(crate) server: String,
-    /// Server, account and TLS settings, as for `mx run`.
+    /// Server, account and TLS settings, as for `mx run`; `--resolve` also takes HOST:ADDR for
+    /// every port.
     #[command(flatten)]
     pub(crate) connect: ConnectArgs,
     /// Exchange's endpoint, when it is not /PowerShell/ on the server's host.

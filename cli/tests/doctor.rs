@@ -188,6 +188,23 @@ fn untrusted_certificate_gives_the_thumbprint_to_pin() {
     let fix = text(&doc, "tls.trust", "fix");
     assert!(fix.contains(&format!("--pin-thumbprint {sha1}")), "{fix}");
     assert!(fix.contains("self-signed"), "{fix}");
+    assert_eq!(status(&doc, "auth.account"), "fail");
+    // --insecure lets the logon through but does not make the certificate trusted.
+    let (_, doc) = doctor(
+        &server.url(Endpoint::PowerShell),
+        ADMIN_PASSWORD,
+        &[
+            "--auth",
+            "ntlm",
+            "--username",
+            ADMIN,
+            "--shell-probe",
+            "0",
+            "--insecure",
+        ],
+    );
+    assert_eq!(status(&doc, "tls.trust"), "fail", "{doc:#}");
+    assert_eq!(status(&doc, "auth.account"), "pass", "{doc:#}");
 }
 
 #[test]
@@ -369,7 +386,8 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
         host.split_once('.').map_or(host.as_str(), |(_, d)| d)
     );
     let bad = format!("http://{alias}:{port}/PowerShell");
-    let resolve_bad = format!("{alias}:{port}:127.0.0.1");
+    // HOST:ADDR, without a port, covers every port.
+    let resolve_bad = format!("{alias}:127.0.0.1");
     let (out, doc) = doctor(
         &bad,
         &password,

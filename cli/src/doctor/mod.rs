@@ -75,7 +75,13 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
         },
         |u| u.host.clone(),
     );
-    let mut base = transport_options(&args.connect, &args.server)?;
+    let mut connect = args.connect.clone();
+    connect.resolve = connect
+        .resolve
+        .iter()
+        .map(|r| network::with_port(r, given.as_ref().map_or(443, |u| u.port)))
+        .collect();
+    let mut base = transport_options(&connect, &args.server)?;
     network::spread_overrides(&mut base, &host);
     base.timeouts.connect = timeout;
     if args.connect.insecure {

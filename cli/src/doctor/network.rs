@@ -29,6 +29,26 @@ impl PortProbe {
     }
 }
 
+/// `HOST:ADDR[,ADDR...]` (no port) as `HOST:PORT:ADDR...`; anything else unchanged. Written
+/// for one port, the entry then covers every port through [`spread_overrides`].
+pub(crate) fn with_port(entry: &str, port: u16) -> String {
+    let Some((host, addrs)) = entry.split_once(':') else {
+        return entry.to_owned();
+    };
+    let all_addresses = addrs.split(',').all(|a| {
+        a.trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok()
+    });
+    if all_addresses {
+        format!("{host}:{port}:{addrs}")
+    } else {
+        entry.to_owned()
+    }
+}
+
 /// Makes a `--resolve` entry for the host hold on every port probed: it names the host's
 /// addresses, and the usual ports of one host share them.
 pub(crate) fn spread_overrides(opts: &mut TransportOptions, host: &str) {
@@ -326,5 +346,40 @@ pub(crate) fn answering_family(
                 url.port
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_entries_without_a_port_get_one() {
+        assert_eq!(with_port("ex01:10.0.0.5", 443), "ex01:443:10.0.0.5");
+        assert_eq!(
+            with_port("ex01:[fd00::5],10.0.0.5", 5986),
+            "ex01:5986:[fd00::5],10.0.0.5"
+        );
+        assert_eq!(with_port("ex01:80:10.0.0.5", 443), "ex01:80:10.0.0.5");
+        assert_eq!(with_port("nonsense", 443), "nonsense");
+    }
+
+    #[test]
+    fn an_override_covers_every_usual_port() {
+        let mut opts = TransportOptions::new(
+            "http://ex01/",
+            monosync_exchange::transport::AuthMethod::Ntlm,
+            monosync_exchange::transport::Credentials::new("u", "p"),
+        );
+        opts.resolve_overrides = vec!["EX01:8080:10.0.0.5".parse().expect("override")];
+        spread_overrides(&mut opts, "ex01");
+        let mut ports: Vec<u16> = opts.resolve_overrides.iter().map(|o| o.port).collect();
+        ports.sort_unstable();
+        assert_eq!(ports, [80, 443, 5985, 5986, 8080]);
+        assert!(
+            opts.resolve_overrides
+                .iter()
+                .all(|o| o.addrs == ["10.0.0.5".parse::<IpAddr>().expect("ip")])
+        );
     }
 }

@@ -70,7 +70,10 @@ pub(crate) async fn checks(url: &Url, opts: &TransportOptions, now: i64, report:
     };
     report.push(expiry(url, leaf, now));
     report.push(name(url, leaf));
-    let verdict = probe::verify_certificate(opts).await;
+    // Judged as without --insecure: that switch lets logons through, not the certificate.
+    let mut strict = opts.clone();
+    strict.tls.insecure = false;
+    let verdict = probe::verify_certificate(&strict).await;
     report.push(trust(
         !opts.tls.pinned_thumbprints.is_empty(),
         leaf,
