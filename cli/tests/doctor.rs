@@ -524,3 +524,51 @@ fn text_report_lists_each_check_and_its_fix() {
     assert!(text.contains("PASS  wsman.auth"), "{text}");
     assert!(text.trim_end().ends_with("skipped"), "{text}");
 }
+
+#[test]
+fn certificate_for_another_name_lists_the_names_it_has() {
+    let identity = TlsIdentity::self_signed(&["ex01.corp.example".into()]).expect("cert");
+    let sha1 = identity.sha1_thumbprint();
+    let server = https_server(identity, CbtLevel::Relaxed, ServiceConfig::default());
+    let (out, doc) = doctor(
+        &server.url(Endpoint::PowerShell),
+        ADMIN_PASSWORD,
+        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status(&doc, "tls.name"), "fail", "{doc:#}");
+    assert!(
+        text(&doc, "tls.name", "detail")
+            .contains("does not name 127.0.0.1; it names ex01.corp.example")
+    );
+    assert!(text(&doc, "tls.name", "fix").contains("subjectAltName includes 127.0.0.1"));
+    assert!(text(&doc, "tls.thumbprint", "detail").contains(&sha1));
+}
+
+#[test]
+fn a_method_the_server_does_not_offer_is_named_with_how_to_enable_it() {
+    let server = Server::start(SimConfig {
+        auth: AuthConfig {
+            ntlm: false,
+            ..AuthConfig::default()
+        },
+        allow_unencrypted: true,
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let (out, doc) = doctor(
+        &server.url(Endpoint::Wsman),
+        ADMIN_PASSWORD,
+        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(status(&doc, "wsman.auth"), "fail", "{doc:#}");
+    assert!(
+        text(&doc, "wsman.auth", "detail").contains("offers Basic but not Negotiate or NTLM"),
+        "{doc:#}"
+    );
+    assert!(
+        text(&doc, "wsman.auth", "fix")
+            .contains("winrm set winrm/config/service/auth @{Negotiate=\"true\"}")
+    );
+}
