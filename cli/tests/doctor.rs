@@ -572,3 +572,49 @@ fn a_method_the_server_does_not_offer_is_named_with_how_to_enable_it() {
             .contains("winrm set winrm/config/service/auth @{Negotiate=\"true\"}")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shells_held_elsewhere_leave_little_headroom() {
+    use monosync_exchange::exchange::{Session, SessionOptions};
+    use monosync_exchange::transport::{AuthMethod, Credentials};
+
+    let server = Server::start(SimConfig {
+        service: ServiceConfig {
+            max_shells_per_user: 2,
+            ..ServiceConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    // Another client of the same account holds one of its two shells.
+    let held = Session::connect(SessionOptions::exchange(
+        url.clone(),
+        AuthMethod::Ntlm,
+        Credentials::new(ADMIN, ADMIN_PASSWORD),
+    ))
+    .await
+    .expect("session");
+    let doc = tokio::task::spawn_blocking(move || {
+        doctor(
+            &url,
+            ADMIN_PASSWORD,
+            &["--auth", "ntlm", "--username", ADMIN],
+        )
+        .1
+    })
+    .await
+    .expect("doctor ran");
+    assert_eq!(status(&doc, "exchange.endpoint"), "pass", "{doc:#}");
+    assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
+    let detail = text(&doc, "exchange.throttling", "detail");
+    assert!(detail.contains("can open 1 more shell(s)"), "{detail}");
+    assert!(detail.contains("budget of 2 reached"), "{detail}");
+    assert!(text(&doc, "exchange.throttling", "fix").contains("Remove-PSSession"));
+    assert_eq!(
+        server.shell_count(),
+        1,
+        "only the other client's shell is left"
+    );
+    held.close().await.expect("closed");
+}
