@@ -167,11 +167,21 @@ async fn throttling(options: &SessionOptions, limit: u32) -> Check {
     }
     let mut open: Vec<Session> = Vec::new();
     let mut stopped: Option<SessionError> = None;
+    // Ctrl-C ends the probe early, but the shells opened so far are still closed.
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
     while u32::try_from(open.len()).unwrap_or(u32::MAX) < limit {
-        match Session::connect(options.clone()).await {
-            Ok(s) => open.push(s),
-            Err(e) => {
-                stopped = Some(e);
+        tokio::select! {
+            connected = Session::connect(options.clone()) => match connected {
+                Ok(s) => open.push(s),
+                Err(e) => {
+                    stopped = Some(e);
+                    break;
+                }
+            },
+            _ = &mut interrupt => {
+                interrupted = true;
                 break;
             }
         }
@@ -188,6 +198,17 @@ async fn throttling(options: &SessionOptions, limit: u32) -> Check {
     } else {
         String::new()
     };
+    if interrupted {
+        let closed = if leftover.is_empty() {
+            ", all closed again"
+        } else {
+            leftover.as_str()
+        };
+        return Check::skip(
+            "exchange.throttling",
+            format!("interrupted after opening {opened} more shell(s){closed}"),
+        );
+    }
     match stopped {
         None => Check::pass(
             "exchange.throttling",
