@@ -30,6 +30,11 @@ pub(crate) enum Mode {
     /// Run one cmdlet on a server and print its output.
     #[command(after_help = EXIT_CODES)]
     Run(Box<RunArgs>),
+    /// Check a server's remoting setup step by step (DNS, ports, certificate, WS-Management,
+    /// authentication, Kerberos, channel binding, Exchange, RBAC, throttling), each failure
+    /// with its fix.
+    #[command(after_help = "Exit codes: 0 no check failed, 1 a check failed, 2 usage")]
+    Doctor(Box<DoctorArgs>),
     /// Convert CLIXML (an Export-Clixml document or a PSRP message body) to JSON.
     #[command(after_help = "Exit codes: 0 success, 2 unreadable or invalid input")]
     Clixml(ClixmlArgs),
@@ -48,22 +53,15 @@ pub(crate) enum AuthArg {
     Basic,
 }
 
-/// `mx run`.
-#[derive(Debug, Args)]
-pub(crate) struct RunArgs {
-    /// Endpoint URL, e.g. https://ex01.corp.example/PowerShell/
-    #[arg(long)]
-    pub(crate) server: String,
+/// How to reach and authenticate to a server: shared by `mx run` and `mx doctor`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ConnectArgs {
     /// Authentication method.
     #[arg(long, value_enum, default_value = "negotiate")]
     pub(crate) auth: AuthArg,
     /// User: user, DOMAIN\user or user@REALM.
     #[arg(long)]
     pub(crate) username: String,
-    /// Session configuration of the WinRM service (e.g. Microsoft.PowerShell); Exchange's
-    /// /PowerShell endpoint when absent.
-    #[arg(long)]
-    pub(crate) configuration: Option<String>,
     /// Read the password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
     pub(crate) password_env: Option<String>,
@@ -91,6 +89,21 @@ pub(crate) struct RunArgs {
     /// Over plain HTTP, send messages unsealed and allow Basic (the server must allow it).
     #[arg(long)]
     pub(crate) allow_unencrypted: bool,
+}
+
+/// `mx run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Endpoint URL, e.g. https://ex01.corp.example/PowerShell/
+    #[arg(long)]
+    pub(crate) server: String,
+    /// Server, account and TLS settings.
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
+    /// Session configuration of the WinRM service (e.g. Microsoft.PowerShell); Exchange's
+    /// /PowerShell endpoint when absent.
+    #[arg(long)]
+    pub(crate) configuration: Option<String>,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub(crate) json: bool,
@@ -106,6 +119,31 @@ pub(crate) struct RunArgs {
         value_name = "CMDLET [PARAMS]"
     )]
     pub(crate) command: Vec<String>,
+}
+
+/// `mx doctor`.
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// The server: a URL (https://ex01.corp.example:5986/wsman, http://ex01/PowerShell/) or a
+    /// host name (then Exchange's /PowerShell/ on 443, else 80, and WinRM's 5986/5985).
+    #[arg(value_name = "SERVER")]
+    pub(crate) server: String,
+    /// Server, account and TLS settings, as for `mx run`; `--resolve` also takes HOST:ADDR for
+    /// every port.
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
+    /// Exchange's endpoint, when it is not /PowerShell/ on the server's host.
+    #[arg(long, value_name = "URL")]
+    pub(crate) exchange_url: Option<String>,
+    /// Open at most this many extra shells to measure the throttling headroom (0 skips it).
+    #[arg(long, value_name = "N", default_value_t = 18)]
+    pub(crate) shell_probe: u32,
+    /// Seconds to wait for each TCP connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    pub(crate) connect_timeout: u64,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `mx clixml`.

@@ -6,6 +6,7 @@
 mod args;
 mod clixml_cmd;
 mod demo;
+mod doctor;
 mod error;
 mod output;
 mod params;
@@ -45,6 +46,7 @@ fn top_level(cli: Cli) -> anyhow::Result<u8> {
         Mode::Clixml(a) => clixml_cmd::main(&a),
         Mode::Demo => runtime()?.block_on(demo::main()),
         Mode::Run(a) => runtime()?.block_on(run::main(*a)),
+        Mode::Doctor(a) => runtime()?.block_on(doctor::main(*a)),
     })
 }
 

@@ -10,7 +10,7 @@ use monosync_exchange::transport::{
 };
 use serde_json::{Value, json};
 
-use crate::args::{AuthArg, RunArgs};
+use crate::args::{AuthArg, ConnectArgs, RunArgs};
 use crate::error::{CliError, EXIT_CMDLET, EXIT_OK};
 use crate::output;
 use crate::params;
@@ -81,7 +81,7 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         command = params::add_json_params(command, json)?;
     }
     let options = session_options(&args)?;
-    if args.insecure {
+    if args.connect.insecure {
         eprintln!(
             "mx: WARNING: --insecure: the server certificate is not checked; anyone on the path can read and change this session"
         );
@@ -161,9 +161,22 @@ fn auth_method(a: AuthArg) -> AuthMethod {
 }
 
 fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
+    let transport = transport_options(&args.connect, &args.server)?;
+    let endpoint = match &args.configuration {
+        Some(name) => Endpoint::Configuration(name.clone()),
+        None => Endpoint::Exchange,
+    };
+    Ok(SessionOptions::new(transport, endpoint))
+}
+
+/// The transport options the connection arguments describe, for `url`.
+pub(crate) fn transport_options(
+    args: &ConnectArgs,
+    url: &str,
+) -> Result<TransportOptions, CliError> {
     let password = read_password(args)?;
     let mut transport = TransportOptions::new(
-        args.server.clone(),
+        url.to_owned(),
         auth_method(args.auth),
         Credentials::new(args.username.clone(), password),
     );
@@ -184,16 +197,12 @@ fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
     transport.kdc = args.kdc.clone();
     transport.allow_unencrypted = args.allow_unencrypted;
     transport.allow_basic_over_http = args.allow_unencrypted;
-    let endpoint = match &args.configuration {
-        Some(name) => Endpoint::Configuration(name.clone()),
-        None => Endpoint::Exchange,
-    };
-    Ok(SessionOptions::new(transport, endpoint))
+    Ok(transport)
 }
 
 /// The password from `--password-env`, `--password-file` or a prompt on the terminal; never a
 /// prompt when standard input is not a terminal, so scripts fail instead of hanging.
-fn read_password(args: &RunArgs) -> Result<String, CliError> {
+fn read_password(args: &ConnectArgs) -> Result<String, CliError> {
     if let Some(var) = &args.password_env {
         return std::env::var(var)
             .map_err(|_| CliError::Password(format!("environment variable {var} is not set")));

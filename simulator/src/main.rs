@@ -19,6 +19,7 @@ Usage: mx-sim [options]
   --cert FILE --key FILE   PEM certificate chain and private key
   --cert-name NAME         extra DNS name for the generated certificate, repeatable
   --write-cert FILE        write the generated certificate as PEM
+  --expired-cert           generate a certificate that expired in 2021
   --no-basic               refuse Basic authentication
   --no-ntlm                refuse NTLM
   --kerberos-realm REALM --kerberos-host HOST --kerberos-password PW [--kdc tcp://host:88]
@@ -32,6 +33,7 @@ Usage: mx-sim [options]
   --log FILE               append the JSON-lines request log to FILE
   --shell-quota N          shells per user (default 18)
   --machine NAME           machine name shown in faults
+  --deny USER              USER authenticates but is not in Remote Management Users, repeatable
 ";
 
 fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
@@ -44,6 +46,7 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
         ..SimConfig::default()
     };
     let mut https = false;
+    let mut expired = false;
     let (mut cert, mut key, mut write_cert) = (None, None, None);
     let mut names = vec![
         "localhost".to_owned(),
@@ -64,6 +67,7 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
             "--cert" => cert = Some(value(&mut args, &arg)?),
             "--key" => key = Some(value(&mut args, &arg)?),
             "--cert-name" => names.push(value(&mut args, &arg)?),
+            "--expired-cert" => expired = true,
             "--write-cert" => write_cert = Some(PathBuf::from(value(&mut args, &arg)?)),
             "--no-basic" => config.auth.basic = false,
             "--no-ntlm" => config.auth.ntlm = false,
@@ -107,6 +111,7 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
                     .map_err(|e| format!("--shell-quota: {e}"))?
             }
             "--machine" => config.service.machine = value(&mut args, &arg)?,
+            "--deny" => config.service.denied_users.push(value(&mut args, &arg)?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -136,6 +141,9 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
                 let cert_pem = std::fs::read(&c).map_err(|e| format!("{c}: {e}"))?;
                 let key_pem = std::fs::read(&k).map_err(|e| format!("{k}: {e}"))?;
                 TlsIdentity::from_pem(&cert_pem, &key_pem).map_err(|e| e.to_string())?
+            }
+            (None, None) if expired => {
+                TlsIdentity::self_signed_expired(&names).map_err(|e| e.to_string())?
             }
             (None, None) => TlsIdentity::self_signed(&names).map_err(|e| e.to_string())?,
             _ => return Err("--cert and --key go together".into()),

@@ -97,17 +97,17 @@ impl TransportOptions {
 
 /// The parts of the endpoint URL.
 #[derive(Debug, Clone)]
-struct Endpoint {
-    https: bool,
+pub(crate) struct Endpoint {
+    pub(crate) https: bool,
     /// Host as written, IPv6 literals without brackets.
-    host: String,
-    port: u16,
+    pub(crate) host: String,
+    pub(crate) port: u16,
     /// Value of the `Host` header.
-    authority: String,
-    path: String,
+    pub(crate) authority: String,
+    pub(crate) path: String,
 }
 
-fn parse_url(url: &str) -> Result<Endpoint, TransportError> {
+pub(crate) fn parse_url(url: &str) -> Result<Endpoint, TransportError> {
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e| TransportError::Config(format!("URL `{url}`: {e}")))?;
@@ -510,7 +510,7 @@ impl Transport {
         }
     }
 
-    fn client_name() -> String {
+    pub(crate) fn client_name() -> String {
         std::env::var("HOSTNAME")
             .ok()
             .filter(|h| !h.is_empty())

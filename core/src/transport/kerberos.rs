@@ -169,10 +169,11 @@ pub fn service_principal(
 pub fn kdc_url(address: &str) -> Result<String, KerberosConfigError> {
     let bad = || KerberosConfigError::BadKdc(address.to_owned());
     let trimmed = address.trim();
+    // MIT krb5.conf writes the transport as a `tcp/` prefix (`kdc = tcp/host:port`).
     let rest = match trimmed.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("tcp") => rest,
         Some(_) => return Err(bad()),
-        None => trimmed,
+        None => trimmed.strip_prefix("tcp/").unwrap_or(trimmed),
     };
     let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.contains('/') || rest.contains(char::is_whitespace) {
@@ -320,6 +321,7 @@ mod tests {
         assert_eq!(kdc_url("kdc:750").unwrap(), "tcp://kdc:750");
         assert_eq!(kdc_url("[fd00::1]:88").unwrap(), "tcp://[fd00::1]:88");
         assert_eq!(kdc_url("fd00::1").unwrap(), "tcp://[fd00::1]:88");
+        assert_eq!(kdc_url("tcp/127.0.0.1:750").unwrap(), "tcp://127.0.0.1:750");
         assert!(kdc_url("udp://kdc:88").is_err());
         assert!(kdc_url("kdc:port").is_err());
         assert!(kdc_url("").is_err());

@@ -282,7 +282,7 @@ pub(crate) fn explain_handshake_error(
 
 /// The DNS names and IP addresses a certificate is valid for, falling back to the subject's
 /// common names when it has no subjectAltName.
-fn certificate_names(cert: &X509Certificate<'_>) -> Vec<String> {
+pub(crate) fn certificate_names(cert: &X509Certificate<'_>) -> Vec<String> {
     let mut names = Vec::new();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for n in &san.value.general_names {

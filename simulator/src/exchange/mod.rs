@@ -16,6 +16,7 @@ pub mod directory;
 pub mod errors;
 pub mod filter;
 pub mod generate;
+mod get_command;
 pub mod params;
 pub mod rbac;
 pub mod recipient;
@@ -239,6 +240,9 @@ impl Exchange {
         options: InvokeOptions,
         sink: Option<&mut dyn FnMut(PsValue)>,
     ) -> CmdletResult {
+        if cmdlet.trim().eq_ignore_ascii_case(get_command::NAME) {
+            return get_command::run(&self.rbac, session, params);
+        }
         let def = cmdlets::find(cmdlet);
         let grant = match (&def, session.user.as_deref()) {
             (None, _) => None,

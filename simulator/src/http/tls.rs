@@ -32,6 +32,23 @@ impl TlsIdentity {
         })
     }
 
+    /// A self-signed certificate for `names` that expired long ago (valid during 2020 only),
+    /// as a listener whose certificate nobody renewed presents.
+    pub fn self_signed_expired(names: &[String]) -> Result<Self, SimError> {
+        let key = rcgen::KeyPair::generate().map_err(|e| SimError::Tls(e.to_string()))?;
+        let mut params = rcgen::CertificateParams::new(names.to_vec())
+            .map_err(|e| SimError::Tls(e.to_string()))?;
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let cert = params
+            .self_signed(&key)
+            .map_err(|e| SimError::Tls(e.to_string()))?;
+        Ok(TlsIdentity {
+            chain: vec![cert.der().to_vec()],
+            key: key.serialize_der(),
+        })
+    }
+
     /// A certificate chain and key from PEM text.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, SimError> {
         let chain = CertificateDer::pem_slice_iter(cert_pem)

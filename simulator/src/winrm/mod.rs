@@ -86,6 +86,10 @@ pub struct ServiceConfig {
     pub max_envelope_size: usize,
     /// The longest a Receive waits for output, whatever the client's OperationTimeout says.
     pub max_operation_timeout: Duration,
+    /// Accounts that authenticate but are in neither Administrators nor Remote Management
+    /// Users: the service's RootSDDL refuses them, so every request gets the access-denied
+    /// fault.
+    pub denied_users: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -96,6 +100,7 @@ impl Default for ServiceConfig {
             idle_timeout: Duration::from_secs(900),
             max_envelope_size: 512_000,
             max_operation_timeout: Duration::from_secs(60),
+            denied_users: Vec::new(),
         }
     }
 }
@@ -298,6 +303,14 @@ impl Service {
             Ok(parsed) => parsed,
             Err(e) => return Step::Answer((500, malformed(machine, &e.to_string()))),
         };
+        if self
+            .config
+            .denied_users
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(&user.name))
+        {
+            return self.fault(&header, WsManFault::access_denied(machine));
+        }
         if !waited {
             self.reap_idle();
         }
