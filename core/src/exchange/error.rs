@@ -9,6 +9,7 @@ use crate::psrp::{PSInvocationState, RunspacePoolState};
 use crate::transport::TransportError;
 use crate::wsman::{WsManFault, WsmanError};
 
+use super::jump_host::BootstrapFailure;
 use super::result::CommandResult;
 
 /// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
@@ -88,6 +89,11 @@ pub enum SessionError {
     /// The command was cancelled with a [`super::CancelHandle`]; it was stopped on the server.
     #[error("the command was cancelled")]
     Cancelled,
+    /// Jump-host mode: the WinRM service ran the bootstrap, but `New-PSSession` to Exchange or
+    /// `Import-PSSession` failed; the failure carries the server's error record (a wrong
+    /// Exchange password is `AccessDenied,PSSessionOpenFailed`). The shell was deleted.
+    #[error("{0}")]
+    JumpHost(Box<BootstrapFailure>),
 }
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
@@ -120,6 +126,7 @@ impl SessionError {
         match self {
             SessionError::Pipeline(p) => p.record.as_ref(),
             SessionError::PoolEnded { record, .. } => record.as_ref(),
+            SessionError::JumpHost(f) => f.record.as_ref(),
             _ => None,
         }
     }
@@ -165,6 +172,48 @@ mod tests {
                 .and_then(|r| r.category_info())
                 .map(|c| c.category),
             Some(13)
+        );
+    }
+
+    #[test]
+    fn a_bootstrap_failure_names_the_second_hop_and_keeps_the_record() {
+        let record = ErrorRecord::new(
+            &[
+                "System.Management.Automation.Remoting.PSRemotingTransportException",
+                "System.Exception",
+            ],
+            "Connecting to remote server ex01.contoso.com failed with the following error message : Access is denied.",
+            "AccessDenied,PSSessionOpenFailed",
+            CategoryInfo {
+                category: 1,
+                activity: Some("New-PSSession".into()),
+                reason: Some("PSRemotingTransportException".into()),
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        );
+        let err = SessionError::JumpHost(Box::new(BootstrapFailure {
+            exchange_uri: "http://ex01.contoso.com/PowerShell/".into(),
+            user: "CONTOSO\\ann".into(),
+            state: Some(PSInvocationState::Failed),
+            record: Some(record),
+            errors: Vec::new(),
+        }));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the jump host could not open the Exchange session at http://ex01.contoso.com/PowerShell/ as CONTOSO\\ann: System.Management.Automation.Remoting.PSRemotingTransportException: Connecting"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("(AccessDenied,PSSessionOpenFailed)"),
+            "{text}"
+        );
+        assert_eq!(
+            err.error_record()
+                .and_then(|r| r.fully_qualified_error_id()),
+            Some("AccessDenied,PSSessionOpenFailed")
         );
     }
 
