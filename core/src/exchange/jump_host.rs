@@ -16,6 +16,26 @@
 //!
 //! Objects come back the way implicit remoting re-serialises them: the jump host deserialised
 //! them first, so their type names carry the `Deserialized.` prefix.
+//!
+//! ```no_run
+//! use monosync_exchange::exchange::{Command, Session, SessionOptions};
+//! use monosync_exchange::transport::{AuthMethod, Credentials};
+//!
+//! # async fn run() -> Result<(), monosync_exchange::exchange::SessionError> {
+//! let options = SessionOptions::jump_host(
+//!     "https://ex01.corp.example:5986/wsman",
+//!     AuthMethod::Ntlm,
+//!     Credentials::new("CORP\\winrm-user", "winrm secret"),
+//!     "http://ex01.corp.example/PowerShell/",
+//!     Credentials::new("CORP\\svc-provision", "exchange secret"),
+//! );
+//! let mut session = Session::connect(options).await?;
+//! session
+//!     .invoke(Command::new("Enable-Mailbox").param("Identity", "ann@corp.example"))
+//!     .await?;
+//! session.close().await
+//! # }
+//! ```
 
 use crate::psrp::PSInvocationState;
 use crate::psrp::messages::ErrorRecord;

@@ -301,11 +301,13 @@ impl Shell {
                     }
                     continue;
                 }
-                return self.finish(
-                    pid,
-                    PSInvocationState::Failed,
-                    Some(&records::scripts_not_allowed(&script.name)),
-                );
+                let record = match self.endpoint {
+                    Endpoint::Wsman => super::jump_records::not_supported(
+                        "a script inside a pipeline of several commands",
+                    ),
+                    Endpoint::PowerShell => records::scripts_not_allowed(&script.name),
+                };
+                return self.finish(pid, PSInvocationState::Failed, Some(&record));
             }
             let mut commands = Vec::with_capacity(statement.len());
             for c in statement {
