@@ -92,8 +92,10 @@ impl RemoteAuthentication {
     }
 }
 
-/// The second hop of jump-host mode: where the jump host connects and as whom.
+/// The second hop of jump-host mode: where the jump host connects and as whom. Build it with
+/// [`JumpHost::new`] and adjust the fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JumpHost {
     /// Exchange's endpoint as the jump host sees it, `http://<fqdn>/PowerShell/`. Kerberos
     /// needs the FQDN, not an address.
@@ -152,6 +154,7 @@ impl JumpHost {
 
 /// Why the jump host could not open or import the Exchange session.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BootstrapFailure {
     /// The Exchange endpoint the jump host tried.
     pub exchange_uri: String,

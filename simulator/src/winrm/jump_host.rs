@@ -27,79 +27,10 @@ use monosync_exchange::psrp::Parameter;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+pub(crate) use super::imported::Imported;
 use super::jump_records::{self as rec, Cmdlet};
 use super::script::{self, CommandCall, Element, Expr, Pipeline, Statement};
 use crate::exchange::{CmdletResult, Exchange, SimErrorRecord, cmdlets, errors};
-
-/// The Exchange session a bootstrap imported into a `/wsman` runspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Imported {
-    /// The account of the credential: Exchange runs the cmdlets with its RBAC.
-    pub(crate) user: String,
-    /// The host of the ConnectionUri (`PSComputerName` of relayed objects).
-    pub(crate) computer: String,
-    /// `-Prefix` of Import-PSSession: `Get-ExMailbox` for `Get-Mailbox`.
-    pub(crate) prefix: Option<String>,
-    /// The remote runspace's id (`RunspaceId` of relayed objects).
-    pub(crate) runspace_id: Uuid,
-}
-
-impl Imported {
-    /// The Exchange cmdlet an imported command name stands for, if it follows the prefix.
-    pub(crate) fn resolve(&self, name: &str) -> Option<String> {
-        let Some(prefix) = self.prefix.as_deref().filter(|p| !p.is_empty()) else {
-            return Some(name.to_owned());
-        };
-        let (verb, noun) = name.split_once('-')?;
-        let head = noun.get(..prefix.len())?;
-        let rest = noun.get(prefix.len()..)?;
-        (head.eq_ignore_ascii_case(prefix) && !rest.is_empty()).then(|| format!("{verb}-{rest}"))
-    }
-
-    /// An object as implicit remoting hands it on: the jump host deserialised it, so its type
-    /// names carry `Deserialized.` (property bags only; lists and dictionaries rehydrate to
-    /// their .NET types), and the proxy adds `PSComputerName`, `RunspaceId` and
-    /// `PSShowComputerName`.
-    pub(crate) fn relay(&self, value: PsValue) -> PsValue {
-        let PsValue::Object(obj) = value else {
-            return value;
-        };
-        let mut obj = deserialized(PsObject::clone(&obj));
-        obj.extended.extend([
-            Property::new("PSComputerName", self.computer.as_str()),
-            Property {
-                name: "RunspaceId".into(),
-                value: PsValue::Guid(self.runspace_id),
-            },
-            Property::new("PSShowComputerName", false),
-        ]);
-        PsValue::object(obj)
-    }
-}
-
-fn deserialized(mut obj: PsObject) -> PsObject {
-    if obj.content.is_none()
-        && let Some(names) = obj.type_names.as_deref()
-    {
-        let prefixed: Vec<String> = names
-            .iter()
-            .map(|n| {
-                if n.starts_with("Deserialized.") {
-                    n.clone()
-                } else {
-                    format!("Deserialized.{n}")
-                }
-            })
-            .collect();
-        obj.type_names = Some(Arc::from(prefixed));
-    }
-    for p in obj.adapted.iter_mut().chain(obj.extended.iter_mut()) {
-        if let PsValue::Object(inner) = &p.value {
-            p.value = PsValue::object(deserialized(PsObject::clone(inner)));
-        }
-    }
-    obj
-}
 
 /// What the script needs from the shell.
 pub(crate) struct Context<'a> {

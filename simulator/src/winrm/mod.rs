@@ -8,6 +8,7 @@
 //! jump-host bootstrap script imports a session to Exchange, see `jump_host`).
 
 mod host_info;
+mod imported;
 mod jump_host;
 mod jump_records;
 mod records;
