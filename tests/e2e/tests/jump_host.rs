@@ -7,11 +7,14 @@
 use std::sync::{Arc, Mutex};
 
 use monosync_exchange::clixml::PsValue;
-use monosync_exchange::exchange::{Command, Endpoint, Session, SessionError, SessionOptions};
+use monosync_exchange::exchange::{
+    Command, Endpoint, Session, SessionError, SessionOptions, StreamItem,
+};
 use monosync_exchange::psrp::messages::CreatePipeline;
 use monosync_exchange::psrp::{Defragmenter, PSInvocationState, PsrpMessage, RawMessage};
 use monosync_exchange::transport::{AuthMethod, Credentials, TransportOptions};
 use monosync_exchange::wsman::Request;
+use mx_sim::exchange::BoundArg;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{RunningServer, Server, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -153,6 +156,31 @@ async fn bootstrap_then_enable_mailbox_and_get_mailbox_through_the_jump_host() {
         .iter()
         .any(|r| r.name == "Quinn Hart");
     assert!(directory_has_it);
+
+    // Streaming works through the imported session like anywhere else.
+    let mut stream = session
+        .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", "Unlimited"))
+        .await
+        .expect("stream");
+    let mut mailboxes = 0;
+    while let Some(item) = stream.next().await {
+        if let StreamItem::Output(mbx) = item.expect("item") {
+            assert_eq!(first_type_name(&mbx), Some(MAILBOX_TYPE));
+            mailboxes += 1;
+        }
+    }
+    assert_eq!(stream.state(), Some(PSInvocationState::Completed));
+    drop(stream);
+    let expected = server
+        .exchange()
+        .invoke(
+            "Get-Mailbox",
+            &[BoundArg::named("ResultSize", PsValue::from("Unlimited"))],
+        )
+        .output
+        .len();
+    assert!(expected > 1);
+    assert_eq!(mailboxes, expected);
 
     session.close().await.expect("close");
     assert_eq!(server.shell_count(), 0);
