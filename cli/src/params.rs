@@ -118,7 +118,7 @@ mod tests {
             .find(|a| a.name.as_deref() == Some(name))
             .and_then(|a| match &a.value {
                 ParamValue::Value(v) => Some(v),
-                ParamValue::Secure(_) => None,
+                _ => None,
             })
     }
 

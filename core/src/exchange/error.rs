@@ -10,6 +10,7 @@ use crate::transport::TransportError;
 use crate::wsman::{WsManFault, WsmanError};
 
 use super::error_kind::ErrorKind;
+use super::jump_host::BootstrapFailure;
 use super::result::CommandResult;
 
 /// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
@@ -98,6 +99,11 @@ pub enum SessionError {
         "a result stream of this session is still open on this thread; read it to the end or drop it first"
     )]
     StreamOpen,
+    /// Jump-host mode: the WinRM service ran the bootstrap, but `New-PSSession` to Exchange or
+    /// `Import-PSSession` failed; the failure carries the server's error record (a wrong
+    /// Exchange password is `AccessDenied,PSSessionOpenFailed`). The shell was deleted.
+    #[error("{0}")]
+    JumpHost(Box<BootstrapFailure>),
 }
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
@@ -141,6 +147,10 @@ impl SessionError {
                 .record
                 .as_ref()
                 .map_or(ErrorKind::Command, ErrorKind::of_record),
+            SessionError::JumpHost(f) => f
+                .record
+                .as_ref()
+                .map_or(ErrorKind::Command, ErrorKind::of_record),
             SessionError::Timeout(_) => ErrorKind::Timeout,
             SessionError::Closed | SessionError::InAsyncContext | SessionError::StreamOpen => {
                 ErrorKind::Config
@@ -154,6 +164,7 @@ impl SessionError {
         match self {
             SessionError::Pipeline(p) => p.record.as_ref(),
             SessionError::PoolEnded { record, .. } => record.as_ref(),
+            SessionError::JumpHost(f) => f.record.as_ref(),
             _ => None,
         }
     }
@@ -234,6 +245,48 @@ mod tests {
             Some(13)
         );
         assert_eq!(err.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_bootstrap_failure_names_the_second_hop_and_keeps_the_record() {
+        let record = ErrorRecord::new(
+            &[
+                "System.Management.Automation.Remoting.PSRemotingTransportException",
+                "System.Exception",
+            ],
+            "Connecting to remote server ex01.contoso.com failed with the following error message : Access is denied.",
+            "AccessDenied,PSSessionOpenFailed",
+            CategoryInfo {
+                category: 1,
+                activity: Some("New-PSSession".into()),
+                reason: Some("PSRemotingTransportException".into()),
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        );
+        let err = SessionError::JumpHost(Box::new(BootstrapFailure {
+            exchange_uri: "http://ex01.contoso.com/PowerShell/".into(),
+            user: "CONTOSO\\ann".into(),
+            state: Some(PSInvocationState::Failed),
+            record: Some(record),
+            errors: Vec::new(),
+        }));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the jump host could not open the Exchange session at http://ex01.contoso.com/PowerShell/ as CONTOSO\\ann: System.Management.Automation.Remoting.PSRemotingTransportException: Connecting"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("(AccessDenied,PSSessionOpenFailed)"),
+            "{text}"
+        );
+        assert_eq!(
+            err.error_record()
+                .and_then(|r| r.fully_qualified_error_id()),
+            Some("AccessDenied,PSSessionOpenFailed")
+        );
     }
 
     #[test]

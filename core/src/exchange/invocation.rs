@@ -4,7 +4,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::clixml::PsValue;
+use crate::clixml::{PsValue, ps_credential};
 use crate::psrp::command::{self, MergeOptions, PowerShellSpec};
 use crate::psrp::state_error::StateError;
 
@@ -16,6 +16,14 @@ pub enum ParamValue {
     /// A secret sent as a SecureString (`-Password`): the session runs the key exchange
     /// ([MS-PSRP] 3.1.4) before the command and encrypts the text with the session key.
     Secure(Zeroizing<String>),
+    /// A `System.Management.Automation.PSCredential` (`-Credential`): the user name in clear,
+    /// the password as a SecureString encrypted like [`ParamValue::Secure`].
+    Credential {
+        /// `user`, `DOMAIN\user` or `user@domain`.
+        user: String,
+        /// The password.
+        password: Zeroizing<String>,
+    },
 }
 
 impl std::fmt::Debug for ParamValue {
@@ -23,6 +31,10 @@ impl std::fmt::Debug for ParamValue {
         match self {
             ParamValue::Value(v) => f.debug_tuple("Value").field(v).finish(),
             ParamValue::Secure(_) => f.write_str("Secure(..)"),
+            ParamValue::Credential { user, .. } => f
+                .debug_struct("Credential")
+                .field("user", user)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -67,6 +79,16 @@ impl Command {
         }
     }
 
+    /// Script text whose `param()` block receives the parameters added with
+    /// [`Command::param`] ([MS-PSRP] 2.2.3.12 `IsScript`). Only full-language endpoints run
+    /// it; Exchange's NoLanguage runspaces refuse it.
+    pub fn script(text: impl Into<String>) -> Self {
+        Command {
+            is_script: true,
+            ..Command::new(text)
+        }
+    }
+
     /// Adds `-name value`.
     #[must_use]
     pub fn param(mut self, name: impl Into<String>, value: impl Into<ParamValue>) -> Self {
@@ -81,6 +103,24 @@ impl Command {
     #[must_use]
     pub fn secure(self, name: impl Into<String>, secret: impl Into<String>) -> Self {
         self.param(name, ParamValue::Secure(Zeroizing::new(secret.into())))
+    }
+
+    /// Adds `-name` holding a PSCredential of `user` and `password`, the password as a
+    /// SecureString ([MS-PSRP] 2.2.5.1.24), e.g. `-Credential` of `New-PSSession`.
+    #[must_use]
+    pub fn credential(
+        self,
+        name: impl Into<String>,
+        user: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.param(
+            name,
+            ParamValue::Credential {
+                user: user.into(),
+                password: Zeroizing::new(password.into()),
+            },
+        )
     }
 
     /// Adds a switch (`-name`), sent as `$true`.
@@ -107,9 +147,12 @@ impl Command {
     }
 
     fn needs_session_key(&self) -> bool {
-        self.args
-            .iter()
-            .any(|a| matches!(a.value, ParamValue::Secure(_)))
+        self.args.iter().any(|a| {
+            matches!(
+                a.value,
+                ParamValue::Secure(_) | ParamValue::Credential { .. }
+            )
+        })
     }
 
     fn to_psrp(
@@ -126,6 +169,12 @@ impl Command {
             let value = match &arg.value {
                 ParamValue::Value(v) => v.clone(),
                 ParamValue::Secure(text) => encrypt(text)?,
+                ParamValue::Credential { user, password } => match encrypt(password)? {
+                    PsValue::SecureString(enc) => ps_credential(user, enc),
+                    // The encryptor hands back something other than a SecureString only if
+                    // it chose not to encrypt; a credential cannot carry that.
+                    _ => return Err(StateError::NoSessionKey),
+                },
             };
             out.parameters.push(command::Parameter {
                 name: arg.name.clone(),
@@ -273,6 +322,42 @@ mod tests {
         assert_eq!(
             cmd.parameters[2].name.as_deref(),
             Some("ResetPasswordOnNextLogon")
+        );
+    }
+
+    #[test]
+    fn credentials_become_ps_credentials_with_an_encrypted_password() {
+        let inv: Invocation = Command::script("param($Credential) $Credential")
+            .credential("Credential", "CONTOSO\\svc", "Secr3t!")
+            .into();
+        assert!(inv.needs_session_key());
+        let spec = inv.into_spec(fake_encrypt).expect("encrypted");
+        let cmd = &spec.statements[0][0];
+        assert!(cmd.is_script);
+        let cred = cmd.parameter("Credential").expect("credential");
+        let obj = cred.as_object().expect("object");
+        assert_eq!(
+            obj.type_names
+                .as_deref()
+                .and_then(|t| t.first())
+                .map(String::as_str),
+            Some("System.Management.Automation.PSCredential")
+        );
+        assert_eq!(
+            cred.property("UserName").and_then(PsValue::as_str),
+            Some("CONTOSO\\svc")
+        );
+        assert_eq!(
+            cred.property("Password"),
+            Some(&PsValue::SecureString(EncryptedSecureString(
+                b"!t3rceS".to_vec()
+            )))
+        );
+        let c = Command::new("New-PSSession").credential("Credential", "u", "hunter2");
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("Credential") && !shown.contains("hunter2"),
+            "{shown}"
         );
     }
 

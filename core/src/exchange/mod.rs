@@ -9,6 +9,8 @@
 //! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]).
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
+//! - [`jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
+//!   ([`SessionOptions::jump_host`], [`JumpHost`]).
 //! - [`error`]: the [`SessionError`] of every operation.
 //! - [`error_kind`]: the stable [`ErrorKind`] each error maps to.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
@@ -57,6 +59,7 @@ pub mod cancel;
 pub mod error;
 pub mod error_kind;
 pub mod invocation;
+pub mod jump_host;
 pub mod options;
 pub mod result;
 pub mod session;
@@ -66,6 +69,7 @@ pub use cancel::CancelHandle;
 pub use error::{PipelineFailure, SessionError};
 pub use error_kind::ErrorKind;
 pub use invocation::{Arg, Command, Invocation, ParamValue};
+pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
 pub use options::{Endpoint, SessionOptions};
 pub use result::{CommandResult, RoundTrips, StreamItem};
 pub use session::{InvokeStream, Session};

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::jump_host::JumpHost;
 use crate::transport::{AuthMethod, Credentials, TransportOptions};
 use crate::wsman::namespaces::RESOURCE_EXCHANGE;
 
@@ -15,6 +16,13 @@ pub enum Endpoint {
     /// A session configuration of the WinRM service (`.../wsman`), e.g.
     /// `Microsoft.PowerShell`.
     Configuration(String),
+    /// Jump-host mode: the WinRM service's `JumpHost::winrm_configuration` at `.../wsman`, from
+    /// which the session opens and imports a session to Exchange (see [`super::jump_host`]).
+    ///
+    /// A variant rather than a separate option, because the second hop decides what the
+    /// session is connected to: it cannot be combined with [`Endpoint::Exchange`], and the
+    /// resource URI follows from it.
+    JumpHost(JumpHost),
 }
 
 impl Endpoint {
@@ -25,6 +33,10 @@ impl Endpoint {
             Endpoint::Configuration(name) => {
                 format!("http://schemas.microsoft.com/powershell/{name}")
             }
+            Endpoint::JumpHost(jump) => format!(
+                "http://schemas.microsoft.com/powershell/{}",
+                jump.winrm_configuration
+            ),
         }
     }
 }
@@ -62,6 +74,24 @@ impl SessionOptions {
         Self::new(
             TransportOptions::new(url, auth, credentials),
             Endpoint::Exchange,
+        )
+    }
+
+    /// Options for jump-host mode: the WinRM service at `winrm_url`
+    /// (`https://<host>:5986/wsman`) with `auth` and `winrm_credentials`, then Exchange at
+    /// `exchange_uri` (`http://<fqdn>/PowerShell/`, as the jump host reaches it) as
+    /// `exchange_credentials`, with Kerberos. [`super::Session::connect`] runs the bootstrap;
+    /// the rest of the session API is unchanged.
+    pub fn jump_host(
+        winrm_url: impl Into<String>,
+        auth: AuthMethod,
+        winrm_credentials: Credentials,
+        exchange_uri: impl Into<String>,
+        exchange_credentials: Credentials,
+    ) -> Self {
+        Self::new(
+            TransportOptions::new(winrm_url, auth, winrm_credentials),
+            Endpoint::JumpHost(JumpHost::new(exchange_uri, exchange_credentials)),
         )
     }
 
@@ -108,5 +138,30 @@ mod tests {
         assert_eq!(o.operation_timeout, Duration::from_secs(20));
         assert_eq!(o.max_envelope_size, None);
         assert_eq!(o.transport.url, "https://ex01.corp.example/PowerShell/");
+    }
+
+    #[test]
+    fn jump_host_opens_the_winrm_service_first() {
+        let o = SessionOptions::jump_host(
+            "https://ex01.corp.example:5986/wsman",
+            AuthMethod::Ntlm,
+            Credentials::new("CORP\\jump", "a"),
+            "http://ex01.corp.example/PowerShell/",
+            Credentials::new("CORP\\exadmin", "b"),
+        );
+        assert_eq!(o.transport.url, "https://ex01.corp.example:5986/wsman");
+        assert_eq!(o.transport.credentials.username, "CORP\\jump");
+        assert_eq!(
+            o.endpoint.resource_uri(),
+            "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+        );
+        match &o.endpoint {
+            Endpoint::JumpHost(j) => {
+                assert_eq!(j.exchange_uri, "http://ex01.corp.example/PowerShell/");
+                assert_eq!(j.credentials.username, "CORP\\exadmin");
+                assert_eq!(j.configuration, "Microsoft.Exchange");
+            }
+            other => panic!("expected a jump host, got {other:?}"),
+        }
     }
 }

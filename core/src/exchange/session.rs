@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::cancel::CancelHandle;
 use super::error::{PipelineFailure, SessionError};
 use super::invocation::Invocation;
-use super::options::SessionOptions;
+use super::jump_host;
+use super::options::{Endpoint, SessionOptions};
 use super::result::{CommandResult, RoundTrips, StreamItem};
 use crate::clixml::PsVersion;
 use crate::psrp::events::Event;
@@ -211,6 +212,10 @@ impl Session {
     /// a Create carrying SESSION_CAPABILITY and INIT_RUNSPACEPOOL, then Receives until the
     /// pool is Opened. The server's SESSION_CAPABILITY picks the MaxEnvelopeSize unless
     /// `options.max_envelope_size` fixes it.
+    ///
+    /// With [`Endpoint::JumpHost`] it then runs the bootstrap (key exchange, `New-PSSession`
+    /// to Exchange and `Import-PSSession`, see [`super::jump_host`]); its failure is
+    /// [`SessionError::JumpHost`], after the shell was deleted.
     pub async fn connect(options: SessionOptions) -> Result<Session, SessionError> {
         let transport = Transport::new(options.transport.clone())?;
         let pool_options = RunspacePoolOptions::new(Uuid::new_v4());
@@ -275,6 +280,16 @@ impl Session {
         session
             .receive_shell_until(|pool| pool.state() == RunspacePoolState::Opened)
             .await?;
+        if let Endpoint::JumpHost(jump) = &options.endpoint
+            && let Err(e) = jump_host::bootstrap(&mut session, jump).await
+        {
+            // The shell is of no use without Exchange: delete it rather than leave it to
+            // Drop or to the idle timeout.
+            if let Err(close) = session.close().await {
+                tracing::debug!(error = %close, "deleting the shell after a failed bootstrap");
+            }
+            return Err(e);
+        }
         Ok(session)
     }
 

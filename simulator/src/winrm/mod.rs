@@ -4,10 +4,15 @@
 //!
 //! Two endpoints, as in real deployments: Exchange's IIS application `/PowerShell`
 //! (resource URI `.../Microsoft.Exchange`, NoLanguage runspaces with the Exchange cmdlets) and
-//! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets).
+//! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets until a
+//! jump-host bootstrap script imports a session to Exchange, see `jump_host`).
 
 mod host_info;
+mod imported;
+mod jump_host;
+mod jump_records;
 mod records;
+mod script;
 mod shell;
 
 use std::collections::HashMap;

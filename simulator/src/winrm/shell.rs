@@ -14,6 +14,7 @@ use monosync_exchange::wsman::{CommandState, CommandStateKind, StreamData};
 use uuid::Uuid;
 
 use super::Endpoint;
+use super::jump_host::{self, Imported};
 use super::{host_info, records};
 use crate::exchange::{
     BoundArg, CmdletResult, Command, ConfirmPrompt, Exchange, InvokeOptions, Session,
@@ -91,6 +92,9 @@ pub(crate) struct Shell {
     pipeline_hosts: HashMap<Uuid, HostInfo>,
     /// Pipelines whose output is still being rendered.
     producers: HashMap<Uuid, Producer>,
+    /// On `/wsman`: the Exchange session a jump-host bootstrap imported; the Exchange cmdlets
+    /// exist only once it is set.
+    imported: Option<Imported>,
 }
 
 fn lock(exchange: &std::sync::Mutex<Exchange>) -> std::sync::MutexGuard<'_, Exchange> {
@@ -119,6 +123,7 @@ impl Shell {
             pool_host: None,
             pipeline_hosts: HashMap::new(),
             producers: HashMap::new(),
+            imported: None,
         }
     }
 
@@ -289,26 +294,39 @@ impl Shell {
         let mut input = Some(std::mem::take(&mut run.input)).filter(|i| !i.is_empty());
         for statement in &spec.statements {
             if let Some(script) = statement.iter().find(|c| c.is_script) {
-                return self.finish(
-                    pid,
-                    PSInvocationState::Failed,
-                    Some(&records::scripts_not_allowed(&script.name)),
-                );
-            }
-            if self.endpoint == Endpoint::Wsman {
-                // The plain PowerShell endpoint has no Exchange cmdlets until a session to
-                // Exchange is imported.
-                let name = statement.first().map(|c| c.name.as_str()).unwrap_or("");
-                return self.finish(
-                    pid,
-                    PSInvocationState::Failed,
-                    Some(&crate::exchange::errors::command_not_found(name)),
-                );
+                if self.endpoint == Endpoint::Wsman && statement.len() == 1 {
+                    // A full-language runspace: the jump-host bootstrap runs here.
+                    if self.run_script(pid, script)? {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                let record = match self.endpoint {
+                    Endpoint::Wsman => super::jump_records::not_supported(
+                        "a script inside a pipeline of several commands",
+                    ),
+                    Endpoint::PowerShell => records::scripts_not_allowed(&script.name),
+                };
+                return self.finish(pid, PSInvocationState::Failed, Some(&record));
             }
             let mut commands = Vec::with_capacity(statement.len());
             for c in statement {
+                // The plain PowerShell endpoint has no Exchange cmdlets until a session to
+                // Exchange is imported, and then only under the imported names.
+                let name = match (self.endpoint, &self.imported) {
+                    (Endpoint::PowerShell, _) => Some(c.name.clone()),
+                    (Endpoint::Wsman, Some(imported)) => imported.resolve(&c.name),
+                    (Endpoint::Wsman, None) => None,
+                };
+                let Some(name) = name else {
+                    return self.finish(
+                        pid,
+                        PSInvocationState::Failed,
+                        Some(&crate::exchange::errors::command_not_found(&c.name)),
+                    );
+                };
                 match self.bind(c) {
-                    Ok(args) => commands.push(Command::new(&c.name, args)),
+                    Ok(args) => commands.push(Command::new(&name, args)),
                     Err(record) => {
                         return self.finish(pid, PSInvocationState::Failed, Some(&record));
                     }
@@ -362,8 +380,13 @@ impl Shell {
             let result = if commands.len() == 1 && input.is_none() {
                 // One cmdlet: stream its objects straight into the pool's outbox.
                 let pool = &mut self.pool;
+                let relay = self.imported.as_ref();
                 let mut write_failed = None;
                 let mut sink = |value: PsValue| {
+                    let value = match relay {
+                        Some(imported) => imported.relay(value),
+                        None => value,
+                    };
                     if write_failed.is_none()
                         && let Err(e) = pool.write_output(pid, value)
                     {
@@ -393,9 +416,56 @@ impl Shell {
         self.finish(pid, PSInvocationState::Completed, None)
     }
 
+    /// An output object as the client receives it: relayed by implicit remoting when the
+    /// Exchange cmdlets run through an imported session.
+    fn relayed(&self, value: PsValue) -> PsValue {
+        match &self.imported {
+            Some(imported) => imported.relay(value),
+            None => value,
+        }
+    }
+
+    /// Runs a script on `/wsman` ([`jump_host::run_script`]): the bootstrap imports the
+    /// Exchange session, as the credential's user. Returns true when it failed the pipeline.
+    fn run_script(
+        &mut self,
+        pid: Uuid,
+        script: &monosync_exchange::psrp::Command,
+    ) -> Result<bool, StateError> {
+        let outcome = {
+            let exchange = lock(&self.exchange);
+            let org = exchange.directory().org();
+            let machine = format!("{}.{}", org.server, org.domain);
+            let pool = &self.pool;
+            let decrypt = |enc: &monosync_exchange::clixml::EncryptedSecureString| {
+                pool.decrypt_secure_string(enc).ok()
+            };
+            let ctx = jump_host::Context {
+                machine: &machine,
+                exchange: &exchange,
+                decrypt: &decrypt,
+            };
+            jump_host::run_script(&script.name, &script.parameters, &ctx)
+        };
+        if let Some(imported) = outcome.imported {
+            // The imported commands run in the Exchange runspace of the credential's user.
+            self.session = Session {
+                user: Some(imported.user.clone()),
+                ..Session::default()
+            };
+            self.imported = Some(imported);
+        }
+        // Objects the script itself writes (a PSSession, a module) are the jump host's own.
+        let relay = self.imported.take();
+        let failed = self.write_result(pid, outcome.result);
+        self.imported = relay;
+        failed
+    }
+
     /// Writes the cmdlet's streams; returns true when it failed the pipeline.
     fn write_result(&mut self, pid: Uuid, result: CmdletResult) -> Result<bool, StateError> {
         for value in result.output {
+            let value = self.relayed(value);
             self.pool.write_output(pid, value)?;
         }
         for line in &result.host_output {
@@ -502,6 +572,7 @@ impl Shell {
             match producer.objects.recv_timeout(wait) {
                 Ok(value) => {
                     moved += 1;
+                    let value = self.relayed(value);
                     if self.pool.write_output(pid, value).is_err() {
                         break;
                     }

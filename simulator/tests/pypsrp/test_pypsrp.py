@@ -105,3 +105,58 @@ def test_confirmation_prompt_without_a_host_changes_nothing():
         ps.add_cmdlet("Get-MailContact").add_parameter("Identity", "Py Contact")
         out = ps.invoke()
         assert len(out) == 1
+
+
+JUMP_BOOTSTRAP = """param($ConnectionUri, $Credential)
+$session = New-PSSession -ConfigurationName Microsoft.Exchange -ConnectionUri $ConnectionUri -Credential $Credential -Authentication Kerberos -ErrorAction Stop
+Import-PSSession -Session $session -DisableNameChecking -AllowClobber | Out-Null
+"""
+
+
+def jump_bootstrap(pool, password):
+    from pypsrp.complex_objects import PSCredential
+
+    pool.exchange_keys()
+    ps = PowerShell(pool)
+    ps.add_script(JUMP_BOOTSTRAP)
+    ps.add_parameter("ConnectionUri", "http://ex01.contoso.com/PowerShell/")
+    ps.add_parameter("Credential", PSCredential(username="CONTOSO\\recipientadmin", password=password))
+    ps.invoke()
+    return ps
+
+
+def test_jump_host_bootstrap_on_wsman():
+    # The WinRM service endpoint: Microsoft.PowerShell, then a session to Exchange imported
+    # with a PSCredential whose password is a SecureString.
+    wsman = WSMan(
+        "127.0.0.1",
+        port=HTTP_PORT,
+        path="wsman",
+        ssl=False,
+        auth="ntlm",
+        encryption="always",
+        username=USER,
+        password=PASSWORD,
+        operation_timeout=5,
+        read_timeout=15,
+    )
+    with RunspacePool(wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Mailbox").add_parameter("Identity", "justin.martin")
+        ps.invoke()
+        assert ps.had_errors
+        assert ps.streams.error[-1].fq_error == "CommandNotFoundException"
+
+        ps = jump_bootstrap(pool, "wrong")
+        assert ps.had_errors
+        assert ps.streams.error[-1].fq_error == "AccessDenied,PSSessionOpenFailed"
+
+        ps = jump_bootstrap(pool, "Recipients1!")
+        assert not ps.had_errors, [str(e) for e in ps.streams.error]
+
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Mailbox").add_parameter("Identity", "justin.martin")
+        out = ps.invoke()
+        assert not ps.had_errors, ps.streams.error
+        assert len(out) == 1
+        assert out[0].types[0] == "Deserialized.Microsoft.Exchange.Data.Directory.Management.Mailbox"
