@@ -6,6 +6,7 @@
 //! (resource URI `.../Microsoft.Exchange`, NoLanguage runspaces with the Exchange cmdlets) and
 //! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets).
 
+mod disconnect;
 mod host_info;
 mod records;
 mod shell;
@@ -105,7 +106,11 @@ struct ShellSlot {
     shell: Mutex<Shell>,
     notify: Notify,
     last_used: Mutex<Instant>,
-    idle_timeout: Duration,
+    /// The Create's IdleTimeOut, replaced by a Disconnect's.
+    idle_timeout: Mutex<Duration>,
+    /// Disconnected ([MS-WSMV] 3.1.4.15): the runspace lives on, only Reconnect, Connect and
+    /// Delete reach it.
+    disconnected: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -257,18 +262,23 @@ impl Service {
         (500, fault.to_xml(&response_header(relates_to)))
     }
 
-    fn reap_idle(&self) {
+    /// Deletes every shell, connected or disconnected, unused for longer than its IdleTimeOut;
+    /// returns how many went. The server calls it from a background task, so that an idle
+    /// shell stops counting against its owner's quota without being touched.
+    pub fn reap_idle(&self) -> usize {
         let now = Instant::now();
         let mut shells = lock(&self.shells);
+        let before = shells.len();
         shells.retain(|_, slot| {
             let idle = now.saturating_duration_since(*lock(&slot.last_used));
-            let keep = idle < slot.idle_timeout;
+            let keep = idle < *lock(&slot.idle_timeout);
             if !keep {
                 lock(&slot.shell).close();
                 slot.notify.notify_waiters();
             }
             keep
         });
+        before - shells.len()
     }
 
     fn fault(&self, header: &Header, fault: WsManFault) -> Step {
@@ -423,7 +433,8 @@ impl Service {
                     shell: Mutex::new(shell),
                     notify: Notify::new(),
                     last_used: Mutex::new(Instant::now()),
-                    idle_timeout: idle,
+                    idle_timeout: Mutex::new(idle),
+                    disconnected: std::sync::atomic::AtomicBool::new(false),
                 }),
             );
         }
@@ -459,6 +470,10 @@ impl Service {
 
     fn on_shell(&self, slot: &Arc<ShellSlot>, header: &Header, request: Request) -> Step {
         let machine = &self.config.machine;
+        let request = match self.connection_state(slot, header, request) {
+            Ok(request) => request,
+            Err(step) => return step,
+        };
         let mut shell = lock(&slot.shell);
         match request {
             Request::Delete => {
@@ -556,9 +571,6 @@ impl Service {
                         command_state: output.command_state,
                     }),
                 )
-            }
-            Request::Disconnect { .. } | Request::Reconnect | Request::Connect { .. } => {
-                self.fault(header, WsManFault::access_denied(machine))
             }
             _ => self.fault(header, WsManFault::access_denied(machine)),
         }
