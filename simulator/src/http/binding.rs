@@ -15,6 +15,7 @@ use picky_krb::gss_api::KrbMessage;
 use picky_krb::messages::ApReq;
 
 use super::CbtLevel;
+use super::auth::KerberosService;
 
 /// The GSS-API checksum type that carries the bindings ([RFC 4121] 4.1.1).
 const GSS_CHECKSUM_TYPE: u32 = 0x8003;
@@ -55,12 +56,13 @@ pub(crate) fn refuse(level: CbtLevel, found: Found, application_data: &[u8]) -> 
     }
 }
 
-/// The bindings in an HTTP authentication token; `service_key` decrypts Kerberos tickets.
-pub(crate) fn inspect(token: &[u8], service_key: Option<&[u8]>) -> Found {
-    inspect_depth(token, service_key, 0)
+/// The bindings in an HTTP authentication token; `service` gives the key that decrypts
+/// Kerberos tickets.
+pub(crate) fn inspect(token: &[u8], service: Option<&KerberosService>) -> Found {
+    inspect_depth(token, service, 0)
 }
 
-fn inspect_depth(token: &[u8], service_key: Option<&[u8]>, depth: u8) -> Found {
+fn inspect_depth(token: &[u8], service: Option<&KerberosService>, depth: u8) -> Found {
     if depth > 2 {
         return Found::NotApplicable;
     }
@@ -72,12 +74,12 @@ fn inspect_depth(token: &[u8], service_key: Option<&[u8]>, depth: u8) -> Found {
     }
     if let Some(inner) = spnego_inner(token) {
         return match inner {
-            Some(inner) => inspect_depth(inner, service_key, depth + 1),
+            Some(inner) => inspect_depth(inner, service, depth + 1),
             None => Found::NotApplicable,
         };
     }
     if token.first() == Some(&0x60) {
-        return kerberos(token, service_key);
+        return kerberos(token, service);
     }
     Found::NotApplicable
 }
@@ -185,14 +187,15 @@ fn ntlm(token: &[u8]) -> Found {
 
 /// The Bnd field of a GSS-API Kerberos AP-REQ: the ticket is decrypted with the service key,
 /// the authenticator with the ticket's session key.
-fn kerberos(token: &[u8], service_key: Option<&[u8]>) -> Found {
+fn kerberos(token: &[u8], service: Option<&KerberosService>) -> Found {
     let Ok(message) = KrbMessage::<ApReq>::decode_application_krb_message(token) else {
         return Found::NotApplicable;
     };
     if message.0.krb5_token_id != [0x01, 0x00] {
         return Found::NotApplicable;
     }
-    let Some(key) = service_key else {
+    // Derived only now: the key costs a PBKDF2 run.
+    let Some(key) = service.and_then(KerberosService::key) else {
         return Found::Unreadable;
     };
     let ap_req = &message.0.krb_msg.0;
@@ -200,7 +203,7 @@ fn kerberos(token: &[u8], service_key: Option<&[u8]>) -> Found {
         let suite = CipherSuite::try_from(data.etype.0.0.as_slice()).ok()?;
         suite.cipher().decrypt(key, usage, &data.cipher.0.0).ok()
     };
-    let Some(ticket) = decrypt(&ap_req.ticket.0.0.enc_part.0, key, TICKET_REP)
+    let Some(ticket) = decrypt(&ap_req.ticket.0.0.enc_part.0, &key, TICKET_REP)
         .and_then(|plain| picky_asn1_der::from_bytes::<EncTicketPart>(&plain).ok())
     else {
         return Found::Unreadable;

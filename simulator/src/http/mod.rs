@@ -473,8 +473,7 @@ fn prelude(
                     && shared.cbt != CbtLevel::None
                     && let Some(data) = shared.cbt_data.as_deref()
                 {
-                    let key = shared.auth.kerberos.as_ref().and_then(KerberosService::key);
-                    let found = binding::inspect(&token, key.as_deref());
+                    let found = binding::inspect(&token, shared.auth.kerberos.as_ref());
                     if binding::refuse(shared.cbt, found, data) {
                         *st = ConnState::default();
                         return Prelude::Respond(challenge(shared, endpoint, None));
