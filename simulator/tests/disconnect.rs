@@ -39,6 +39,15 @@ async fn reconnect(client: &mut Client) -> Result<Response, ClientError> {
     client.call(&header, &Request::Reconnect).await
 }
 
+async fn connect_command(client: &mut Client, id: uuid::Uuid) -> Result<Response, ClientError> {
+    let header = client.header();
+    let request = Request::Connect {
+        command_id: Some(id),
+        connect_xml: None,
+    };
+    client.call(&header, &request).await
+}
+
 /// Receives a pipeline to its end.
 async fn finish(client: &mut Client, id: uuid::Uuid) -> Outcome {
     let mut outcome = Outcome::default();
@@ -78,6 +87,10 @@ async fn a_disconnected_shell_keeps_its_output_until_reconnect() {
     assert_eq!(err.fault_code(), Some(SHELL_DISCONNECTED));
     let err = disconnect(&mut client, None).await.expect_err("already");
     assert_eq!(err.fault_code(), Some(SHELL_DISCONNECTED));
+    let err = connect_command(&mut client, id)
+        .await
+        .expect_err("the shell first");
+    assert_eq!(err.fault_code(), Some(SHELL_DISCONNECTED));
     // A new connection (the client's first went away) finds the shell still there.
     client.transport.disconnect();
     assert_eq!(server.shell_count(), 1);
@@ -85,6 +98,17 @@ async fn a_disconnected_shell_keeps_its_output_until_reconnect() {
         reconnect(&mut client).await.expect("reconnects"),
         Response::Reconnect
     );
+    let Response::Connect(connected) = connect_command(&mut client, id)
+        .await
+        .expect("the command is connected")
+    else {
+        panic!("not a ConnectResponse");
+    };
+    assert_eq!(connected.output_streams, vec!["stdout".to_owned()]);
+    let err = connect_command(&mut client, uuid::Uuid::new_v4())
+        .await
+        .expect_err("no such command");
+    assert_eq!(err.fault_code(), Some(2_150_858_843));
     let outcome = finish(&mut client, id).await;
     assert_eq!(outcome.state, Some(PSInvocationState::Completed));
     assert_eq!(outcome.output.len(), 7, "the buffered output arrives");

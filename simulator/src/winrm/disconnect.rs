@@ -85,21 +85,34 @@ impl Service {
                 slot.disconnected.store(false, Ordering::SeqCst);
                 Err(Self::ok(header, &Response::Reconnect))
             }
+            // A command is connected to ([MS-PSRP] 3.1.4.10) once its shell is connected again.
             Request::Connect {
-                command_id,
+                command_id: Some(id),
+                ..
+            } => {
+                if disconnected {
+                    return Err(self.fault(header, shell_disconnected(machine)));
+                }
+                if !lock(&slot.shell).has_pipeline(id) {
+                    return Err(self.fault(header, WsManFault::unknown_command(machine)));
+                }
+                let response = ConnectResponse {
+                    input_streams: vec!["stdin".into(), "pr".into()],
+                    output_streams: vec!["stdout".into()],
+                    connect_response_xml: None,
+                };
+                Err(Self::ok(header, &Response::Connect(response)))
+            }
+            Request::Connect {
+                command_id: None,
                 connect_xml,
             } => {
                 if !disconnected {
                     return Err(self.fault(header, already_connected(machine)));
                 }
-                let mut shell = lock(&slot.shell);
-                if let Some(id) = command_id
-                    && !shell.has_pipeline(id)
-                {
-                    return Err(self.fault(header, WsManFault::unknown_command(machine)));
-                }
                 let mut response = ConnectResponse::default();
                 if let Some(xml) = connect_xml {
+                    let mut shell = lock(&slot.shell);
                     // SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL: the pool answers with
                     // RUNSPACEPOOL_INIT_DATA and APPLICATION_PRIVATE_DATA, which travel in the
                     // ConnectResponse rather than in a Receive.
@@ -119,11 +132,6 @@ impl Service {
                     }
                     response.connect_response_xml = Some(data);
                 }
-                if command_id.is_some() {
-                    response.input_streams = vec!["stdin".into(), "pr".into()];
-                    response.output_streams = vec!["stdout".into()];
-                }
-                drop(shell);
                 slot.disconnected.store(false, Ordering::SeqCst);
                 Err(Self::ok(header, &Response::Connect(response)))
             }
