@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 from pypsrp.exceptions import WinRMTransportError, WSManFaultError
+from pypsrp.complex_objects import RunspacePoolState
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
@@ -247,3 +248,29 @@ def test_kerberos_with_a_wrong_password_fails_at_the_kdc():
     with pytest.raises(krb5.Krb5Error) as err:
         RunspacePool(wsman_kerberos("not-the-password"), configuration_name="Microsoft.Exchange").open()
     assert "Preauthentication failed" in str(err.value)
+
+
+def test_disconnect_and_reconnect_keep_the_pipeline_output():
+    pool = RunspacePool(wsman_http(), configuration_name="Microsoft.Exchange")
+    pool.open()
+    try:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Mailbox").add_parameter("ResultSize", 6)
+        ps.begin_invoke()
+        pool.disconnect()
+        assert pool.state == RunspacePoolState.DISCONNECTED
+        # A Receive on the disconnected shell is refused.
+        with pytest.raises(WSManFaultError) as fault:
+            pool.shell.receive("stdout")
+        assert fault.value.code == 2150859204
+        pool.connect()
+        assert pool.state == RunspacePoolState.OPENED
+        ps.connect_async()
+        out = ps.end_invoke()
+        assert not ps.had_errors, ps.streams.error
+        assert len(out) == 6
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Mailbox").add_parameter("Identity", USER)
+        assert len(ps.invoke()) == 1
+    finally:
+        pool.close()
