@@ -10,8 +10,9 @@ use monosync_exchange::psrp::{
     RunspacePoolState, TransmitPurpose,
 };
 use monosync_exchange::transport::AuthMethod;
-use monosync_exchange::wsman::namespaces::{RESOURCE_EXCHANGE, signal};
-use monosync_exchange::wsman::{Request, Response};
+use monosync_exchange::wsman::namespaces::{RESOURCE_EXCHANGE, SHELL, signal};
+use monosync_exchange::wsman::response::EnumerationItem;
+use monosync_exchange::wsman::{Header, Request, Response, Selector};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
 use support::{Client, ClientError, Outcome};
 
@@ -46,6 +47,26 @@ async fn connect_command(client: &mut Client, id: uuid::Uuid) -> Result<Response
         connect_xml: None,
     };
     client.call(&header, &request).await
+}
+
+async fn enumerate(
+    client: &mut Client,
+    resource_uri: &str,
+    selector_filter: Vec<Selector>,
+) -> Vec<EnumerationItem> {
+    let header = Header::new(&client.url, resource_uri, uuid::Uuid::new_v4(), 512_000);
+    let request = Request::Enumerate {
+        optimize: true,
+        max_elements: Some(32_000),
+        selector_filter,
+    };
+    match client.call(&header, &request).await.expect("enumerates") {
+        Response::Enumerate(e) => {
+            assert!(e.end_of_sequence);
+            e.items
+        }
+        other => panic!("not an EnumerateResponse: {other:?}"),
+    }
 }
 
 /// Receives a pipeline to its end.
@@ -144,12 +165,44 @@ async fn a_new_client_connects_to_a_disconnected_shell() {
     let server = Server::start(SimConfig::default()).expect("server starts");
     let mut first = ntlm_client(&server);
     first.open().await.expect("shell opens");
+    let running = first
+        .start(&PowerShellSpec::new(
+            Command::new("Get-Mailbox").param("ResultSize", 3),
+        ))
+        .await
+        .expect("starts");
     disconnect(&mut first, None).await.expect("disconnects");
     let pool_id = first.pool.id();
     let shell_id = first.shell_id;
     drop(first);
 
     let mut second = ntlm_client(&server);
+    // What a new client sees: the shell, disconnected, and its command.
+    let shells = enumerate(&mut second, SHELL, Vec::new()).await;
+    let [EnumerationItem::Shell(shell)] = shells.as_slice() else {
+        panic!("one shell: {shells:?}");
+    };
+    let property = |name: &str| {
+        shell
+            .properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(property("State").as_deref(), Some("Disconnected"));
+    assert_eq!(
+        property("ShellId"),
+        shell_id.map(monosync_exchange::wsman::header::format_guid)
+    );
+    let filter = vec![Selector {
+        name: "ShellId".into(),
+        value: property("ShellId").unwrap_or_default(),
+    }];
+    let commands = enumerate(&mut second, &format!("{SHELL}/Command"), filter).await;
+    let [EnumerationItem::Command(command)] = commands.as_slice() else {
+        panic!("one command: {commands:?}");
+    };
+    assert_eq!(command.command_id, running);
     second.pool = RunspacePool::new(RunspacePoolOptions::new(pool_id));
     second.shell_id = shell_id;
     second.pool.connect().expect("connect queued");
@@ -172,6 +225,9 @@ async fn a_new_client_connects_to_a_disconnected_shell() {
     let xml = connect.connect_response_xml.expect("connectResponseXml");
     second.pool.receive(None, &xml).expect("init data");
     while second.pool.poll_event().is_some() {}
+    assert_eq!(second.pool.state(), RunspacePoolState::Opened);
+    // The first pool-level Receive brings RUNSPACEPOOL_STATE Opened, as Windows sends it.
+    second.receive(None).await.expect("the pool state");
     assert_eq!(second.pool.state(), RunspacePoolState::Opened);
     let outcome = second
         .run(&PowerShellSpec::new(Command::new("Get-Mailbox").arg(ADMIN)))

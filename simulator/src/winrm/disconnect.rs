@@ -131,6 +131,7 @@ impl Service {
                         }
                     }
                     response.connect_response_xml = Some(data);
+                    shell.announce_connected();
                 }
                 slot.disconnected.store(false, Ordering::SeqCst);
                 Err(Self::ok(header, &Response::Connect(response)))

@@ -7,6 +7,7 @@
 //! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets).
 
 mod disconnect;
+mod enumerate;
 mod host_info;
 mod records;
 mod shell;
@@ -310,6 +311,9 @@ impl Service {
         };
         if !waited {
             self.reap_idle();
+        }
+        if matches!(request, Request::Enumerate { .. }) {
+            return self.enumerate(user, endpoint, &header, request);
         }
         if !matches!(request, Request::Identify)
             && !header

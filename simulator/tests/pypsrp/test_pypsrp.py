@@ -274,3 +274,33 @@ def test_disconnect_and_reconnect_keep_the_pipeline_output():
         assert len(ps.invoke()) == 1
     finally:
         pool.close()
+
+
+def test_a_new_client_finds_and_connects_to_a_disconnected_pipeline():
+    pool = RunspacePool(wsman_http(), configuration_name="Microsoft.Exchange")
+    pool.open()
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-Mailbox").add_parameter("ResultSize", 4)
+    ps.begin_invoke()
+    pool.disconnect()
+    pool_id = pool.id.upper()
+    command_id = ps.id.upper()
+    # Another client, with its own connection and no state of the first.
+    pools = RunspacePool.get_runspace_pools(wsman_http())
+    found = [p for p in pools if p.id.upper() == pool_id]
+    assert len(found) == 1, [p.id for p in pools]
+    other = found[0]
+    assert [p.upper() for p in other.pipelines] == [command_id]
+    # get_runspace_pools builds pools for the default configuration; this one is Exchange's.
+    other.shell.resource_uri = EXCHANGE
+    try:
+        other.connect()
+        assert other.state == RunspacePoolState.OPENED
+        pipeline = list(other.pipelines.values())[0]
+        out = pipeline.connect()
+        assert len(out) == 4
+        ps = PowerShell(other)
+        ps.add_cmdlet("Get-Mailbox").add_parameter("Identity", USER)
+        assert len(ps.invoke()) == 1
+    finally:
+        other.close()
