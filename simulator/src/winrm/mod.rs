@@ -358,7 +358,14 @@ impl Service {
                     Ok(slot) => slot,
                     Err(step) => return step,
                 };
-                *lock(&slot.last_used) = Instant::now();
+                // Requests a disconnected shell refuses do not keep it alive.
+                let resumes = matches!(
+                    other,
+                    Request::Reconnect | Request::Connect { .. } | Request::Delete
+                );
+                if resumes || !slot.disconnected.load(std::sync::atomic::Ordering::SeqCst) {
+                    *lock(&slot.last_used) = Instant::now();
+                }
                 let step = self.on_shell(&slot, &header, other);
                 // A Receive changes nothing another Receive waits for.
                 if !matches!(step, Step::Wait { .. }) {
