@@ -17,6 +17,9 @@ use crate::winrm::{Endpoint, Service, ServiceConfig};
 /// The default seed: 301 recipients, two databases, three accounts (see the crate README).
 pub const DEFAULT_SEED: &str = include_str!("../seed/default.json");
 
+/// How often idle shells are looked for: WinRM deletes them without waiting for a request.
+const REAP_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Everything the server needs.
 #[derive(Debug)]
 pub struct SimConfig {
@@ -135,7 +138,22 @@ impl Server {
         });
         let (stop, stop_rx) = watch::channel(false);
         let addrs: Vec<SocketAddr> = listeners.iter().map(|(a, _)| *a).collect();
+        let reaped = Arc::clone(&service);
         let run = move || {
+            let mut reaper_stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(REAP_INTERVAL);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = reaper_stop.changed() => return,
+                    }
+                    let service = Arc::clone(&reaped);
+                    // A shell's lock may be held by a cmdlet for a while: off the async workers.
+                    let _ = tokio::task::spawn_blocking(move || service.reap_idle()).await;
+                }
+            });
             for (_, listener) in listeners {
                 let shared = Arc::clone(&shared);
                 let tls = tls.clone();

@@ -36,7 +36,8 @@ pub struct KerberosService {
 }
 
 impl KerberosService {
-    fn key(&self) -> Option<Vec<u8>> {
+    /// The AES256 key of the service principal, which decrypts its tickets.
+    pub(crate) fn key(&self) -> Option<Vec<u8>> {
         let salt = format!("{}HTTP{}", self.realm, self.host);
         picky_krb::crypto::CipherSuite::Aes256CtsHmacSha196
             .cipher()

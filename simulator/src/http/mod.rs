@@ -3,6 +3,7 @@
 //! `MS-WSMAN` affinity cookie, the request log and fault injection.
 
 pub mod auth;
+mod binding;
 pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -462,20 +463,24 @@ fn prelude(
                         &shared.auth.domains,
                     );
                 }
-                let cbt = match shared.cbt {
-                    CbtLevel::None => None,
-                    _ => shared.cbt_data.as_deref(),
-                };
                 let Some(acceptor) = st.acceptor.as_mut() else {
                     return Prelude::Respond(challenge(shared, endpoint, None));
                 };
-                if shared.cbt == CbtLevel::Strict
-                    && shared.https
-                    && token.starts_with(b"NTLMSSP\0\x03\0\0\0")
-                    && !ntlm_has_channel_bindings(&token)
+                // Over HTTPS every mechanism's bindings are checked here, with the same rule for
+                // all; the acceptor sees the bindings only once they are known to match.
+                let mut cbt = None;
+                if shared.https
+                    && shared.cbt != CbtLevel::None
+                    && let Some(data) = shared.cbt_data.as_deref()
                 {
-                    *st = ConnState::default();
-                    return Prelude::Respond(challenge(shared, endpoint, None));
+                    let found = binding::inspect(&token, shared.auth.kerberos.as_ref());
+                    if binding::refuse(shared.cbt, found, data) {
+                        *st = ConnState::default();
+                        return Prelude::Respond(challenge(shared, endpoint, None));
+                    }
+                    if matches!(found, binding::Found::Hash(_)) {
+                        cbt = Some(data);
+                    }
                 }
                 let mechanism = acceptor.mechanism();
                 match acceptor.step(token, &accounts, cbt) {
@@ -533,75 +538,5 @@ fn prelude(
         plain,
         sealed,
         final_token,
-    }
-}
-
-/// Whether an NTLM AUTHENTICATE message carries a non-zero MsvAvChannelBindings pair
-/// ([MS-NLMP] 2.2.2.1) in its NTLMv2 response.
-fn ntlm_has_channel_bindings(token: &[u8]) -> bool {
-    let field = || -> Option<&[u8]> {
-        let len = usize::from(u16::from_le_bytes(token.get(20..22)?.try_into().ok()?));
-        let off = usize::try_from(u32::from_le_bytes(token.get(24..28)?.try_into().ok()?)).ok()?;
-        token.get(off..off.checked_add(len)?)
-    };
-    let Some(nt_response) = field() else {
-        return false;
-    };
-    // NTProofStr (16) + NTLMv2_CLIENT_CHALLENGE header (28) precede the AV pairs.
-    let mut pos = 44;
-    while let Some(head) = nt_response.get(pos..pos + 4) {
-        let id = u16::from_le_bytes([head[0], head[1]]);
-        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
-        if id == 0 {
-            return false;
-        }
-        if id == 0x000A {
-            return nt_response
-                .get(pos + 4..pos + 4 + len)
-                .is_some_and(|v| v.iter().any(|b| *b != 0));
-        }
-        pos += 4 + len;
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ntlm_has_channel_bindings;
-
-    /// An AUTHENTICATE message whose NtChallengeResponse holds `pairs` after the NTLMv2 header.
-    fn authenticate(pairs: &[(u16, Vec<u8>)]) -> Vec<u8> {
-        let mut response = vec![0x11; 16 + 28];
-        for (id, value) in pairs {
-            response.extend_from_slice(&id.to_le_bytes());
-            response.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_le_bytes());
-            response.extend_from_slice(value);
-        }
-        response.extend_from_slice(&[0, 0, 0, 0]);
-        let mut msg = b"NTLMSSP\0\x03\0\0\0".to_vec();
-        msg.resize(64, 0);
-        let len = u16::try_from(response.len()).unwrap_or(0);
-        msg[20..22].copy_from_slice(&len.to_le_bytes());
-        msg[22..24].copy_from_slice(&len.to_le_bytes());
-        msg[24..28].copy_from_slice(&64u32.to_le_bytes());
-        msg.extend_from_slice(&response);
-        msg
-    }
-
-    #[test]
-    fn channel_bindings_are_found_in_the_ntlmv2_response() {
-        let with = authenticate(&[(0x0002, vec![0x41, 0]), (0x000A, vec![0xAB; 16])]);
-        assert!(ntlm_has_channel_bindings(&with));
-        let zeros = authenticate(&[(0x000A, vec![0; 16])]);
-        assert!(
-            !ntlm_has_channel_bindings(&zeros),
-            "all-zero bindings mean none"
-        );
-        let without = authenticate(&[(0x0002, vec![0x41, 0])]);
-        assert!(!ntlm_has_channel_bindings(&without));
-        assert!(
-            !ntlm_has_channel_bindings(b"NTLMSSP\0\x03\0\0\0"),
-            "truncated"
-        );
     }
 }

@@ -7,6 +7,8 @@
 //! the WinRM service's `/wsman` (`.../Microsoft.PowerShell`, no Exchange cmdlets until a
 //! jump-host bootstrap script imports a session to Exchange, see `jump_host`).
 
+mod disconnect;
+mod enumerate;
 mod host_info;
 mod imported;
 mod jump_host;
@@ -115,7 +117,11 @@ struct ShellSlot {
     shell: Mutex<Shell>,
     notify: Notify,
     last_used: Mutex<Instant>,
-    idle_timeout: Duration,
+    /// The Create's IdleTimeOut, replaced by a Disconnect's.
+    idle_timeout: Mutex<Duration>,
+    /// Disconnected ([MS-WSMV] 3.1.4.15): the runspace lives on, only Reconnect, Connect and
+    /// Delete reach it.
+    disconnected: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -267,18 +273,23 @@ impl Service {
         (500, fault.to_xml(&response_header(relates_to)))
     }
 
-    fn reap_idle(&self) {
+    /// Deletes every shell, connected or disconnected, unused for longer than its IdleTimeOut;
+    /// returns how many went. The server calls it from a background task, so that an idle
+    /// shell stops counting against its owner's quota without being touched.
+    pub fn reap_idle(&self) -> usize {
         let now = Instant::now();
         let mut shells = lock(&self.shells);
+        let before = shells.len();
         shells.retain(|_, slot| {
             let idle = now.saturating_duration_since(*lock(&slot.last_used));
-            let keep = idle < slot.idle_timeout;
+            let keep = idle < *lock(&slot.idle_timeout);
             if !keep {
                 lock(&slot.shell).close();
                 slot.notify.notify_waiters();
             }
             keep
         });
+        before - shells.len()
     }
 
     fn fault(&self, header: &Header, fault: WsManFault) -> Step {
@@ -318,6 +329,9 @@ impl Service {
         }
         if !waited {
             self.reap_idle();
+        }
+        if matches!(request, Request::Enumerate { .. }) {
+            return self.enumerate(user, endpoint, &header, request);
         }
         if !matches!(request, Request::Identify)
             && !header
@@ -362,7 +376,14 @@ impl Service {
                     Ok(slot) => slot,
                     Err(step) => return step,
                 };
-                *lock(&slot.last_used) = Instant::now();
+                // Requests a disconnected shell refuses do not keep it alive.
+                let resumes = matches!(
+                    other,
+                    Request::Reconnect | Request::Connect { .. } | Request::Delete
+                );
+                if resumes || !slot.disconnected.load(std::sync::atomic::Ordering::SeqCst) {
+                    *lock(&slot.last_used) = Instant::now();
+                }
                 let step = self.on_shell(&slot, &header, other);
                 // A Receive changes nothing another Receive waits for.
                 if !matches!(step, Step::Wait { .. }) {
@@ -441,7 +462,8 @@ impl Service {
                     shell: Mutex::new(shell),
                     notify: Notify::new(),
                     last_used: Mutex::new(Instant::now()),
-                    idle_timeout: idle,
+                    idle_timeout: Mutex::new(idle),
+                    disconnected: std::sync::atomic::AtomicBool::new(false),
                 }),
             );
         }
@@ -477,6 +499,10 @@ impl Service {
 
     fn on_shell(&self, slot: &Arc<ShellSlot>, header: &Header, request: Request) -> Step {
         let machine = &self.config.machine;
+        let request = match self.connection_state(slot, header, request) {
+            Ok(request) => request,
+            Err(step) => return step,
+        };
         let mut shell = lock(&slot.shell);
         match request {
             Request::Delete => {
@@ -574,9 +600,6 @@ impl Service {
                         command_state: output.command_state,
                     }),
                 )
-            }
-            Request::Disconnect { .. } | Request::Reconnect | Request::Connect { .. } => {
-                self.fault(header, WsManFault::access_denied(machine))
             }
             _ => self.fault(header, WsManFault::access_denied(machine)),
         }

@@ -5,10 +5,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use monosync_exchange::clixml::{self as values, Property, PsObject, PsValue, PsVersion};
-use monosync_exchange::psrp::messages::{HostInfo, InformationalRecord, RemoteHostMethodId};
+use monosync_exchange::psrp::messages::{
+    HostInfo, InformationalRecord, RemoteHostMethodId, RunspacePoolStateMessage,
+};
 use monosync_exchange::psrp::{
-    PSInvocationState, PowerShellSpec, RunspacePoolState, ServerEvent, ServerOptions,
-    ServerRunspacePool, StateError,
+    Destination, Fragment, PSInvocationState, PowerShellSpec, PsrpMessage, RunspacePoolState,
+    ServerEvent, ServerOptions, ServerRunspacePool, StateError,
 };
 use monosync_exchange::wsman::{CommandState, CommandStateKind, StreamData};
 use uuid::Uuid;
@@ -95,6 +97,8 @@ pub(crate) struct Shell {
     /// On `/wsman`: the Exchange session a jump-host bootstrap imported; the Exchange cmdlets
     /// exist only once it is set.
     imported: Option<Imported>,
+    /// Connects so far (object ids of the messages [`Shell::announce_connected`] builds).
+    connects: u64,
 }
 
 fn lock(exchange: &std::sync::Mutex<Exchange>) -> std::sync::MutexGuard<'_, Exchange> {
@@ -124,6 +128,7 @@ impl Shell {
             pipeline_hosts: HashMap::new(),
             producers: HashMap::new(),
             imported: None,
+            connects: 0,
         }
     }
 
@@ -150,6 +155,42 @@ impl Shell {
     /// Whether `pipeline_id` is a pipeline of this shell.
     pub(crate) fn has_pipeline(&self, pipeline_id: Uuid) -> bool {
         self.pipelines.contains_key(&pipeline_id)
+    }
+
+    /// The pipelines a client may connect to, with whether each has finished.
+    pub(crate) fn pipeline_states(&self) -> Vec<(Uuid, bool)> {
+        self.pipelines
+            .iter()
+            .map(|(id, p)| (*id, matches!(p.stage, Stage::Finished)))
+            .collect()
+    }
+
+    /// Queues RUNSPACEPOOL_STATE Opened for the first pool-level Receive after a Connect, as
+    /// Windows sends it once the connectResponseXml (init data, private data) went out. The
+    /// pool is Opened already, so the message is built here: one fragment, with an object id
+    /// far above the pool's own.
+    pub(crate) fn announce_connected(&mut self) {
+        let Some(pool_id) = self.pool.id() else {
+            return;
+        };
+        let message = PsrpMessage::RunspacePoolState(RunspacePoolStateMessage {
+            state: RunspacePoolState::Opened,
+            error: None,
+        })
+        .encode(pool_id, Uuid::nil(), Destination::Client)
+        .encode();
+        self.connects += 1;
+        let fragment = Fragment {
+            object_id: (1 << 48) + self.connects,
+            fragment_id: 0,
+            start: true,
+            end: true,
+            data: message,
+        };
+        self.pending
+            .entry(None)
+            .or_default()
+            .push_back(fragment.encode());
     }
 
     /// Breaks the runspace, as a crashed worker process would: the pool is Broken and every

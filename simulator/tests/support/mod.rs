@@ -101,7 +101,7 @@ impl Client {
         self
     }
 
-    fn header(&self) -> Header {
+    pub fn header(&self) -> Header {
         let mut h = Header::new(&self.url, &self.resource_uri, Uuid::new_v4(), MAX_ENVELOPE);
         h.operation_timeout = Some(self.operation_timeout);
         match self.shell_id {
