@@ -98,6 +98,10 @@ pub enum SessionError {
         "a result stream of this session is still open on this thread; read it to the end or drop it first"
     )]
     StreamOpen,
+    /// A command that changes state failed after it was sent, so it may or may not have run;
+    /// it is not re-run. The error that cut it off is inside.
+    #[error("the command may or may not have run: {0}")]
+    OutcomeUnknown(Box<SessionError>),
 }
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
@@ -146,6 +150,7 @@ impl SessionError {
                 ErrorKind::Config
             }
             SessionError::Cancelled => ErrorKind::Cancelled,
+            SessionError::OutcomeUnknown(_) => ErrorKind::OutcomeUnknown,
         }
     }
 
