@@ -288,7 +288,7 @@ impl Pool {
 
 /// What an acquiring caller does next.
 enum Step {
-    Reuse(Pooled),
+    Reuse(Box<Pooled>),
     Wait(Handoff, Instant),
     Open,
 }
@@ -330,7 +330,7 @@ impl Inner {
                 }
                 let now = Instant::now();
                 if let Some(pooled) = state.idle.pop() {
-                    Step::Reuse(pooled)
+                    Step::Reuse(Box::new(pooled))
                 } else if let Some(until) = state.open_blocked_until
                     && now < until
                     && self.has_sessions_to_wait_for()
@@ -351,10 +351,10 @@ impl Inner {
                     let suspect = pooled.last_used.elapsed() >= self.options.probe_after_idle
                         || lock(&self.servers).is_down(pooled.server, Instant::now());
                     if suspect && !self.probe(&mut pooled).await {
-                        self.discard(pooled).await;
+                        self.discard(*pooled).await;
                         continue;
                     }
-                    return Ok(self.lease(pooled, permit));
+                    return Ok(self.lease(*pooled, permit));
                 }
                 Step::Wait(mut handoff, until) => {
                     let deadline = tokio::time::Instant::from_std(until);
