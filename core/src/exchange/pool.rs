@@ -194,6 +194,8 @@ impl Pool {
         loop {
             attempt = attempt.saturating_add(1);
             let (error, delivery, kind) = match self.inner.acquire().await {
+                // The caller's own limit on waiting: trying again would only wait longer.
+                Err(e @ SessionError::Timeout(_)) => return Err(e),
                 Err(e) => {
                     let kind = e.kind();
                     (e, Delivery::NotSent, kind)
@@ -452,7 +454,11 @@ impl Inner {
                     ) {
                         return Err(e);
                     }
-                    lock(&self.servers).mark_down(index, Instant::now());
+                    // A refused shell means our account's budget there is spent, not that
+                    // the server is unwell: its sessions need no probing.
+                    if kind != ErrorKind::Throttled {
+                        lock(&self.servers).mark_down(index, Instant::now());
+                    }
                     last_error = Some(e);
                 }
             }
@@ -484,6 +490,7 @@ impl Inner {
         };
         if alive {
             pooled.last_used = Instant::now();
+            lock(&self.servers).mark_up(pooled.server);
         } else {
             let transient = match &outcome {
                 Ok(Err(e)) => e.kind().is_retryable(),

@@ -44,6 +44,7 @@ pub struct PoolOptions {
     /// How long a server that failed is tried only after the others.
     pub server_cooldown: Duration,
     /// The longest a caller waits for a free session; `None` waits as long as it takes.
+    /// A caller that runs out of it gets [`SessionError::Timeout`], without a retry.
     pub acquire_timeout: Option<Duration>,
     /// When failed commands are sent again.
     pub retry: RetryPolicy,

@@ -253,6 +253,17 @@ mod tests {
     }
 
     #[test]
+    fn outcome_unknown_has_its_own_kind_and_keeps_the_cause() {
+        let e = SessionError::OutcomeUnknown(Box::new(SessionError::Transport(
+            TransportError::Io("connection lost after the request was sent".into()),
+        )));
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        assert!(!e.kind().is_retryable());
+        assert!(e.to_string().contains("connection lost"), "{e}");
+        assert!(!never_delivered(&e));
+    }
+
+    #[test]
     fn state_changes_are_never_repeated_once_sent() {
         let p = RetryPolicy::default();
         for kind in [

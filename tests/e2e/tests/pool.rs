@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use monosync_exchange::clixml::PsValue;
-use monosync_exchange::exchange::{Command, Pool, PoolOptions, Session, SessionOptions};
+use monosync_exchange::exchange::{
+    Command, Pool, PoolOptions, Session, SessionError, SessionOptions,
+};
 use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::winrm::ServiceConfig;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
@@ -269,5 +271,58 @@ async fn a_throttled_shell_creation_is_retried_after_a_backoff() {
     for pair in refused.windows(2) {
         assert!(pair[1] - pair[0] >= 100, "{refused:?}");
     }
+    pool.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_gives_up_waiting_after_the_acquire_timeout() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut options = pool_options(&server, 1);
+    options.acquire_timeout = Some(Duration::from_millis(200));
+    let pool = Pool::new(options).expect("pool");
+    pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("warm the pool");
+    // The only session is busy for 1.5 s.
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 1500 },
+        }],
+    });
+    let slow = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let e = pool
+        .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect_err("no session within the limit");
+    let waited = started.elapsed();
+    assert!(
+        matches!(e, SessionError::Timeout(d) if d == Duration::from_millis(200)),
+        "{e}"
+    );
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_millis(1000),
+        "{waited:?}"
+    );
+    assert_eq!(
+        pool.stats().retries,
+        0,
+        "a caller's own limit is not retried"
+    );
+    let r = slow
+        .await
+        .expect("task")
+        .expect("the slow command still ends");
+    assert_eq!(sam(&r.output[0]), Some(MAILBOXES[1]));
     pool.close().await.expect("close");
 }
