@@ -8,6 +8,41 @@
 //! and a new one opened, on the first healthy server ([`super::failover`]). Failed commands
 //! are retried by [`super::retry`]'s rules: reads on retryable errors, state changes only
 //! when they surely never ran.
+//!
+//! ```no_run
+//! use monosync_exchange::exchange::{Command, ErrorKind, Pool, PoolOptions, SessionOptions};
+//! use monosync_exchange::transport::{AuthMethod, Credentials};
+//!
+//! # async fn run() -> Result<(), monosync_exchange::exchange::SessionError> {
+//! let session = SessionOptions::exchange(
+//!     "https://ex01.corp.example/PowerShell/",
+//!     AuthMethod::Kerberos,
+//!     Credentials::new("svc-provision@CORP.EXAMPLE", "secret"),
+//! );
+//! let mut options = PoolOptions::with_servers(
+//!     session,
+//!     ["https://ex01.corp.example/PowerShell/", "https://ex02.corp.example/PowerShell/"],
+//! );
+//! options.max_sessions = 4;
+//! let pool = Pool::new(options)?;
+//! let found = pool
+//!     .invoke(Command::new("Get-Mailbox").param("Identity", "ann@corp.example"))
+//!     .await?;
+//! let _ = found;
+//! match pool
+//!     .invoke(Command::new("Set-Mailbox").param("Identity", "ann").param("Office", "B12"))
+//!     .await
+//! {
+//!     Err(e) if e.kind() == ErrorKind::OutcomeUnknown => {
+//!         // Read the mailbox back before deciding to send the change again.
+//!     }
+//!     other => {
+//!         other?;
+//!     }
+//! }
+//! pool.close().await
+//! # }
+//! ```
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -251,3 +251,35 @@ fn the_blocking_pool_fails_over_from_threads() {
         "dropping the pool deleted its shells"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_reconnects_to_the_same_server() {
+    let first = Server::start(SimConfig::default()).expect("first");
+    let second = Server::start(SimConfig::default()).expect("second");
+    let pool = Pool::new(options(&[url(&first), url(&second)], 1)).expect("pool");
+    pool.invoke(get_justin()).await.expect("warm the pool");
+    let connections = |s: &RunningServer| {
+        let mut ids: Vec<u64> = s
+            .request_log()
+            .entries()
+            .iter()
+            .map(|e| e.connection)
+            .collect();
+        ids.dedup();
+        ids.len()
+    };
+    let before = connections(&first);
+    drop_next_receive(&first);
+    let r = pool.invoke(get_justin()).await.expect("retried read");
+    assert_eq!(sam(&r.output[0]), Some(JUSTIN));
+    settle(&pool).await;
+    let stats = pool.stats();
+    // The session's shell lives on the first server: it reconnected there, on a new
+    // connection, and the second server never heard from the pool.
+    assert_eq!(stats.opened_per_server, [1, 0], "{stats:?}");
+    assert!(connections(&first) > before);
+    assert!(second.request_log().entries().is_empty());
+    assert_eq!(first.shell_count(), 1);
+    pool.close().await.expect("close");
+    assert_eq!(first.shell_count(), 0);
+}
