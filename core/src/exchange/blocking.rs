@@ -49,7 +49,7 @@ fn runtime() -> Result<&'static Runtime, SessionError> {
 /// The runtime, refusing callers that are themselves inside an async runtime: blocking
 /// there would stall (or, in tokio, abort) the caller's executor. They should use
 /// [`Session`] directly.
-fn blocking_runtime() -> Result<&'static Runtime, SessionError> {
+pub(crate) fn blocking_runtime() -> Result<&'static Runtime, SessionError> {
     if Handle::try_current().is_ok() {
         return Err(SessionError::InAsyncContext);
     }

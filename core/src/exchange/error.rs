@@ -104,6 +104,10 @@ pub enum SessionError {
     /// Exchange password is `AccessDenied,PSSessionOpenFailed`). The shell was deleted.
     #[error("{0}")]
     JumpHost(Box<BootstrapFailure>),
+    /// A command that changes state failed after it was sent, so it may or may not have run;
+    /// it is not re-run. The error that cut it off is inside.
+    #[error("the command may or may not have run: {0}")]
+    OutcomeUnknown(Box<SessionError>),
 }
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
@@ -156,6 +160,7 @@ impl SessionError {
                 ErrorKind::Config
             }
             SessionError::Cancelled => ErrorKind::Cancelled,
+            SessionError::OutcomeUnknown(_) => ErrorKind::OutcomeUnknown,
         }
     }
 

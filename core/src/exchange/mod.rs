@@ -15,6 +15,10 @@
 //! - [`error_kind`]: the stable [`ErrorKind`] each error maps to.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
 //! - [`blocking`]: [`BlockingSession`], the same for hosts without an async runtime.
+//! - [`pool`]: [`Pool`], sessions shared by many callers over several servers, with
+//!   [`pool_options`] ([`PoolOptions`]), [`failover`] (which server) and [`retry`] (when a
+//!   failed command is sent again).
+//! - [`blocking_pool`]: [`BlockingPool`], the pool for hosts without an async runtime.
 //!
 //! ```no_run
 //! use monosync_exchange::exchange::{Command, Session, SessionOptions, StreamItem};
@@ -55,21 +59,30 @@
 //! ```
 
 pub mod blocking;
+pub mod blocking_pool;
 pub mod cancel;
 pub mod error;
 pub mod error_kind;
+pub mod failover;
 pub mod invocation;
 pub mod jump_host;
 pub mod options;
+pub mod pool;
+pub mod pool_options;
 pub mod result;
+pub mod retry;
 pub mod session;
 
 pub use blocking::{BlockingSession, BlockingStream};
+pub use blocking_pool::BlockingPool;
 pub use cancel::CancelHandle;
 pub use error::{PipelineFailure, SessionError};
 pub use error_kind::ErrorKind;
 pub use invocation::{Arg, Command, Invocation, ParamValue};
 pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
 pub use options::{Endpoint, SessionOptions};
+pub use pool::{Pool, PoolStats};
+pub use pool_options::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, PoolOptions};
 pub use result::{CommandResult, RoundTrips, StreamItem};
+pub use retry::RetryPolicy;
 pub use session::{InvokeStream, Session};

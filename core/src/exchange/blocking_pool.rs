@@ -1,0 +1,119 @@
+//! A blocking face of [`Pool`] for hosts without an async runtime (the C ABI, the Python and
+//! .NET bindings), on the process-wide runtime [`super::BlockingSession`] uses.
+//!
+//! Unlike a [`super::BlockingSession`], whose calls queue behind each other, a
+//! [`BlockingPool`] runs as many calls at once as it has sessions: threads that share one
+//! handle each get a session of their own, or wait in arrival order for one.
+
+use super::blocking::blocking_runtime;
+use super::error::SessionError;
+use super::invocation::Invocation;
+use super::pool::{Pool, PoolStats};
+use super::pool_options::PoolOptions;
+use super::result::CommandResult;
+
+/// A [`Pool`] behind a blocking, `Send + Sync` API. Share it between threads by reference
+/// or in an `Arc`; dropping it closes its sessions.
+#[derive(Debug)]
+pub struct BlockingPool {
+    pool: Pool,
+}
+
+impl BlockingPool {
+    /// A pool over `options.servers`; see [`Pool::new`]. No connection is made yet.
+    pub fn new(options: PoolOptions) -> Result<BlockingPool, SessionError> {
+        Ok(BlockingPool {
+            pool: Pool::new(options)?,
+        })
+    }
+
+    /// Runs a command on a free session, retrying as [`Pool::invoke`] does. Blocks until a
+    /// session is free and the command ended.
+    pub fn invoke(&self, invocation: impl Into<Invocation>) -> Result<CommandResult, SessionError> {
+        let invocation = invocation.into();
+        blocking_runtime()?.block_on(self.pool.invoke(invocation))
+    }
+
+    /// Closes the idle sessions and refuses later calls; see [`Pool::close`].
+    pub fn close(&self) -> Result<(), SessionError> {
+        blocking_runtime()?.block_on(self.pool.close())
+    }
+
+    /// Counts of sessions and of what happened to them.
+    pub fn stats(&self) -> PoolStats {
+        self.pool.stats()
+    }
+
+    /// The async pool underneath, for hosts that also run async code.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+}
+
+impl Drop for BlockingPool {
+    /// Deletes the idle sessions' shells, as [`BlockingPool::close`] does; inside an async
+    /// runtime, where blocking is not allowed, in the background instead.
+    fn drop(&mut self) {
+        if self.pool.is_closed() {
+            return;
+        }
+        match blocking_runtime() {
+            Ok(runtime) => {
+                if let Err(e) = runtime.block_on(self.pool.close()) {
+                    tracing::debug!(error = %e, "closing a dropped pool failed");
+                }
+            }
+            Err(_) => {
+                let pool = self.pool.clone();
+                if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                    handle.spawn(async move {
+                        let _ = pool.close().await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::{Command, ErrorKind, SessionOptions};
+    use crate::transport::{AuthMethod, Credentials};
+
+    fn options() -> PoolOptions {
+        let mut o = PoolOptions::new(SessionOptions::exchange(
+            "http://127.0.0.1:9/PowerShell/",
+            AuthMethod::Ntlm,
+            Credentials::new("CORP\\svc", "pw"),
+        ));
+        o.retry.max_attempts = 1;
+        o
+    }
+
+    #[test]
+    fn blocking_pools_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<BlockingPool>();
+    }
+
+    #[test]
+    fn a_blocking_call_inside_a_runtime_is_refused() {
+        let pool = BlockingPool::new(options()).expect("options");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let e = runtime.block_on(async { pool.invoke(Command::new("Get-Mailbox")) });
+        assert!(matches!(e, Err(SessionError::InAsyncContext)), "{e:?}");
+        drop(runtime);
+        let e = pool
+            .invoke(Command::new("Get-Mailbox"))
+            .expect_err("nothing listens");
+        assert_eq!(e.kind(), ErrorKind::Transient);
+        pool.close().expect("closed");
+        assert!(matches!(
+            pool.invoke(Command::new("Get-Mailbox")),
+            Err(SessionError::Closed)
+        ));
+    }
+}

@@ -1,0 +1,328 @@
+//! `Pool` against the simulator: many callers on a capped pool, idle sessions closed, long-idle
+//! sessions probed, broken ones rebuilt, and shell creation throttled by the server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use monosync_exchange::clixml::PsValue;
+use monosync_exchange::exchange::{
+    Command, Pool, PoolOptions, Session, SessionError, SessionOptions,
+};
+use monosync_exchange::transport::{AuthMethod, Credentials};
+use mx_sim::winrm::ServiceConfig;
+use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
+
+const ADMIN: &str = "Administrator";
+const ADMIN_PW: &str = "P@ssw0rd!";
+/// Seeded mailboxes.
+const MAILBOXES: [&str; 2] = ["justin.martin", "Administrator"];
+
+fn session_options(server: &RunningServer) -> SessionOptions {
+    SessionOptions::exchange(
+        server.url(Endpoint::PowerShell),
+        AuthMethod::Ntlm,
+        Credentials::new(format!("CONTOSO\\{ADMIN}"), ADMIN_PW),
+    )
+}
+
+fn pool_options(server: &RunningServer, max_sessions: usize) -> PoolOptions {
+    let mut o = PoolOptions::new(session_options(server));
+    o.max_sessions = max_sessions;
+    o.retry.base_delay = Duration::from_millis(20);
+    o.retry.throttle_delay = Duration::from_millis(50);
+    o
+}
+
+fn sam(v: &PsValue) -> Option<&str> {
+    v.property("SamAccountName").and_then(PsValue::as_str)
+}
+
+/// Samples the server's shell count until stopped, keeping the highest.
+fn watch_shells(server: &Arc<RunningServer>) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (server, seen) = (Arc::clone(server), Arc::clone(&peak));
+    let task = tokio::spawn(async move {
+        loop {
+            seen.fetch_max(server.shell_count(), Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    (peak, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_callers_share_a_capped_pool_and_all_get_their_answer() {
+    let server = Arc::new(Server::start(SimConfig::default()).expect("server"));
+    let pool = Pool::new(pool_options(&server, 4)).expect("pool");
+    let (peak, watcher) = watch_shells(&server);
+    let callers: Vec<_> = (0..50)
+        .map(|i| {
+            let pool = pool.clone();
+            let who = MAILBOXES[i % 2];
+            tokio::spawn(async move {
+                let r = pool
+                    .invoke(Command::new("Get-Mailbox").param("Identity", who))
+                    .await;
+                (who, r)
+            })
+        })
+        .collect();
+    for caller in callers {
+        let (who, r) = caller.await.expect("caller task");
+        let r = r.expect("every caller gets its answer");
+        assert_eq!(r.output.len(), 1);
+        assert_eq!(sam(&r.output[0]), Some(who));
+    }
+    watcher.abort();
+    let stats = pool.stats();
+    println!(
+        "50 callers: {stats:?}, peak shells {}",
+        peak.load(Ordering::SeqCst)
+    );
+    assert!(
+        peak.load(Ordering::SeqCst) <= 4,
+        "peak {}",
+        peak.load(Ordering::SeqCst)
+    );
+    assert!(stats.opened <= 4 && stats.opened >= 1, "{stats:?}");
+    assert_eq!(stats.retries, 0);
+    let log = server.request_log();
+    assert!(log.count("Create") <= 4, "{} Creates", log.count("Create"));
+    // One Command per caller: nothing lost, nothing sent twice.
+    assert_eq!(log.count("Command"), 50);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+    assert_eq!(pool.stats().sessions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_are_closed_and_reopened_on_demand() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut options = pool_options(&server, 2);
+    options.idle_close = Duration::from_millis(300);
+    let pool = Pool::new(options).expect("pool");
+    let get = |who: &'static str| {
+        let pool = pool.clone();
+        async move {
+            pool.invoke(Command::new("Get-Mailbox").param("Identity", who))
+                .await
+        }
+    };
+    let (a, b) = tokio::join!(get(MAILBOXES[0]), get(MAILBOXES[1]));
+    a.expect("first");
+    b.expect("second");
+    let opened = pool.stats().opened;
+    assert!(opened >= 1);
+    assert_eq!(server.shell_count() as u64, opened);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.shell_count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.shell_count(), 0, "idle shells were deleted");
+    let stats = pool.stats();
+    assert_eq!(stats.idle_closed, opened);
+    assert_eq!(stats.sessions, 0);
+    assert_eq!(stats.idle, 0);
+    // The pool still works: it opens a session again.
+    get(MAILBOXES[0]).await.expect("after the idle close");
+    assert_eq!(pool.stats().opened, opened + 1);
+    assert_eq!(server.shell_count(), 1);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_idle_session_is_probed_before_reuse() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut options = pool_options(&server, 1);
+    options.probe_after_idle = Duration::from_millis(200);
+    let pool = Pool::new(options).expect("pool");
+    let get = || pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]));
+    get().await.expect("first");
+    get().await.expect("second, at once");
+    assert_eq!(pool.stats().probes, 0);
+    let commands = server.request_log().count("Command");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    get().await.expect("after a rest");
+    let stats = pool.stats();
+    assert_eq!(stats.probes, 1);
+    assert_eq!(stats.opened, 1, "the probe found the session alive");
+    // The probe and the command.
+    assert_eq!(server.request_log().count("Command"), commands + 2);
+    pool.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_sessions_are_rebuilt() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    let get = || pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]));
+    get().await.expect("before the break");
+    assert_eq!(pool.stats().opened, 1);
+    // The worker crashes: every runspace breaks while the next Receive is handled.
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::BreakRunspace,
+        }],
+    });
+    for _ in 0..2 {
+        let r = get().await.expect("answered on a rebuilt session");
+        assert_eq!(sam(&r.output[0]), Some(MAILBOXES[1]));
+    }
+    let stats = pool.stats();
+    println!("after the break: {stats:?}");
+    assert_eq!(stats.opened, 2, "{stats:?}");
+    assert_eq!(stats.discarded, 1, "{stats:?}");
+    assert_eq!(stats.sessions, 1);
+    assert_eq!(server.shell_count(), 1, "the broken shell was deleted");
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_quota_makes_callers_wait_for_pooled_sessions() {
+    // The server grants two shells where the pool would open six.
+    let config = SimConfig {
+        service: ServiceConfig {
+            max_shells_per_user: 2,
+            ..ServiceConfig::default()
+        },
+        ..SimConfig::default()
+    };
+    let server = Arc::new(Server::start(config).expect("server"));
+    let pool = Pool::new(pool_options(&server, 6)).expect("pool");
+    let (peak, watcher) = watch_shells(&server);
+    let callers: Vec<_> = (0..20)
+        .map(|i| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[i % 2]))
+                    .await
+            })
+        })
+        .collect();
+    for caller in callers {
+        let r = caller.await.expect("task").expect("no caller fails");
+        assert_eq!(r.output.len(), 1);
+    }
+    watcher.abort();
+    let stats = pool.stats();
+    let refused = server
+        .request_log()
+        .entries()
+        .iter()
+        .filter(|e| e.operation == "Create" && e.status == 500)
+        .count();
+    println!("quota of 2: {stats:?}, {refused} refused Creates");
+    assert!(refused >= 1, "the quota was hit");
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+    assert_eq!(stats.opened, 2);
+    assert_eq!(server.request_log().count("Command"), 20);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_shell_creation_is_retried_after_a_backoff() {
+    let config = SimConfig {
+        service: ServiceConfig {
+            max_shells_per_user: 1,
+            ..ServiceConfig::default()
+        },
+        ..SimConfig::default()
+    };
+    let server = Server::start(config).expect("server");
+    // Another client of the same account holds the only shell for a while.
+    let other = Session::connect(session_options(&server))
+        .await
+        .expect("the other client");
+    let mut options = pool_options(&server, 1);
+    options.retry.max_attempts = 6;
+    options.retry.throttle_delay = Duration::from_millis(200);
+    let pool = Pool::new(options).expect("pool");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        other.close().await.expect("the other client leaves");
+    });
+    let started = Instant::now();
+    let r = pool
+        .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("answered once the shell is free");
+    let took = started.elapsed();
+    release.await.expect("release");
+    assert_eq!(sam(&r.output[0]), Some(MAILBOXES[0]));
+    let stats = pool.stats();
+    let refused: Vec<u64> = server
+        .request_log()
+        .entries()
+        .iter()
+        .filter(|e| e.operation == "Create" && e.status == 500)
+        .map(|e| e.at_ms)
+        .collect();
+    println!("throttled: {stats:?}, refused at {refused:?}, took {took:?}");
+    assert!(stats.retries >= 1 && !refused.is_empty());
+    assert!(took >= Duration::from_millis(300));
+    // Backoff between refused attempts: at least half the first delay.
+    for pair in refused.windows(2) {
+        assert!(pair[1] - pair[0] >= 100, "{refused:?}");
+    }
+    pool.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_gives_up_waiting_after_the_acquire_timeout() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let mut options = pool_options(&server, 1);
+    options.acquire_timeout = Some(Duration::from_millis(200));
+    let pool = Pool::new(options).expect("pool");
+    pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("warm the pool");
+    // The only session is busy for 1.5 s.
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 1500 },
+        }],
+    });
+    let slow = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let e = pool
+        .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect_err("no session within the limit");
+    let waited = started.elapsed();
+    assert!(
+        matches!(e, SessionError::Timeout(d) if d == Duration::from_millis(200)),
+        "{e}"
+    );
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_millis(1000),
+        "{waited:?}"
+    );
+    assert_eq!(
+        pool.stats().retries,
+        0,
+        "a caller's own limit is not retried"
+    );
+    let r = slow
+        .await
+        .expect("task")
+        .expect("the slow command still ends");
+    assert_eq!(sam(&r.output[0]), Some(MAILBOXES[1]));
+    pool.close().await.expect("close");
+}
