@@ -47,9 +47,10 @@ pub mod strings;
 
 use std::ffi::c_char;
 
-/// The version of the ABI: raised when a function's signature or meaning changes
-/// incompatibly, never when functions are only added. Same as `MX_ABI_VERSION` in the header.
-pub const ABI_VERSION: u32 = 1;
+/// The version of the ABI this header describes: raised when a function's signature or meaning
+/// changes incompatibly, never when functions are only added. Compare it with
+/// `mx_abi_version()` at run time.
+pub const MX_ABI_VERSION: u32 = 1;
 
 /// The library's version (`0.1.0`), a static NUL-terminated string.
 #[unsafe(no_mangle)]
@@ -61,7 +62,7 @@ pub extern "C" fn mx_version() -> *const c_char {
 /// against `MX_ABI_VERSION`.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_abi_version() -> u32 {
-    ABI_VERSION
+    MX_ABI_VERSION
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::ffi::{c_int, c_void};
 use std::sync::{PoisonError, RwLock};
 
-use mx_core::exchange::{BlockingSession, CommandResult, SessionError, StreamItem};
+use mx_core::exchange::{BlockingSession, CommandResult, ErrorKind, SessionError, StreamItem};
 
 use crate::boundary::{
     Castable, Out, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_ref,
@@ -192,8 +192,8 @@ pub extern "C" fn mx_session_invoke_streaming(
         for item in stream.by_ref() {
             let item = match item {
                 Ok(item) => item,
-                // Cancelled because the callback asked: the command ended as requested.
-                Err(SessionError::Cancelled) if stopped => break,
+                // Stopped because the callback asked: the command ended as requested.
+                Err(e) if stopped && e.kind() == ErrorKind::Cancelled => break,
                 Err(e) => return Err(e.into()),
             };
             if stopped {

@@ -126,8 +126,6 @@ fn one_session_handle_serves_eight_threads() {
                     assert_eq!(text_property(user, "SamAccountName").as_deref(), Some(name));
                     mx_result_free(result);
                 }
-                // Cancel with nothing running is harmless and forgotten.
-                assert_eq!(mx_session_cancel(session.0), mx_result_code::MX_OK);
                 mx_command_free(c);
             })
         })
@@ -386,7 +384,8 @@ fn secure_string_parameters_create_a_mailbox() {
         Some("ffi.test@contoso.com")
     );
     mx_result_free(result);
-    // A plain string where a SecureString is required is refused by the binder.
+    // A plain string where a SecureString is required fails parameter binding, which is a
+    // terminating error.
     let plain = command(
         "New-Mailbox",
         &[
@@ -395,15 +394,19 @@ fn secure_string_parameters_create_a_mailbox() {
             ("Password", "S3cret!Pass"),
         ],
     );
-    let result = invoke(session, plain);
-    assert_eq!(mx_result_count(result), 0);
-    let record = mx_result_record(result, mx_stream::Error as u32, 0);
-    assert!(!record.is_null());
+    let mut failed = std::ptr::null_mut();
     assert_eq!(
-        mx_record_error_kind(record),
+        mx_session_invoke(session, plain, &mut failed, &mut err),
         mx_result_code::MX_INVALID_PARAMETER
     );
-    mx_result_free(result);
+    assert!(failed.is_null());
+    // SAFETY: read before the free.
+    let fqeid = unsafe { mx_error_fqeid(err).to_str() }.map(str::to_owned);
+    mx_error_free(err);
+    assert_eq!(
+        fqeid.as_deref(),
+        Some("ParameterArgumentTransformationError,New-Mailbox")
+    );
     mx_command_free(plain);
     mx_command_free(c);
     mx_session_free(session);
