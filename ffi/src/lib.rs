@@ -76,4 +76,12 @@ mod tests {
         assert_eq!(v.to_str(), Ok(env!("CARGO_PKG_VERSION")));
         assert_eq!(mx_abi_version(), 1);
     }
+
+    #[test]
+    fn the_committed_header_matches_the_abi() {
+        let header = include_str!("../include/monosync_exchange.h");
+        assert!(header.contains(&format!("#define MX_ABI_VERSION {MX_ABI_VERSION}")));
+        assert!(header.contains("MX_INVALID_ARGUMENT = 100,"));
+        assert!(header.contains("mx_result_code mx_session_invoke(const mx_session *session,"));
+    }
 }

@@ -120,6 +120,27 @@ fn one_session_handle_serves_eight_threads() {
                 let session = session;
                 let c = command("Get-User", &[("Identity", name)]);
                 for _ in 0..5 {
+                    if i % 4 == 3 {
+                        // Some threads stream while the others invoke.
+                        let state = StopAfter {
+                            limit: usize::MAX,
+                            objects: AtomicUsize::new(0),
+                            records: AtomicUsize::new(0),
+                        };
+                        let mut err = std::ptr::null_mut();
+                        check(
+                            mx_session_invoke_streaming(
+                                session.0,
+                                c,
+                                Some(stop_after),
+                                (&raw const state).cast_mut().cast(),
+                                &mut err,
+                            ),
+                            err,
+                        );
+                        assert_eq!(state.objects.load(Ordering::SeqCst), 1);
+                        continue;
+                    }
                     let result = invoke(session.0, c);
                     assert_eq!(mx_result_count(result), 1);
                     let user = mx_result_get(result, 0);
