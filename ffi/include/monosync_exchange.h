@@ -915,8 +915,9 @@ mx_result_code mx_session_invoke(const mx_session *session, const mx_command *co
 
 /**
  * Runs `command` (copied) and calls `callback` with each item as it arrives, so a large
- * result never has to fit in memory. When the callback returns non-zero the command is
- * stopped on the server and the call returns `MX_OK` once it has ended. A command that
+ * result never has to fit in memory. When the callback returns non-zero the call returns
+ * `MX_OK` at once, and the command is stopped on the server (PowerShell's stop signal)
+ * before the session's next operation, or when it is closed or freed. A command that
  * fails returns its error as `mx_session_invoke` does, after the items that came before.
  * `callback` must not be NULL; `userdata` is passed through untouched.
  */
