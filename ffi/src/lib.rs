@@ -33,6 +33,8 @@
 // The exports are C functions: their pointer contracts are stated in each doc comment (which
 // the header repeats), and every dereference goes through the checked helpers of `boundary`.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every unsafe block states the invariant it relies on.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod boundary;
 pub mod command;
@@ -47,6 +49,8 @@ pub mod strings;
 
 use std::ffi::c_char;
 
+use crate::boundary::ffi_value;
+
 /// The version of the ABI this header describes: raised when a function's signature or meaning
 /// changes incompatibly, never when functions are only added. Compare it with
 /// `mx_abi_version()` at run time.
@@ -55,14 +59,16 @@ pub const MX_ABI_VERSION: u32 = 1;
 /// The library's version (`0.1.0`), a static NUL-terminated string.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    ffi_value!(std::ptr::null(), {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
 }
 
 /// The ABI version the library implements; a program built against the header checks it
 /// against `MX_ABI_VERSION`.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_abi_version() -> u32 {
-    MX_ABI_VERSION
+    ffi_value!(0, { MX_ABI_VERSION })
 }
 
 #[cfg(test)]
