@@ -453,3 +453,45 @@ fn a_shell_quota_fault_keeps_its_server_code() {
     mx_options_free(o);
     mx_session_free(first);
 }
+
+static PROGRESS_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn count_progress(_: *mut c_void, record: *const mx_record) {
+    assert_eq!(mx_record_stream(record), mx_stream::Progress as u32);
+    PROGRESS_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_progress_callback_leaves_results_unchanged() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let session = open(&server);
+    let c = command("Get-Mailbox", &[("ResultSize", "20")]);
+    let plain = invoke(session, c);
+    assert_eq!(
+        mx_session_set_progress_callback(session, Some(count_progress), std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    // With a progress callback the command is read as a stream; the result is the same.
+    let watched = invoke(session, c);
+    assert_eq!(mx_result_count(watched), 20);
+    for i in 0..20 {
+        assert_eq!(
+            text_property(mx_result_get(plain, i), "Alias"),
+            text_property(mx_result_get(watched, i), "Alias")
+        );
+    }
+    // The simulator reports no progress for Get-Mailbox.
+    assert_eq!(PROGRESS_CALLS.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        mx_result_record_count(watched, mx_stream::Progress as u32),
+        0
+    );
+    assert_eq!(
+        mx_session_set_progress_callback(session, None, std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    mx_result_free(plain);
+    mx_result_free(watched);
+    mx_command_free(c);
+    mx_session_free(session);
+}
