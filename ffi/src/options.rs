@@ -1,0 +1,680 @@
+//! `mx_options`: where and how a session connects. One setter per setting; each validates its
+//! input and changes one field of the core's `SessionOptions`, so a new core option is one
+//! more function here.
+
+use std::ffi::c_char;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use mx_core::exchange::{Endpoint, SessionOptions};
+use mx_core::transport::{AuthMethod, Credentials, IpOrder, ResolveOverride};
+use zeroize::Zeroizing;
+
+use crate::boundary::{
+    Castable, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_opt_str, try_ref,
+    try_str,
+};
+use crate::error::{FfiError, mx_error, mx_result_code};
+
+/// How the client authenticates (`mx_options_set_auth`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mx_auth {
+    /// SPNEGO: Kerberos first, NTLM when Kerberos is not possible. The default.
+    Negotiate = 0,
+    /// Kerberos only.
+    Kerberos = 1,
+    /// NTLM only.
+    Ntlm = 2,
+    /// Basic: HTTPS only unless `mx_options_set_allow_basic_over_http`.
+    Basic = 3,
+}
+
+/// The order in which resolved addresses are tried (`mx_options_set_ip_order`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mx_ip_order {
+    /// All IPv4 addresses first, then IPv6. The default.
+    Ipv4First = 0,
+    /// All IPv6 addresses first, then IPv4.
+    Ipv6First = 1,
+    /// The resolver's order.
+    System = 2,
+}
+
+/// The time limits `mx_options_set_timeout_ms` sets.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mx_timeout {
+    /// TCP connect per address, and again the TLS handshake. Default 30 s.
+    Connect = 0,
+    /// Waiting for a response head, and again its body. Default 120 s; keep it above
+    /// `MX_TIMEOUT_RECEIVE_POLL`.
+    Read = 1,
+    /// One whole HTTP request including reconnects; 0 for none (the default).
+    Request = 2,
+    /// WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29): how long the
+    /// server holds a Receive open without output. A polling interval, not a limit; default
+    /// 20 s.
+    ReceivePoll = 3,
+    /// One whole command; when it passes, the command is stopped on the server and the call
+    /// fails with `MX_TIMEOUT`. 0 for none (the default).
+    Invoke = 4,
+    /// The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37); 0
+    /// leaves the server's default.
+    ShellIdle = 5,
+}
+
+/// Connection settings for `mx_session_open`: URL, authentication, credentials, endpoint,
+/// TLS, addresses and time limits. Created by `mx_options_new`, owned by the caller, freed
+/// with `mx_options_free`. Setters lock the handle, so any thread may use it, even
+/// concurrently; `mx_session_open` copies it, so it may be changed or freed afterwards.
+pub struct mx_options {
+    _private: [u8; 0],
+}
+
+/// The options behind an `mx_options`. Settings of clients other than a single session (a
+/// pool's server list and size) belong beside `session`, each with its own setter.
+pub(crate) struct OptionsHandle {
+    /// Everything the core's session takes.
+    pub(crate) session: Mutex<SessionOptions>,
+}
+
+impl OptionsHandle {
+    pub(crate) fn snapshot(&self) -> SessionOptions {
+        self.session
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Castable for mx_options {
+    type RustType = OptionsHandle;
+    type Ownership = OwnershipBox;
+}
+
+/// Applies `change` to the options behind `options`.
+fn update(
+    options: *mut mx_options,
+    change: impl FnOnce(&mut SessionOptions) -> Result<(), FfiError>,
+) -> Result<(), FfiError> {
+    // SAFETY: every setter's documentation requires `options` to be NULL or a live handle from
+    // `mx_options_new`.
+    let handle = unsafe { try_ref(options, "options") }?;
+    let mut guard = handle
+        .session
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    change(&mut guard)
+}
+
+/// New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no URL
+/// and no credentials yet, and the defaults of every time limit. The caller owns the result
+/// and frees it with `mx_options_free`. Returns NULL only if the library failed internally.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_new() -> *mut mx_options {
+    ffi_value!(std::ptr::null_mut(), {
+        let session = SessionOptions::exchange(
+            String::new(),
+            AuthMethod::Negotiate,
+            Credentials::new(String::new(), String::new()),
+        );
+        to_boxed_ptr::<mx_options>(OptionsHandle {
+            session: Mutex::new(session),
+        })
+    })
+}
+
+/// Frees options; the password copy is wiped. NULL is fine. Must be called once, when no
+/// other thread uses the handle; sessions opened from it are not affected.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_free(options: *mut mx_options) {
+    ffi_value!((), {
+        // SAFETY: the documentation requires `options` to be NULL or a live handle from
+        // `mx_options_new`, freed once.
+        unsafe { free_box(options) }
+    })
+}
+
+/// Sets the endpoint URL, e.g. `http://ex01.corp.example/PowerShell/` or
+/// `https://[fd00::5]:5986/wsman` (`url_len` bytes of UTF-8, no NUL needed). The URL is
+/// checked by `mx_session_open` (`MX_CONFIG` when unusable). `options` and `url` must be valid
+/// for the call; the text is copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_url(
+    options: *mut mx_options,
+    url: *const c_char,
+    url_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `url` to point at `url_len` readable bytes.
+        let url = unsafe { try_str(url, url_len, "url") }?;
+        update(options, |o| {
+            o.transport.url = url.to_owned();
+            Ok(())
+        })
+    })
+}
+
+/// Sets the authentication method: one of `mx_auth` (`MX_INVALID_ARGUMENT` otherwise).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_auth(
+    options: *mut mx_options,
+    auth: u32,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let method = match auth {
+            x if x == mx_auth::Negotiate as u32 => AuthMethod::Negotiate,
+            x if x == mx_auth::Kerberos as u32 => AuthMethod::Kerberos,
+            x if x == mx_auth::Ntlm as u32 => AuthMethod::Ntlm,
+            x if x == mx_auth::Basic as u32 => AuthMethod::Basic,
+            other => return Err(FfiError::invalid(format!("{other} is not an mx_auth"))),
+        };
+        update(options, |o| {
+            o.transport.auth = method;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the user name: `user`, `DOMAIN\user` or `user@REALM` (Kerberos wants the DNS realm,
+/// `alice@CORP.EXAMPLE`). Copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_username(
+    options: *mut mx_options,
+    username: *const c_char,
+    username_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `username` to point at `username_len` bytes.
+        let username = unsafe { try_str(username, username_len, "username") }?;
+        update(options, |o| {
+            o.transport.credentials.username = username.to_owned();
+            Ok(())
+        })
+    })
+}
+
+/// Sets the password. The library keeps one copy, wiped from memory when it is replaced or
+/// the options are freed (sessions keep their own wiped copy); it is never logged. The
+/// caller's buffer is only read during the call: wipe it yourself.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_password(
+    options: *mut mx_options,
+    password: *const c_char,
+    password_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `password` to point at `password_len` bytes.
+        let password = unsafe { try_str(password, password_len, "password") }?;
+        let copy = Zeroizing::new(password.to_owned());
+        update(options, |o| {
+            // The old value is a `Zeroizing<String>`, wiped when dropped here.
+            o.transport.credentials.password = copy;
+            Ok(())
+        })
+    })
+}
+
+/// Talks to a session configuration of the WinRM service (`.../wsman`), e.g.
+/// `Microsoft.PowerShell`, instead of Exchange's `/PowerShell/` endpoint. Copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_configuration(
+    options: *mut mx_options,
+    name: *const c_char,
+    name_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `name` to point at `name_len` bytes.
+        let name = unsafe { try_str(name, name_len, "name") }?;
+        if name.is_empty() {
+            return Err(FfiError::invalid("the configuration name is empty"));
+        }
+        update(options, |o| {
+            o.endpoint = Endpoint::Configuration(name.to_owned());
+            Ok(())
+        })
+    })
+}
+
+/// Talks to Exchange's remote PowerShell in IIS (`http(s)://<fqdn>/PowerShell/`,
+/// configuration `Microsoft.Exchange`): the default.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_exchange_endpoint(
+    options: *mut mx_options,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        update(options, |o| {
+            o.endpoint = Endpoint::Exchange;
+            Ok(())
+        })
+    })
+}
+
+/// Trusts the CA certificates of a PEM file besides the system's (an internal PKI); NULL
+/// removes it. The path is copied; the file is read when a session opens.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_ca_file(
+    options: *mut mx_options,
+    path: *const c_char,
+    path_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
+        let path = unsafe { try_opt_str(path, path_len, "path") }?;
+        update(options, |o| {
+            o.transport.tls.ca_file = path.map(PathBuf::from);
+            Ok(())
+        })
+    })
+}
+
+/// Adds an accepted certificate thumbprint, SHA-1 (as Windows shows it) or SHA-256, hex of
+/// any case, colons and spaces allowed. With at least one pin, a certificate is accepted if
+/// and only if it matches one: chain, name and dates are then not checked. A malformed pin
+/// fails `mx_session_open` with `MX_CONFIG`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_add_pinned_thumbprint(
+    options: *mut mx_options,
+    thumbprint: *const c_char,
+    thumbprint_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `thumbprint` to point at `thumbprint_len` bytes.
+        let pin = unsafe { try_str(thumbprint, thumbprint_len, "thumbprint") }?;
+        update(options, |o| {
+            o.transport.tls.pinned_thumbprints.push(pin.to_owned());
+            Ok(())
+        })
+    })
+}
+
+/// Accepts any server certificate (off by default; the library logs a warning on every
+/// connection). For tests only.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_insecure(
+    options: *mut mx_options,
+    insecure: bool,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        update(options, |o| {
+            o.transport.tls.insecure = insecure;
+            Ok(())
+        })
+    })
+}
+
+/// Over plain HTTP, sends NTLM/Kerberos-authenticated messages without sealing them (the
+/// server must have AllowUnencrypted). Off by default.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_allow_unencrypted(
+    options: *mut mx_options,
+    allow: bool,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        update(options, |o| {
+            o.transport.allow_unencrypted = allow;
+            Ok(())
+        })
+    })
+}
+
+/// Allows Basic authentication over plain HTTP, which exposes the password. Off by default.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_allow_basic_over_http(
+    options: *mut mx_options,
+    allow: bool,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        update(options, |o| {
+            o.transport.allow_basic_over_http = allow;
+            Ok(())
+        })
+    })
+}
+
+/// Sets the order in which resolved addresses are tried: one of `mx_ip_order`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_ip_order(
+    options: *mut mx_options,
+    order: u32,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let order = match order {
+            x if x == mx_ip_order::Ipv4First as u32 => IpOrder::Ipv4First,
+            x if x == mx_ip_order::Ipv6First as u32 => IpOrder::Ipv6First,
+            x if x == mx_ip_order::System as u32 => IpOrder::System,
+            other => return Err(FfiError::invalid(format!("{other} is not an mx_ip_order"))),
+        };
+        update(options, |o| {
+            o.transport.ip_order = order;
+            Ok(())
+        })
+    })
+}
+
+/// Adds a fixed answer for one `host:port`, written like curl's `--resolve`:
+/// `host:port:addr[,addr...]` (IPv6 addresses may be bracketed). Checked now:
+/// `MX_INVALID_ARGUMENT` when malformed.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_add_resolve(
+    options: *mut mx_options,
+    entry: *const c_char,
+    entry_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `entry` to point at `entry_len` bytes.
+        let entry = unsafe { try_str(entry, entry_len, "entry") }?;
+        let parsed: ResolveOverride = entry
+            .parse()
+            .map_err(|e| FfiError::invalid(format!("{e}")))?;
+        update(options, |o| {
+            o.transport.resolve_overrides.push(parsed);
+            Ok(())
+        })
+    })
+}
+
+/// Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`); NULL goes back to the realm's
+/// `kdc` in `krb5.conf`, then DNS SRV records.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_kdc(
+    options: *mut mx_options,
+    kdc: *const c_char,
+    kdc_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `kdc` to be NULL or point at `kdc_len` bytes.
+        let kdc = unsafe { try_opt_str(kdc, kdc_len, "kdc") }?;
+        update(options, |o| {
+            o.transport.kdc = kdc.map(str::to_owned);
+            Ok(())
+        })
+    })
+}
+
+/// Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
+/// `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_add_dns_server(
+    options: *mut mx_options,
+    server: *const c_char,
+    server_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `server` to point at `server_len` bytes.
+        let server = unsafe { try_str(server, server_len, "server") }?;
+        let addr: SocketAddr = server
+            .parse()
+            .map_err(|e| FfiError::invalid(format!("DNS server `{server}`: {e}")))?;
+        update(options, |o| {
+            o.transport.dns_servers.push(addr);
+            Ok(())
+        })
+    })
+}
+
+/// Uses this service principal name instead of `HTTP/<host>`; NULL goes back to the default.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_spn(
+    options: *mut mx_options,
+    spn: *const c_char,
+    spn_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `spn` to be NULL or point at `spn_len` bytes.
+        let spn = unsafe { try_opt_str(spn, spn_len, "spn") }?;
+        update(options, |o| {
+            o.transport.spn_override = spn.map(str::to_owned);
+            Ok(())
+        })
+    })
+}
+
+/// Sets the `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `de-DE`: the
+/// language of the server's messages. Default `en-US`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_locale(
+    options: *mut mx_options,
+    locale: *const c_char,
+    locale_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `locale` to point at `locale_len` bytes.
+        let locale = unsafe { try_str(locale, locale_len, "locale") }?;
+        if locale.is_empty() {
+            return Err(FfiError::invalid("the locale is empty"));
+        }
+        update(options, |o| {
+            o.locale = locale.to_owned();
+            Ok(())
+        })
+    })
+}
+
+/// Names the shell, as `Get-PSSession` on the server shows it; NULL for no name.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_shell_name(
+    options: *mut mx_options,
+    name: *const c_char,
+    name_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `name` to be NULL or point at `name_len` bytes.
+        let name = unsafe { try_opt_str(name, name_len, "name") }?;
+        update(options, |o| {
+            o.shell_name = name.map(str::to_owned);
+            Ok(())
+        })
+    })
+}
+
+/// Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
+/// reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_max_envelope_size(
+    options: *mut mx_options,
+    bytes: u32,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        update(options, |o| {
+            o.max_envelope_size = (bytes != 0).then_some(bytes);
+            Ok(())
+        })
+    })
+}
+
+/// Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
+/// the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`)
+/// and is refused with `MX_INVALID_ARGUMENT` where it is not.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_timeout_ms(
+    options: *mut mx_options,
+    which: u32,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let d = Duration::from_millis(milliseconds);
+        let optional = (milliseconds != 0).then_some(d);
+        let required = || {
+            optional.ok_or_else(|| FfiError::invalid("this time limit cannot be 0"))
+        };
+        update(options, |o| {
+            match which {
+                x if x == mx_timeout::Connect as u32 => o.transport.timeouts.connect = required()?,
+                x if x == mx_timeout::Read as u32 => o.transport.timeouts.read = required()?,
+                x if x == mx_timeout::Request as u32 => o.transport.timeouts.operation = optional,
+                x if x == mx_timeout::ReceivePoll as u32 => o.operation_timeout = required()?,
+                x if x == mx_timeout::Invoke as u32 => o.invoke_timeout = optional,
+                x if x == mx_timeout::ShellIdle as u32 => o.idle_timeout = optional,
+                other => return Err(FfiError::invalid(format!("{other} is not an mx_timeout"))),
+            }
+            Ok(())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with<T>(options: *mut mx_options, read: impl FnOnce(&SessionOptions) -> T) -> T {
+        // SAFETY: the tests pass a live handle from `mx_options_new`.
+        let handle = unsafe { try_ref(options, "options") }.expect("live");
+        read(&handle.snapshot())
+    }
+
+    fn s(text: &str) -> (*const c_char, usize) {
+        (text.as_ptr().cast(), text.len())
+    }
+
+    #[test]
+    fn setters_change_the_core_options() {
+        let o = mx_options_new();
+        let null = std::ptr::null_mut();
+        let (p, n) = s("https://ex01.corp.example/PowerShell/");
+        assert_eq!(mx_options_set_url(o, p, n, null), mx_result_code::MX_OK);
+        assert_eq!(
+            mx_options_set_auth(o, mx_auth::Kerberos as u32, null),
+            mx_result_code::MX_OK
+        );
+        let (p, n) = s("svc@CORP.EXAMPLE");
+        assert_eq!(
+            mx_options_set_username(o, p, n, null),
+            mx_result_code::MX_OK
+        );
+        let (p, n) = s("s3cret");
+        assert_eq!(
+            mx_options_set_password(o, p, n, null),
+            mx_result_code::MX_OK
+        );
+        let (p, n) = s("ex01.corp.example:443:10.0.0.5,[fd00::5]");
+        assert_eq!(mx_options_add_resolve(o, p, n, null), mx_result_code::MX_OK);
+        let (p, n) = s("Microsoft.PowerShell");
+        assert_eq!(
+            mx_options_set_configuration(o, p, n, null),
+            mx_result_code::MX_OK
+        );
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Invoke as u32, 90_000, null),
+            mx_result_code::MX_OK
+        );
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Connect as u32, 1_500, null),
+            mx_result_code::MX_OK
+        );
+        assert_eq!(
+            mx_options_set_ip_order(o, mx_ip_order::Ipv6First as u32, null),
+            mx_result_code::MX_OK
+        );
+        assert_eq!(
+            mx_options_set_insecure(o, true, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| {
+            assert_eq!(opts.transport.url, "https://ex01.corp.example/PowerShell/");
+            assert_eq!(opts.transport.auth, AuthMethod::Kerberos);
+            assert_eq!(opts.transport.credentials.username, "svc@CORP.EXAMPLE");
+            assert_eq!(opts.transport.credentials.password.as_str(), "s3cret");
+            assert_eq!(opts.transport.resolve_overrides.len(), 1);
+            assert_eq!(opts.transport.resolve_overrides[0].addrs.len(), 2);
+            assert_eq!(
+                opts.endpoint,
+                Endpoint::Configuration("Microsoft.PowerShell".into())
+            );
+            assert_eq!(opts.invoke_timeout, Some(Duration::from_secs(90)));
+            assert_eq!(
+                opts.transport.timeouts.connect,
+                Duration::from_millis(1_500)
+            );
+            assert_eq!(opts.transport.ip_order, IpOrder::Ipv6First);
+            assert!(opts.transport.tls.insecure);
+        });
+        assert_eq!(
+            mx_options_set_exchange_endpoint(o, null),
+            mx_result_code::MX_OK
+        );
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Invoke as u32, 0, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| {
+            assert_eq!(opts.endpoint, Endpoint::Exchange);
+            assert_eq!(opts.invoke_timeout, None);
+        });
+        mx_options_free(o);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_reason() {
+        let o = mx_options_new();
+        let mut err: *mut mx_error = std::ptr::null_mut();
+        let bad = [0xffu8, 0xfe];
+        assert_eq!(
+            mx_options_set_url(o, bad.as_ptr().cast(), bad.len(), &mut err),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        // SAFETY: the message is read before `mx_error_free`.
+        let message = unsafe { crate::error::mx_error_message(err).to_str() };
+        assert!(message.is_some_and(|m| m.contains("url is not valid UTF-8")));
+        crate::error::mx_error_free(err);
+
+        let null = std::ptr::null_mut();
+        assert_eq!(
+            mx_options_set_url(o, std::ptr::null(), 3, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_options_set_auth(o, 9, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Read as u32, 0, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_options_set_timeout_ms(o, 77, 10, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        let (p, n) = s("ex01:notaport:10.0.0.1");
+        assert_eq!(
+            mx_options_add_resolve(o, p, n, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        let (p, n) = s("https://x/");
+        assert_eq!(
+            mx_options_set_url(std::ptr::null_mut(), p, n, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        // A refused value leaves the old one.
+        with(o, |opts| {
+            assert_eq!(opts.transport.url, "");
+            assert!(opts.transport.resolve_overrides.is_empty());
+        });
+        mx_options_free(o);
+        mx_options_free(std::ptr::null_mut());
+    }
+}
