@@ -106,8 +106,13 @@ fn auth(scheme: &str, message: &str, transport_hint: Option<&str>) -> String {
     if let Some(h) = transport_hint {
         out.push_str(h);
     }
+    // NTLM travels under the Negotiate scheme too, so a Negotiate failure is Kerberos's only
+    // when its words say so.
+    let words = format!("{message} {}", transport_hint.unwrap_or_default());
     let kerberos = scheme.eq_ignore_ascii_case("Kerberos")
-        || (scheme.eq_ignore_ascii_case("Negotiate") && !message.contains("NTLM"));
+        || ["Kerberos", "KDC", "SPN", "ticket"]
+            .iter()
+            .any(|w| words.contains(w));
     if kerberos {
         push(
             &mut out,
@@ -120,9 +125,16 @@ fn auth(scheme: &str, message: &str, transport_hint: Option<&str>) -> String {
         push(
             &mut out,
             "the listener requires channel binding (CbtHardeningLevel Strict): connect over HTTPS \
-             directly, not through a TLS-inspecting proxy, so the binding matches the server's \
-             certificate; or set the listener to Relaxed (winrm set winrm/config/service/auth \
-             @{CbtHardeningLevel=\"Relaxed\"})",
+             so the client can send it",
+        );
+    } else if !scheme.eq_ignore_ascii_case("Basic") && message.contains("HTTP 401") {
+        push(
+            &mut out,
+            "if the credentials are right and the URL is https: a listener with channel-binding \
+             hardening Strict refuses bindings that do not match its own certificate, as when a \
+             TLS-inspecting proxy or a load balancer terminates TLS; connect to the server \
+             directly (or make the balancer pass TLS through), or as a last resort relax it: \
+             winrm set winrm/config/service/auth @{CbtHardeningLevel=\"Relaxed\"}",
         );
     }
     if out.is_empty() {
