@@ -6,11 +6,13 @@
 //! envelopes ([MS-PSRP] 3.1.5.3), and the transport carries them.
 //!
 //! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]).
-//! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]).
+//! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]),
+//!   an explicit [`ResultSize`], and `-Confirm:$false` for the cmdlets Exchange prompts for.
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`error`]: the [`SessionError`] of every operation.
-//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to.
+//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to; [`SessionError::hint`] says
+//!   what an administrator can change.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
 //! - [`blocking`]: [`BlockingSession`], the same for hosts without an async runtime.
 //!
