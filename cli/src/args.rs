@@ -6,11 +6,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
-  1  the cmdlet reported errors (error records or a terminating error)
-  2  usage: bad arguments, parameters, password source or input
-  3  connection or transport failure (DNS, TCP, TLS, HTTP, timeouts)
+  1  the cmdlet reported errors (error records or a terminating error): not found,
+     ambiguous, already exists, invalid parameter, other cmdlet failures
+  2  usage: bad arguments, parameters, password source, input or configuration
+  3  connection or transport failure (DNS, TCP, TLS, HTTP 503, a broken runspace, timeouts);
+     a retry may succeed
   4  authentication failure
-  5  protocol or other failure, or the command was interrupted (Ctrl-C stops it on the server)";
+  5  protocol or other failure, or the command was interrupted (Ctrl-C stops it on the server)
+  6  access denied: WinRM access, or a cmdlet or parameter the account's RBAC roles do not
+     grant (Exchange reports an unknown cmdlet the same way)
+  7  throttled: shell quota or throttling budget; retry later
+With --json the error's \"kind\" names its class (not_found, already_exists, access_denied,
+throttled, transient, auth, tls, ...) and \"hint\" what to change on the server.";
 
 /// Manage on-premises Exchange Server over WS-Management and PSRP.
 #[derive(Debug, Parser)]

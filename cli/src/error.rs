@@ -1,21 +1,27 @@
 //! The failures of `mx` and the exit code each one maps to.
 
 use monosync_exchange::clixml::ClixmlError;
-use monosync_exchange::exchange::SessionError;
-use monosync_exchange::transport::TransportError;
+use monosync_exchange::exchange::{ErrorKind, SessionError};
 
 /// Exit code: the command ran and reported no error.
 pub(crate) const EXIT_OK: u8 = 0;
-/// Exit code: the cmdlet reported errors (non-terminating records or a terminating error).
+/// Exit code: the cmdlet reported errors (non-terminating records or a terminating error):
+/// not found, ambiguous, already exists, invalid parameter, or another cmdlet failure.
 pub(crate) const EXIT_CMDLET: u8 = 1;
-/// Exit code: bad command line, parameters or input.
+/// Exit code: bad command line, parameters, input or configuration.
 pub(crate) const EXIT_USAGE: u8 = 2;
-/// Exit code: connecting, TLS or HTTP failed.
+/// Exit code: connecting, TLS, HTTP or a time limit failed, or the server was briefly
+/// unavailable (a retry may succeed).
 pub(crate) const EXIT_TRANSPORT: u8 = 3;
 /// Exit code: authentication failed.
 pub(crate) const EXIT_AUTH: u8 = 4;
-/// Exit code: a protocol error or anything else.
+/// Exit code: a protocol error, an interrupted command, or anything else.
 pub(crate) const EXIT_PROTOCOL: u8 = 5;
+/// Exit code: the account may not do this (WinRM access, or a cmdlet or parameter its RBAC
+/// roles do not grant).
+pub(crate) const EXIT_ACCESS_DENIED: u8 = 6;
+/// Exit code: the server refused for load (shell quota, throttling budget); retry later.
+pub(crate) const EXIT_THROTTLED: u8 = 7;
 
 /// Why `mx` could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -60,30 +66,44 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Password(_) | CliError::Clixml(_) => EXIT_USAGE,
             CliError::Read { .. } => EXIT_USAGE,
-            CliError::Session(e) => session_exit_code(e),
+            CliError::Session(e) => kind_exit_code(e.kind()),
             CliError::Simulator(_) | CliError::Demo { .. } => EXIT_PROTOCOL,
         }
     }
 
-    /// A short machine-readable name of the failure class, for `--json`.
+    /// A short machine-readable name of the failure, for `--json`: the session error's
+    /// [`ErrorKind`] name, `usage` for the command line, `protocol` for the demo.
     pub(crate) fn kind(&self) -> &'static str {
-        match self.exit_code() {
-            EXIT_USAGE => "usage",
-            EXIT_CMDLET => "cmdlet",
-            EXIT_TRANSPORT => "transport",
-            EXIT_AUTH => "auth",
-            _ => "protocol",
+        match self {
+            CliError::Session(e) => e.kind().as_str(),
+            CliError::Simulator(_) | CliError::Demo { .. } => "protocol",
+            _ => "usage",
+        }
+    }
+
+    /// What an administrator can change, when known.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            CliError::Session(e) => e.hint(),
+            _ => None,
         }
     }
 }
 
-fn session_exit_code(e: &SessionError) -> u8 {
-    match e {
-        SessionError::Transport(TransportError::Auth { .. }) => EXIT_AUTH,
-        SessionError::Transport(TransportError::Config(_)) => EXIT_USAGE,
-        SessionError::Transport(TransportError::Http { status: 401, .. }) => EXIT_AUTH,
-        SessionError::Transport(_) => EXIT_TRANSPORT,
-        SessionError::Pipeline(_) => EXIT_CMDLET,
+/// The exit code of an error kind; codes 1 to 5 keep the classes they had before kinds
+/// existed, 6 and 7 split access and load refusals out of them.
+pub(crate) fn kind_exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NotFound
+        | ErrorKind::Ambiguous
+        | ErrorKind::AlreadyExists
+        | ErrorKind::InvalidParameter
+        | ErrorKind::Command => EXIT_CMDLET,
+        ErrorKind::Config => EXIT_USAGE,
+        ErrorKind::Tls | ErrorKind::Transient | ErrorKind::Timeout => EXIT_TRANSPORT,
+        ErrorKind::Auth => EXIT_AUTH,
+        ErrorKind::AccessDenied => EXIT_ACCESS_DENIED,
+        ErrorKind::Throttled => EXIT_THROTTLED,
         _ => EXIT_PROTOCOL,
     }
 }
@@ -91,6 +111,8 @@ fn session_exit_code(e: &SessionError) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use monosync_exchange::transport::TransportError;
 
     #[test]
     fn exit_codes_follow_the_failure_class() {
@@ -105,10 +127,23 @@ mod tests {
             attempts: Vec::new(),
         }));
         assert_eq!(connect.exit_code(), EXIT_TRANSPORT);
+        assert_eq!(connect.kind(), "transient");
+        assert!(connect.hint().is_some_and(|h| h.contains("port")));
         assert_eq!(CliError::Usage("x".into()).exit_code(), EXIT_USAGE);
+        assert_eq!(CliError::Usage("x".into()).kind(), "usage");
         assert_eq!(
             CliError::Session(SessionError::Closed).exit_code(),
+            EXIT_USAGE
+        );
+        assert_eq!(
+            CliError::Session(SessionError::Cancelled).exit_code(),
             EXIT_PROTOCOL
         );
+    }
+
+    #[test]
+    fn every_kind_has_an_exit_code_of_its_class() {
+        let codes: Vec<u8> = ErrorKind::ALL.into_iter().map(kind_exit_code).collect();
+        assert_eq!(codes, [1, 1, 1, 6, 1, 7, 3, 4, 3, 5, 5, 3, 5, 2, 1]);
     }
 }

@@ -1,7 +1,7 @@
 //! How results are shown: a readable `Name : Value` list per object, or one JSON document.
 
 use monosync_exchange::clixml::{Container, PsValue, to_json};
-use monosync_exchange::exchange::CommandResult;
+use monosync_exchange::exchange::{CommandResult, ErrorKind};
 use monosync_exchange::psrp::messages::{ErrorRecord, InformationRecord, ProgressRecord};
 use serde_json::{Value, json};
 
@@ -113,6 +113,7 @@ pub(crate) fn error_json(record: &ErrorRecord) -> Value {
         })
     });
     json!({
+        "kind": ErrorKind::of_record(record).as_str(),
         "message": record.message().or_else(|| record.exception_message()),
         "exception_type": record.exception_type(),
         "fully_qualified_error_id": record.fully_qualified_error_id(),

@@ -28,6 +28,9 @@ pub(crate) async fn main(args: RunArgs) -> u8 {
                 if let Some(record) = session_error(&e).and_then(SessionError::error_record) {
                     eprintln!("ERROR: {}", output::error_line(record));
                 }
+                if let Some(hint) = e.hint() {
+                    eprintln!("hint: {hint}");
+                }
             }
             e.exit_code()
         }
@@ -49,7 +52,16 @@ fn error_document(e: &CliError) -> Value {
         "message": e.to_string(),
         "exit_code": e.exit_code(),
     });
+    if let Some(hint) = e.hint() {
+        error["hint"] = json!(hint);
+    }
     if let Some(session) = session_error(e) {
+        if let Some(code) = session.server_code() {
+            error["server_code"] = json!(code);
+        }
+        if let Some(message) = session.server_message() {
+            error["server_message"] = json!(message);
+        }
         if let Some(record) = session.error_record() {
             error["record"] = output::error_json(record);
         }

@@ -121,6 +121,7 @@ fn run_not_found_exits_1_with_the_error() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(doc["output"], Value::Array(Vec::new()));
     let err = &doc["errors"][0];
+    assert_eq!(err["kind"], "not_found");
     assert_eq!(
         err["exception_type"],
         "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
@@ -227,7 +228,13 @@ fn run_failures_have_their_exit_codes() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
-    assert_eq!(doc["error"]["kind"], "transport");
+    assert_eq!(doc["error"]["kind"], "transient");
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("listens on the URL's port")),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -320,9 +327,18 @@ fn clixml_bad_input_exits_2() {
 fn run_terminating_error_is_an_error_object() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let (out, doc) = run_json(&server, &["Get-Nothing"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Exchange hides the cmdlets an account's roles do not grant, so an unknown cmdlet is an
+    // RBAC refusal as far as anyone can tell.
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
     let err = &doc["error"];
-    assert_eq!(err["kind"], "cmdlet");
+    assert_eq!(err["kind"], "access_denied");
+    assert_eq!(err["record"]["kind"], "access_denied");
+    assert!(
+        err["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("Get-Nothing") && h.contains("Add-RoleGroupMember")),
+        "{err}"
+    );
     assert_eq!(err["state"], "Failed");
     assert_eq!(
         err["record"]["fully_qualified_error_id"],
@@ -541,7 +557,7 @@ fn configuration_selects_the_resource_uri() {
     assert!(doc["error"]["fault"]["reason"].is_string(), "{doc}");
     // Microsoft.PowerShell opens, and has no Exchange cmdlets.
     let (out, doc) = run(&["--configuration", "Microsoft.PowerShell"]);
-    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(out.status.code(), Some(6), "{doc}");
     assert_eq!(
         doc["error"]["record"]["fully_qualified_error_id"],
         "CommandNotFoundException"

@@ -136,12 +136,13 @@ impl SessionError {
     }
 
     /// The kind of failure, from the layer that failed and the server's own words: the
-    /// fault code, or the error record's exception type, FullyQualifiedErrorId and
-    /// CategoryInfo.
+    /// fault code, the error record's exception type, FullyQualifiedErrorId and CategoryInfo,
+    /// or the body of an HTTP error.
     pub fn kind(&self) -> ErrorKind {
         match self {
             SessionError::Transport(e) => transport_kind(e),
             SessionError::Fault(f) => fault_kind(f),
+            SessionError::State(StateError::Broken { .. }) => ErrorKind::Transient,
             SessionError::Wsman(_)
             | SessionError::State(_)
             | SessionError::UnexpectedResponse { .. }
@@ -164,6 +165,47 @@ impl SessionError {
         }
     }
 
+    /// What an administrator can change to cure the failure, where it is known: the group
+    /// that grants WinRM access, the SPN command, what channel-binding hardening expects, how to
+    /// rebind a renewed certificate, the role group that grants a cmdlet.
+    pub fn hint(&self) -> Option<String> {
+        super::hint::of(self)
+    }
+
+    /// The WSManFault code ([MS-WSMV] 2.2.4.43, `f:WSManFault/@Code`): 5 for access denied,
+    /// 2150859173 for the shell quota, ...
+    pub fn server_code(&self) -> Option<u32> {
+        self.fault().and_then(|f| f.wsman_code)
+    }
+
+    /// The FullyQualifiedErrorId of the command's error record
+    /// (`[Server=EX01,...] [FailureCategory=Cmdlet-...] 8288830C,Microsoft.Exchange...`).
+    pub fn fully_qualified_error_id(&self) -> Option<&str> {
+        self.error_record()
+            .and_then(ErrorRecord::fully_qualified_error_id)
+    }
+
+    /// The server's full text: the fault's message (or reason), the error record's message, or
+    /// the body of an HTTP error (Exchange's IIS modules answer 400 with
+    /// `[FailureCategory=...] <text>`).
+    pub fn server_message(&self) -> Option<String> {
+        match self {
+            SessionError::Fault(f) => Some(
+                f.message
+                    .clone()
+                    .filter(|m| !m.trim().is_empty())
+                    .unwrap_or_else(|| f.reason.clone()),
+            ),
+            SessionError::Transport(TransportError::Http { body, .. }) if !body.is_empty() => {
+                Some(String::from_utf8_lossy(body).into_owned())
+            }
+            _ => self
+                .error_record()
+                .and_then(ErrorRecord::message)
+                .map(str::to_owned),
+        }
+    }
+
     /// The error record of a failed command or a broken pool.
     pub fn error_record(&self) -> Option<&ErrorRecord> {
         match self {
@@ -175,7 +217,7 @@ impl SessionError {
     }
 }
 
-fn transport_kind(e: &TransportError) -> ErrorKind {
+pub(super) fn transport_kind(e: &TransportError) -> ErrorKind {
     match e {
         TransportError::Config(_) => ErrorKind::Config,
         TransportError::Resolve { .. } | TransportError::Connect { .. } | TransportError::Io(_) => {
@@ -187,23 +229,62 @@ fn transport_kind(e: &TransportError) -> ErrorKind {
         | TransportError::TlsPinMismatch { .. }
         | TransportError::Tls(_) => ErrorKind::Tls,
         TransportError::Auth { .. } => ErrorKind::Auth,
-        TransportError::Http { status, .. } => match status {
-            401 => ErrorKind::Auth,
-            403 => ErrorKind::AccessDenied,
-            408 | 502..=504 => ErrorKind::Transient,
-            _ => ErrorKind::Protocol,
-        },
+        TransportError::Http { status, body } => http_kind(*status, body),
         TransportError::Timeout { .. } => ErrorKind::Timeout,
         TransportError::Sealing(_) => ErrorKind::Protocol,
     }
 }
 
-fn fault_kind(f: &WsManFault) -> ErrorKind {
+/// Exchange's IIS modules answer HTTP 400 with `[FailureCategory=AuthZ-<name>] <text>` for
+/// throttling and authorization refusals, before WinRM sees the request.
+fn http_kind(status: u16, body: &[u8]) -> ErrorKind {
+    let text = String::from_utf8_lossy(body);
+    let throttled = [
+        "exceeded the maximum number of connections allowed",
+        "exceeded your budget",
+        "exceeded the budget to create runspace",
+        "exceeded your throttling policy budget",
+        "OverBudget",
+    ];
+    let denied = [
+        "RpsNotEnabled",
+        "ClientAccessRules",
+        "isn't assigned to any management roles",
+        "Access is denied",
+    ];
+    if throttled.iter().any(|t| text.contains(t)) {
+        return ErrorKind::Throttled;
+    }
+    if denied.iter().any(|t| text.contains(t)) {
+        return ErrorKind::AccessDenied;
+    }
+    match status {
+        401 => ErrorKind::Auth,
+        403 => ErrorKind::AccessDenied,
+        429 => ErrorKind::Throttled,
+        408 | 502..=504 => ErrorKind::Transient,
+        _ => ErrorKind::Protocol,
+    }
+}
+
+pub(super) fn fault_kind(f: &WsManFault) -> ErrorKind {
     use crate::wsman::fault::{CODE_ACCESS_DENIED, CODE_SHELL_QUOTA, CODE_TIMED_OUT};
+    let message = f.message.as_deref().unwrap_or(&f.reason);
     match f.wsman_code {
         Some(CODE_ACCESS_DENIED) => ErrorKind::AccessDenied,
         Some(CODE_SHELL_QUOTA) => ErrorKind::Throttled,
         Some(CODE_TIMED_OUT) => ErrorKind::Timeout,
+        _ if f.soap_subcode.as_deref() == Some("QuotaLimit")
+            || message.contains("concurrent shells")
+            || message.contains("user load quota") =>
+        {
+            ErrorKind::Throttled
+        }
+        _ if f.soap_subcode.as_deref() == Some("AccessDenied") => ErrorKind::AccessDenied,
+        // A request for a pool the server broke (a recycled worker): a new session cures it.
+        _ if message.contains("runspace pool is Broken") || message.contains("is broken") => {
+            ErrorKind::Transient
+        }
         _ => ErrorKind::Protocol,
     }
 }

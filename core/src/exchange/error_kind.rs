@@ -95,51 +95,18 @@ impl ErrorKind {
     }
 
     /// Classifies a command's error record (terminating, or one of a result's non-terminating
-    /// `errors`). Exchange names the failure in the exception type
-    /// and repeats it in the FullyQualifiedErrorId's `[FailureCategory=Cmdlet-<Exception>]`, so
-    /// both are read; PowerShell's own failures (parameter binding, command not found) carry
-    /// their reason in CategoryInfo.
+    /// `errors`).
+    ///
+    /// Exchange names the failure in the exception type and repeats its short name in the
+    /// FullyQualifiedErrorId's `[FailureCategory=Cmdlet-<Exception>]` (or `AuthZ-<Exception>`
+    /// for the authorization and throttling modules); PowerShell's own failures (parameter
+    /// binding, command not found) carry their reason in CategoryInfo and their class in the
+    /// FullyQualifiedErrorId (`NamedParameterNotFound,Set-Mailbox`). A few Exchange failures
+    /// share an exception type with others and differ only in the text
+    /// (RecipientTaskException: "is already mail-enabled"), so the message is read last.
     pub fn of_record(record: &ErrorRecord) -> ErrorKind {
-        let exception = record.exception_type().unwrap_or_default();
-        let fqid = record.fully_qualified_error_id().unwrap_or_default();
-        let reason = record
-            .category_info()
-            .and_then(|c| c.reason)
-            .unwrap_or_default();
-        let names = [exception, fqid, reason.as_str()];
-        let any = |needles: &[&str]| {
-            names
-                .iter()
-                .any(|name| needles.iter().any(|needle| name.contains(needle)))
-        };
-        if any(&[
-            "ManagementObjectNotFoundException",
-            "MemberNotFoundException",
-        ]) {
-            ErrorKind::NotFound
-        } else if any(&["ManagementObjectAmbiguousException"]) {
-            ErrorKind::Ambiguous
-        } else if any(&[
-            "AlreadyExistsException",
-            "ProxyAddressExistsException",
-            "AlreadyMailEnabled",
-        ]) {
-            ErrorKind::AlreadyExists
-        } else if any(&[
-            "CommandNotFoundException",
-            "AccessDenied",
-            "UnauthorizedAccess",
-        ]) {
-            ErrorKind::AccessDenied
-        } else if any(&["Throttl", "BudgetExceeded", "OverBudget"]) {
-            ErrorKind::Throttled
-        } else if any(&["ParameterBinding", "ParameterArgument", "InvalidFilter"]) {
-            ErrorKind::InvalidParameter
-        } else if any(&["PipelineStopped"]) {
-            ErrorKind::Cancelled
-        } else {
-            ErrorKind::Command
-        }
+        let info = record.category_info();
+        RecordFacts::of(record, &info).classify()
     }
 
     /// Whether the same request may succeed if sent again later (after backoff for
@@ -158,6 +125,208 @@ impl std::fmt::Display for ErrorKind {
     }
 }
 
+/// The part of a FullyQualifiedErrorId's `[FailureCategory=<source>-<name>]` after the source
+/// (`Cmdlet-ManagementObjectNotFoundException` gives `ManagementObjectNotFoundException`,
+/// `AuthZ-AuthorizationException` gives `AuthorizationException`).
+pub fn failure_category(fully_qualified_error_id: &str) -> Option<&str> {
+    const TAG: &str = "[FailureCategory=";
+    let start = fully_qualified_error_id.find(TAG)? + TAG.len();
+    let rest = fully_qualified_error_id.get(start..)?;
+    let value = rest.get(..rest.find(']')?)?;
+    Some(value.split_once('-').map_or(value, |(_, name)| name))
+}
+
+/// PowerShell's ErrorCategory numbers that decide a kind on their own (System.Management.
+/// Automation.ErrorCategory), and Exchange's own (ExchangeErrorCategory, 1000-1004).
+mod category {
+    pub(super) const INVALID_ARGUMENT: i32 = 5;
+    pub(super) const OPERATION_TIMEOUT: i32 = 15;
+    pub(super) const PERMISSION_DENIED: i32 = 18;
+    pub(super) const RESOURCE_EXISTS: i32 = 20;
+    pub(super) const RESOURCE_UNAVAILABLE: i32 = 21;
+    pub(super) const LIMITS_EXCEEDED: i32 = 29;
+    pub(super) const QUOTA_EXCEEDED: i32 = 30;
+    pub(super) const EXCHANGE_SERVER_TRANSIENT: i32 = 1002;
+    pub(super) const EXCHANGE_AUTHORIZATION: i32 = 1004;
+}
+
+/// What a record says about itself, read once.
+struct RecordFacts<'a> {
+    /// The exception's short type name, the FailureCategory name, the CategoryInfo reason and
+    /// the FullyQualifiedErrorId's class (the part before the first comma).
+    names: [&'a str; 4],
+    category: Option<i32>,
+    activity: String,
+    message: &'a str,
+}
+
+impl<'a> RecordFacts<'a> {
+    fn of(record: &'a ErrorRecord, info: &'a Option<crate::psrp::messages::CategoryInfo>) -> Self {
+        let exception = record.exception_type().unwrap_or_default();
+        let short = exception.rsplit('.').next().unwrap_or(exception);
+        let fqid = record.fully_qualified_error_id().unwrap_or_default();
+        let category_name = failure_category(fqid).unwrap_or_default();
+        // Exchange's ids start with the bracketed header; PowerShell's are `Class,Command`.
+        let class = if fqid.starts_with('[') {
+            ""
+        } else {
+            fqid.split(',').next().unwrap_or_default()
+        };
+        let reason = info
+            .as_ref()
+            .and_then(|c| c.reason.as_deref())
+            .unwrap_or_default();
+        RecordFacts {
+            names: [short, category_name, reason, class],
+            category: info.as_ref().map(|c| c.category),
+            activity: info
+                .as_ref()
+                .and_then(|c| c.activity.clone())
+                .unwrap_or_default(),
+            message: record.message().unwrap_or_default(),
+        }
+    }
+
+    fn named(&self, needles: &[&str]) -> bool {
+        self.names
+            .iter()
+            .any(|name| needles.iter().any(|needle| name.contains(needle)))
+    }
+
+    fn says(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.message.contains(p))
+    }
+
+    fn category_is(&self, codes: &[i32]) -> bool {
+        self.category.is_some_and(|c| codes.contains(&c))
+    }
+
+    fn classify(&self) -> ErrorKind {
+        if self.named(&["PipelineStopped"]) {
+            ErrorKind::Cancelled
+        } else if self.is_throttled() {
+            ErrorKind::Throttled
+        } else if self.named(&[
+            "ManagementObjectNotFound",
+            "MemberNotFound",
+            "ADNoSuchObject",
+            "RecipientNotFound",
+        ]) {
+            ErrorKind::NotFound
+        } else if self.named(&["ManagementObjectAmbiguous", "Ambiguous"])
+            && !self.named(&["AmbiguousParameterSet"])
+        {
+            ErrorKind::Ambiguous
+        } else if self.already_exists() {
+            ErrorKind::AlreadyExists
+        } else if self.access_denied() {
+            ErrorKind::AccessDenied
+        } else if self.invalid_parameter() {
+            ErrorKind::InvalidParameter
+        } else if self.named(&["TransientException", "ServerUnavailable"])
+            || self.category_is(&[
+                category::EXCHANGE_SERVER_TRANSIENT,
+                category::RESOURCE_UNAVAILABLE,
+            ])
+        {
+            ErrorKind::Transient
+        } else if self.named(&["TimeoutException"])
+            || self.category_is(&[category::OPERATION_TIMEOUT])
+        {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Command
+        }
+    }
+
+    /// The throttling module's budget errors and the WinRM shell quota as PowerShell reports
+    /// them (PSSessionOpenFailed with the quota text).
+    fn is_throttled(&self) -> bool {
+        self.named(&["Throttl", "OverBudget", "BudgetExceeded"])
+            || self.says(&[
+                "exceeded the maximum number of connections allowed",
+                "exceeded your budget",
+                "exceeded the budget to create runspace",
+                "exceeded your throttling policy budget",
+                "concurrent shells, which has been exceeded",
+                "user load quota",
+            ])
+            || self.category_is(&[category::QUOTA_EXCEEDED, category::LIMITS_EXCEEDED])
+    }
+
+    /// Exchange's duplicate errors. RecipientTaskException covers many failures; its text says
+    /// which. Enable-* on a recipient that is already mail-enabled answers "does not support
+    /// recipients of this type ... is of type UserMailbox".
+    fn already_exists(&self) -> bool {
+        if self.named(&[
+            "AlreadyExists",
+            "ProxyAddressExists",
+            "AlreadyMailEnabled",
+            "NameNotAvailable",
+        ]) || self.category_is(&[category::RESOURCE_EXISTS])
+        {
+            return true;
+        }
+        self.named(&["RecipientTaskException"])
+            && (self.says(&[
+                "is already mail-enabled",
+                "already has an archive",
+                "is already being used",
+                "is already a member of",
+            ]) || (self.activity.starts_with("Enable-")
+                && self.says(&["does not support recipients of this type"])))
+    }
+
+    /// RBAC: a cmdlet outside the account's roles does not exist in its runspace, a parameter
+    /// outside them is refused by Exchange's own check.
+    fn access_denied(&self) -> bool {
+        self.named(&[
+            "CommandNotFoundException",
+            "CmdletAccessDenied",
+            "UnauthorizedAccess",
+            "AccessDenied",
+            "RpsNotEnabled",
+            "ClientAccessRules",
+        ]) || self.says(&[
+            "isn't present in the role definition for the current user",
+            "isn't assigned to any management roles",
+        ]) || self.category_is(&[
+            category::PERMISSION_DENIED,
+            category::EXCHANGE_AUTHORIZATION,
+        ])
+    }
+
+    fn invalid_parameter(&self) -> bool {
+        self.named(&[
+            "ParameterBinding",
+            "NamedParameterNotFound",
+            "PositionalParameterNotFound",
+            "MissingMandatoryParameter",
+            "AmbiguousParameterSet",
+            "ParameterArgument",
+            "InvalidFilter",
+            "DataValidationException",
+            "ArgumentException",
+            "ArgumentOutOfRange",
+            "ScriptsNotAllowed",
+        ]) || self.is_prompt()
+            || self.category_is(&[category::INVALID_ARGUMENT])
+    }
+
+    /// A confirmation the server could not ask: the session announces no interactive host,
+    /// so ShouldProcess fails instead of prompting. The fix is `-Confirm:$false`.
+    fn is_prompt(&self) -> bool {
+        self.named(&["HostException"]) && self.says(&["user interaction"])
+    }
+}
+
+/// Whether `record` is a confirmation prompt the server could not put to a user: the cmdlet
+/// needs `-Confirm:$false` ([`super::Command::confirm`]).
+pub fn is_confirmation_prompt(record: &ErrorRecord) -> bool {
+    let info = record.category_info();
+    RecordFacts::of(record, &info).is_prompt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +341,193 @@ mod tests {
         }
         assert_eq!(ErrorKind::from_code(0), None);
         assert_eq!(ErrorKind::from_code(16), None);
+    }
+
+    fn record(
+        types: &[&str],
+        message: &str,
+        fqid: &str,
+        category: i32,
+        reason: &str,
+    ) -> ErrorRecord {
+        ErrorRecord::new(
+            types,
+            message,
+            fqid,
+            crate::psrp::messages::CategoryInfo {
+                category,
+                activity: Some("Enable-Mailbox".into()),
+                reason: Some(reason.into()),
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        )
+    }
+
+    fn exchange_id(name: &str) -> String {
+        format!(
+            "[Server=EX01,RequestId=c45a6d57-2c60-43d1-a36d-67bbbccc8bcf,TimeStamp=5/19/2020 10:19:41 PM] [FailureCategory=Cmdlet-{name}] 1082ECE3,Microsoft.Exchange.Management.RecipientTasks.EnableMailbox"
+        )
+    }
+
+    #[test]
+    fn failure_category_is_read_from_the_id() {
+        assert_eq!(
+            failure_category(&exchange_id("ProxyAddressExistsException")),
+            Some("ProxyAddressExistsException")
+        );
+        assert_eq!(
+            failure_category(
+                "[AuthZRequestId=6a88][FailureCategory=AuthZ-AuthorizationException] Fail"
+            ),
+            Some("AuthorizationException")
+        );
+        assert_eq!(failure_category("NamedParameterNotFound,Set-Mailbox"), None);
+        assert_eq!(failure_category("[FailureCategory=unterminated"), None);
+    }
+
+    #[test]
+    fn exchange_records_are_classified_by_type_id_category_and_text() {
+        let task = "Microsoft.Exchange.Management.Tasks.RecipientTaskException";
+        let cases = [
+            (
+                record(
+                    &[task],
+                    "This task does not support recipients of this type. The specified recipient contoso.com/Users/Alice is of type UserMailbox. Please make sure that this recipient matches the required recipient type for this task.",
+                    &exchange_id("RecipientTaskException"),
+                    5,
+                    "RecipientTaskException",
+                ),
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                record(
+                    &[task],
+                    "The group \"Sales\" is already mail-enabled.",
+                    &exchange_id("RecipientTaskException"),
+                    1000,
+                    "RecipientTaskException",
+                ),
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                record(
+                    &["Microsoft.Exchange.Configuration.ObjectModel.ProxyAddressExistsException"],
+                    "The proxy address \"SMTP:a@contoso.com\" is already being used",
+                    &exchange_id("ProxyAddressExistsException"),
+                    1000,
+                    "ProxyAddressExistsException",
+                ),
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                record(
+                    &[
+                        "Microsoft.Exchange.Management.Tasks.MemberAlreadyExistsException",
+                        task,
+                    ],
+                    "The recipient \"contoso.com/Users/Bob\" is already a member of the group \"contoso.com/Users/Sales\".",
+                    &exchange_id("MemberAlreadyExistsException"),
+                    1000,
+                    "MemberAlreadyExistsException",
+                ),
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                record(
+                    &["Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"],
+                    "The operation couldn't be performed because 'Ann' matches multiple entries.",
+                    &exchange_id("ManagementObjectAmbiguousException"),
+                    1003,
+                    "ManagementObjectAmbiguousException",
+                ),
+                ErrorKind::Ambiguous,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.ParameterBindingException"],
+                    "Parameter set cannot be resolved using the specified named parameters.",
+                    "AmbiguousParameterSet,Get-MailboxDatabase",
+                    5,
+                    "ParameterBindingException",
+                ),
+                ErrorKind::InvalidParameter,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.ParameterBindingException"],
+                    "A parameter cannot be found that matches parameter name 'EmailAddresses'.",
+                    "NamedParameterNotFound,Set-Mailbox",
+                    5,
+                    "ParameterBindingException",
+                ),
+                ErrorKind::InvalidParameter,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.CommandNotFoundException"],
+                    "The term 'Get-OrganizationConfig' is not recognized as the name of a cmdlet",
+                    "CommandNotFoundException",
+                    13,
+                    "CommandNotFoundException",
+                ),
+                ErrorKind::AccessDenied,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.RemoteException"],
+                    "[AuthZRequestId=6a88][FailureCategory=AuthZ-AuthorizationException] Fail to create a runspace because you have exceeded the maximum number of connections allowed : 18 for the policy party : MaxConcurrency.",
+                    "PSSessionOpenFailed",
+                    1,
+                    "PSRemotingTransportException",
+                ),
+                ErrorKind::Throttled,
+            ),
+            (
+                record(
+                    &["Microsoft.Exchange.Data.Directory.ADTransientException"],
+                    "The LDAP server is unavailable.",
+                    &exchange_id("ADTransientException"),
+                    1002,
+                    "ADTransientException",
+                ),
+                ErrorKind::Transient,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.PipelineStoppedException"],
+                    "The pipeline has been stopped.",
+                    "PipelineStopped",
+                    14,
+                    "PipelineStoppedException",
+                ),
+                ErrorKind::Cancelled,
+            ),
+            (
+                record(
+                    &["System.Management.Automation.Host.HostException"],
+                    "A command that prompts the user failed because the host program or the command type does not support user interaction.",
+                    "HostException",
+                    0,
+                    "HostException",
+                ),
+                ErrorKind::InvalidParameter,
+            ),
+            (
+                record(
+                    &["System.InvalidOperationException"],
+                    "Database is mounted.",
+                    &exchange_id("InvalidOperationException"),
+                    1001,
+                    "InvalidOperationException",
+                ),
+                ErrorKind::Command,
+            ),
+        ];
+        for (r, kind) in cases {
+            assert_eq!(ErrorKind::of_record(&r), kind, "{:?}", r.message());
+        }
     }
 }

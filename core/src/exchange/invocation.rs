@@ -54,6 +54,49 @@ pub struct Arg {
     pub value: ParamValue,
 }
 
+/// How many objects an Exchange `Get-*` cmdlet returns (its `-ResultSize`, an
+/// `Unlimited<UInt32>`). Without it Exchange stops at 1000 and says so in a warning
+/// ([`super::CommandResult::truncated`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultSize {
+    /// Every object (`-ResultSize Unlimited`); stream them with
+    /// [`super::Session::invoke_stream`] rather than holding them.
+    Unlimited,
+    /// At most this many.
+    Limit(u32),
+}
+
+impl From<ResultSize> for ParamValue {
+    fn from(size: ResultSize) -> Self {
+        match size {
+            ResultSize::Unlimited => ParamValue::Value(PsValue::String("Unlimited".into())),
+            ResultSize::Limit(n) => ParamValue::Value(PsValue::U32(n)),
+        }
+    }
+}
+
+/// Verbs of cmdlets whose ConfirmImpact is High in Exchange (`Remove-Mailbox`,
+/// `Disable-MailUser`, `Remove-DistributionGroupMember`, `Clear-MobileDevice`, ...): without
+/// `-Confirm:$false` they ask the host, and a non-interactive session cannot answer.
+const PROMPTING_VERBS: &[&str] = &["Remove", "Disable", "Clear", "Suspend", "Stop"];
+
+/// Other cmdlets Exchange asks about before running.
+const PROMPTING_CMDLETS: &[&str] = &[
+    "Enable-ExchangeCertificate",
+    "Move-ActiveMailboxDatabase",
+    "Update-MailboxDatabaseCopy",
+];
+
+/// Whether Exchange asks for confirmation before running `cmdlet` unless it gets
+/// `-Confirm:$false`.
+pub fn prompts_for_confirmation(cmdlet: &str) -> bool {
+    let verb = cmdlet.split_once('-').map_or("", |(v, _)| v);
+    PROMPTING_VERBS.iter().any(|v| v.eq_ignore_ascii_case(verb))
+        || PROMPTING_CMDLETS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(cmdlet))
+}
+
 /// A command as the caller writes it, e.g.
 /// `Command::new("New-Mailbox").param("Name", "Ann").secure("Password", pw)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +182,30 @@ impl Command {
         self
     }
 
+    /// Sets `-ResultSize`: [`ResultSize::Unlimited`] or [`ResultSize::Limit`].
+    #[must_use]
+    pub fn result_size(self, size: ResultSize) -> Self {
+        self.param("ResultSize", size)
+    }
+
+    /// Sets `-Confirm:$true` or `-Confirm:$false` explicitly. Cmdlets that prompt
+    /// ([`prompts_for_confirmation`]) get `-Confirm:$false` when the caller sets nothing;
+    /// `confirm(true)` asks the host, which a non-interactive session refuses (an error of kind
+    /// [`super::ErrorKind::InvalidParameter`]).
+    #[must_use]
+    pub fn confirm(self, confirm: bool) -> Self {
+        self.param("Confirm", confirm)
+    }
+
+    /// Whether a parameter named `name` is set (names compare without case, as PowerShell's).
+    pub fn has_param(&self, name: &str) -> bool {
+        self.args.iter().any(|a| {
+            a.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    }
+
     /// Sets stream merging.
     #[must_use]
     pub fn merge(mut self, merge: MergeOptions) -> Self {
@@ -179,6 +246,12 @@ impl Command {
             out.parameters.push(command::Parameter {
                 name: arg.name.clone(),
                 value,
+            });
+        }
+        if !self.is_script && prompts_for_confirmation(&self.name) && !self.has_param("Confirm") {
+            out.parameters.push(command::Parameter {
+                name: Some("Confirm".into()),
+                value: PsValue::Bool(false),
             });
         }
         Ok(out)
@@ -374,6 +447,41 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let c = Command::new("New-Mailbox").secure("Password", "hunter2");
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn prompting_cmdlets_get_confirm_false_unless_the_caller_set_it() {
+        let spec = Invocation::from(Command::new("Remove-MailContact").param("Identity", "bob"))
+            .into_spec(fake_encrypt)
+            .expect("spec");
+        let cmd = &spec.statements[0][0];
+        assert_eq!(cmd.parameter("Confirm"), Some(&PsValue::Bool(false)));
+        let spec = Invocation::from(Command::new("Disable-Mailbox").confirm(true))
+            .into_spec(fake_encrypt)
+            .expect("spec");
+        let cmd = &spec.statements[0][0];
+        assert_eq!(cmd.parameters.len(), 1);
+        assert_eq!(cmd.parameter("confirm"), Some(&PsValue::Bool(true)));
+        let spec = Invocation::from(Command::new("Set-Mailbox").param("Identity", "bob"))
+            .into_spec(fake_encrypt)
+            .expect("spec");
+        assert_eq!(spec.statements[0][0].parameter("Confirm"), None);
+        assert!(prompts_for_confirmation("remove-distributiongroupmember"));
+        assert!(prompts_for_confirmation("Enable-ExchangeCertificate"));
+        assert!(!prompts_for_confirmation("Enable-Mailbox"));
+        assert!(!prompts_for_confirmation("Removal"));
+    }
+
+    #[test]
+    fn result_sizes() {
+        let c = Command::new("Get-Mailbox").result_size(ResultSize::Unlimited);
+        assert_eq!(
+            c.args[0].value,
+            ParamValue::Value(PsValue::String("Unlimited".into()))
+        );
+        let c = Command::new("Get-Mailbox").result_size(ResultSize::Limit(5));
+        assert_eq!(c.args[0].value, ParamValue::Value(PsValue::U32(5)));
+        assert!(c.has_param("resultsize"));
     }
 
     #[test]

@@ -6,13 +6,15 @@
 //! envelopes ([MS-PSRP] 3.1.5.3), and the transport carries them.
 //!
 //! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]).
-//! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]).
+//! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]),
+//!   an explicit [`ResultSize`], and `-Confirm:$false` for the cmdlets Exchange prompts for.
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
 //!   ([`SessionOptions::jump_host`], [`JumpHost`]).
 //! - [`error`]: the [`SessionError`] of every operation.
-//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to.
+//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to; [`SessionError::hint`] says
+//!   what an administrator can change.
 //! - [`session`]: [`Session`] and [`InvokeStream`].
 //! - [`blocking`]: [`BlockingSession`], the same for hosts without an async runtime.
 //! - [`pool`]: [`Pool`], sessions shared by many callers over several servers, with
@@ -64,6 +66,7 @@ pub mod cancel;
 pub mod error;
 pub mod error_kind;
 pub mod failover;
+mod hint;
 pub mod invocation;
 pub mod jump_host;
 pub mod options;
@@ -77,12 +80,14 @@ pub use blocking::{BlockingSession, BlockingStream};
 pub use blocking_pool::BlockingPool;
 pub use cancel::CancelHandle;
 pub use error::{PipelineFailure, SessionError};
-pub use error_kind::ErrorKind;
-pub use invocation::{Arg, Command, Invocation, ParamValue};
+pub use error_kind::{ErrorKind, failure_category, is_confirmation_prompt};
+pub use invocation::{
+    Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation,
+};
 pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
 pub use options::{Endpoint, SessionOptions};
 pub use pool::{Pool, PoolStats};
 pub use pool_options::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, PoolOptions};
-pub use result::{CommandResult, RoundTrips, StreamItem};
+pub use result::{CommandResult, RoundTrips, StreamItem, is_truncation_warning};
 pub use retry::RetryPolicy;
 pub use session::{InvokeStream, Session};

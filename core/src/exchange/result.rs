@@ -56,6 +56,17 @@ pub struct CommandResult {
     pub host_calls: Vec<(HostCall, HostAnswer)>,
     /// The pipeline's final state; `None` until it finished.
     pub state: Option<PSInvocationState>,
+    /// Exchange cut the output short and said so in a warning: the default `-ResultSize` of
+    /// 1000, or a smaller explicit one, left objects out. Ask again with
+    /// [`super::ResultSize::Unlimited`] (and stream) to get them all.
+    pub truncated: bool,
+}
+
+/// Whether a warning is Exchange's note that the output was cut at the result size
+/// (WarningDefaultResultSizeReached, WarningMoreResultsAvailable).
+pub fn is_truncation_warning(message: &str) -> bool {
+    message.starts_with("By default, only the first ")
+        || message.starts_with("There are more results available than are currently displayed")
 }
 
 impl CommandResult {
@@ -64,7 +75,10 @@ impl CommandResult {
         match item {
             StreamItem::Output(v) => self.output.push(v),
             StreamItem::Error(r) => self.errors.push(r),
-            StreamItem::Warning(r) => self.warnings.push(r),
+            StreamItem::Warning(r) => {
+                self.truncated |= is_truncation_warning(&r.message);
+                self.warnings.push(r);
+            }
             StreamItem::Verbose(r) => self.verbose.push(r),
             StreamItem::Debug(r) => self.debug.push(r),
             StreamItem::Information(r) => self.information.push(r),
@@ -101,5 +115,14 @@ mod tests {
         assert_eq!(r.warnings[0].message, "careful");
         assert!(r.errors.is_empty());
         assert_eq!(r.state, None);
+        assert!(!r.truncated, "an ordinary warning is no truncation");
+        r.push(StreamItem::Warning(InformationalRecord::new(
+            "Warning",
+            "By default, only the first 1000 items are returned. Use the ResultSize parameter to specify the number of items returned.",
+        )));
+        assert!(r.truncated);
+        assert!(is_truncation_warning(
+            "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter."
+        ));
     }
 }

@@ -292,6 +292,7 @@ async fn streaming_get_mailbox_unlimited_over_a_generated_directory() {
         .await
         .expect("default result size");
     assert_eq!(r.output.len(), 1000);
+    assert!(r.truncated, "the default 1000 cut the output");
     assert_eq!(r.warnings.len(), 1);
     assert!(
         r.warnings[0].message.contains("1000"),
@@ -413,7 +414,12 @@ async fn a_confirmation_prompt_fails_cleanly_and_never_hangs() {
     let from = log_len(&server);
     let err = tokio::time::timeout(
         Duration::from_secs(20),
-        session.invoke(Command::new("Remove-MailContact").param("Identity", "Bob Partner")),
+        // Asked for explicitly; without it the session sends -Confirm:$false.
+        session.invoke(
+            Command::new("Remove-MailContact")
+                .param("Identity", "Bob Partner")
+                .confirm(true),
+        ),
     )
     .await
     .expect("no hang on the prompt")
