@@ -3,9 +3,9 @@
 //   mono Provision.exe URL [USER PASSWORD]
 //
 // Connects with NTLM, picks a user without a mailbox and enables one, sets its properties,
-// creates a second mailbox with a password (sent as a SecureString), reads both back, streams
-// Get-Mailbox and stops early, and shows a NotFound both as an error record and as an
-// exception. Exits 0 when every step behaved as expected.
+// creates a second mailbox with a password (sent as a SecureString), reads both back, shows a
+// NotFound both as an error record and as an exception, and last streams Get-Mailbox and stops
+// early. Exits 0 when every step behaved as expected.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -43,10 +43,10 @@ internal static class Provision
                     EnableAndSet(session, user);
                 }
                 CreateWithPassword(session);
-                StreamAndStop(session);
                 ShowNotFound(session);
                 ExchangeRoundTrips trips = session.RoundTrips;
                 Console.WriteLine("round trips: {0} WS-Management, {1} HTTP", trips.WsMan, trips.Http);
+                StreamAndStop(session);
             }
         }
         catch (ExchangeException e)
@@ -135,21 +135,21 @@ internal static class Provision
         }
     }
 
-    // Step 4: stream Get-Mailbox and stop after five objects.
+    // Step 5: stream Get-Mailbox and stop after five objects.
     private static void StreamAndStop(ExchangeSession session)
     {
         var names = session.Stream("Get-Mailbox", P("ResultSize", "Unlimited")).Take(5).Select(o => o.GetString("Name")).ToList();
-        Console.WriteLine("[4] streamed and stopped: {0}", string.Join(", ", names));
+        Console.WriteLine("[5] streamed and stopped: {0}", string.Join(", ", names));
         Expect(names.Count == 5, "five streamed mailboxes");
     }
 
-    // Step 5: a NotFound as a record, then as an exception under -ErrorAction Stop.
+    // Step 4: a NotFound as a record, then as an exception under -ErrorAction Stop.
     private static void ShowNotFound(ExchangeSession session)
     {
         using (ExchangeResult r = session.Invoke("Get-Mailbox", P("Identity", "nobody-here")))
         {
             Expect(r.Errors.Count == 1 && r.Errors[0].Kind == ExchangeErrorKind.NotFound, "a NotFound record");
-            Console.WriteLine("[5] record: {0}", r.Errors.Count > 0 ? r.Errors[0].Message : "-");
+            Console.WriteLine("[4] record: {0}", r.Errors.Count > 0 ? r.Errors[0].Message : "-");
         }
         try
         {

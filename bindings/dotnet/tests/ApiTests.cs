@@ -26,7 +26,7 @@ namespace Monosync.Exchange.Tests
                 ExchangeObject mbx = r.Output[0];
                 Assert.AreEqual("Administrator", mbx["Name"]);
                 Assert.AreEqual("Administrator", mbx.GetString("Alias"));
-                Assert.AreEqual("Deserialized.Microsoft.Exchange.Data.Directory.Management.Mailbox", mbx.TypeNames[0]);
+                StringAssert.EndsWith("Microsoft.Exchange.Data.Directory.Management.Mailbox", mbx.TypeNames[0]);
                 CollectionAssert.Contains(mbx.PropertyNames, "PrimarySmtpAddress");
                 Assert.AreEqual("Administrator", mbx.ToString());
                 StringAssert.Contains("\"Name\":\"Administrator\"", mbx.ToJson().Replace(" ", ""));
@@ -104,7 +104,7 @@ namespace Monosync.Exchange.Tests
         public void RoundTripsCountRequests()
         {
             ExchangeRoundTrips before = session.RoundTrips;
-            session.Invoke("Get-OrganizationConfig").Dispose();
+            session.Invoke("Get-Mailbox", Sim.P("ResultSize", 1)).Dispose();
             ExchangeRoundTrips after = session.RoundTrips;
             Assert.Greater(after.WsMan, before.WsMan);
             Assert.GreaterOrEqual(after.Http, after.WsMan);

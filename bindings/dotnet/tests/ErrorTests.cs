@@ -35,7 +35,7 @@ namespace Monosync.Exchange.Tests
             using (ExchangeSession s = Sim.Open())
             {
                 string name = Sim.Unique("dup");
-                var p = Sim.P("Name", name, "Password", PSCredential.Secure("Initial!Passw0rd"), "ErrorAction", "Stop");
+                var p = Sim.P("Name", name, "UserPrincipalName", name + "@contoso.com", "Password", PSCredential.Secure("Initial!Passw0rd"), "ErrorAction", "Stop");
                 s.Invoke("New-Mailbox", p).Dispose();
                 var e = Assert.Throws<ExchangeAlreadyExistsException>(() => s.Invoke("New-Mailbox", p));
                 Assert.AreEqual(ExchangeErrorKind.AlreadyExists, e.Kind);
