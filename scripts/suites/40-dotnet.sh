@@ -50,7 +50,7 @@ start_sim() {
     return 1
 }
 
-echo '{"rules":[{"operation":"Receive","nth":4,"count":1000000,"action":{"kind":"delay","ms":300}}]}' >"$work/slow.json"
+echo '{"rules":[{"operation":"Receive","nth":1,"count":1000000,"action":{"kind":"delay","ms":300}}]}' >"$work/slow.json"
 MX_SIM_URL=$(start_sim plain --generate 1500 --log "$work/requests.jsonl") || fail "mx-sim did not start"
 MX_SIM_HTTPS_URL=$(start_sim tls --https) || fail "mx-sim --https did not start"
 MX_SIM_SLOW_URL=$(start_sim slow --generate 1500 --faults "$work/slow.json") || fail "mx-sim --faults did not start"
