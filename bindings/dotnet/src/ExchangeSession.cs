@@ -160,11 +160,13 @@ namespace Monosync.Exchange
             }
         }
 
-        /// <summary>The round trips made so far: WS-Management operations and HTTP requests.</summary>
+        /// <summary>The round trips made so far: WS-Management operations and HTTP requests.
+        /// Waits for a running command.</summary>
         public ExchangeRoundTrips RoundTrips
         {
             get
             {
+                CheckNotStreamingHere();
                 Ensure.Success(NativeMethods.mx_session_round_trips(handle, out ulong wsman, out ulong http, out IntPtr err), err);
                 return new ExchangeRoundTrips(wsman, http);
             }
@@ -176,6 +178,7 @@ namespace Monosync.Exchange
         /// </summary>
         public void Close()
         {
+            CheckNotStreamingHere();
             if (Interlocked.Exchange(ref closed, 1) != 0)
             {
                 return;
@@ -183,7 +186,9 @@ namespace Monosync.Exchange
             Ensure.Success(NativeMethods.mx_session_close(handle, out IntPtr err), err);
         }
 
-        /// <summary>Closes the session (errors are not raised here) and frees it.</summary>
+        /// <summary>Closes the session and frees it; failures to delete the shell are logged,
+        /// not raised. Throws <see cref="InvalidOperationException"/> on a thread that still
+        /// enumerates a stream of this session (closing would wait for that stream).</summary>
         public void Dispose()
         {
             if (handle.IsClosed)

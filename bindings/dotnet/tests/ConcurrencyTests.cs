@@ -96,6 +96,8 @@ namespace Monosync.Exchange.Tests
                         Assert.Throws<ObjectDisposedException>(() => previous.ToString());
                     }
                     Assert.Throws<InvalidOperationException>(() => s.Invoke("Get-Mailbox"));
+                    Assert.Throws<InvalidOperationException>(() => { var unused = s.RoundTrips; });
+                    Assert.Throws<InvalidOperationException>(s.Close);
                     previous = o;
                     if (++n == 10)
                     {
