@@ -6,7 +6,7 @@
 //! iteration). Numbers are never reused or renumbered.
 
 use std::any::Any;
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
 
 use mx_core::exchange::{ErrorKind, SessionError};
 
@@ -136,21 +136,32 @@ impl mx_result_code {
         ErrorKind::from_code(self as u32)
     }
 
-    /// A stable snake_case name: the kind's name for codes 1 to 99.
-    pub(crate) fn name(self) -> &'static str {
+    /// A stable snake_case name, NUL-terminated for C: the kind's name for codes 1 to 99.
+    pub(crate) fn c_name(self) -> &'static CStr {
         use mx_result_code::*;
-        if let Some(kind) = self.kind() {
-            return kind.as_str();
-        }
         match self {
-            MX_OK => "ok",
-            MX_INVALID_ARGUMENT => "invalid_argument",
-            MX_PANIC => "panic",
-            MX_END => "end",
-            MX_NO_SUCH_PROPERTY => "no_such_property",
-            MX_WRONG_TYPE => "wrong_type",
-            MX_LOGGER_IN_USE => "logger_in_use",
-            _ => "command",
+            MX_OK => c"ok",
+            MX_NOT_FOUND => c"not_found",
+            MX_AMBIGUOUS => c"ambiguous",
+            MX_ALREADY_EXISTS => c"already_exists",
+            MX_ACCESS_DENIED => c"access_denied",
+            MX_INVALID_PARAMETER => c"invalid_parameter",
+            MX_THROTTLED => c"throttled",
+            MX_TRANSIENT => c"transient",
+            MX_AUTH => c"auth",
+            MX_TLS => c"tls",
+            MX_PROTOCOL => c"protocol",
+            MX_CANCELLED => c"cancelled",
+            MX_TIMEOUT => c"timeout",
+            MX_OUTCOME_UNKNOWN => c"outcome_unknown",
+            MX_CONFIG => c"config",
+            MX_COMMAND => c"command",
+            MX_INVALID_ARGUMENT => c"invalid_argument",
+            MX_PANIC => c"panic",
+            MX_END => c"end",
+            MX_NO_SUCH_PROPERTY => c"no_such_property",
+            MX_WRONG_TYPE => c"wrong_type",
+            MX_LOGGER_IN_USE => c"logger_in_use",
         }
     }
 }
@@ -356,7 +367,7 @@ pub extern "C" fn mx_error_free(err: *mut mx_error) {
 pub extern "C" fn mx_result_code_name(code: u32) -> *const c_char {
     ffi_value!(c"unknown".as_ptr(), {
         match mx_result_code::from_u32(code) {
-            Some(c) => static_cstr(c.name()),
+            Some(c) => c.c_name().as_ptr(),
             None => c"unknown".as_ptr(),
         }
     })
@@ -374,31 +385,10 @@ pub extern "C" fn mx_result_code_is_retryable(code: u32) -> bool {
     })
 }
 
-/// The NUL-terminated copy of a static name, made once per name.
-fn static_cstr(name: &'static str) -> *const c_char {
-    use std::collections::HashMap;
-    use std::ffi::CString;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static std::ffi::CStr>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    names
-        .entry(name)
-        .or_insert_with(|| {
-            // Names are ASCII identifiers without NUL; the fallback keeps this total.
-            let owned = CString::new(name).unwrap_or_else(|_| c"unknown".to_owned());
-            Box::leak(owned.into_boxed_c_str())
-        })
-        .as_ptr()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::boundary::ffi_result;
-    use std::ffi::CStr;
 
     #[test]
     fn every_kind_has_its_code() {
@@ -406,7 +396,7 @@ mod tests {
             let code = mx_result_code::of_kind(kind);
             assert_eq!(code as u32, kind as u32, "{kind}");
             assert_eq!(code.kind(), Some(kind));
-            assert_eq!(code.name(), kind.as_str());
+            assert_eq!(code.c_name().to_str(), Ok(kind.as_str()));
         }
         // The library's own block starts at 100, after room for new kinds.
         assert!(ErrorKind::ALL.len() < 100);
@@ -417,7 +407,7 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for code in mx_result_code::ALL {
             assert_eq!(mx_result_code::from_u32(code as u32), Some(code));
-            assert!(names.insert(code.name()), "{}", code.name());
+            assert!(names.insert(code.c_name()), "{:?}", code.c_name());
         }
         assert_eq!(mx_result_code::from_u32(16), None);
         assert_eq!(mx_result_code::MX_INVALID_ARGUMENT as u32, 100);

@@ -33,6 +33,8 @@
 // The exports are C functions: their pointer contracts are stated in each doc comment (which
 // the header repeats), and every dereference goes through the checked helpers of `boundary`.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every unsafe block states the invariant it relies on.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod boundary;
 pub mod command;
@@ -47,21 +49,26 @@ pub mod strings;
 
 use std::ffi::c_char;
 
-/// The version of the ABI: raised when a function's signature or meaning changes
-/// incompatibly, never when functions are only added. Same as `MX_ABI_VERSION` in the header.
-pub const ABI_VERSION: u32 = 1;
+use crate::boundary::ffi_value;
+
+/// The version of the ABI this header describes: raised when a function's signature or meaning
+/// changes incompatibly, never when functions are only added. Compare it with
+/// `mx_abi_version()` at run time.
+pub const MX_ABI_VERSION: u32 = 1;
 
 /// The library's version (`0.1.0`), a static NUL-terminated string.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    ffi_value!(std::ptr::null(), {
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    })
 }
 
 /// The ABI version the library implements; a program built against the header checks it
 /// against `MX_ABI_VERSION`.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_abi_version() -> u32 {
-    ABI_VERSION
+    ffi_value!(0, { MX_ABI_VERSION })
 }
 
 #[cfg(test)]
@@ -74,5 +81,13 @@ mod tests {
         let v = unsafe { std::ffi::CStr::from_ptr(mx_version()) };
         assert_eq!(v.to_str(), Ok(env!("CARGO_PKG_VERSION")));
         assert_eq!(mx_abi_version(), 1);
+    }
+
+    #[test]
+    fn the_committed_header_matches_the_abi() {
+        let header = include_str!("../include/monosync_exchange.h");
+        assert!(header.contains(&format!("#define MX_ABI_VERSION {MX_ABI_VERSION}")));
+        assert!(header.contains("MX_INVALID_ARGUMENT = 100,"));
+        assert!(header.contains("mx_result_code mx_session_invoke(const mx_session *session,"));
     }
 }

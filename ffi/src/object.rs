@@ -371,10 +371,8 @@ mod tests {
             mx_result_code::MX_OK
         );
         // SAFETY: read before the free.
-        assert_eq!(
-            unsafe { crate::strings::mx_string_str(text).to_str() },
-            Some("SMTP:ann@contoso.com")
-        );
+        let read = unsafe { crate::strings::mx_string_str(text).to_str() };
+        assert_eq!(read, Some("SMTP:ann@contoso.com"));
         crate::strings::mx_string_free(text);
         assert!(mx_object_list_item(list, 1).is_null());
     }
@@ -440,10 +438,8 @@ mod tests {
             mx_result_code::MX_OK
         );
         // SAFETY: read before the free.
-        assert_eq!(
-            unsafe { crate::strings::mx_string_str(text).to_str() },
-            Some("7")
-        );
+        let read = unsafe { crate::strings::mx_string_str(text).to_str() };
+        assert_eq!(read, Some("7"));
         crate::strings::mx_string_free(text);
     }
 }

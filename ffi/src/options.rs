@@ -75,7 +75,8 @@ pub struct mx_options {
     _private: [u8; 0],
 }
 
-/// The options behind an `mx_options`.
+/// The options behind an `mx_options`. Settings of clients other than a single session (a
+/// pool's server list and size) belong beside `session`, each with its own setter.
 pub(crate) struct OptionsHandle {
     /// Everything the core's session takes.
     pub(crate) session: Mutex<SessionOptions>,

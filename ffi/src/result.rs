@@ -47,13 +47,6 @@ impl mx_stream {
         mx_stream::Information,
         mx_stream::Progress,
     ];
-
-    fn from_u32(v: u32) -> Option<mx_stream> {
-        Self::RECORDS
-            .into_iter()
-            .chain([mx_stream::Output])
-            .find(|s| *s as u32 == v)
-    }
 }
 
 /// One record of a non-output stream, with its text worked out once so that every accessor
@@ -486,7 +479,7 @@ pub extern "C" fn mx_stream_from_name(name: *const c_char, name_len: usize) -> i
             "progress" => mx_stream::Progress,
             _ => return -1,
         };
-        mx_stream::from_u32(stream as u32).map_or(-1, |s| s as i32)
+        stream as i32
     })
 }
 

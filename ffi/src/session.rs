@@ -167,8 +167,9 @@ pub extern "C" fn mx_session_invoke(
 }
 
 /// Runs `command` (copied) and calls `callback` with each item as it arrives, so a large
-/// result never has to fit in memory. When the callback returns non-zero the command is
-/// stopped on the server and the call returns `MX_OK` once it has ended. A command that
+/// result never has to fit in memory. When the callback returns non-zero the call returns
+/// `MX_OK` at once, and the command is stopped on the server (PowerShell's stop signal)
+/// before the session's next operation, or when it is closed or freed. A command that
 /// fails returns its error as `mx_session_invoke` does, after the items that came before.
 /// `callback` must not be NULL; `userdata` is passed through untouched.
 #[unsafe(no_mangle)]
@@ -187,19 +188,9 @@ pub extern "C" fn mx_session_invoke_streaming(
             .progress
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut stream = handle.session.invoke_stream(command)?;
-        let mut stopped = false;
-        for item in stream.by_ref() {
-            let item = match item {
-                Ok(item) => item,
-                // Cancelled because the callback asked: the command ended as requested.
-                Err(SessionError::Cancelled) if stopped => break,
-                Err(e) => return Err(e.into()),
-            };
-            if stopped {
-                // Items still in flight after the stop are dropped.
-                continue;
-            }
+        let stream = handle.session.invoke_stream(command)?;
+        for item in stream {
+            let item = item?;
             let verdict = match &item {
                 StreamItem::Output(v) => {
                     // SAFETY: the callback was given by the caller; the object outlives the
@@ -225,8 +216,11 @@ pub extern "C" fn mx_session_invoke_streaming(
                 },
             };
             if verdict != 0 {
-                stopped = true;
-                handle.session.cancel();
+                // Dropping the stream abandons the command between two Receives; the session
+                // stops it on the server ([MS-PSRP] 3.1.5.3.8) before its next operation.
+                // Cancelling instead would cut a Receive in flight and lose the output it
+                // carried, leaving the next fragments without their start.
+                break;
             }
         }
         Ok(())

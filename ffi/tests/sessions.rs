@@ -120,14 +120,33 @@ fn one_session_handle_serves_eight_threads() {
                 let session = session;
                 let c = command("Get-User", &[("Identity", name)]);
                 for _ in 0..5 {
+                    if i % 4 == 3 {
+                        // Some threads stream while the others invoke.
+                        let state = StopAfter {
+                            limit: usize::MAX,
+                            objects: AtomicUsize::new(0),
+                            records: AtomicUsize::new(0),
+                        };
+                        let mut err = std::ptr::null_mut();
+                        check(
+                            mx_session_invoke_streaming(
+                                session.0,
+                                c,
+                                Some(stop_after),
+                                (&raw const state).cast_mut().cast(),
+                                &mut err,
+                            ),
+                            err,
+                        );
+                        assert_eq!(state.objects.load(Ordering::SeqCst), 1);
+                        continue;
+                    }
                     let result = invoke(session.0, c);
                     assert_eq!(mx_result_count(result), 1);
                     let user = mx_result_get(result, 0);
                     assert_eq!(text_property(user, "SamAccountName").as_deref(), Some(name));
                     mx_result_free(result);
                 }
-                // Cancel with nothing running is harmless and forgotten.
-                assert_eq!(mx_session_cancel(session.0), mx_result_code::MX_OK);
                 mx_command_free(c);
             })
         })
@@ -386,7 +405,8 @@ fn secure_string_parameters_create_a_mailbox() {
         Some("ffi.test@contoso.com")
     );
     mx_result_free(result);
-    // A plain string where a SecureString is required is refused by the binder.
+    // A plain string where a SecureString is required fails parameter binding, which is a
+    // terminating error.
     let plain = command(
         "New-Mailbox",
         &[
@@ -395,15 +415,19 @@ fn secure_string_parameters_create_a_mailbox() {
             ("Password", "S3cret!Pass"),
         ],
     );
-    let result = invoke(session, plain);
-    assert_eq!(mx_result_count(result), 0);
-    let record = mx_result_record(result, mx_stream::Error as u32, 0);
-    assert!(!record.is_null());
+    let mut failed = std::ptr::null_mut();
     assert_eq!(
-        mx_record_error_kind(record),
+        mx_session_invoke(session, plain, &mut failed, &mut err),
         mx_result_code::MX_INVALID_PARAMETER
     );
-    mx_result_free(result);
+    assert!(failed.is_null());
+    // SAFETY: read before the free.
+    let fqeid = unsafe { mx_error_fqeid(err).to_str() }.map(str::to_owned);
+    mx_error_free(err);
+    assert_eq!(
+        fqeid.as_deref(),
+        Some("ParameterArgumentTransformationError,New-Mailbox")
+    );
     mx_command_free(plain);
     mx_command_free(c);
     mx_session_free(session);
@@ -428,4 +452,46 @@ fn a_shell_quota_fault_keeps_its_server_code() {
     mx_error_free(err);
     mx_options_free(o);
     mx_session_free(first);
+}
+
+static PROGRESS_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn count_progress(_: *mut c_void, record: *const mx_record) {
+    assert_eq!(mx_record_stream(record), mx_stream::Progress as u32);
+    PROGRESS_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_progress_callback_leaves_results_unchanged() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let session = open(&server);
+    let c = command("Get-Mailbox", &[("ResultSize", "20")]);
+    let plain = invoke(session, c);
+    assert_eq!(
+        mx_session_set_progress_callback(session, Some(count_progress), std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    // With a progress callback the command is read as a stream; the result is the same.
+    let watched = invoke(session, c);
+    assert_eq!(mx_result_count(watched), 20);
+    for i in 0..20 {
+        assert_eq!(
+            text_property(mx_result_get(plain, i), "Alias"),
+            text_property(mx_result_get(watched, i), "Alias")
+        );
+    }
+    // The simulator reports no progress for Get-Mailbox.
+    assert_eq!(PROGRESS_CALLS.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        mx_result_record_count(watched, mx_stream::Progress as u32),
+        0
+    );
+    assert_eq!(
+        mx_session_set_progress_callback(session, None, std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    mx_result_free(plain);
+    mx_result_free(watched);
+    mx_command_free(c);
+    mx_session_free(session);
 }

@@ -63,23 +63,22 @@ run_static() {
     tail -n 1 "$work/static.out"
 }
 
+# No suppressions are needed: the only blocks left at exit belong to the library's I/O runtime
+# (a process-wide tokio runtime with two worker threads, started on first use and never torn
+# down), which valgrind counts as "still reachable" or "possibly lost" (thread-local storage of
+# the running worker threads), neither of which is an error under these flags.
 run_valgrind() {
-    LD_LIBRARY_PATH="$root/target/debug" valgrind --quiet --leak-check=full \
+    LD_LIBRARY_PATH="$root/target/debug" valgrind --leak-check=full \
         --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
-        --suppressions="$root/ffi/examples/c/valgrind.supp" \
         --log-file="$work/valgrind.log" "$work/provision" "$url" >"$work/valgrind.out" 2>&1
     local status=$?
     tail -n 1 "$work/valgrind.out"
-    if [ "$status" -ne 0 ]; then
+    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost:|still reachable" \
+        "$work/valgrind.log" | sed 's/^==[0-9]*== */   valgrind: /'
+    if [ "$status" -ne 0 ] || ! grep -q "ERROR SUMMARY: 0 errors" "$work/valgrind.log"; then
         cat "$work/valgrind.out" "$work/valgrind.log"
         return 1
     fi
-    # --quiet leaves the log empty unless valgrind found something.
-    if [ -s "$work/valgrind.log" ]; then
-        cat "$work/valgrind.log"
-        return 1
-    fi
-    echo "   valgrind: no errors, no definite or indirect leaks"
 }
 
 step "build libmonosync_exchange and mx-sim" build

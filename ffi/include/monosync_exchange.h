@@ -1,0 +1,988 @@
+/*
+ * monosync-exchange: the C API.
+ *
+ * Generated from ffi/src by cbindgen 0.29.2 (see ffi/cbindgen.toml); do not edit by hand.
+ * Conventions (ownership, strings, errors, threads) are described in ffi/src/lib.rs and
+ * repeated on every function below.
+ */
+
+#ifndef MONOSYNC_EXCHANGE_H
+#define MONOSYNC_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * The version of the ABI this header describes: raised when a function's signature or meaning
+ * changes incompatibly, never when functions are only added. Compare it with
+ * `mx_abi_version()` at run time.
+ */
+#define MX_ABI_VERSION 1
+
+/**
+ * The outcome of a call. Stable: values are never renumbered or reused.
+ *
+ * Values 1 to 99 mirror the core's error kinds (`MX_NOT_FOUND` = NotFound = 1, ...); values
+ * from 100 are this library's own.
+ *
+ */
+enum mx_result_code
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Success.
+   */
+  MX_OK = 0,
+  /**
+   * The object the command names does not exist.
+   */
+  MX_NOT_FOUND = 1,
+  /**
+   * The identity matches more than one object.
+   */
+  MX_AMBIGUOUS = 2,
+  /**
+   * The object already exists, or is already in the state asked for.
+   */
+  MX_ALREADY_EXISTS = 3,
+  /**
+   * The account may not do this (WinRM access denied, or a cmdlet its roles do not grant).
+   */
+  MX_ACCESS_DENIED = 4,
+  /**
+   * A parameter of the command is missing, unknown or invalid.
+   */
+  MX_INVALID_PARAMETER = 5,
+  /**
+   * The server refused for load; retry later with backoff.
+   */
+  MX_THROTTLED = 6,
+  /**
+   * A failure a retry may cure: the network, HTTP 503, a broken runspace.
+   */
+  MX_TRANSIENT = 7,
+  /**
+   * Authentication failed.
+   */
+  MX_AUTH = 8,
+  /**
+   * The TLS handshake or the certificate check failed.
+   */
+  MX_TLS = 9,
+  /**
+   * The server's answer broke the protocol.
+   */
+  MX_PROTOCOL = 10,
+  /**
+   * The command was cancelled (`mx_session_cancel`).
+   */
+  MX_CANCELLED = 11,
+  /**
+   * An operation ran out of time.
+   */
+  MX_TIMEOUT = 12,
+  /**
+   * A state-changing command may or may not have run; check before retrying.
+   */
+  MX_OUTCOME_UNKNOWN = 13,
+  /**
+   * The options are not usable, or the session is closed; fix the configuration or the
+   * call sequence.
+   */
+  MX_CONFIG = 14,
+  /**
+   * The command failed for another reason; its error record says why.
+   */
+  MX_COMMAND = 15,
+  /**
+   * A NULL pointer, invalid UTF-8, or an out-of-range value was passed.
+   */
+  MX_INVALID_ARGUMENT = 100,
+  /**
+   * The library panicked; the call had no effect that can be relied on.
+   */
+  MX_PANIC = 101,
+  /**
+   * An iteration is done: no more items.
+   */
+  MX_END = 102,
+  /**
+   * The object has no property of that name.
+   */
+  MX_NO_SUCH_PROPERTY = 103,
+  /**
+   * The value does not have the type the accessor reads.
+   */
+  MX_WRONG_TYPE = 104,
+  /**
+   * Another logger already owns the process's log dispatch.
+   */
+  MX_LOGGER_IN_USE = 105,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_result_code;
+#endif // __cplusplus
+
+/**
+ * How the client authenticates (`mx_options_set_auth`).
+ */
+enum mx_auth
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * SPNEGO: Kerberos first, NTLM when Kerberos is not possible. The default.
+   */
+  MX_AUTH_NEGOTIATE = 0,
+  /**
+   * Kerberos only.
+   */
+  MX_AUTH_KERBEROS = 1,
+  /**
+   * NTLM only.
+   */
+  MX_AUTH_NTLM = 2,
+  /**
+   * Basic: HTTPS only unless `mx_options_set_allow_basic_over_http`.
+   */
+  MX_AUTH_BASIC = 3,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_auth;
+#endif // __cplusplus
+
+/**
+ * The order in which resolved addresses are tried (`mx_options_set_ip_order`).
+ */
+enum mx_ip_order
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * All IPv4 addresses first, then IPv6. The default.
+   */
+  MX_IP_ORDER_IPV4_FIRST = 0,
+  /**
+   * All IPv6 addresses first, then IPv4.
+   */
+  MX_IP_ORDER_IPV6_FIRST = 1,
+  /**
+   * The resolver's order.
+   */
+  MX_IP_ORDER_SYSTEM = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_ip_order;
+#endif // __cplusplus
+
+/**
+ * The time limits `mx_options_set_timeout_ms` sets.
+ */
+enum mx_timeout
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * TCP connect per address, and again the TLS handshake. Default 30 s.
+   */
+  MX_TIMEOUT_CONNECT = 0,
+  /**
+   * Waiting for a response head, and again its body. Default 120 s; keep it above
+   * `MX_TIMEOUT_RECEIVE_POLL`.
+   */
+  MX_TIMEOUT_READ = 1,
+  /**
+   * One whole HTTP request including reconnects; 0 for none (the default).
+   */
+  MX_TIMEOUT_REQUEST = 2,
+  /**
+   * WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29): how long the
+   * server holds a Receive open without output. A polling interval, not a limit; default
+   * 20 s.
+   */
+  MX_TIMEOUT_RECEIVE_POLL = 3,
+  /**
+   * One whole command; when it passes, the command is stopped on the server and the call
+   * fails with `MX_TIMEOUT`. 0 for none (the default).
+   */
+  MX_TIMEOUT_INVOKE = 4,
+  /**
+   * The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37); 0
+   * leaves the server's default.
+   */
+  MX_TIMEOUT_SHELL_IDLE = 5,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_timeout;
+#endif // __cplusplus
+
+/**
+ * The streams of a command ([MS-PSRP] 2.2.2.19 to 2.2.2.26).
+ */
+enum mx_stream
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Output objects (`mx_object`).
+   */
+  MX_STREAM_OUTPUT = 0,
+  /**
+   * Non-terminating errors: Exchange reports a missing object this way unless
+   * `-ErrorAction Stop` is given.
+   */
+  MX_STREAM_ERROR = 1,
+  /**
+   * Warnings, e.g. "more results are available".
+   */
+  MX_STREAM_WARNING = 2,
+  /**
+   * Verbose messages.
+   */
+  MX_STREAM_VERBOSE = 3,
+  /**
+   * Debug messages.
+   */
+  MX_STREAM_DEBUG = 4,
+  /**
+   * Information records (`Write-Information`, `Write-Host`).
+   */
+  MX_STREAM_INFORMATION = 5,
+  /**
+   * Progress records.
+   */
+  MX_STREAM_PROGRESS = 6,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_stream;
+#endif // __cplusplus
+
+/**
+ * Severity of a log event, most severe first (`mx_set_log_callback`'s `max_level`).
+ */
+enum mx_log_level
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /**
+   * Logging off.
+   */
+  MX_LOG_LEVEL_OFF = 0,
+  /**
+   * Failures the library recovered from or could not report otherwise.
+   */
+  MX_LOG_LEVEL_ERROR = 1,
+  /**
+   * Suspicious conditions (an insecure TLS setting, a shell that could not be deleted).
+   */
+  MX_LOG_LEVEL_WARN = 2,
+  /**
+   * Notable events.
+   */
+  MX_LOG_LEVEL_INFO = 3,
+  /**
+   * Connection, authentication and protocol steps.
+   */
+  MX_LOG_LEVEL_DEBUG = 4,
+  /**
+   * Everything.
+   */
+  MX_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+typedef uint32_t mx_log_level;
+#endif // __cplusplus
+
+/**
+ * A command to run: a cmdlet name and its parameters, in order. Created by `mx_command_new`,
+ * owned by the caller, freed with `mx_command_free`. The adders lock the handle, so any
+ * thread may use it; `mx_session_invoke` copies it, so one command can be run many times, on
+ * any session. Secrets added with `mx_command_add_secure` are wiped when the command is freed.
+ */
+typedef struct mx_command mx_command;
+
+/**
+ * Details of a failed call: its code, message and what the server said. Created by the
+ * library in a call's `mx_error **err` out-parameter; the caller owns it and frees it with
+ * `mx_error_free`. Immutable, so it may be read from any thread.
+ */
+typedef struct mx_error mx_error;
+
+/**
+ * A value: an output object, or a property of one (which may itself be an object, a list,
+ * a string or a number). Borrowed: valid as long as the `mx_result` it came from (or, in a
+ * streaming callback, until the callback returns); never freed by the caller. Immutable, so
+ * any thread may read it while its owner lives.
+ */
+typedef struct mx_object mx_object;
+
+/**
+ * Connection settings for `mx_session_open`: URL, authentication, credentials, endpoint,
+ * TLS, addresses and time limits. Created by `mx_options_new`, owned by the caller, freed
+ * with `mx_options_free`. Setters lock the handle, so any thread may use it, even
+ * concurrently; `mx_session_open` copies it, so it may be changed or freed afterwards.
+ */
+typedef struct mx_options mx_options;
+
+/**
+ * A record of a command's error, warning, verbose, debug, information or progress stream.
+ * Borrowed: valid as long as the `mx_result` it came from (or, in a callback, until the
+ * callback returns); never freed by the caller. Immutable: readable from any thread.
+ */
+typedef struct mx_record mx_record;
+
+/**
+ * Everything a finished command produced. Created by `mx_session_invoke`, owned by the
+ * caller, freed with `mx_result_free`, which invalidates every `mx_object`, `mx_record` and
+ * `mx_str` taken from it. The content never changes; only the cursor of `mx_result_next`
+ * moves (atomically), so threads may read one result concurrently, though they then share
+ * the cursor.
+ */
+typedef struct mx_result mx_result;
+
+/**
+ * A session to the server, made by `mx_session_open`, owned by the caller and freed with
+ * `mx_session_free`. Thread-safe: every function may be called from any thread, also at the
+ * same time; calls that run commands are served one at a time per session (a session runs
+ * one command at a time), while different sessions run in parallel. `mx_session_cancel`
+ * never waits.
+ */
+typedef struct mx_session mx_session;
+
+/**
+ * A string the library made for the caller (JSON text, a computed ToString). The caller owns
+ * it and frees it with `mx_string_free`. Its bytes are UTF-8 and followed by a NUL, so
+ * `mx_string_data` also works as a C string when the text has no NUL of its own. Immutable:
+ * readable from any thread.
+ */
+typedef struct mx_string mx_string;
+
+/**
+ * A borrowed UTF-8 string: `len` bytes at `data`, not NUL-terminated (print it with
+ * `printf("%.*s", (int)s.len, s.data)`). It stays valid as long as the handle it came from,
+ * as each function documents. `data` is NULL when there is no value (an absent property, a
+ * NULL handle); an empty value has a non-NULL `data` and `len` 0.
+ */
+typedef struct {
+  /**
+   * The first byte; NULL for "no value".
+   */
+  const char *data;
+  /**
+   * Length in bytes.
+   */
+  size_t len;
+} mx_str;
+
+/**
+ * Receives one log event: its level (an `mx_log_level`), its origin (the module, e.g.
+ * `monosync_exchange::transport::client`) and its text with its fields (`connected
+ * peer=10.0.0.5:80`). Both strings are borrowed for the call only. Called from any thread,
+ * the library's I/O threads included, possibly concurrently; it must return quickly and must
+ * not call session functions of this library.
+ */
+typedef void (*mx_log_callback)(void *userdata, uint32_t level, mx_str target, mx_str message);
+
+/**
+ * A progress record's fields ([MS-PSRP] 2.2.2.25). The strings are borrowed from the record.
+ */
+typedef struct {
+  /**
+   * `Activity`.
+   */
+  mx_str activity;
+  /**
+   * `StatusDescription`.
+   */
+  mx_str status;
+  /**
+   * `CurrentOperation`; `data` NULL when absent.
+   */
+  mx_str current_operation;
+  /**
+   * `ActivityId`.
+   */
+  int32_t activity_id;
+  /**
+   * `ParentActivityId`: -1 for a top-level activity.
+   */
+  int32_t parent_activity_id;
+  /**
+   * `PercentComplete`: -1 when unknown.
+   */
+  int32_t percent_complete;
+  /**
+   * `SecondsRemaining`: -1 when unknown.
+   */
+  int32_t seconds_remaining;
+  /**
+   * The activity is complete (`Type` = Completed).
+   */
+  bool completed;
+} mx_progress;
+
+/**
+ * Called by `mx_session_invoke_streaming` once per item, in the order the server sent them:
+ * `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
+ * for every other stream `record` is set and `object` is NULL. Both are borrowed for the
+ * duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
+ * thread that called `mx_session_invoke_streaming`; it must not call functions of the same
+ * session (they fail with `MX_CONFIG`).
+ */
+typedef int (*mx_stream_callback)(void *userdata, uint32_t stream, const mx_object *object, const mx_record *record);
+
+/**
+ * Called once per progress record while a command of the session runs (both
+ * `mx_session_invoke` and `mx_session_invoke_streaming`), on the thread that invoked it.
+ * `record` is borrowed for the call; read it with `mx_record_progress`.
+ */
+typedef void (*mx_progress_callback)(void *userdata, const mx_record *record);
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * The library's version (`0.1.0`), a static NUL-terminated string.
+ */
+const char *mx_version(void);
+
+/**
+ * The ABI version the library implements; a program built against the header checks it
+ * against `MX_ABI_VERSION`.
+ */
+uint32_t mx_abi_version(void);
+
+/**
+ * A new command running the cmdlet `name` (`name_len` bytes of UTF-8, e.g. `Get-Mailbox`).
+ * On success the caller owns `*out` and frees it with `mx_command_free`.
+ */
+mx_result_code mx_command_new(const char *name, size_t name_len, mx_command **out, mx_error **err);
+
+/**
+ * Frees a command, wiping its secrets. NULL is fine. Must be called once, when no other
+ * thread uses it.
+ */
+void mx_command_free(mx_command *command);
+
+/**
+ * Adds `-name value` with a string value. Parameter names may be given with or without the
+ * leading dash. Both strings are copied.
+ */
+mx_result_code mx_command_add_string(mx_command *command, const char *name, size_t name_len, const char *value, size_t value_len, mx_error **err);
+
+/**
+ * Adds `-name value` with an integer, sent as Int32 when it fits (the type PowerShell gives
+ * an integer literal) and Int64 otherwise.
+ */
+mx_result_code mx_command_add_int(mx_command *command, const char *name, size_t name_len, int64_t value, mx_error **err);
+
+/**
+ * Adds `-name $true` or `-name $false`.
+ */
+mx_result_code mx_command_add_bool(mx_command *command, const char *name, size_t name_len, bool value, mx_error **err);
+
+/**
+ * Adds a switch (`-name`, e.g. `-Confirm` or `-BypassSecurityGroupManagerCheck`).
+ */
+mx_result_code mx_command_add_switch(mx_command *command, const char *name, size_t name_len, mx_error **err);
+
+/**
+ * Adds `-name` holding `secret` as a SecureString (`New-Mailbox -Password`): the session
+ * encrypts it with the session key ([MS-PSRP] 2.2.5.1.24) after the key exchange. The library
+ * keeps one copy, wiped when the command is freed; it is never logged and never shown in
+ * output JSON. The caller's buffer is only read during the call.
+ */
+mx_result_code mx_command_add_secure(mx_command *command, const char *name, size_t name_len, const char *secret, size_t secret_len, mx_error **err);
+
+/**
+ * Adds `-name @('a', 'b')`: `count` strings given as `items[i]` / `item_lens[i]` (each UTF-8,
+ * no NUL needed). With `count` 0 the arrays may be NULL and an empty array is sent.
+ */
+mx_result_code mx_command_add_string_array(mx_command *command, const char *name, size_t name_len, const char *const *items, const size_t *item_lens, size_t count, mx_error **err);
+
+/**
+ * Adds `-name @{k1='v1'; k2='v2'}`: a Hashtable of `count` string keys and string values,
+ * given as parallel arrays like `mx_command_add_string_array`. For values of other types use
+ * `mx_command_add_json` with a JSON object.
+ */
+mx_result_code mx_command_add_hashtable(mx_command *command, const char *name, size_t name_len, const char *const *keys, const size_t *key_lens, const char *const *values, const size_t *value_lens, size_t count, mx_error **err);
+
+/**
+ * Adds `-name value` with a value written as JSON (`json_len` bytes): null, booleans,
+ * numbers (Int32 when they fit, else Int64, else Double), strings, arrays (`Object[]`) and
+ * objects (Hashtable, string keys), nested freely. E.g. `{"Add": ["smtp:ann@contoso.com"]}`
+ * for a multi-valued update. `MX_INVALID_ARGUMENT` when the text is not JSON. Secrets do not
+ * go this way: use `mx_command_add_secure`.
+ */
+mx_result_code mx_command_add_json(mx_command *command, const char *name, size_t name_len, const char *json, size_t json_len, mx_error **err);
+
+/**
+ * The code of the error (`MX_INVALID_ARGUMENT` for NULL).
+ */
+mx_result_code mx_error_code(const mx_error *err);
+
+/**
+ * The message: the server's own words kept whole (fault text, exception message,
+ * FullyQualifiedErrorId). Borrowed: valid until `mx_error_free(err)`. Empty for NULL.
+ */
+mx_str mx_error_message(const mx_error *err);
+
+/**
+ * The WS-Management fault code (`WSManFault/@Code`, e.g. 2150858793 for TimedOut) when the
+ * server answered with a fault: writes it to `*out` and returns true; otherwise returns false
+ * and leaves `*out` alone.
+ */
+bool mx_error_server_code(const mx_error *err, uint32_t *out);
+
+/**
+ * The FullyQualifiedErrorId of the command's terminating error record, e.g.
+ * `[Server=EX01] ... ,Microsoft.Exchange.Management.RecipientTasks.GetMailbox`. Borrowed:
+ * valid until `mx_error_free(err)`; `data` is NULL when there is none.
+ */
+mx_str mx_error_fqeid(const mx_error *err);
+
+/**
+ * The .NET exception type of the command's terminating error record, e.g.
+ * `Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException`. Borrowed: valid
+ * until `mx_error_free(err)`; `data` is NULL when there is none.
+ */
+mx_str mx_error_exception_type(const mx_error *err);
+
+/**
+ * What to do about the error, filled when the core or the server supplies a hint (the core
+ * of this version supplies none, so `data` is NULL). Borrowed: valid until
+ * `mx_error_free(err)`.
+ */
+mx_str mx_error_hint(const mx_error *err);
+
+/**
+ * Frees an error. NULL is fine. Must be called once, when no other thread reads it.
+ */
+void mx_error_free(mx_error *err);
+
+/**
+ * The stable snake_case name of a result code ("ok", "not_found", "invalid_argument", ...),
+ * as a static NUL-terminated string; "unknown" for a number that is no code.
+ */
+const char *mx_result_code_name(uint32_t code);
+
+/**
+ * Whether the same request may succeed if sent again later (after backoff for
+ * `MX_THROTTLED`): true for `MX_THROTTLED`, `MX_TRANSIENT` and `MX_TIMEOUT`. Retry only
+ * commands that are safe to repeat.
+ */
+bool mx_result_code_is_retryable(uint32_t code);
+
+/**
+ * Sends the library's log events up to `max_level` (an `mx_log_level`) to `callback`, with
+ * `userdata` passed through; NULL or `MX_LOG_LEVEL_OFF` turns logging off. One callback per
+ * process: a new call replaces the previous one. `userdata` must stay valid until the
+ * callback is replaced. Secrets are never logged. Fails with `MX_LOGGER_IN_USE` when the
+ * process already has another `tracing` subscriber (a Rust host that installed its own),
+ * and `MX_INVALID_ARGUMENT` for an unknown level.
+ */
+mx_result_code mx_set_log_callback(mx_log_callback callback, void *userdata, uint32_t max_level);
+
+/**
+ * The object as JSON text (the core's mapping: properties by name, plus `$type`, `$toString`
+ * and `$value` keys; SecureStrings never shown). The caller owns `*out` and frees it with
+ * `mx_string_free`.
+ */
+mx_result_code mx_object_json(const mx_object *object, mx_string **out, mx_error **err);
+
+/**
+ * The object's text as PowerShell shows it: its `ToString`, or a scalar's text (`True`,
+ * `42`, a date in ISO-8601). The caller owns `*out` and frees it with `mx_string_free`.
+ */
+mx_result_code mx_object_to_string(const mx_object *object, mx_string **out, mx_error **err);
+
+/**
+ * Reads a string property (`name_len` bytes of UTF-8): a string, or an object's `ToString`
+ * (enums, identities). `MX_NO_SUCH_PROPERTY` when absent, `MX_WRONG_TYPE` for other values
+ * (use `mx_object_property` and `mx_object_to_string` for those). `*out` is borrowed: valid
+ * as long as the object.
+ */
+mx_result_code mx_object_property_string(const mx_object *object, const char *name, size_t name_len, mx_str *out, mx_error **err);
+
+/**
+ * Reads an integer property (any integer type, or an enum's number). `MX_NO_SUCH_PROPERTY`
+ * when absent, `MX_WRONG_TYPE` when not an integer or beyond int64.
+ */
+mx_result_code mx_object_property_int(const mx_object *object, const char *name, size_t name_len, int64_t *out, mx_error **err);
+
+/**
+ * Reads a boolean property. `MX_NO_SUCH_PROPERTY` when absent, `MX_WRONG_TYPE` otherwise.
+ */
+mx_result_code mx_object_property_bool(const mx_object *object, const char *name, size_t name_len, bool *out, mx_error **err);
+
+/**
+ * The property `name` as a value of its own (a nested object, a list, a date...). `*out` is
+ * borrowed: valid as long as `object`. `MX_NO_SUCH_PROPERTY` when absent.
+ */
+mx_result_code mx_object_property(const mx_object *object, const char *name, size_t name_len, const mx_object **out, mx_error **err);
+
+/**
+ * The number of properties (extended, then adapted, as PowerShell orders them); 0 for
+ * values that are not objects and for NULL.
+ */
+size_t mx_object_property_count(const mx_object *object);
+
+/**
+ * The name of property `index` (see `mx_object_property_count`); `data` is NULL when out of
+ * range. Borrowed: valid as long as the object.
+ */
+mx_str mx_object_property_name(const mx_object *object, size_t index);
+
+/**
+ * The number of type names (most derived first, e.g.
+ * `Deserialized.Microsoft.Exchange.Data.Directory.Management.Mailbox`); 0 for scalars.
+ */
+size_t mx_object_type_name_count(const mx_object *object);
+
+/**
+ * Type name `index`; `data` is NULL when out of range. Borrowed: valid as long as the object.
+ */
+mx_str mx_object_type_name(const mx_object *object, size_t index);
+
+/**
+ * The number of items when the value is a list (an array, `MultiValuedProperty`, ...); 0
+ * otherwise.
+ */
+size_t mx_object_list_count(const mx_object *object);
+
+/**
+ * List item `index`; NULL when out of range or not a list. Borrowed: valid as long as the
+ * object.
+ */
+const mx_object *mx_object_list_item(const mx_object *object, size_t index);
+
+/**
+ * New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no URL
+ * and no credentials yet, and the defaults of every time limit. The caller owns the result
+ * and frees it with `mx_options_free`. Returns NULL only if the library failed internally.
+ */
+mx_options *mx_options_new(void);
+
+/**
+ * Frees options; the password copy is wiped. NULL is fine. Must be called once, when no
+ * other thread uses the handle; sessions opened from it are not affected.
+ */
+void mx_options_free(mx_options *options);
+
+/**
+ * Sets the endpoint URL, e.g. `http://ex01.corp.example/PowerShell/` or
+ * `https://[fd00::5]:5986/wsman` (`url_len` bytes of UTF-8, no NUL needed). The URL is
+ * checked by `mx_session_open` (`MX_CONFIG` when unusable). `options` and `url` must be valid
+ * for the call; the text is copied.
+ */
+mx_result_code mx_options_set_url(mx_options *options, const char *url, size_t url_len, mx_error **err);
+
+/**
+ * Sets the authentication method: one of `mx_auth` (`MX_INVALID_ARGUMENT` otherwise).
+ */
+mx_result_code mx_options_set_auth(mx_options *options, uint32_t auth, mx_error **err);
+
+/**
+ * Sets the user name: `user`, `DOMAIN\user` or `user@REALM` (Kerberos wants the DNS realm,
+ * `alice@CORP.EXAMPLE`). Copied.
+ */
+mx_result_code mx_options_set_username(mx_options *options, const char *username, size_t username_len, mx_error **err);
+
+/**
+ * Sets the password. The library keeps one copy, wiped from memory when it is replaced or
+ * the options are freed (sessions keep their own wiped copy); it is never logged. The
+ * caller's buffer is only read during the call: wipe it yourself.
+ */
+mx_result_code mx_options_set_password(mx_options *options, const char *password, size_t password_len, mx_error **err);
+
+/**
+ * Talks to a session configuration of the WinRM service (`.../wsman`), e.g.
+ * `Microsoft.PowerShell`, instead of Exchange's `/PowerShell/` endpoint. Copied.
+ */
+mx_result_code mx_options_set_configuration(mx_options *options, const char *name, size_t name_len, mx_error **err);
+
+/**
+ * Talks to Exchange's remote PowerShell in IIS (`http(s)://<fqdn>/PowerShell/`,
+ * configuration `Microsoft.Exchange`): the default.
+ */
+mx_result_code mx_options_set_exchange_endpoint(mx_options *options, mx_error **err);
+
+/**
+ * Trusts the CA certificates of a PEM file besides the system's (an internal PKI); NULL
+ * removes it. The path is copied; the file is read when a session opens.
+ */
+mx_result_code mx_options_set_ca_file(mx_options *options, const char *path, size_t path_len, mx_error **err);
+
+/**
+ * Adds an accepted certificate thumbprint, SHA-1 (as Windows shows it) or SHA-256, hex of
+ * any case, colons and spaces allowed. With at least one pin, a certificate is accepted if
+ * and only if it matches one: chain, name and dates are then not checked. A malformed pin
+ * fails `mx_session_open` with `MX_CONFIG`.
+ */
+mx_result_code mx_options_add_pinned_thumbprint(mx_options *options, const char *thumbprint, size_t thumbprint_len, mx_error **err);
+
+/**
+ * Accepts any server certificate (off by default; the library logs a warning on every
+ * connection). For tests only.
+ */
+mx_result_code mx_options_set_insecure(mx_options *options, bool insecure, mx_error **err);
+
+/**
+ * Over plain HTTP, sends NTLM/Kerberos-authenticated messages without sealing them (the
+ * server must have AllowUnencrypted). Off by default.
+ */
+mx_result_code mx_options_set_allow_unencrypted(mx_options *options, bool allow, mx_error **err);
+
+/**
+ * Allows Basic authentication over plain HTTP, which exposes the password. Off by default.
+ */
+mx_result_code mx_options_set_allow_basic_over_http(mx_options *options, bool allow, mx_error **err);
+
+/**
+ * Sets the order in which resolved addresses are tried: one of `mx_ip_order`.
+ */
+mx_result_code mx_options_set_ip_order(mx_options *options, uint32_t order, mx_error **err);
+
+/**
+ * Adds a fixed answer for one `host:port`, written like curl's `--resolve`:
+ * `host:port:addr[,addr...]` (IPv6 addresses may be bracketed). Checked now:
+ * `MX_INVALID_ARGUMENT` when malformed.
+ */
+mx_result_code mx_options_add_resolve(mx_options *options, const char *entry, size_t entry_len, mx_error **err);
+
+/**
+ * Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`); NULL goes back to the realm's
+ * `kdc` in `krb5.conf`, then DNS SRV records.
+ */
+mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t kdc_len, mx_error **err);
+
+/**
+ * Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
+ * `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
+ */
+mx_result_code mx_options_add_dns_server(mx_options *options, const char *server, size_t server_len, mx_error **err);
+
+/**
+ * Uses this service principal name instead of `HTTP/<host>`; NULL goes back to the default.
+ */
+mx_result_code mx_options_set_spn(mx_options *options, const char *spn, size_t spn_len, mx_error **err);
+
+/**
+ * Sets the `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `de-DE`: the
+ * language of the server's messages. Default `en-US`.
+ */
+mx_result_code mx_options_set_locale(mx_options *options, const char *locale, size_t locale_len, mx_error **err);
+
+/**
+ * Names the shell, as `Get-PSSession` on the server shows it; NULL for no name.
+ */
+mx_result_code mx_options_set_shell_name(mx_options *options, const char *name, size_t name_len, mx_error **err);
+
+/**
+ * Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
+ * reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
+ */
+mx_result_code mx_options_set_max_envelope_size(mx_options *options, uint32_t bytes, mx_error **err);
+
+/**
+ * Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
+ * the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`)
+ * and is refused with `MX_INVALID_ARGUMENT` where it is not.
+ */
+mx_result_code mx_options_set_timeout_ms(mx_options *options, uint32_t which, uint64_t milliseconds, mx_error **err);
+
+/**
+ * Frees a result and everything borrowed from it. NULL is fine. Must be called once, when
+ * no other thread uses it.
+ */
+void mx_result_free(mx_result *result);
+
+/**
+ * The number of output objects; 0 for NULL.
+ */
+size_t mx_result_count(const mx_result *result);
+
+/**
+ * The next output object: `MX_OK` with `*out` set (borrowed: valid until
+ * `mx_result_free`), or `MX_END` when every object was returned. The cursor starts at the
+ * first object; `mx_result_rewind` moves it back.
+ */
+mx_result_code mx_result_next(const mx_result *result, const mx_object **out);
+
+/**
+ * Moves the cursor of `mx_result_next` back to the first object.
+ */
+mx_result_code mx_result_rewind(const mx_result *result);
+
+/**
+ * Output object `index` (0-based), without moving the cursor; NULL when out of range.
+ * Borrowed: valid until `mx_result_free`.
+ */
+const mx_object *mx_result_get(const mx_result *result, size_t index);
+
+/**
+ * The number of records in `stream` (one of `mx_stream` other than `MX_STREAM_OUTPUT`;
+ * for output use `mx_result_count`). 0 for NULL or an unknown stream.
+ */
+size_t mx_result_record_count(const mx_result *result, uint32_t stream);
+
+/**
+ * Record `index` of `stream`; NULL when out of range. Borrowed: valid until
+ * `mx_result_free`.
+ */
+const mx_record *mx_result_record(const mx_result *result, uint32_t stream, size_t index);
+
+/**
+ * The stream of a record (an `mx_stream` value); `MX_STREAM_OUTPUT` (0) for NULL.
+ */
+uint32_t mx_record_stream(const mx_record *record);
+
+/**
+ * The text PowerShell shows for the record: an error's message (ErrorDetails, else the
+ * exception's), a warning's text, a progress record's status. Borrowed: valid as long as the
+ * record.
+ */
+mx_str mx_record_message(const mx_record *record);
+
+/**
+ * The kind of an error record as a result code (`MX_NOT_FOUND` for
+ * ManagementObjectNotFoundException, ...), read from its exception type,
+ * FullyQualifiedErrorId and CategoryInfo; `MX_OK` for records of other streams.
+ */
+mx_result_code mx_record_error_kind(const mx_record *record);
+
+/**
+ * An error record's FullyQualifiedErrorId; `data` is NULL for other records. Borrowed.
+ */
+mx_str mx_record_fqeid(const mx_record *record);
+
+/**
+ * An error record's .NET exception type; `data` is NULL for other records. Borrowed.
+ */
+mx_str mx_record_exception_type(const mx_record *record);
+
+/**
+ * An information record's `Source`; `data` is NULL for other records. Borrowed.
+ */
+mx_str mx_record_source(const mx_record *record);
+
+/**
+ * Reads a progress record into `*out` (strings borrowed from the record). `MX_WRONG_TYPE`
+ * for records of other streams.
+ */
+mx_result_code mx_record_progress(const mx_record *record, mx_progress *out);
+
+/**
+ * The whole record as JSON (an error record's exception, CategoryInfo, InvocationInfo...).
+ * The caller owns `*out` and frees it with `mx_string_free`.
+ */
+mx_result_code mx_record_json(const mx_record *record, mx_string **out, mx_error **err);
+
+/**
+ * The number of a stream by name, for bindings that read names ("error", "warning", ...);
+ * -1 for an unknown name. `name` is `name_len` bytes of UTF-8.
+ */
+int32_t mx_stream_from_name(const char *name, size_t name_len);
+
+/**
+ * Connects and opens a session with a copy of `options` (which the caller keeps and may
+ * free at once). Blocks until the runspace pool is open. On success the caller owns
+ * `*out` and frees it with `mx_session_free`; on failure `*out` is untouched and the code
+ * says why (`MX_CONFIG`, `MX_AUTH`, `MX_TLS`, `MX_TRANSIENT`, ...). Must not be called from
+ * a callback of this library.
+ */
+mx_result_code mx_session_open(const mx_options *options, mx_session **out, mx_error **err);
+
+/**
+ * Runs `command` (copied; the caller keeps it) to its end and returns everything it
+ * produced. Waits for any command already running on this session. On success the caller
+ * owns `*out` and frees it with `mx_result_free`; non-terminating errors (Exchange's usual
+ * way of reporting a missing object) are in its `MX_STREAM_ERROR` records, not in the code.
+ * A terminating error (`-ErrorAction Stop`, a parameter binding failure) fails the call with
+ * the error record's kind (`MX_NOT_FOUND`, `MX_INVALID_PARAMETER`, ...) and its
+ * FullyQualifiedErrorId in `*err`.
+ */
+mx_result_code mx_session_invoke(const mx_session *session, const mx_command *command, mx_result **out, mx_error **err);
+
+/**
+ * Runs `command` (copied) and calls `callback` with each item as it arrives, so a large
+ * result never has to fit in memory. When the callback returns non-zero the call returns
+ * `MX_OK` at once, and the command is stopped on the server (PowerShell's stop signal)
+ * before the session's next operation, or when it is closed or freed. A command that
+ * fails returns its error as `mx_session_invoke` does, after the items that came before.
+ * `callback` must not be NULL; `userdata` is passed through untouched.
+ */
+mx_result_code mx_session_invoke_streaming(const mx_session *session, const mx_command *command, mx_stream_callback callback, void *userdata, mx_error **err);
+
+/**
+ * Stops the command running on the session, if any: the running `mx_session_invoke` or
+ * `mx_session_invoke_streaming` sends the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8),
+ * waits for the server to confirm, and fails with `MX_CANCELLED`. Callable from any thread
+ * at any time, never blocks; a request made while nothing runs is forgotten when the next
+ * command starts.
+ */
+mx_result_code mx_session_cancel(const mx_session *session);
+
+/**
+ * Closes the session: deletes the shell on the server. Waits for a running command. Later
+ * calls on the session fail with `MX_CONFIG`; the handle must still be freed with
+ * `mx_session_free`.
+ */
+mx_result_code mx_session_close(const mx_session *session, mx_error **err);
+
+/**
+ * The round trips the session made so far: WS-Management operations and HTTP requests
+ * (authentication legs included). Waits for a running command. Either out-parameter may be
+ * NULL.
+ */
+mx_result_code mx_session_round_trips(const mx_session *session, uint64_t *wsman, uint64_t *http, mx_error **err);
+
+/**
+ * Registers `callback` to receive progress records of the session's commands (NULL removes
+ * it). `userdata` is passed through untouched and must stay valid, and usable from any
+ * thread that runs commands on the session, until the callback is replaced or the session
+ * freed. Takes effect for commands started afterwards.
+ */
+mx_result_code mx_session_set_progress_callback(const mx_session *session, mx_progress_callback callback, void *userdata);
+
+/**
+ * Frees the session; a session not closed yet is closed first (its shell deleted, which
+ * blocks for one round trip). NULL is fine. Must be called once, after every other call on
+ * the session has returned.
+ */
+void mx_session_free(mx_session *session);
+
+/**
+ * The bytes of the string, NUL-terminated; valid until `mx_string_free(s)`. NULL for NULL.
+ */
+const char *mx_string_data(const mx_string *s);
+
+/**
+ * The length in bytes, without the trailing NUL. 0 for NULL.
+ */
+size_t mx_string_len(const mx_string *s);
+
+/**
+ * The string as a borrowed view, valid until `mx_string_free(s)`.
+ */
+mx_str mx_string_str(const mx_string *s);
+
+/**
+ * Frees a string. NULL is fine. Must be called once, when no other thread reads it.
+ */
+void mx_string_free(mx_string *s);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* MONOSYNC_EXCHANGE_H */
