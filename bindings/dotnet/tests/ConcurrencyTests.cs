@@ -117,6 +117,23 @@ namespace Monosync.Exchange.Tests
         }
 
         [Test]
+        public void StoppingALargeStreamAnywhereLeavesTheSessionUsable()
+        {
+            using (ExchangeSession s = Sim.Open())
+            {
+                foreach (int stopAt in new[] { 1, 100, 400, 777 })
+                {
+                    int n = s.Stream("Get-Recipient", Sim.P("ResultSize", "Unlimited")).Take(stopAt).Count();
+                    Assert.AreEqual(stopAt, n);
+                    using (ExchangeResult r = s.Invoke("Get-Mailbox", Sim.P("Identity", "Administrator")))
+                    {
+                        Assert.AreEqual("Administrator", r.Output[0]["Name"], "after a stop at " + stopAt);
+                    }
+                }
+            }
+        }
+
+        [Test]
         public void StreamFailuresSurfaceAsExceptions()
         {
             using (ExchangeSession s = Sim.Open())
@@ -151,6 +168,32 @@ namespace Monosync.Exchange.Tests
                 Assert.AreEqual(ExchangeErrorKind.Cancelled, e.Kind);
                 Assert.AreEqual(0, n);
                 Assert.Less(watch.Elapsed, TimeSpan.FromSeconds(20));
+                using (ExchangeResult r = s.Invoke("Get-Mailbox", Sim.P("Identity", "Administrator")))
+                {
+                    Assert.AreEqual(1, r.Output.Count);
+                }
+            }
+        }
+
+        [Test]
+        public void CancelInTheMiddleOfAStream()
+        {
+            using (ExchangeSession s = Sim.Open(Sim.SlowUrl))
+            {
+                int n = 0;
+                var e = Assert.Throws<ExchangeCancelledException>(() =>
+                {
+                    foreach (ExchangeObject o in s.Stream("Get-Recipient", Sim.P("ResultSize", "Unlimited")))
+                    {
+                        if (n++ == 0)
+                        {
+                            new Thread(s.Cancel).Start();
+                        }
+                    }
+                });
+                Assert.AreEqual(ExchangeErrorKind.Cancelled, e.Kind);
+                Assert.Greater(n, 0);
+                Assert.Less(n, 1000);
                 using (ExchangeResult r = s.Invoke("Get-Mailbox", Sim.P("Identity", "Administrator")))
                 {
                     Assert.AreEqual(1, r.Output.Count);
