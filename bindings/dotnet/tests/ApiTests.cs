@@ -37,6 +37,11 @@ namespace Monosync.Exchange.Tests
                 Assert.That(addresses.Cast<string>().Any(a => a.StartsWith("SMTP:Administrator@", StringComparison.Ordinal)), string.Join(",", addresses));
                 Assert.AreEqual(addresses.Count, mbx.GetObject("EmailAddresses").Items.Count);
                 Assert.AreEqual(0, r.Errors.Count);
+                // Dates come back as their ISO-8601 text, quotas as Exchange renders them.
+                var created = (string)mbx["WhenCreatedUTC"];
+                Assert.IsTrue(DateTime.TryParse(created, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out DateTime when), created);
+                Assert.Less(when, DateTime.UtcNow);
+                Assert.IsInstanceOf<string>(mbx["ProhibitSendQuota"]);
             }
         }
 
