@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Security;
+
+namespace Monosync.Exchange
+{
+    /// <summary>How the client authenticates.</summary>
+    public enum ExchangeAuthMethod
+    {
+        /// <summary>SPNEGO: Kerberos first, NTLM when Kerberos is not possible.</summary>
+        Negotiate = 0,
+        /// <summary>Kerberos only.</summary>
+        Kerberos = 1,
+        /// <summary>NTLM only.</summary>
+        Ntlm = 2,
+        /// <summary>Basic: HTTPS only unless <see cref="ExchangeSessionOptions.AllowBasicOverHttp"/>.</summary>
+        Basic = 3,
+    }
+
+    /// <summary>The order in which resolved addresses are tried.</summary>
+    public enum ExchangeIpOrder
+    {
+        /// <summary>IPv4 addresses first, then IPv6.</summary>
+        Ipv4First = 0,
+        /// <summary>IPv6 addresses first, then IPv4.</summary>
+        Ipv6First = 1,
+        /// <summary>The resolver's order.</summary>
+        System = 2,
+    }
+
+    /// <summary>
+    /// Where and how an <see cref="ExchangeSession"/> connects. A plain settings object: it is
+    /// copied when the session opens, so it may be changed or reused afterwards. Unset values
+    /// keep the library's defaults.
+    /// </summary>
+    public sealed class ExchangeSessionOptions
+    {
+        /// <summary>Options for the endpoint URL, e.g. <c>https://ex01.corp.example/PowerShell/</c>.</summary>
+        public ExchangeSessionOptions(string url)
+        {
+            Url = url ?? throw new ArgumentNullException(nameof(url));
+        }
+
+        /// <summary>Options for Exchange's <c>/PowerShell/</c> endpoint on <paramref name="server"/>
+        /// (a host name), over HTTPS unless <paramref name="https"/> is false.</summary>
+        public static ExchangeSessionOptions ForServer(string server, bool https = true)
+        {
+            if (string.IsNullOrWhiteSpace(server))
+            {
+                throw new ArgumentException("The server name is empty.", nameof(server));
+            }
+            return new ExchangeSessionOptions((https ? "https://" : "http://") + server + "/PowerShell/");
+        }
+
+        /// <summary>The endpoint URL.</summary>
+        public string Url { get; set; }
+
+        /// <summary>The authentication method; Negotiate by default.</summary>
+        public ExchangeAuthMethod Auth { get; set; } = ExchangeAuthMethod.Negotiate;
+
+        /// <summary>The user: <c>user</c>, <c>DOMAIN\user</c> or <c>user@REALM</c>.</summary>
+        public string UserName { get; set; }
+
+        /// <summary>The password, kept as a SecureString; converted to UTF-8 only for the
+        /// native call, in a buffer zeroed afterwards.</summary>
+        public SecureString Password { get; set; }
+
+        /// <summary>Sets <see cref="UserName"/> and <see cref="Password"/> from a credential.</summary>
+        public PSCredential Credential
+        {
+            set
+            {
+                if (value == null)
+                {
+                    throw new ArgumentNullException(nameof(value));
+                }
+                UserName = value.UserName;
+                Password = value.Password;
+            }
+        }
+
+        /// <summary>Sets the password from a plain string (tests, configuration files).</summary>
+        public void SetPassword(string password) => Password = PSCredential.Secure(password);
+
+        /// <summary>A session configuration of the WinRM service (<c>.../wsman</c>), e.g.
+        /// <c>Microsoft.PowerShell</c>; null for Exchange's <c>/PowerShell/</c> endpoint.</summary>
+        public string ConfigurationName { get; set; }
+
+        /// <summary>A PEM file of CA certificates trusted besides the system's.</summary>
+        public string CaFile { get; set; }
+
+        /// <summary>Accepted certificate thumbprints (SHA-1 or SHA-256 hex). With any pin, a
+        /// certificate is accepted if and only if it matches one.</summary>
+        public IList<string> PinnedThumbprints { get; } = new List<string>();
+
+        /// <summary>Accepts any server certificate. For tests only.</summary>
+        public bool Insecure { get; set; }
+
+        /// <summary>Over plain HTTP, sends NTLM/Kerberos messages without sealing them.</summary>
+        public bool AllowUnencrypted { get; set; }
+
+        /// <summary>Allows Basic authentication over plain HTTP, which exposes the password.</summary>
+        public bool AllowBasicOverHttp { get; set; }
+
+        /// <summary>The order in which resolved addresses are tried; null for the library's default.</summary>
+        public ExchangeIpOrder? IpOrder { get; set; }
+
+        /// <summary>Fixed answers for host names, like curl's <c>--resolve</c>: <c>host:port:addr[,addr...]</c>.</summary>
+        public IList<string> Resolve { get; } = new List<string>();
+
+        /// <summary>The Kerberos KDC (<c>tcp://host:port</c> or <c>host[:port]</c>); null for krb5.conf and DNS.</summary>
+        public string Kdc { get; set; }
+
+        /// <summary>DNS servers (<c>ip:port</c>) for KDC discovery.</summary>
+        public IList<string> DnsServers { get; } = new List<string>();
+
+        /// <summary>The service principal name, instead of <c>HTTP/&lt;host&gt;</c>.</summary>
+        public string Spn { get; set; }
+
+        /// <summary>The language of the server's messages, e.g. <c>de-DE</c>; <c>en-US</c> by default.</summary>
+        public string Locale { get; set; }
+
+        /// <summary>The shell's name as the server shows it.</summary>
+        public string ShellName { get; set; }
+
+        /// <summary>A fixed MaxEnvelopeSize in bytes; null to negotiate it.</summary>
+        public uint? MaxEnvelopeSize { get; set; }
+
+        /// <summary>TCP connect per address, and again the TLS handshake.</summary>
+        public TimeSpan? ConnectTimeout { get; set; }
+
+        /// <summary>Waiting for a response head, and again its body.</summary>
+        public TimeSpan? ReadTimeout { get; set; }
+
+        /// <summary>One whole HTTP request including reconnects.</summary>
+        public TimeSpan? RequestTimeout { get; set; }
+
+        /// <summary>How long the server holds a Receive open without output (a polling interval).</summary>
+        public TimeSpan? ReceivePollInterval { get; set; }
+
+        /// <summary>One whole command; when it passes, the command is stopped and the call
+        /// throws <see cref="ExchangeTimeoutException"/>.</summary>
+        public TimeSpan? InvokeTimeout { get; set; }
+
+        /// <summary>The shell's idle timeout on the server.</summary>
+        public TimeSpan? ShellIdleTimeout { get; set; }
+    }
+}
