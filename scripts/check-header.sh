@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates ffi/include/monosync_exchange.h from ffi/src with the pinned cbindgen and fails
+# Regenerates include/monosync_exchange.h from ffi/src with the pinned cbindgen and fails
 # when the committed header differs. `--write` updates the committed header instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ if ! command -v cbindgen >/dev/null 2>&1 || [ "$(cbindgen --version)" != "cbindg
     cargo install cbindgen --locked --version "$CBINDGEN_VERSION" --quiet
 fi
 
-header=ffi/include/monosync_exchange.h
+header=include/monosync_exchange.h
 generated=$(mktemp --suffix=.h)
 trap 'rm -f "$generated"' EXIT
 cbindgen --quiet --config ffi/cbindgen.toml --crate monosync-exchange-ffi --output "$generated" ffi

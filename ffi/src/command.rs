@@ -181,6 +181,36 @@ pub extern "C" fn mx_command_add_secure(
     })
 }
 
+/// Adds `-name` holding a PSCredential (`New-PSSession -Credential`, `Set-Mailbox
+/// -Credential`): `user` (`user`, `DOMAIN\user` or `user@domain`) and `password`, which
+/// travels as a SecureString encrypted with the session key. The library keeps one copy of
+/// the password, wiped when the command is freed; the caller's buffers are only read during
+/// the call.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_command_add_credential(
+    command: *mut mx_command,
+    name: *const c_char,
+    name_len: usize,
+    user: *const c_char,
+    user_len: usize,
+    password: *const c_char,
+    password_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        add(command, name, name_len, || {
+            // SAFETY: the documentation requires `user` to point at `user_len` bytes.
+            let user = unsafe { try_str(user, user_len, "user") }?;
+            // SAFETY: the documentation requires `password` to point at `password_len` bytes.
+            let password = unsafe { try_str(password, password_len, "password") }?;
+            Ok(ParamValue::Credential {
+                user: user.to_owned(),
+                password: Zeroizing::new(password.to_owned()),
+            })
+        })
+    })
+}
+
 /// Adds `-name @('a', 'b')`: `count` strings given as `items[i]` / `item_lens[i]` (each UTF-8,
 /// no NUL needed). With `count` 0 the arrays may be NULL and an empty array is sent.
 #[unsafe(no_mangle)]
@@ -366,7 +396,7 @@ mod tests {
         );
         let v = |i: usize| match &cmd.args[i].value {
             ParamValue::Value(v) => Some(v.clone()),
-            ParamValue::Secure(_) => None,
+            _ => None,
         };
         assert_eq!(v(0), Some(PsValue::from("Ann Smith")));
         assert!(matches!(&cmd.args[1].value, ParamValue::Secure(s) if s.as_str() == "P@ssw0rd!"));

@@ -226,14 +226,10 @@ impl From<&SessionError> for FfiError {
         FfiError {
             code: mx_result_code::of_kind(e.kind()),
             message: e.to_string(),
-            server_code: e.fault().and_then(|f| f.wsman_code),
-            fqeid: record
-                .and_then(|r| r.fully_qualified_error_id())
-                .map(str::to_owned),
+            server_code: e.server_code(),
+            fqeid: e.fully_qualified_error_id().map(str::to_owned),
             exception_type: record.and_then(|r| r.exception_type()).map(str::to_owned),
-            // The core of this version gives no hints; `SessionError::hint()` goes here when
-            // it does.
-            hint: None,
+            hint: e.hint(),
         }
     }
 }

@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn the_committed_header_matches_the_abi() {
-        let header = include_str!("../include/monosync_exchange.h");
+        let header = include_str!("../../include/monosync_exchange.h");
         assert!(header.contains(&format!("#define MX_ABI_VERSION {MX_ABI_VERSION}")));
         assert!(header.contains("MX_INVALID_ARGUMENT = 100,"));
         assert!(header.contains("mx_result_code mx_session_invoke(const mx_session *session,"));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C ABI from C: builds libmonosync_exchange, checks the committed header, compiles
-# ffi/examples/c/provision.c with gcc -Wall -Wextra -Werror, and runs it against mx-sim, then
+# examples/c/provision.c with gcc -Wall -Wextra -Werror, and runs it against mx-sim, then
 # again under valgrind (no leaks, no errors) and once linked statically.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +38,7 @@ build() {
 }
 
 compile() {
-    make -s -C ffi/examples/c ROOT="$root" OUT="$work" all static
+    make -s -C examples/c ROOT="$root" OUT="$work" all static
 }
 
 # Starts mx-sim on a free port and sets $url from its "Exchange endpoint:" line.

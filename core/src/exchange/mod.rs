@@ -81,9 +81,7 @@ pub use blocking_pool::BlockingPool;
 pub use cancel::CancelHandle;
 pub use error::{PipelineFailure, SessionError};
 pub use error_kind::{ErrorKind, failure_category, is_confirmation_prompt};
-pub use invocation::{
-    Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation,
-};
+pub use invocation::{Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation};
 pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
 pub use options::{Endpoint, SessionOptions};
 pub use pool::{Pool, PoolStats};

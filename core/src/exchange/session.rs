@@ -607,6 +607,7 @@ impl Session {
         let response = match self.receive_pipeline(pipeline, deadline).await? {
             Ok(r) => r,
             Err(interrupt) => {
+                self.pool.lost_receive(pipeline);
                 self.stop(pipeline).await?;
                 return Err(match interrupt {
                     Interrupt::Cancelled => SessionError::Cancelled,

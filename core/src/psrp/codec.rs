@@ -34,6 +34,11 @@ impl std::fmt::Debug for Inbox {
 }
 
 impl Inbox {
+    /// Accepts that `target`'s stream lost fragments; see [`Defragmenter::resynchronize`].
+    pub(crate) fn resynchronize(&mut self, target: Option<Uuid>) {
+        self.streams.entry(target).or_default().resynchronize();
+    }
+
     /// Feeds one payload for `target`; returns the messages it completes, in order.
     pub(crate) fn feed(
         &mut self,

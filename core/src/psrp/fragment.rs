@@ -297,12 +297,16 @@ struct Partial {
 /// follow each other, every message must begin with a start fragment, and no message may grow
 /// beyond the configured cap.
 ///
-/// After an error the stream is no longer trustworthy; callers treat it as fatal.
+/// After an error the stream is no longer trustworthy; callers treat it as fatal, unless
+/// they knowingly lost data and asked to [`Defragmenter::resynchronize`].
 pub struct Defragmenter {
     max_message_size: usize,
     max_buffered: usize,
     buffered: usize,
     partial: HashMap<u64, Partial>,
+    /// Fragments were lost on purpose (an abandoned Receive): a message whose start or middle
+    /// went missing is skipped instead of failing the stream.
+    lossy: bool,
 }
 
 impl Default for Defragmenter {
@@ -332,7 +336,19 @@ impl Defragmenter {
             max_buffered,
             buffered: 0,
             partial: HashMap::new(),
+            lossy: false,
         }
+    }
+
+    /// Accepts that some fragments were lost (the response of an abandoned Receive): drops
+    /// partly received messages, and from now on skips the rest of any message whose start
+    /// or middle is missing, rather than failing. Complete messages still arrive whole; a
+    /// client uses this only while it waits for a stopped pipeline's final state, whose
+    /// output it discards anyway.
+    pub fn resynchronize(&mut self) {
+        self.partial.clear();
+        self.buffered = 0;
+        self.lossy = true;
     }
 
     /// How many messages are partly received.
@@ -420,12 +436,21 @@ impl Defragmenter {
             return Ok(None);
         }
         let Some(p) = self.partial.get(&id) else {
+            if self.lossy {
+                return Ok(None);
+            }
             return Err(FragmentError::MissingStart {
                 object_id: id,
                 fragment_id: f.fragment_id,
             });
         };
         if f.fragment_id != p.next_fragment_id {
+            if self.lossy {
+                if let Some(dropped) = self.partial.remove(&id) {
+                    self.buffered = self.buffered.saturating_sub(dropped.data.len());
+                }
+                return Ok(None);
+            }
             return Err(FragmentError::FragmentIdGap {
                 object_id: id,
                 expected: p.next_fragment_id,
@@ -455,6 +480,27 @@ mod tests {
 
     fn message(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[test]
+    fn resynchronized_stream_skips_messages_it_lost_the_start_of() {
+        let mut f = Fragmenter::new(40).expect("size");
+        let first = f.fragment(&message(100));
+        let second = f.fragment(&message(30));
+        let mut d = Defragmenter::new();
+        // The start of the first message went with an abandoned Receive.
+        assert!(d.feed_fragment(&first[1]).is_err());
+        let mut d = Defragmenter::new();
+        d.feed_fragment(&first[0]).expect("start");
+        d.resynchronize();
+        assert_eq!(d.buffered_bytes(), 0);
+        assert_eq!(d.feed_fragment(&first[1]).expect("skipped"), None);
+        assert_eq!(d.feed_fragment(&first[2]).expect("skipped"), None);
+        assert_eq!(
+            d.feed_fragment(&second[0]).expect("whole"),
+            Some(message(30))
+        );
+        assert_eq!(d.pending_messages(), 0);
     }
 
     #[test]

@@ -386,6 +386,14 @@ impl RunspacePool {
         Ok(())
     }
 
+    /// Tells the pool that a Receive for `pipeline_id` was abandoned with its response
+    /// unread (a cancel or timeout mid-request), so the pipeline's stream may resume in the
+    /// middle of a message. Messages so cut are skipped; the pipeline's later messages, such
+    /// as its final PIPELINE_STATE, arrive whole.
+    pub fn lost_receive(&mut self, pipeline_id: Uuid) {
+        self.inbox.resynchronize(Some(pipeline_id));
+    }
+
     /// Forgets a finished pipeline once the transport has sent its WS-Management terminate
     /// Signal. Fails for a pipeline that is still running: stop it first.
     ///

@@ -504,6 +504,15 @@ mx_result_code mx_command_add_switch(mx_command *command, const char *name, size
 mx_result_code mx_command_add_secure(mx_command *command, const char *name, size_t name_len, const char *secret, size_t secret_len, mx_error **err);
 
 /**
+ * Adds `-name` holding a PSCredential (`New-PSSession -Credential`, `Set-Mailbox
+ * -Credential`): `user` (`user`, `DOMAIN\user` or `user@domain`) and `password`, which
+ * travels as a SecureString encrypted with the session key. The library keeps one copy of
+ * the password, wiped when the command is freed; the caller's buffers are only read during
+ * the call.
+ */
+mx_result_code mx_command_add_credential(mx_command *command, const char *name, size_t name_len, const char *user, size_t user_len, const char *password, size_t password_len, mx_error **err);
+
+/**
  * Adds `-name @('a', 'b')`: `count` strings given as `items[i]` / `item_lens[i]` (each UTF-8,
  * no NUL needed). With `count` 0 the arrays may be NULL and an empty array is sent.
  */
