@@ -30,7 +30,7 @@ set +a
 
 echo "== cargo test"
 status=0
-cargo test --workspace 2>&1 | tee -a "$log" || status=$?
+cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 
 # Suites outside cargo (pypsrp, the bindings, the C example), one script each, in name order.
 # Each installs what it needs, prints its own "N passed, N failed" or pytest summary, and
