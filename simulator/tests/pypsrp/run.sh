@@ -8,13 +8,17 @@
 #            a delay past the client's read timeout
 #   KRB      Kerberos only, against the MIT realm of tests/kdc (started here when MX_KDC_URL is
 #            not set), with a krb5.conf generated for pypsrp
+#   RT_PY, RT_MX  two logging instances on which pypsrp and our `mx` do the same work, so that
+#            test_round_trips.py compares their round trips in the same run
 # Needs a Python with pypsrp[kerberos] and pytest (PYTHON, default python3).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 python=${PYTHON:-python3}
-cargo build -q -p monosync-exchange-sim --bin mx-sim --manifest-path "$root/Cargo.toml"
+cargo build -q -p monosync-exchange-sim --bin mx-sim -p monosync-exchange-cli --bin mx \
+    --manifest-path "$root/Cargo.toml"
 bin="$root/target/debug/mx-sim"
+export MX_BIN="$root/target/debug/mx"
 work=$(mktemp -d)
 pids=""
 kdc_dir=""
@@ -48,6 +52,10 @@ export MX_SIM_QUOTA_PORT=$(free_port)
 export MX_SIM_FAULTS_PORT=$(free_port)
 export MX_SIM_KRB_PORT=$(free_port)
 export MX_SIM_KRB_LOG="$work/krb-log.jsonl"
+export MX_SIM_RT_PY_PORT=$(free_port)
+export MX_SIM_RT_MX_PORT=$(free_port)
+export MX_SIM_RT_PY_LOG="$work/rt-py.jsonl"
+export MX_SIM_RT_MX_LOG="$work/rt-mx.jsonl"
 
 cat >"$work/faults.json" <<'EOF'
 {"rules": [
@@ -100,6 +108,9 @@ start --seed "$work/krb-seed.json" --no-basic --no-ntlm --log "$MX_SIM_KRB_LOG" 
     --kerberos-realm "$MX_KRB5_REALM" --kerberos-host "$MX_KRB5_SERVICE_HOST" \
     --kerberos-password "$MX_KRB5_SERVICE_PASSWORD" --kdc "$MX_KDC_URL" \
     --listen "127.0.0.1:$MX_SIM_KRB_PORT"
+start --log "$MX_SIM_RT_PY_LOG" --listen "127.0.0.1:$MX_SIM_RT_PY_PORT"
+start --log "$MX_SIM_RT_MX_LOG" --listen "127.0.0.1:$MX_SIM_RT_MX_PORT"
 "$python" "$here/wait_for_ports.py" "$MX_SIM_HTTP_PORT" "$MX_SIM_HTTPS_PORT" "$MX_SIM_BIG_PORT" \
-    "$MX_SIM_QUOTA_PORT" "$MX_SIM_FAULTS_PORT" "$MX_SIM_KRB_PORT"
-"$python" -m pytest -q "$here/test_pypsrp.py" "$@"
+    "$MX_SIM_QUOTA_PORT" "$MX_SIM_FAULTS_PORT" "$MX_SIM_KRB_PORT" "$MX_SIM_RT_PY_PORT" \
+    "$MX_SIM_RT_MX_PORT"
+"$python" -m pytest -q -s "$here/test_pypsrp.py" "$here/test_round_trips.py" "$@"
