@@ -1,0 +1,154 @@
+//! Session options from Python keyword arguments: one [`ConnectArgs`] holds them, and
+//! [`ConnectArgs::session_options`] turns it into the core's `SessionOptions` for one server,
+//! so that anything connecting to a list of servers reuses it per server.
+
+use std::path::PathBuf;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use monosync_exchange::exchange::{Endpoint, SessionOptions};
+use monosync_exchange::transport::{
+    AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::errors::config_error;
+use crate::secret::{PSCredential, SecureString};
+
+/// Strings or a list of strings (`resolve=`, `pin_thumbprint=`).
+pub(crate) fn string_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    let Some(obj) = obj else {
+        return Ok(Vec::new());
+    };
+    if obj.is_none() {
+        return Ok(Vec::new());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(vec![s.to_cow()?.into_owned()]);
+    }
+    obj.try_iter()?.map(|item| item?.extract()).collect()
+}
+
+/// Every connection option `Session` takes, as given.
+pub(crate) struct ConnectArgs<'py> {
+    pub(crate) auth: String,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Bound<'py, PyAny>>,
+    pub(crate) credential: Option<Bound<'py, PSCredential>>,
+    pub(crate) configuration: Option<String>,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) pin_thumbprint: Option<Bound<'py, PyAny>>,
+    pub(crate) insecure: bool,
+    pub(crate) ip_order: String,
+    pub(crate) resolve: Option<Bound<'py, PyAny>>,
+    pub(crate) kdc: Option<String>,
+    pub(crate) spn: Option<String>,
+    pub(crate) allow_unencrypted: bool,
+    pub(crate) allow_basic_over_http: bool,
+    pub(crate) connect_timeout: f64,
+    pub(crate) read_timeout: f64,
+    pub(crate) request_timeout: Option<f64>,
+    pub(crate) operation_timeout: f64,
+    pub(crate) invoke_timeout: Option<f64>,
+    pub(crate) idle_timeout: Option<f64>,
+    pub(crate) locale: String,
+    pub(crate) shell_name: Option<String>,
+}
+
+fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|e| config_error(py, format!("{name}={value}: {e}")))
+}
+
+fn auth_method(py: Python<'_>, name: &str) -> PyResult<AuthMethod> {
+    match name.to_ascii_lowercase().as_str() {
+        "negotiate" => Ok(AuthMethod::Negotiate),
+        "kerberos" => Ok(AuthMethod::Kerberos),
+        "ntlm" => Ok(AuthMethod::Ntlm),
+        "basic" => Ok(AuthMethod::Basic),
+        _ => Err(config_error(
+            py,
+            format!("auth={name:?}: expected negotiate, kerberos, ntlm or basic"),
+        )),
+    }
+}
+
+/// The endpoint URL: a URL as given, or for a bare host name Exchange's
+/// `https://<host>/PowerShell/` (or WinRM's `https://<host>:5986/wsman` with a
+/// `configuration`).
+pub(crate) fn server_url(server: &str, configuration: Option<&str>) -> String {
+    if server.contains("://") {
+        return server.to_owned();
+    }
+    match configuration {
+        None => format!("https://{server}/PowerShell/"),
+        Some(_) => format!("https://{server}:5986/wsman"),
+    }
+}
+
+impl ConnectArgs<'_> {
+    fn credentials(&self, py: Python<'_>) -> PyResult<Credentials> {
+        if let Some(credential) = &self.credential {
+            if self.username.is_some() || self.password.is_some() {
+                return Err(config_error(
+                    py,
+                    "give either credential= or username= and password=, not both",
+                ));
+            }
+            return Ok(credential.get().credentials());
+        }
+        match (&self.username, &self.password) {
+            (Some(user), Some(password)) => {
+                let secret = SecureString::from_py(password)?;
+                Ok(Credentials::new(user.clone(), secret.as_str()))
+            }
+            _ => Err(config_error(
+                py,
+                "a user name and a password are needed (username= and password=, or credential=)",
+            )),
+        }
+    }
+
+    /// The core's options for `server`.
+    pub(crate) fn session_options(&self, py: Python<'_>, server: &str) -> PyResult<SessionOptions> {
+        let url = server_url(server, self.configuration.as_deref());
+        let mut transport =
+            TransportOptions::new(url, auth_method(py, &self.auth)?, self.credentials(py)?);
+        transport.tls.ca_file = self.ca_file.clone();
+        transport.tls.pinned_thumbprints = string_list(self.pin_thumbprint.as_ref())?;
+        transport.tls.insecure = self.insecure;
+        transport.ip_order =
+            IpOrder::from_str(&self.ip_order).map_err(|e| config_error(py, e.to_string()))?;
+        transport.resolve_overrides = string_list(self.resolve.as_ref())?
+            .iter()
+            .map(|s| ResolveOverride::from_str(s).map_err(|e| config_error(py, e.to_string())))
+            .collect::<PyResult<_>>()?;
+        transport.kdc = self.kdc.clone();
+        transport.spn_override = self.spn.clone();
+        transport.allow_unencrypted = self.allow_unencrypted;
+        transport.allow_basic_over_http = self.allow_basic_over_http;
+        transport.timeouts.connect = seconds(py, "connect_timeout", self.connect_timeout)?;
+        transport.timeouts.read = seconds(py, "read_timeout", self.read_timeout)?;
+        transport.timeouts.operation = self
+            .request_timeout
+            .map(|s| seconds(py, "request_timeout", s))
+            .transpose()?;
+        let endpoint = match &self.configuration {
+            None => Endpoint::Exchange,
+            Some(name) => Endpoint::Configuration(name.clone()),
+        };
+        let mut options = SessionOptions::new(transport, endpoint);
+        options.operation_timeout = seconds(py, "operation_timeout", self.operation_timeout)?;
+        options.invoke_timeout = self
+            .invoke_timeout
+            .map(|s| seconds(py, "invoke_timeout", s))
+            .transpose()?;
+        options.idle_timeout = self
+            .idle_timeout
+            .map(|s| seconds(py, "idle_timeout", s))
+            .transpose()?;
+        options.locale = self.locale.clone();
+        options.shell_name = self.shell_name.clone();
+        Ok(options)
+    }
+}
