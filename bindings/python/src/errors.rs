@@ -252,17 +252,14 @@ fn or_failure(built: PyResult<PyErr>) -> PyErr {
     built.unwrap_or_else(|e| e)
 }
 
-/// What to do about a failure, when the library or the server says. The server's
-/// RecommendedAction comes with error records; authentication failures carry the transport's
-/// advice.
+/// What to do about a failure: the library's hint for the admin where it knows the fix,
+/// else the RecommendedAction of the server's error record.
 fn hint_of(e: &SessionError) -> Option<String> {
-    match e {
-        SessionError::Transport(TransportError::Auth { hint, .. }) => hint.clone(),
-        _ => e
-            .error_record()
+    e.hint().or_else(|| {
+        e.error_record()
             .and_then(|r| r.recommended_action())
-            .map(str::to_owned),
-    }
+            .map(str::to_owned)
+    })
 }
 
 /// The server's own number for the failure: the WS-Management fault code or the HTTP status.
