@@ -43,6 +43,7 @@ mod json_value;
 pub mod log;
 pub mod object;
 pub mod options;
+pub mod pool;
 pub mod result;
 pub mod session;
 pub mod strings;
