@@ -21,8 +21,8 @@
 //!   long as the handle they came from, or `mx_string`s the caller frees.
 //! - **Threads**: every handle may be used from any thread. Sessions serialize their own
 //!   commands and run in parallel with each other; a pool runs one command per session it
-//!   holds; builders lock themselves. A handle may
-//!   only be freed once no other thread uses it.
+//!   holds; builders lock themselves. A handle may only be freed once no other thread uses
+//!   it.
 //! - **Robustness**: no panic crosses into C (it becomes `MX_PANIC`); nothing here aborts on
 //!   bad input.
 //!
