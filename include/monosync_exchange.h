@@ -21,6 +21,12 @@
 #define MX_ABI_VERSION 1
 
 /**
+ * The most sessions a pool may hold (`mx_options_set_pool_size`). Exchange lets one account
+ * hold 18 shells per server; the rest is left for an administrator's own session.
+ */
+#define MX_MAX_POOL_SESSIONS 16
+
+/**
  * The outcome of a call. Stable: values are never renumbered or reused.
  *
  * Values 1 to 99 mirror the core's error kinds (`MX_NOT_FOUND` = NotFound = 1, ...); values
@@ -333,6 +339,15 @@ typedef struct mx_object mx_object;
 typedef struct mx_options mx_options;
 
 /**
+ * A pool of sessions, made by `mx_pool_open`, owned by the caller and freed with
+ * `mx_pool_free`. Thread-safe: every function may be called from any thread at the same
+ * time. Unlike an `mx_session`, whose commands queue behind each other, a pool runs as many
+ * commands at once as it may hold sessions; further callers wait, in arrival order, for a
+ * session to come back.
+ */
+typedef struct mx_pool mx_pool;
+
+/**
  * A record of a command's error, warning, verbose, debug, information or progress stream.
  * Borrowed: valid as long as the `mx_result` it came from (or, in a callback, until the
  * callback returns); never freed by the caller. Immutable: readable from any thread.
@@ -390,6 +405,40 @@ typedef struct {
  * not call session functions of this library.
  */
 typedef void (*mx_log_callback)(void *userdata, uint32_t level, mx_str target, mx_str message);
+
+/**
+ * Counts of a pool's sessions and of what happened to them, as `mx_pool_stats` reads them.
+ */
+typedef struct {
+  /**
+   * Sessions open now, in use or idle.
+   */
+  uint64_t sessions;
+  /**
+   * Sessions open and free now.
+   */
+  uint64_t idle;
+  /**
+   * Sessions opened so far, on every server.
+   */
+  uint64_t opened;
+  /**
+   * Sessions closed because they broke or failed a probe.
+   */
+  uint64_t discarded;
+  /**
+   * Sessions closed because they sat idle too long.
+   */
+  uint64_t idle_closed;
+  /**
+   * Probes of sessions that sat idle before their reuse.
+   */
+  uint64_t probes;
+  /**
+   * Commands sent again after a failure.
+   */
+  uint64_t retries;
+} mx_pool_counters;
 
 /**
  * A progress record's fields ([MS-PSRP] 2.2.2.25). The strings are borrowed from the record.
@@ -808,6 +857,83 @@ mx_result_code mx_options_set_max_envelope_size(mx_options *options, uint32_t by
  * and is refused with `MX_INVALID_ARGUMENT` where it is not.
  */
 mx_result_code mx_options_set_timeout_ms(mx_options *options, uint32_t which, uint64_t milliseconds, mx_error **err);
+
+/**
+ * Adds a failover server for `mx_pool_open`: the pool opens new sessions on the first
+ * healthy server of the URL set by `mx_options_set_url` followed by the added ones, in the
+ * order they were added, and moves on to the next when one cannot be reached. Every server
+ * shares the authentication, credentials, TLS settings and endpoint of the options. The URL
+ * is copied and checked by `mx_pool_open` (`MX_CONFIG`); sessions (`mx_session_open`)
+ * ignore it. Thread-safe, as every setter.
+ */
+mx_result_code mx_options_add_server(mx_options *options, const char *url, size_t url_len, mx_error **err);
+
+/**
+ * Sets how many sessions `mx_pool_open`'s pool may hold, which is also how many commands it
+ * runs at once: 1 to `MX_MAX_POOL_SESSIONS` (16, below Exchange's 18 shells per user), else
+ * `MX_INVALID_ARGUMENT` and the old value stays. Default 2.
+ */
+mx_result_code mx_options_set_pool_size(mx_options *options, uint32_t sessions, mx_error **err);
+
+/**
+ * Switches to jump-host mode: the URL, authentication and credentials of the options are
+ * then those of the WinRM service of the jump host (`https://<host>:5986/wsman`,
+ * configuration `Microsoft.PowerShell`), and every session opened from them first runs a
+ * bootstrap there that connects to Exchange at `exchange_uri` (`http://<fqdn>/PowerShell/`,
+ * as the jump host reaches it, with Kerberos) as `user` / `password`; the Exchange cmdlets
+ * then run as that user. The password travels as a SecureString encrypted with the session
+ * key ([MS-PSRP] 2.2.5.1.24), never in clear text. The library keeps one copy of it, wiped
+ * when replaced or when the options are freed; the caller's buffer is only read during the
+ * call. `mx_options_set_configuration` or `mx_options_set_exchange_endpoint` leave the mode.
+ */
+mx_result_code mx_options_set_jump_host(mx_options *options, const char *exchange_uri, size_t exchange_uri_len, const char *user, size_t user_len, const char *password, size_t password_len, mx_error **err);
+
+/**
+ * Makes a pool from a copy of `options` (which the caller keeps and may free at once): its
+ * servers are the options' URL followed by those of `mx_options_add_server`, its size that
+ * of `mx_options_set_pool_size` (default 2). Checks every URL and limit, but connects to
+ * nothing yet: sessions open on first need, on the first healthy server. On success the
+ * caller owns `*out` and frees it with `mx_pool_free`; a bad URL or option fails with
+ * `MX_CONFIG`.
+ */
+mx_result_code mx_pool_open(const mx_options *options, mx_pool **out, mx_error **err);
+
+/**
+ * Runs `command` (copied; the caller keeps it) on a free session of the pool, opening one if
+ * the pool may, else waiting for one, and returns everything it produced, as
+ * `mx_session_invoke` does: the caller owns `*out` and frees it with `mx_result_free`. A
+ * session that breaks is replaced, on the next server when its own fails, and a command that
+ * failed for a passing reason (a dropped connection, throttling) is sent again; a
+ * terminating error of the command itself fails the call with its kind. Blocks; must not be
+ * called from a callback of this library.
+ */
+mx_result_code mx_pool_invoke(const mx_pool *pool, const mx_command *command, mx_result **out, mx_error **err);
+
+/**
+ * Writes the pool's counters to `*out`. Never blocks. `out` must be valid for a write.
+ */
+mx_result_code mx_pool_stats(const mx_pool *pool, mx_pool_counters *out, mx_error **err);
+
+/**
+ * The sessions opened so far on server `index` of the pool (0 is the options' URL, then the
+ * servers in the order of `mx_options_add_server`): which servers took the load after a
+ * failover. An index past the list gives `MX_INVALID_ARGUMENT`. Never blocks.
+ */
+mx_result_code mx_pool_server_opened(const mx_pool *pool, size_t index, uint64_t *out, mx_error **err);
+
+/**
+ * Closes the pool: deletes the shells of its idle sessions (one round trip each) and fails
+ * later `mx_pool_invoke` calls with `MX_CONFIG`; sessions in use are deleted when their
+ * command ends. The handle must still be freed with `mx_pool_free`.
+ */
+mx_result_code mx_pool_close(const mx_pool *pool, mx_error **err);
+
+/**
+ * Frees the pool; a pool not closed yet is closed first (which blocks for the shells'
+ * deletion). NULL is fine. Must be called once, after every other call on the pool has
+ * returned.
+ */
+void mx_pool_free(mx_pool *pool);
 
 /**
  * Frees a result and everything borrowed from it. NULL is fine. Must be called once, when

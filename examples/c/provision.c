@@ -6,7 +6,8 @@
  * Connects with NTLM, enables a mailbox for a user that has none, sets its properties,
  * creates a second mailbox with a password (sent as a SecureString), reads both back, streams
  * Get-Mailbox and stops it early, then shows the two shapes a NotFound takes: a record of
- * the error stream, and a failed call under -ErrorAction Stop. Every handle is freed, so the
+ * the error stream, and a failed call under -ErrorAction Stop. Last, a pool of two sessions
+ * whose first server is down runs a few commands on the second. Every handle is freed, so the
  * program runs clean under valgrind. Exits 0 when every step behaved as expected.
  */
 #include <stdio.h>
@@ -348,6 +349,51 @@ static void not_found(const mx_session *session) {
     mx_command_free(command);
 }
 
+/* Step 7: a pool whose first server (port 1 of this host, where nothing listens) is down: its
+ * sessions open on the next server, here URL. */
+static void pool(const char *url, const char *user, const char *password) {
+    mx_error *err = NULL;
+    mx_options *options = mx_options_new();
+    ok("pool url", mx_options_set_url(options, LIT("http://127.0.0.1:1/PowerShell/"), &err), &err);
+    ok("pool server", mx_options_add_server(options, CSTR(url), &err), &err);
+    ok("pool size", mx_options_set_pool_size(options, 2, &err), &err);
+    ok("pool auth", mx_options_set_auth(options, MX_AUTH_NTLM, &err), &err);
+    ok("pool username", mx_options_set_username(options, CSTR(user), &err), &err);
+    ok("pool password", mx_options_set_password(options, CSTR(password), &err), &err);
+    mx_pool *pool = NULL;
+    mx_result_code code = mx_pool_open(options, &pool, &err);
+    mx_options_free(options);
+    if (!ok("mx_pool_open", code, &err)) {
+        return;
+    }
+    mx_command *command = NULL;
+    if (ok("mx_command_new", mx_command_new(LIT("Get-Mailbox"), &command, &err), &err)) {
+        ok("add ResultSize", mx_command_add_string(command, LIT("ResultSize"), LIT("3"), &err),
+           &err);
+        for (int i = 0; i < 3; i++) {
+            mx_result *result = NULL;
+            if (ok("mx_pool_invoke", mx_pool_invoke(pool, command, &result, &err), &err)) {
+                expect(mx_result_count(result) == 3, "the pool's Get-Mailbox returns 3 mailboxes");
+                mx_result_free(result);
+            }
+        }
+        mx_command_free(command);
+    }
+    mx_pool_counters stats = {0};
+    uint64_t on_dead = 99, on_live = 0;
+    if (ok("mx_pool_stats", mx_pool_stats(pool, &stats, &err), &err) &&
+        ok("server 0", mx_pool_server_opened(pool, 0, &on_dead, &err), &err) &&
+        ok("server 1", mx_pool_server_opened(pool, 1, &on_live, &err), &err)) {
+        printf("[10] pool: 3 commands, %llu session(s) opened: %llu on the dead server, %llu on %s\n",
+               (unsigned long long)stats.opened, (unsigned long long)on_dead,
+               (unsigned long long)on_live, url);
+        expect(on_dead == 0 && on_live == stats.opened && stats.opened >= 1,
+               "the pool's sessions opened on the live server");
+    }
+    ok("mx_pool_close", mx_pool_close(pool, &err), &err);
+    mx_pool_free(pool);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2 && argc != 4) {
         fprintf(stderr, "usage: %s URL [USER PASSWORD]\n", argv[0]);
@@ -402,6 +448,7 @@ int main(int argc, char **argv) {
     }
     ok("mx_session_close", mx_session_close(session, &err), &err);
     mx_session_free(session);
+    pool(url, user, password);
     mx_set_log_callback(NULL, NULL, MX_LOG_LEVEL_OFF);
 
     if (failures != 0) {

@@ -3,7 +3,7 @@
 //!
 //! Conventions, the same for every function (after rustls-ffi and libgit2):
 //!
-//! - **Handles** are opaque: `mx_options`, `mx_command`, `mx_session`, `mx_result` and
+//! - **Handles** are opaque: `mx_options`, `mx_command`, `mx_session`, `mx_pool`, `mx_result` and
 //!   `mx_error` (and `mx_string`) are owned by the caller and freed with their `_free`
 //!   function, which accepts NULL; `mx_object` and `mx_record` are borrowed from a result (or
 //!   a callback) and never freed.
@@ -20,8 +20,9 @@
 //! - **Strings out** are `mx_str` views (pointer and length, not NUL-terminated) valid as
 //!   long as the handle they came from, or `mx_string`s the caller frees.
 //! - **Threads**: every handle may be used from any thread. Sessions serialize their own
-//!   commands and run in parallel with each other; builders lock themselves. A handle may
-//!   only be freed once no other thread uses it.
+//!   commands and run in parallel with each other; a pool runs one command per session it
+//!   holds; builders lock themselves. A handle may only be freed once no other thread uses
+//!   it.
 //! - **Robustness**: no panic crosses into C (it becomes `MX_PANIC`); nothing here aborts on
 //!   bad input.
 //!
@@ -43,6 +44,7 @@ mod json_value;
 pub mod log;
 pub mod object;
 pub mod options;
+pub mod pool;
 pub mod result;
 pub mod session;
 pub mod strings;

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use mx_core::exchange::{Endpoint, SessionOptions};
+use mx_core::exchange::{
+    DEFAULT_POOL_SESSIONS, Endpoint, JumpHost, MAX_POOL_SESSIONS, PoolOptions, SessionOptions,
+};
 use mx_core::transport::{AuthMethod, Credentials, IpOrder, ResolveOverride};
 use zeroize::Zeroizing;
 
@@ -80,6 +82,17 @@ pub struct mx_options {
 pub(crate) struct OptionsHandle {
     /// Everything the core's session takes.
     pub(crate) session: Mutex<SessionOptions>,
+    /// What only `mx_pool_open` reads.
+    pub(crate) pool: Mutex<PoolSettings>,
+}
+
+/// The settings of a pool beyond its sessions' options.
+#[derive(Debug, Clone)]
+pub(crate) struct PoolSettings {
+    /// Failover servers tried after the options' URL, in order.
+    pub(crate) extra_servers: Vec<String>,
+    /// Sessions the pool may hold, 1 to `MAX_POOL_SESSIONS`.
+    pub(crate) max_sessions: usize,
 }
 
 impl OptionsHandle {
@@ -88,6 +101,21 @@ impl OptionsHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The core's pool options: the URL set by `mx_options_set_url` first, then the servers
+    /// added by `mx_options_add_server`.
+    pub(crate) fn pool_snapshot(&self) -> PoolOptions {
+        let session = self.snapshot();
+        let settings = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let servers = std::iter::once(session.transport.url.clone()).chain(settings.extra_servers);
+        let mut options = PoolOptions::with_servers(session, servers);
+        options.max_sessions = settings.max_sessions;
+        options
     }
 }
 
@@ -111,6 +139,17 @@ fn update(
     change(&mut guard)
 }
 
+/// Applies `change` to the pool settings behind `options`.
+fn update_pool(
+    options: *mut mx_options,
+    change: impl FnOnce(&mut PoolSettings) -> Result<(), FfiError>,
+) -> Result<(), FfiError> {
+    // SAFETY: as in `update`.
+    let handle = unsafe { try_ref(options, "options") }?;
+    let mut guard = handle.pool.lock().unwrap_or_else(PoisonError::into_inner);
+    change(&mut guard)
+}
+
 /// New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no URL
 /// and no credentials yet, and the defaults of every time limit. The caller owns the result
 /// and frees it with `mx_options_free`. Returns NULL only if the library failed internally.
@@ -124,6 +163,10 @@ pub extern "C" fn mx_options_new() -> *mut mx_options {
         );
         to_boxed_ptr::<mx_options>(OptionsHandle {
             session: Mutex::new(session),
+            pool: Mutex::new(PoolSettings {
+                extra_servers: Vec::new(),
+                max_sessions: DEFAULT_POOL_SESSIONS,
+            }),
         })
     })
 }
@@ -537,6 +580,101 @@ pub extern "C" fn mx_options_set_timeout_ms(
     })
 }
 
+/// Adds a failover server for `mx_pool_open`: the pool opens new sessions on the first
+/// healthy server of the URL set by `mx_options_set_url` followed by the added ones, in the
+/// order they were added, and moves on to the next when one cannot be reached. Every server
+/// shares the authentication, credentials, TLS settings and endpoint of the options. The URL
+/// is copied and checked by `mx_pool_open` (`MX_CONFIG`); sessions (`mx_session_open`)
+/// ignore it. Thread-safe, as every setter.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_add_server(
+    options: *mut mx_options,
+    url: *const c_char,
+    url_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `url` to point at `url_len` readable bytes.
+        let url = unsafe { try_str(url, url_len, "url") }?;
+        if url.is_empty() {
+            return Err(FfiError::invalid("the server URL is empty"));
+        }
+        update_pool(options, |p| {
+            p.extra_servers.push(url.to_owned());
+            Ok(())
+        })
+    })
+}
+
+/// Sets how many sessions `mx_pool_open`'s pool may hold, which is also how many commands it
+/// runs at once: 1 to `MX_MAX_POOL_SESSIONS` (16, below Exchange's 18 shells per user), else
+/// `MX_INVALID_ARGUMENT` and the old value stays. Default 2.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_pool_size(
+    options: *mut mx_options,
+    sessions: u32,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let n = usize::try_from(sessions).unwrap_or(usize::MAX);
+        if !(1..=MAX_POOL_SESSIONS).contains(&n) {
+            return Err(FfiError::invalid(format!(
+                "the pool size must be 1 to {MAX_POOL_SESSIONS}, not {sessions}"
+            )));
+        }
+        update_pool(options, |p| {
+            p.max_sessions = n;
+            Ok(())
+        })
+    })
+}
+
+/// Switches to jump-host mode: the URL, authentication and credentials of the options are
+/// then those of the WinRM service of the jump host (`https://<host>:5986/wsman`,
+/// configuration `Microsoft.PowerShell`), and every session opened from them first runs a
+/// bootstrap there that connects to Exchange at `exchange_uri` (`http://<fqdn>/PowerShell/`,
+/// as the jump host reaches it, with Kerberos) as `user` / `password`; the Exchange cmdlets
+/// then run as that user. The password travels as a SecureString encrypted with the session
+/// key ([MS-PSRP] 2.2.5.1.24), never in clear text. The library keeps one copy of it, wiped
+/// when replaced or when the options are freed; the caller's buffer is only read during the
+/// call. `mx_options_set_configuration` or `mx_options_set_exchange_endpoint` leave the mode.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn mx_options_set_jump_host(
+    options: *mut mx_options,
+    exchange_uri: *const c_char,
+    exchange_uri_len: usize,
+    user: *const c_char,
+    user_len: usize,
+    password: *const c_char,
+    password_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires each pointer to point at its length in bytes.
+        let (uri, user, password) = unsafe {
+            (
+                try_str(exchange_uri, exchange_uri_len, "exchange_uri")?,
+                try_str(user, user_len, "user")?,
+                try_str(password, password_len, "password")?,
+            )
+        };
+        if uri.is_empty() {
+            return Err(FfiError::invalid("the Exchange URI is empty"));
+        }
+        if user.is_empty() {
+            return Err(FfiError::invalid("the Exchange user is empty"));
+        }
+        // `Credentials` keeps the password in a `Zeroizing<String>`; the endpoint it replaces
+        // wipes its own copy when dropped here.
+        let jump = JumpHost::new(uri, Credentials::new(user, password));
+        update(options, |o| {
+            o.endpoint = Endpoint::JumpHost(jump);
+            Ok(())
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -676,5 +814,59 @@ mod tests {
         });
         mx_options_free(o);
         mx_options_free(std::ptr::null_mut());
+    }
+
+    #[test]
+    fn pool_and_jump_host_settings_reach_the_core() {
+        let o = mx_options_new();
+        let null = std::ptr::null_mut();
+        let (p, n) = s("https://jump.corp.example:5986/wsman");
+        assert_eq!(mx_options_set_url(o, p, n, null), mx_result_code::MX_OK);
+        let (p, n) = s("https://jump2.corp.example:5986/wsman");
+        assert_eq!(mx_options_add_server(o, p, n, null), mx_result_code::MX_OK);
+        assert_eq!(mx_options_set_pool_size(o, 5, null), mx_result_code::MX_OK);
+        let (up, un) = s("http://ex01.corp.example/PowerShell/");
+        let (wp, wn) = s("CORP\\exadmin");
+        let (pp, pn) = s("b");
+        assert_eq!(
+            mx_options_set_jump_host(o, up, un, wp, wn, pp, pn, null),
+            mx_result_code::MX_OK
+        );
+        // SAFETY: a live handle from `mx_options_new`.
+        let pool = unsafe { try_ref(o, "options") }
+            .expect("live")
+            .pool_snapshot();
+        assert_eq!(
+            pool.servers,
+            [
+                "https://jump.corp.example:5986/wsman",
+                "https://jump2.corp.example:5986/wsman"
+            ]
+        );
+        assert_eq!(pool.max_sessions, 5);
+        match &pool.session.endpoint {
+            Endpoint::JumpHost(j) => {
+                assert_eq!(j.exchange_uri, "http://ex01.corp.example/PowerShell/");
+                assert_eq!(j.credentials.username, "CORP\\exadmin");
+                assert_eq!(j.credentials.password.as_str(), "b");
+            }
+            other => panic!("expected a jump host, got {other:?}"),
+        }
+        assert_eq!(
+            mx_options_set_pool_size(o, 17, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        with(o, |opts| {
+            assert_eq!(
+                opts.endpoint.resource_uri(),
+                "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+            )
+        });
+        assert_eq!(
+            mx_options_set_exchange_endpoint(o, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| assert_eq!(opts.endpoint, Endpoint::Exchange));
+        mx_options_free(o);
     }
 }

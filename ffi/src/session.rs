@@ -84,7 +84,9 @@ fn session_ref<'a>(session: *const mx_session) -> Result<&'a SessionHandle, FfiE
     unsafe { try_ref(session, "session") }
 }
 
-fn command_of(command: *const mx_command) -> Result<mx_core::exchange::Command, FfiError> {
+pub(crate) fn command_of(
+    command: *const mx_command,
+) -> Result<mx_core::exchange::Command, FfiError> {
     // SAFETY: the documentation requires `command` to be NULL or a live handle from
     // `mx_command_new`.
     Ok(unsafe { try_ref(command, "command") }?.snapshot())

@@ -2,7 +2,8 @@
 # The .NET binding (bindings/dotnet, Monosync.Exchange) on Mono: builds libmonosync_exchange and
 # mx-sim, compiles the library, its NUnit tests and examples/dotnet/Provision.cs with mcs, and
 # runs them against three mx-sim servers: plain HTTP with a generated organisation and a
-# request log (for shell counts), HTTPS with a self-signed certificate (pins), and one whose
+# request log (for shell counts), HTTPS with a self-signed certificate (pins; its /wsman for
+# jump-host mode), and one whose
 # Receives are delayed (cancellation). Ends with "dotnet: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,8 +56,10 @@ MX_SIM_URL=$(start_sim plain --generate 1500 --log "$work/requests.jsonl") || fa
 MX_SIM_HTTPS_URL=$(start_sim tls --https) || fail "mx-sim --https did not start"
 MX_SIM_SLOW_URL=$(start_sim slow --generate 1500 --faults "$work/slow.json") || fail "mx-sim --faults did not start"
 MX_SIM_SHA256=$(sed -n 's/^certificate SHA-256 thumbprint: *//p' "$work/tls.out")
+# The same server's WinRM service endpoint, the first hop of jump-host mode.
+MX_SIM_HTTPS_WSMAN_URL=$(sed -n 's/^WinRM endpoint: *//p' "$work/tls.out")
 MX_SIM_LOG="$work/requests.jsonl"
-export MX_SIM_URL MX_SIM_HTTPS_URL MX_SIM_SLOW_URL MX_SIM_SHA256 MX_SIM_LOG
+export MX_SIM_URL MX_SIM_HTTPS_URL MX_SIM_HTTPS_WSMAN_URL MX_SIM_SLOW_URL MX_SIM_SHA256 MX_SIM_LOG
 
 facades=/usr/lib/mono/4.5/Facades
 nunit=$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n 1)

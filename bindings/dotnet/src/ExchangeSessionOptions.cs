@@ -144,5 +144,67 @@ namespace Monosync.Exchange
 
         /// <summary>The shell's idle timeout on the server.</summary>
         public TimeSpan? ShellIdleTimeout { get; set; }
+
+        /// <summary>Failover servers of an <see cref="ExchangePool"/>, tried in order after
+        /// <see cref="Url"/> when it cannot be reached; they share every other setting.
+        /// <see cref="ExchangeSession"/> ignores them.</summary>
+        public IList<string> Servers { get; } = new List<string>();
+
+        /// <summary>Adds a failover server (<see cref="Servers"/>); returns these options.</summary>
+        public ExchangeSessionOptions AddServer(string url)
+        {
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                throw new ArgumentException("The server URL is empty.", nameof(url));
+            }
+            Servers.Add(url);
+            return this;
+        }
+
+        /// <summary>How many sessions an <see cref="ExchangePool"/> may hold, which is also how
+        /// many commands it runs at once: 1 to 16; null for the library's default (2).</summary>
+        public int? PoolSize
+        {
+            get => poolSize;
+            set
+            {
+                if (value.HasValue && (value.Value < 1 || value.Value > MaxPoolSize))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(value), value, "The pool size must be 1 to " + MaxPoolSize + ".");
+                }
+                poolSize = value;
+            }
+        }
+
+        /// <summary>The largest <see cref="PoolSize"/>: below Exchange's 18 shells per user.</summary>
+        public const int MaxPoolSize = 16;
+
+        private int? poolSize;
+
+        /// <summary>Exchange's endpoint as the jump host reaches it, set by
+        /// <see cref="UseJumpHost"/>; null outside jump-host mode.</summary>
+        public string JumpHostExchangeUri { get; private set; }
+
+        /// <summary>The Exchange account of jump-host mode.</summary>
+        public PSCredential JumpHostCredential { get; private set; }
+
+        /// <summary>
+        /// Switches to jump-host mode: <see cref="Url"/>, <see cref="Auth"/> and the credentials
+        /// are then those of the WinRM service of the jump host (<c>https://host:5986/wsman</c>),
+        /// and every session first connects from there to Exchange at
+        /// <paramref name="exchangeUri"/> (<c>http://fqdn/PowerShell/</c>, with Kerberos) as
+        /// <paramref name="credential"/>, whose password travels encrypted with the session key.
+        /// Replaces <see cref="ConfigurationName"/>. Returns these options.
+        /// </summary>
+        public ExchangeSessionOptions UseJumpHost(string exchangeUri, PSCredential credential)
+        {
+            if (string.IsNullOrWhiteSpace(exchangeUri))
+            {
+                throw new ArgumentException("The Exchange URI is empty.", nameof(exchangeUri));
+            }
+            JumpHostCredential = credential ?? throw new ArgumentNullException(nameof(credential));
+            JumpHostExchangeUri = exchangeUri;
+            return this;
+        }
     }
 }

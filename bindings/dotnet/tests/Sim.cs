@@ -19,6 +19,9 @@ namespace Monosync.Exchange.Tests
 
         internal static string HttpsUrl => Env("MX_SIM_HTTPS_URL");
 
+        /// <summary>The HTTPS server's WinRM service endpoint (<c>/wsman</c>), for jump-host mode.</summary>
+        internal static string HttpsWsmanUrl => Env("MX_SIM_HTTPS_WSMAN_URL");
+
         internal static string SlowUrl => Env("MX_SIM_SLOW_URL");
 
         internal static string Sha256 => Env("MX_SIM_SHA256");

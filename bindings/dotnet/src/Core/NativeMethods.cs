@@ -160,6 +160,35 @@ namespace Monosync.Exchange.Core
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_command_add_json(CommandHandle c, byte[] name, UIntPtr nameLen, byte[] json, UIntPtr jsonLen, out IntPtr err);
 
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_options_add_server(OptionsHandle o, byte[] url, UIntPtr len, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_options_set_pool_size(OptionsHandle o, uint sessions, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_options_set_jump_host(
+            OptionsHandle o, byte[] exchangeUri, UIntPtr exchangeUriLen, byte[] user, UIntPtr userLen, byte* password, UIntPtr passwordLen, out IntPtr err);
+
+        // Pools
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_open(OptionsHandle options, out IntPtr pool, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_invoke(PoolHandle pool, CommandHandle command, out IntPtr result, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_stats(PoolHandle pool, out MxPoolCounters counters, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_server_opened(PoolHandle pool, UIntPtr index, out ulong opened, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_close(PoolHandle pool, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void mx_pool_free(IntPtr pool);
+
         // Sessions
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_session_open(OptionsHandle options, out IntPtr session, out IntPtr err);

@@ -80,6 +80,26 @@ namespace Monosync.Exchange.Core
             Timeout(o, TimeoutId.ReceivePoll, options.ReceivePollInterval);
             Timeout(o, TimeoutId.Invoke, options.InvokeTimeout);
             Timeout(o, TimeoutId.ShellIdle, options.ShellIdleTimeout);
+            foreach (string server in options.Servers)
+            {
+                Text(o, NativeMethods.mx_options_add_server, server, nameof(options.Servers));
+            }
+            if (options.PoolSize.HasValue)
+            {
+                Ensure.Success(NativeMethods.mx_options_set_pool_size(o, (uint)options.PoolSize.Value, out err), err);
+            }
+            if (options.JumpHostExchangeUri != null)
+            {
+                // After the configuration: jump-host mode replaces the endpoint.
+                byte[] uri = Utf8.Encode(options.JumpHostExchangeUri, "exchangeUri", out UIntPtr uriLen);
+                byte[] user = Utf8.Encode(options.JumpHostCredential.UserName, "credential", out UIntPtr userLen);
+                using (var password = new SecureUtf8(options.JumpHostCredential.Password))
+                {
+                    Ensure.Success(
+                        NativeMethods.mx_options_set_jump_host(o, uri, uriLen, user, userLen, password.Pointer, password.Length, out err),
+                        err);
+                }
+            }
         }
 
         /// <summary>Sets a text option; null leaves the library's default.</summary>
