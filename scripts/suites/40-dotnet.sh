@@ -32,7 +32,8 @@ cargo build -q -p monosync-exchange-ffi && cargo build -q -p monosync-exchange-s
     fail "building libmonosync_exchange or mx-sim failed"
 lib="$root/target/debug"
 
-# Starts mx-sim with the given options; prints its endpoint URL once it listens.
+# Starts mx-sim with the given options and sets `sim_url` to its endpoint URL once it
+# listens. Not called in a subshell, so that `pids` keeps the process to stop at exit.
 start_sim() {
     local name=$1
     shift
@@ -42,7 +43,7 @@ start_sim() {
         local url
         url=$(sed -n 's/^Exchange endpoint: *//p' "$work/$name.out")
         if [ -n "$url" ]; then
-            echo "$url"
+            sim_url=$url
             return 0
         fi
         sleep 0.1
@@ -52,9 +53,12 @@ start_sim() {
 }
 
 echo '{"rules":[{"operation":"Receive","nth":1,"count":1000000,"action":{"kind":"delay","ms":300}}]}' >"$work/slow.json"
-MX_SIM_URL=$(start_sim plain --generate 1500 --log "$work/requests.jsonl") || fail "mx-sim did not start"
-MX_SIM_HTTPS_URL=$(start_sim tls --https) || fail "mx-sim --https did not start"
-MX_SIM_SLOW_URL=$(start_sim slow --generate 1500 --faults "$work/slow.json") || fail "mx-sim --faults did not start"
+start_sim plain --generate 1500 --log "$work/requests.jsonl" || fail "mx-sim did not start"
+MX_SIM_URL=$sim_url
+start_sim tls --https || fail "mx-sim --https did not start"
+MX_SIM_HTTPS_URL=$sim_url
+start_sim slow --generate 1500 --faults "$work/slow.json" || fail "mx-sim --faults did not start"
+MX_SIM_SLOW_URL=$sim_url
 MX_SIM_SHA256=$(sed -n 's/^certificate SHA-256 thumbprint: *//p' "$work/tls.out")
 # The same server's WinRM service endpoint, the first hop of jump-host mode.
 MX_SIM_HTTPS_WSMAN_URL=$(sed -n 's/^WinRM endpoint: *//p' "$work/tls.out")
