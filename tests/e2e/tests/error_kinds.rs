@@ -8,10 +8,7 @@ use monosync_exchange::exchange::{
     Command, ErrorKind, ResultSize, Session, SessionError, SessionOptions, is_confirmation_prompt,
 };
 use monosync_exchange::psrp::messages::ErrorRecord;
-use monosync_exchange::transport::{AuthMethod, Credentials, Transport};
-use monosync_exchange::wsman::header::Header;
-use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
-use monosync_exchange::wsman::{Request, Response, WsmanError};
+use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::{
     Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, ServiceConfig, SimConfig,
 };
@@ -20,6 +17,8 @@ const ADMIN: &str = "Administrator";
 const ADMIN_PW: &str = "P@ssw0rd!";
 const JUSTIN: &str = "justin.martin";
 const SHARON: &str = "Sharon Price";
+const RECIPIENT_ADMIN: &str = "recipientadmin";
+const RECIPIENT_ADMIN_PW: &str = "Recipients1!";
 
 fn options_as(server: &RunningServer, user: &str, password: &str) -> SessionOptions {
     SessionOptions::exchange(
@@ -173,7 +172,7 @@ async fn rbac_refusals_are_access_denied_with_the_role_group_to_join() {
     auditor.close().await.expect("close");
 
     // Recipient Management has no organisation cmdlets.
-    let mut recipients = Session::connect(options_as(&server, "recipientadmin", "Recipients1!"))
+    let mut recipients = Session::connect(options_as(&server, RECIPIENT_ADMIN, RECIPIENT_ADMIN_PW))
         .await
         .expect("recipientadmin connects");
     let r = recipients
@@ -194,31 +193,27 @@ async fn rbac_refusals_are_access_denied_with_the_role_group_to_join() {
     recipients.close().await.expect("close");
 }
 
-/// The WinRM service's own authorization fault (WSManFault code 5), answered to an operation
-/// the account may not perform: a Disconnect, sent over the transport as any client would.
+/// The WinRM service's own authorization fault (WSManFault code 5): the account logs on, but
+/// the service's security descriptor refuses it, as for an account outside Remote Management
+/// Users.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_winrm_access_denied_fault() {
-    let server = Server::start(SimConfig::default()).expect("server");
-    let session = admin_session(&server).await;
-    let url = server.url(Endpoint::PowerShell);
-    let mut transport =
-        Transport::new(options_as(&server, ADMIN, ADMIN_PW).transport).expect("transport");
-    // The session's own shell, so the request passes the selector check and reaches the
-    // authorization decision.
-    let shell = session.shell_id().expect("an open shell");
-    let header =
-        Header::new(url, RESOURCE_EXCHANGE, uuid::Uuid::new_v4(), 512_000).with_shell_id(shell);
-    let body = Request::Disconnect { idle_timeout: None }.to_xml(&header);
-    let reply = transport.post(&body).await.expect("a SOAP answer");
-    let err = match Response::parse(&reply) {
-        Err(e @ WsmanError::Fault(_)) => SessionError::from(e),
-        other => panic!("expected a fault, got {other:?}"),
-    };
+    let server = Server::start(SimConfig {
+        service: ServiceConfig {
+            denied_users: vec![RECIPIENT_ADMIN.into()],
+            ..ServiceConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("server");
+    let err = Session::connect(options_as(&server, RECIPIENT_ADMIN, RECIPIENT_ADMIN_PW))
+        .await
+        .expect_err("denied");
     let hint = expect_kind(&err, ErrorKind::AccessDenied).expect("hint");
     assert_eq!(err.server_code(), Some(5));
     assert_eq!(err.server_message().as_deref(), Some("Access is denied. "));
     assert!(hint.contains("Remote Management Users"), "{hint}");
-    session.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
