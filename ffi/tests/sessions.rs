@@ -2,7 +2,7 @@
 //! from eight threads, several handles in parallel, streaming with an early stop, cancel from
 //! another thread, SecureStrings, and the shapes of a NotFound and of a WS-Management fault.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,52 +15,12 @@ use monosync_exchange::session::*;
 use monosync_exchange::strings::mx_str;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
 
-fn s(text: &str) -> (*const c_char, usize) {
-    (text.as_ptr().cast(), text.len())
-}
+mod common;
 
-/// A handle pointer that may cross threads: the ABI promises every handle is usable from any
-/// thread.
-struct Shared<T>(*const T);
-impl<T> Clone for Shared<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for Shared<T> {}
-// SAFETY: see above; the tests free a handle only after joining the threads that use it.
-unsafe impl<T> Send for Shared<T> {}
-
-/// The message of `err`, freeing it.
-fn take_error(err: *mut mx_error) -> (mx_result_code, String) {
-    let code = mx_error_code(err);
-    // SAFETY: read before the free.
-    let message = unsafe { mx_error_message(err).to_str() }
-        .unwrap_or_default()
-        .to_owned();
-    mx_error_free(err);
-    (code, message)
-}
-
-fn check(code: mx_result_code, err: *mut mx_error) {
-    if code != mx_result_code::MX_OK {
-        let (_, message) = take_error(err);
-        panic!("{code:?}: {message}");
-    }
-}
+use common::{Shared, check, s, take_error};
 
 fn options(server: &RunningServer) -> *mut mx_options {
-    let o = mx_options_new();
-    let mut err = std::ptr::null_mut();
-    let url = server.url(Endpoint::PowerShell);
-    let (p, n) = s(&url);
-    check(mx_options_set_url(o, p, n, &mut err), err);
-    check(mx_options_set_auth(o, mx_auth::Ntlm as u32, &mut err), err);
-    let (p, n) = s("CONTOSO\\Administrator");
-    check(mx_options_set_username(o, p, n, &mut err), err);
-    let (p, n) = s("P@ssw0rd!");
-    check(mx_options_set_password(o, p, n, &mut err), err);
-    o
+    common::options(&server.url(Endpoint::PowerShell))
 }
 
 fn open(server: &RunningServer) -> *mut mx_session {
