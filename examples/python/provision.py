@@ -46,7 +46,9 @@ def install_logging() -> None:
 
 
 # region: connect
-def connect(url: str, user: str, password: mx.SecureString, **limits: float) -> mx.Session:
+def connect(
+    url: str, user: str, password: mx.SecureString, invoke_timeout: float = 120.0
+) -> mx.Session:
     return mx.Session(
         url,
         auth="ntlm",
@@ -55,7 +57,7 @@ def connect(url: str, user: str, password: mx.SecureString, **limits: float) -> 
         connect_timeout=10.0,
         # One whole command: past it the command is stopped on the server and
         # invoke() raises ExchangeTimeoutError.
-        invoke_timeout=limits.get("invoke_timeout", 120.0),
+        invoke_timeout=invoke_timeout,
     )
 # endregion
 
