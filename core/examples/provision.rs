@@ -23,11 +23,6 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-/// The user without a mailbox the flow provisions (one of mx-sim's seeded users).
-const USER: &str = "Debra Cruz";
-/// The distribution group the mailbox joins.
-const GROUP: &str = "Provisioned Users";
-
 // region: logging
 /// Prints the crate's events of level DEBUG and above (connects, authentication,
 /// reconnects, retries, failed shell deletions) to stderr. Any `tracing` subscriber works
@@ -65,9 +60,9 @@ fn install_logging() {
 // endregion
 
 // region: connect
-fn options(url: &str, user: &str, password: &str) -> SessionOptions {
+fn options(url: &str, account: &str, password: &str) -> SessionOptions {
     let mut options =
-        SessionOptions::exchange(url, AuthMethod::Ntlm, Credentials::new(user, password));
+        SessionOptions::exchange(url, AuthMethod::Ntlm, Credentials::new(account, password));
     // A TCP connect per address, and each wait for a response.
     options.transport.timeouts.connect = Duration::from_secs(10);
     options.transport.timeouts.read = Duration::from_secs(60);
@@ -173,7 +168,7 @@ async fn add_member(session: &mut Session, group: &str, user: &str) -> Result<bo
 
 // region: stream
 /// Reads every mailbox as it arrives, never holding the whole list.
-async fn count_mailboxes(session: &mut Session) -> Result<(usize, bool), SessionError> {
+async fn count_mailboxes(session: &mut Session, user: &str) -> Result<(usize, bool), SessionError> {
     let command = Command::new("Get-Mailbox").result_size(ResultSize::Unlimited);
     let mut stream = session.invoke_stream(command).await?;
     let (mut count, mut found) = (0, false);
@@ -181,7 +176,7 @@ async fn count_mailboxes(session: &mut Session) -> Result<(usize, bool), Session
         match item? {
             StreamItem::Output(mailbox) => {
                 count += 1;
-                found |= mailbox.property("Name").and_then(|v| v.as_str()) == Some(USER);
+                found |= mailbox.property("Name").and_then(|v| v.as_str()) == Some(user);
             }
             StreamItem::Error(record) => eprintln!("error record: {:?}", record.message()),
             _ => {}
@@ -232,7 +227,7 @@ async fn show_cancel(session: &mut Session) -> Result<ErrorKind, SessionError> {
 
 // region: pool
 /// Several commands at once over a pool of two sessions; clones of a Pool share it.
-async fn show_pool(options: SessionOptions) -> Result<PoolStats, Failure> {
+async fn show_pool(options: SessionOptions, user: &str) -> Result<PoolStats, Failure> {
     let mut pool_options = PoolOptions::new(options);
     pool_options.max_sessions = 2;
     let pool = Pool::new(pool_options)?;
@@ -241,7 +236,7 @@ async fn show_pool(options: SessionOptions) -> Result<PoolStats, Failure> {
         let command = Command::new("Get-Mailbox").param("Identity", name.to_owned());
         async move { pool.invoke(command).await }
     };
-    let (a, b, c) = tokio::join!(read("Administrator"), read(USER), read("Justin Martin"));
+    let (a, b, c) = tokio::join!(read("Administrator"), read(user), read("Justin Martin"));
     for result in [a?, b?, c?] {
         check(&result, &[])?;
     }
@@ -251,38 +246,55 @@ async fn show_pool(options: SessionOptions) -> Result<PoolStats, Failure> {
 }
 // endregion
 
+/// The first user without a mailbox; each run of the example provisions another.
+async fn pick_user(session: &mut Session) -> Result<String, Failure> {
+    let users = Command::new("Get-User").param("RecipientTypeDetails", "User");
+    let result = session.invoke(users).await?;
+    check(&result, &[])?;
+    let name = result.output.first().and_then(|u| u.property("Name"));
+    match name.and_then(|v| v.as_str()) {
+        Some(name) => Ok(name.to_owned()),
+        None => Err(Failure::Record(
+            ErrorKind::NotFound,
+            "no user without a mailbox".into(),
+        )),
+    }
+}
+
 // region: provision
 /// The flow's steps, each idempotent: run again, it finds its work done. Says what each
 /// changed: the mailbox enabled, the group created, the member added.
-async fn provision(session: &mut Session) -> Result<[bool; 3], Failure> {
-    let enabled = enable_mailbox(session, USER).await?;
-    set_properties(session, USER).await?;
-    let created = ensure_group(session, GROUP).await?;
-    let added = add_member(session, GROUP, USER).await?;
+async fn provision(session: &mut Session, user: &str, group: &str) -> Result<[bool; 3], Failure> {
+    let enabled = enable_mailbox(session, user).await?;
+    set_properties(session, user).await?;
+    let created = ensure_group(session, group).await?;
+    let added = add_member(session, group, user).await?;
     Ok([enabled, created, added])
 }
 // endregion
 
-async fn run(url: &str, user: &str, password: &str) -> Result<usize, Failure> {
+async fn run(url: &str, account: &str, password: &str) -> Result<usize, Failure> {
     let mut failures = 0;
     // region: run
-    let options = options(url, user, password);
+    let options = options(url, account, password);
     let mut session = Session::connect(options.clone()).await?;
-    let first = provision(&mut session).await?; // [true, true, true]
-    let again = provision(&mut session).await?; // [false, false, false]: nothing to do
+    let user = pick_user(&mut session).await?;
+    let group = format!("rs-example-group-{}", std::process::id());
+    let first = provision(&mut session, &user, &group).await?; // [true, true, true]
+    let again = provision(&mut session, &user, &group).await?; // [false, false, false]
     // endregion
-    println!("connected to {url} as {user}");
-    println!("first run:  enabled, created, added = {first:?}");
-    println!("second run: enabled, created, added = {again:?}");
+    println!("connected to {url}");
+    println!("{user}, first run:  enabled, created, added = {first:?}");
+    println!("{user}, second run: enabled, created, added = {again:?}");
     if first != [true; 3] || again != [false; 3] {
         eprintln!("unexpected: a run changed what it should not have, or missed a change");
         failures += 1;
     }
 
-    let (count, found) = count_mailboxes(&mut session).await?;
+    let (count, found) = count_mailboxes(&mut session, &user).await?;
     println!("Get-Mailbox -ResultSize Unlimited, streamed: {count} mailboxes");
     if !found {
-        eprintln!("unexpected: {USER} is not among the mailboxes");
+        eprintln!("unexpected: {user} is not among the mailboxes");
         failures += 1;
     }
 
@@ -299,7 +311,7 @@ async fn run(url: &str, user: &str, password: &str) -> Result<usize, Failure> {
     // endregion
     println!("closed after {} WS-Management round trips", trips.wsman);
 
-    let stats = show_pool(options.clone()).await?;
+    let stats = show_pool(options.clone(), &user).await?;
     println!("pool: 3 commands on {} sessions", stats.opened);
     if stats.opened == 0 || stats.opened > 2 {
         eprintln!("unexpected: the pool opened {} sessions", stats.opened);
