@@ -46,6 +46,12 @@ fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
     (out, doc)
 }
 
+/// `doctor` as the administrator over NTLM.
+fn admin_doctor(server: &str, rest: &[&str]) -> (Output, Value) {
+    let args = [&["--auth", "ntlm", "--username", ADMIN][..], rest].concat();
+    doctor(server, ADMIN_PASSWORD, &args)
+}
+
 fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["checks"]
         .as_array()
@@ -81,18 +87,7 @@ fn healthy_server_passes_every_check_and_closes_its_shells() {
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::Relaxed, ServiceConfig::default());
     let url = server.url(Endpoint::PowerShell);
-    let (out, doc) = doctor(
-        &url,
-        ADMIN_PASSWORD,
-        &[
-            "--auth",
-            "ntlm",
-            "--username",
-            ADMIN,
-            "--pin-thumbprint",
-            &sha1,
-        ],
-    );
+    let (out, doc) = admin_doctor(&url, &["--pin-thumbprint", &sha1]);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["server"], url.as_str());
     for c in doc["checks"].as_array().expect("checks") {
@@ -146,11 +141,7 @@ fn expired_certificate_fails_with_its_dates_and_the_rebind_command() {
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::Relaxed, ServiceConfig::default());
     let url = server.url(Endpoint::Wsman);
-    let (out, doc) = doctor(
-        &url,
-        ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
-    );
+    let (out, doc) = admin_doctor(&url, &["--shell-probe", "0"]);
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
     assert_eq!(status(&doc, "tls.expiry"), "fail");
     let detail = text(&doc, "tls.expiry", "detail");
@@ -177,11 +168,7 @@ fn untrusted_certificate_gives_the_thumbprint_to_pin() {
     let identity = localhost_cert();
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::Relaxed, ServiceConfig::default());
-    let (out, doc) = doctor(
-        &server.url(Endpoint::PowerShell),
-        ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
-    );
+    let (out, doc) = admin_doctor(&server.url(Endpoint::PowerShell), &["--shell-probe", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(status(&doc, "tls.expiry"), "pass");
     assert_eq!(status(&doc, "tls.trust"), "fail");
@@ -190,18 +177,9 @@ fn untrusted_certificate_gives_the_thumbprint_to_pin() {
     assert!(fix.contains("self-signed"), "{fix}");
     assert_eq!(status(&doc, "auth.account"), "fail");
     // --insecure lets the logon through but does not make the certificate trusted.
-    let (_, doc) = doctor(
+    let (_, doc) = admin_doctor(
         &server.url(Endpoint::PowerShell),
-        ADMIN_PASSWORD,
-        &[
-            "--auth",
-            "ntlm",
-            "--username",
-            ADMIN,
-            "--shell-probe",
-            "0",
-            "--insecure",
-        ],
+        &["--shell-probe", "0", "--insecure"],
     );
     assert_eq!(status(&doc, "tls.trust"), "fail", "{doc:#}");
     assert_eq!(status(&doc, "auth.account"), "pass", "{doc:#}");
@@ -212,19 +190,9 @@ fn cbt_hardening_off_is_a_warning_with_the_winrm_fix() {
     let identity = localhost_cert();
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::None, ServiceConfig::default());
-    let (out, doc) = doctor(
+    let (out, doc) = admin_doctor(
         &server.url(Endpoint::Wsman),
-        ADMIN_PASSWORD,
-        &[
-            "--auth",
-            "ntlm",
-            "--username",
-            ADMIN,
-            "--pin-thumbprint",
-            &sha1,
-            "--shell-probe",
-            "0",
-        ],
+        &["--pin-thumbprint", &sha1, "--shell-probe", "0"],
     );
     assert_eq!(status(&doc, "cbt.enforced"), "warn", "{doc:#}");
     assert!(text(&doc, "cbt.enforced", "detail").contains("CBT hardening is off"));
@@ -241,19 +209,9 @@ fn strict_cbt_is_reported_as_strict() {
     let identity = localhost_cert();
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::Strict, ServiceConfig::default());
-    let (_, doc) = doctor(
+    let (_, doc) = admin_doctor(
         &server.url(Endpoint::Wsman),
-        ADMIN_PASSWORD,
-        &[
-            "--auth",
-            "ntlm",
-            "--username",
-            ADMIN,
-            "--pin-thumbprint",
-            &sha1,
-            "--shell-probe",
-            "0",
-        ],
+        &["--pin-thumbprint", &sha1, "--shell-probe", "0"],
     );
     assert_eq!(status(&doc, "cbt.enforced"), "pass", "{doc:#}");
     assert!(text(&doc, "cbt.enforced", "detail").contains("Strict"));
@@ -459,14 +417,9 @@ fn ip_order_reports_which_family_answers() {
     let url = format!("http://ex01.corp.example:{port}/PowerShell");
     let run = |addrs: &str| {
         let resolve = format!("ex01.corp.example:{port}:{addrs}");
-        doctor(
+        admin_doctor(
             &url,
-            ADMIN_PASSWORD,
             &[
-                "--auth",
-                "ntlm",
-                "--username",
-                ADMIN,
                 "--resolve",
                 &resolve,
                 "--ip-order",
@@ -530,11 +483,7 @@ fn certificate_for_another_name_lists_the_names_it_has() {
     let identity = TlsIdentity::self_signed(&["ex01.corp.example".into()]).expect("cert");
     let sha1 = identity.sha1_thumbprint();
     let server = https_server(identity, CbtLevel::Relaxed, ServiceConfig::default());
-    let (out, doc) = doctor(
-        &server.url(Endpoint::PowerShell),
-        ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
-    );
+    let (out, doc) = admin_doctor(&server.url(Endpoint::PowerShell), &["--shell-probe", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(status(&doc, "tls.name"), "fail", "{doc:#}");
     assert!(
@@ -556,11 +505,7 @@ fn a_method_the_server_does_not_offer_is_named_with_how_to_enable_it() {
         ..SimConfig::default()
     })
     .expect("sim");
-    let (out, doc) = doctor(
-        &server.url(Endpoint::Wsman),
-        ADMIN_PASSWORD,
-        &["--auth", "ntlm", "--username", ADMIN, "--shell-probe", "0"],
-    );
+    let (out, doc) = admin_doctor(&server.url(Endpoint::Wsman), &["--shell-probe", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(status(&doc, "wsman.auth"), "fail", "{doc:#}");
     assert!(
@@ -595,16 +540,9 @@ async fn shells_held_elsewhere_leave_little_headroom() {
     ))
     .await
     .expect("session");
-    let doc = tokio::task::spawn_blocking(move || {
-        doctor(
-            &url,
-            ADMIN_PASSWORD,
-            &["--auth", "ntlm", "--username", ADMIN],
-        )
-        .1
-    })
-    .await
-    .expect("doctor ran");
+    let doc = tokio::task::spawn_blocking(move || admin_doctor(&url, &[]).1)
+        .await
+        .expect("doctor ran");
     assert_eq!(status(&doc, "exchange.endpoint"), "pass", "{doc:#}");
     assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
     let detail = text(&doc, "exchange.throttling", "detail");
