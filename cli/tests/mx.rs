@@ -37,23 +37,30 @@ fn fixtures_dir() -> PathBuf {
         .unwrap_or_else(|| panic!("shared/fixtures not found above {}", manifest.display()))
 }
 
-/// `mx run --server <sim> --auth ntlm --username ... --password-env ... --json <rest>`.
+/// `mx run --server <url> --auth ntlm --username <administrator> --password-env ... <rest>`.
+fn run_admin(url: &str, rest: &[&str]) -> Output {
+    let args = [
+        &[
+            "run",
+            "--server",
+            url,
+            "--auth",
+            "ntlm",
+            "--username",
+            "CONTOSO\\Administrator",
+            "--password-env",
+            PASSWORD_VAR,
+        ][..],
+        rest,
+    ]
+    .concat();
+    mx(&args)
+}
+
+/// [`run_admin`] against the sim's Exchange endpoint with `--json`.
 fn run_json(server: &RunningServer, rest: &[&str]) -> (Output, Value) {
     let url = server.url(Endpoint::PowerShell);
-    let mut args = vec![
-        "run",
-        "--server",
-        url.as_str(),
-        "--auth",
-        "ntlm",
-        "--username",
-        "CONTOSO\\Administrator",
-        "--password-env",
-        PASSWORD_VAR,
-        "--json",
-    ];
-    args.extend_from_slice(rest);
-    let out = mx(&args);
+    let out = run_admin(&url, &[&["--json"][..], rest].concat());
     let doc: Value = serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(&out), stderr(&out)));
     (out, doc)
@@ -164,20 +171,14 @@ fn run_switches_and_confirm_false_reach_the_cmdlet() {
 fn run_typed_params_and_text_output() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let url = server.url(Endpoint::PowerShell);
-    let out = mx(&[
-        "run",
-        "--server",
+    let out = run_admin(
         &url,
-        "--auth",
-        "ntlm",
-        "--username",
-        "CONTOSO\\Administrator",
-        "--password-env",
-        PASSWORD_VAR,
-        "--params",
-        &format!(r#"{{"Identity":"{JUSTIN}"}}"#),
-        "Get-Mailbox",
-    ]);
+        &[
+            "--params",
+            &format!(r#"{{"Identity":"{JUSTIN}"}}"#),
+            "Get-Mailbox",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
@@ -361,20 +362,7 @@ fn run_terminating_error_is_an_error_object() {
 fn run_text_mode_puts_errors_on_stderr() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let url = server.url(Endpoint::PowerShell);
-    let out = mx(&[
-        "run",
-        "--server",
-        &url,
-        "--auth",
-        "ntlm",
-        "--username",
-        "CONTOSO\\Administrator",
-        "--password-env",
-        PASSWORD_VAR,
-        "Get-Mailbox",
-        "-Identity",
-        "no.such.person",
-    ]);
+    let out = run_admin(&url, &["Get-Mailbox", "-Identity", "no.such.person"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
@@ -617,20 +605,7 @@ fn password_file_resolve_override_and_ip_order() {
 fn text_mode_streams_objects_and_warnings() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let url = server.url(Endpoint::PowerShell);
-    let out = mx(&[
-        "run",
-        "--server",
-        &url,
-        "--auth",
-        "ntlm",
-        "--username",
-        "CONTOSO\\Administrator",
-        "--password-env",
-        PASSWORD_VAR,
-        "Get-Mailbox",
-        "-ResultSize",
-        "2",
-    ]);
+    let out = run_admin(&url, &["Get-Mailbox", "-ResultSize", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(
