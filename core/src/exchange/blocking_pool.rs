@@ -60,6 +60,19 @@ impl BlockingPool {
         Ok(BlockingPoolStream { stream })
     }
 
+    /// [`BlockingPool::invoke_stream`] that `cancel` also stops; see
+    /// [`Pool::invoke_stream_cancellable`].
+    pub fn invoke_stream_cancellable(
+        &self,
+        invocation: impl Into<Invocation>,
+        cancel: &CancelHandle,
+    ) -> Result<BlockingPoolStream, SessionError> {
+        let invocation = invocation.into();
+        let stream = blocking_runtime()?
+            .block_on(self.pool.invoke_stream_cancellable(invocation, cancel))?;
+        Ok(BlockingPoolStream { stream })
+    }
+
     /// Closes the idle sessions and refuses later calls; see [`Pool::close`].
     pub fn close(&self) -> Result<(), SessionError> {
         blocking_runtime()?.block_on(self.pool.close())

@@ -781,6 +781,7 @@ impl Lease {
 /// Passes a caller's cancellation on to the session running its command, for as long as it
 /// lives. A separate task rather than a `select!` beside the stream: dropping a stream's
 /// `next()` mid-way could cut its stop sequence short.
+#[derive(Debug)]
 struct Forward(tokio::task::JoinHandle<()>);
 
 impl Forward {

@@ -44,6 +44,25 @@ impl Pool {
         &self,
         invocation: impl Into<Invocation>,
     ) -> Result<PoolStream, SessionError> {
+        self.start_stream(invocation.into(), None)
+    }
+
+    /// [`Pool::invoke_stream`] that `cancel` also stops, as [`PoolStream::cancel`] does: for
+    /// hosts that hold a cancel token before the stream exists. The stream never cancels
+    /// `cancel` itself, so one token may serve several calls.
+    pub async fn invoke_stream_cancellable(
+        &self,
+        invocation: impl Into<Invocation>,
+        cancel: &CancelHandle,
+    ) -> Result<PoolStream, SessionError> {
+        self.start_stream(invocation.into(), Some(cancel))
+    }
+
+    fn start_stream(
+        &self,
+        invocation: Invocation,
+        external: Option<&CancelHandle>,
+    ) -> Result<PoolStream, SessionError> {
         if self.is_closed() {
             return Err(SessionError::Closed);
         }
@@ -51,11 +70,16 @@ impl Pool {
         let cancel = CancelHandle::default();
         tokio::spawn(feed(
             Arc::clone(&self.inner),
-            invocation.into(),
+            invocation,
             tx,
             cancel.clone(),
         ));
-        Ok(PoolStream { rx, cancel })
+        let _forward = external.map(|from| Forward::start(from, cancel.clone()));
+        Ok(PoolStream {
+            rx,
+            cancel,
+            _forward,
+        })
     }
 }
 
@@ -66,6 +90,8 @@ impl Pool {
 pub struct PoolStream {
     rx: mpsc::Receiver<Item>,
     cancel: CancelHandle,
+    /// The caller's own token, passed on for as long as the stream lives.
+    _forward: Option<Forward>,
 }
 
 impl PoolStream {
