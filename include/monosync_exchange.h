@@ -416,12 +416,13 @@ typedef struct {
 typedef void (*mx_log_callback)(void *userdata, uint32_t level, mx_str target, mx_str message);
 
 /**
- * Called by `mx_session_invoke_streaming` once per item, in the order the server sent them:
+ * Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
+ * order the server sent them:
  * `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
  * for every other stream `record` is set and `object` is NULL. Both are borrowed for the
  * duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
- * thread that called `mx_session_invoke_streaming`; it must not call functions of the same
- * session (they fail with `MX_CONFIG`).
+ * thread that started the stream; it must not call functions of the same session (they fail
+ * with `MX_CONFIG`).
  */
 typedef int (*mx_stream_callback)(void *userdata, uint32_t stream, const mx_object *object, const mx_record *record);
 

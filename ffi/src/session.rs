@@ -15,12 +15,13 @@ use crate::object::{lend, mx_object};
 use crate::options::mx_options;
 use crate::result::{Record, lend_record, mx_record, mx_result, mx_stream, new_result};
 
-/// Called by `mx_session_invoke_streaming` once per item, in the order the server sent them:
+/// Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
+/// order the server sent them:
 /// `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
 /// for every other stream `record` is set and `object` is NULL. Both are borrowed for the
 /// duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
-/// thread that called `mx_session_invoke_streaming`; it must not call functions of the same
-/// session (they fail with `MX_CONFIG`).
+/// thread that started the stream; it must not call functions of the same session (they fail
+/// with `MX_CONFIG`).
 pub type mx_stream_callback = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
