@@ -697,11 +697,19 @@ impl Lease {
     }
 
     /// Closes the lent session (in the background) instead of handing it back, keeping the
-    /// permit until its shell is gone.
+    /// permit until its shell is gone. Counted at once, so that the caller's next look at
+    /// the stats sees it.
     fn discard(mut self) {
         if let Some(pooled) = self.pooled.take() {
+            self.inner
+                .counters
+                .discarded
+                .fetch_add(1, Ordering::Relaxed);
             tokio::spawn(async move {
-                self.inner.discard(pooled).await;
+                if let Err(e) = pooled.close().await {
+                    tracing::debug!(error = %e, "deleting a cancelled session's shell failed");
+                }
+                drop(self);
             });
         }
     }

@@ -456,6 +456,11 @@ fn a_blocking_stream_cancelled_from_another_thread_frees_its_session() {
         "the cancelled session was closed: {stats:?}"
     );
     pool.close().expect("close");
+    // The cancelled session's shell is deleted in the background.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.shell_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     stop.store(true, Ordering::SeqCst);
     watcher.join().expect("watcher");
     let peak = peak.load(Ordering::SeqCst);
