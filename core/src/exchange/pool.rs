@@ -63,7 +63,7 @@ use super::session::{InvokeStream, Session};
 
 mod stream;
 use crate::psrp::RunspacePoolState;
-pub use stream::PoolStream;
+pub use stream::{PoolStream, READER_GONE_GRACE};
 
 /// The longest a shell deletion may take when the pool closes a session; a server that does
 /// not answer by then deletes the shell itself at its idle timeout.
@@ -797,6 +797,20 @@ impl Forward {
         let from = from.clone();
         Forward(tokio::spawn(async move {
             from.cancelled().await;
+            to.cancel();
+        }))
+    }
+
+    /// Cancels `to` once the receiving end of `tx` has been gone for
+    /// [`stream::READER_GONE_GRACE`].
+    fn when_closed<T: Send + 'static>(
+        tx: &tokio::sync::mpsc::Sender<T>,
+        to: CancelHandle,
+    ) -> Forward {
+        let tx = tx.clone();
+        Forward(tokio::spawn(async move {
+            tx.closed().await;
+            tokio::time::sleep(stream::READER_GONE_GRACE).await;
             to.cancel();
         }))
     }

@@ -356,8 +356,8 @@ fn get_all() -> Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_holds_one_session_while_other_callers_share_the_rest() {
-    let (server, expected) = generated_server(3000);
-    assert!(expected > 1000, "{expected}");
+    let (server, expected) = generated_server(1000);
+    assert!(expected > 500, "{expected}");
     let pool = Pool::new(pool_options(&server, 2)).expect("pool");
     let (peak, watcher) = watch_shells(&server);
     let mut stream = pool.invoke_stream(get_all()).await.expect("started");
@@ -401,7 +401,7 @@ async fn a_stream_holds_one_session_while_other_callers_share_the_rest() {
 
 #[test]
 fn a_blocking_stream_cancelled_from_another_thread_frees_its_session() {
-    let (server, expected) = generated_server(3000);
+    let (server, expected) = generated_server(1000);
     let pool = Arc::new(BlockingPool::new(pool_options(&server, 2)).expect("pool"));
     let peak = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -522,4 +522,85 @@ async fn a_stream_retries_a_lost_first_answer_only_for_a_read() {
     );
     assert_eq!(pool.stats().retries, 1);
     pool.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_deletes_its_shell_without_draining_the_output() {
+    let (server, expected) = generated_server(1000);
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    let mut stream = pool.invoke_stream(get_all()).await.expect("started");
+    for _ in 0..5 {
+        stream.next().await.expect("an item").expect("output");
+    }
+    let receives = server.request_log().count("Receive");
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (pool.stats().discarded == 0 || server.shell_count() > 0) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("dropped stream: shell deleted {:?} before the deadline", deadline - Instant::now());
+    assert_eq!(pool.stats().discarded, 1);
+    assert_eq!(server.shell_count(), 0, "the shell was deleted");
+    let log = server.request_log();
+    assert!(
+        log.count("Receive") <= receives + 1,
+        "at most the Receive in flight: {} then {}",
+        receives,
+        log.count("Receive")
+    );
+    // The next caller gets a new session and the whole output.
+    let all = pool.invoke(get_all()).await.expect("after the drop");
+    assert_eq!(all.output.len(), expected);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_invoke_stops_on_the_server_and_is_not_retried() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("warm the pool");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 5000 },
+        }],
+    });
+    let cancel = monosync_exchange::exchange::CancelHandle::default();
+    let later = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        later.cancel();
+    });
+    let started = Instant::now();
+    let e = pool
+        .invoke_cancellable(
+            Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    canceller.join().expect("canceller");
+    assert!(matches!(e, SessionError::Cancelled), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(pool.stats().retries, 0);
+    assert!(
+        server.request_log().count("Signal") >= 2,
+        "stop, then terminate"
+    );
+    let r = pool
+        .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]))
+        .await
+        .expect("the pool goes on");
+    assert_eq!(r.output.first().and_then(sam), Some(MAILBOXES[1]));
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
 }

@@ -22,6 +22,10 @@ use crate::exchange::retry::{self, Decision};
 /// in flight while the reader works, little enough to bound memory.
 const STREAM_BUFFER: usize = 256;
 
+/// How long a command whose reader went away may stay silent before it is stopped on the
+/// server: until its next output, which finds the reader gone and deletes the shell at once.
+pub const READER_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 type Item = Result<StreamItem, SessionError>;
 
 impl Pool {
@@ -37,9 +41,10 @@ impl Pool {
     /// failure ends the stream; a state change then also reports
     /// [`SessionError::OutcomeUnknown`].
     ///
-    /// [`PoolStream::cancel`] (or dropping the stream) stops the command on the server; the
-    /// session it ran on is then closed rather than reused, and the pool opens a new one
-    /// when it needs it. Fails at once only when the pool is closed.
+    /// [`PoolStream::cancel`] stops the command on the server; dropping the stream before its
+    /// end abandons it. Either way the session it ran on is then closed rather than reused
+    /// (the shell's deletion ends the command), and the pool opens a new one when it needs
+    /// it. Fails at once only when the pool is closed.
     pub async fn invoke_stream(
         &self,
         invocation: impl Into<Invocation>,
@@ -85,7 +90,9 @@ impl Pool {
 
 /// The items of one command started by [`Pool::invoke_stream`]. A failed command ends with
 /// one `Err` item, as [`super::InvokeStream::next`] does. `Send`, so it may be read on another
-/// task than the one that started it.
+/// task than the one that started it. Dropped before its end, it leaves the pool to delete
+/// its session's shell once the Receive in flight returned (or to stop the command, when it
+/// stays silent for [`READER_GONE_GRACE`]).
 #[derive(Debug)]
 pub struct PoolStream {
     rx: mpsc::Receiver<Item>,
@@ -122,14 +129,6 @@ impl PoolStream {
     }
 }
 
-impl Drop for PoolStream {
-    /// A stream dropped before its end stops its command, so that the session is freed
-    /// without reading output nobody wants.
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
 /// Drives one streamed command: takes a session, starts the command, forwards its items, and
 /// retries or reports a failure; then gives the session back, or closes it when the stream
 /// was cancelled or broke.
@@ -152,17 +151,21 @@ async fn feed(
             }
             Err(e) => (e, Delivery::NotSent),
             Ok(mut lease) => {
+                let mut reader_gone = false;
                 let outcome = lease
                     .with_stream(invocation.clone(), async |mut stream, session_cancel| {
-                        let _forward = Forward::start(&cancel, session_cancel);
+                        let _forward = Forward::start(&cancel, session_cancel.clone());
+                        let _watch = Forward::when_closed(&tx, session_cancel);
                         while let Some(item) = stream.next().await {
                             match item {
                                 Ok(item) => {
-                                    // A reader that went away dropped the stream, which
-                                    // cancelled it: the stop is under way.
-                                    if tx.send(Ok(item)).await.is_ok() {
-                                        delivered = true;
+                                    if tx.send(Ok(item)).await.is_err() {
+                                        // Dropped between two Receives: deleting the shell
+                                        // ends the command, without draining its output.
+                                        reader_gone = true;
+                                        return Err((SessionError::Cancelled, Delivery::Unknown));
                                     }
+                                    delivered = true;
                                 }
                                 Err(e @ SessionError::Pipeline(_)) => {
                                     return Err((e, Delivery::Answered));
@@ -179,10 +182,15 @@ async fn feed(
                         return;
                     }
                     Err((e, delivery)) => {
-                        if cancel.is_cancelled() && delivery != Delivery::Answered {
+                        let stopped = reader_gone
+                            || (cancel.is_cancelled() && delivery != Delivery::Answered);
+                        if stopped {
                             lease.discard();
                         } else {
                             lease.after_failure(&e, delivery);
+                        }
+                        if reader_gone {
+                            return;
                         }
                         (e, delivery)
                     }
