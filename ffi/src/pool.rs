@@ -138,10 +138,12 @@ pub extern "C" fn mx_cancel_new(out: *mut *mut mx_cancel) -> mx_result_code {
     })
 }
 
-/// Stops the calls the token was given to: one still waiting for a session gives up at once;
-/// one whose command runs sends the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8), waits for
-/// the server to confirm, and fails with `MX_CANCELLED`. A call started with a requested
-/// token fails with `MX_CANCELLED` at once. Callable from any thread, never blocks.
+/// Stops the calls the token was given to, which then fail with `MX_CANCELLED`: one still
+/// waiting for a session gives up at once; in `mx_pool_invoke_cancellable` the session sends
+/// the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
+/// `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
+/// closed, which ends the command on the server. A call started with a requested token fails
+/// with `MX_CANCELLED` at once. Callable from any thread, never blocks.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_cancel_request(cancel: *const mx_cancel) -> mx_result_code {
     ffi_result!({

@@ -373,8 +373,9 @@ impl ResultStream {
         Ok(())
     }
 
-    /// Stops the command on the server from any thread; ``next()`` then raises
-    /// CancelledError. Does nothing once the command ended.
+    /// Stops the command from any thread; ``next()`` then raises CancelledError. A session's
+    /// stream sends the stop signal and waits for the server to confirm; a pool's ends at the
+    /// command's next output and closes its session. Does nothing once the command ended.
     fn cancel(&self) {
         self.reader.cancel.cancel();
     }

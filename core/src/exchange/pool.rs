@@ -795,22 +795,13 @@ struct Forward(tokio::task::JoinHandle<()>);
 impl Forward {
     fn start(from: &CancelHandle, to: CancelHandle) -> Forward {
         let from = from.clone();
-        Forward(tokio::spawn(async move {
-            from.cancelled().await;
-            to.cancel();
-        }))
+        Forward::when(async move { from.cancelled().await }, to)
     }
 
-    /// Cancels `to` once the receiving end of `tx` has been gone for
-    /// [`stream::READER_GONE_GRACE`].
-    fn when_closed<T: Send + 'static>(
-        tx: &tokio::sync::mpsc::Sender<T>,
-        to: CancelHandle,
-    ) -> Forward {
-        let tx = tx.clone();
+    /// Cancels `to` once `event` happened.
+    fn when(event: impl Future<Output = ()> + Send + 'static, to: CancelHandle) -> Forward {
         Forward(tokio::spawn(async move {
-            tx.closed().await;
-            tokio::time::sleep(stream::READER_GONE_GRACE).await;
+            event.await;
             to.cancel();
         }))
     }

@@ -538,7 +538,10 @@ async fn a_dropped_stream_deletes_its_shell_without_draining_the_output() {
     while (pool.stats().discarded == 0 || server.shell_count() > 0) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("dropped stream: shell deleted {:?} before the deadline", deadline - Instant::now());
+    println!(
+        "dropped stream: shell deleted {:?} before the deadline",
+        deadline - Instant::now()
+    );
     assert_eq!(pool.stats().discarded, 1);
     assert_eq!(server.shell_count(), 0, "the shell was deleted");
     let log = server.request_log();

@@ -22,8 +22,9 @@ use crate::exchange::retry::{self, Decision};
 /// in flight while the reader works, little enough to bound memory.
 const STREAM_BUFFER: usize = 256;
 
-/// How long a command whose reader went away may stay silent before it is stopped on the
-/// server: until its next output, which finds the reader gone and deletes the shell at once.
+/// How long a command that was cancelled, or whose reader went away, may stay silent before
+/// it is stopped on the server: until its next output, which ends the stream there and
+/// deletes the shell (which ends the command) without draining what the server still holds.
 pub const READER_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 type Item = Result<StreamItem, SessionError>;
@@ -41,9 +42,9 @@ impl Pool {
     /// failure ends the stream; a state change then also reports
     /// [`SessionError::OutcomeUnknown`].
     ///
-    /// [`PoolStream::cancel`] stops the command on the server; dropping the stream before its
-    /// end abandons it. Either way the session it ran on is then closed rather than reused
-    /// (the shell's deletion ends the command), and the pool opens a new one when it needs
+    /// [`PoolStream::cancel`], or dropping the stream before its end, ends it at the command's
+    /// next output; the session it ran on is then closed rather than reused (the shell's
+    /// deletion ends the command on the server), and the pool opens a new one when it needs
     /// it. Fails at once only when the pool is closed.
     pub async fn invoke_stream(
         &self,
@@ -121,9 +122,11 @@ impl PoolStream {
         self.cancel.clone()
     }
 
-    /// Stops the command: while it waits for a session it gives up at once; once it runs,
-    /// its session sends the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8), and the stream
-    /// ends with [`SessionError::Cancelled`] when the server confirmed.
+    /// Stops the command: while it waits for a session it gives up at once; once it runs, the
+    /// stream ends with [`SessionError::Cancelled`] at the command's next output, and the
+    /// session is closed (deleting the shell ends the command on the server). A command
+    /// silent for [`READER_GONE_GRACE`] gets the PowerShell stop signal ([MS-PSRP]
+    /// 3.1.5.3.8) first.
     pub fn cancel(&self) {
         self.cancel.cancel();
     }
@@ -154,9 +157,28 @@ async fn feed(
                 let mut reader_gone = false;
                 let outcome = lease
                     .with_stream(invocation.clone(), async |mut stream, session_cancel| {
-                        let _forward = Forward::start(&cancel, session_cancel.clone());
-                        let _watch = Forward::when_closed(&tx, session_cancel);
+                        // The stream stops at its next item and its shell is deleted; a
+                        // command that stays silent is stopped on the server after a grace.
+                        let requested = cancel.clone();
+                        let _forward = Forward::when(
+                            async move {
+                                requested.cancelled().await;
+                                tokio::time::sleep(READER_GONE_GRACE).await;
+                            },
+                            session_cancel.clone(),
+                        );
+                        let closed = tx.clone();
+                        let _watch = Forward::when(
+                            async move {
+                                closed.closed().await;
+                                tokio::time::sleep(READER_GONE_GRACE).await;
+                            },
+                            session_cancel,
+                        );
                         while let Some(item) = stream.next().await {
+                            if cancel.is_cancelled() {
+                                return Err((SessionError::Cancelled, Delivery::Unknown));
+                            }
                             match item {
                                 Ok(item) => {
                                     if tx.send(Ok(item)).await.is_err() {
