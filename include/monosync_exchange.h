@@ -308,6 +308,15 @@ typedef uint32_t mx_log_level;
 #endif // __cplusplus
 
 /**
+ * A cancel token for pool calls, made by `mx_cancel_new`, owned by the caller and freed with
+ * `mx_cancel_free`. A pool runs many commands at once, so instead of cancelling "the" command
+ * of the pool, a caller passes a token to `mx_pool_invoke_cancellable` or
+ * `mx_pool_invoke_streaming` and calls `mx_cancel_request` from any thread. A requested token
+ * stays requested: use a new one for the next call.
+ */
+typedef struct mx_cancel mx_cancel;
+
+/**
  * A command to run: a cmdlet name and its parameters, in order. Created by `mx_command_new`,
  * owned by the caller, freed with `mx_command_free`. The adders lock the handle, so any
  * thread may use it; `mx_session_invoke` copies it, so one command can be run many times, on
@@ -407,6 +416,17 @@ typedef struct {
 typedef void (*mx_log_callback)(void *userdata, uint32_t level, mx_str target, mx_str message);
 
 /**
+ * Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
+ * order the server sent them:
+ * `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
+ * for every other stream `record` is set and `object` is NULL. Both are borrowed for the
+ * duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
+ * thread that started the stream; it must not call functions of the same session (they fail
+ * with `MX_CONFIG`).
+ */
+typedef int (*mx_stream_callback)(void *userdata, uint32_t stream, const mx_object *object, const mx_record *record);
+
+/**
  * Counts of a pool's sessions and of what happened to them, as `mx_pool_stats` reads them.
  */
 typedef struct {
@@ -477,16 +497,6 @@ typedef struct {
    */
   bool completed;
 } mx_progress;
-
-/**
- * Called by `mx_session_invoke_streaming` once per item, in the order the server sent them:
- * `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
- * for every other stream `record` is set and `object` is NULL. Both are borrowed for the
- * duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
- * thread that called `mx_session_invoke_streaming`; it must not call functions of the same
- * session (they fail with `MX_CONFIG`).
- */
-typedef int (*mx_stream_callback)(void *userdata, uint32_t stream, const mx_object *object, const mx_record *record);
 
 /**
  * Called once per progress record while a command of the session runs (both
@@ -908,6 +918,47 @@ mx_result_code mx_pool_open(const mx_options *options, mx_pool **out, mx_error *
  * called from a callback of this library.
  */
 mx_result_code mx_pool_invoke(const mx_pool *pool, const mx_command *command, mx_result **out, mx_error **err);
+
+/**
+ * Makes a cancel token, not requested. The caller owns `*out` and frees it with
+ * `mx_cancel_free`, after the calls it was given to have returned.
+ */
+mx_result_code mx_cancel_new(mx_cancel **out);
+
+/**
+ * Stops the calls the token was given to, which then fail with `MX_CANCELLED`: one still
+ * waiting for a session gives up at once; in `mx_pool_invoke_cancellable` the session sends
+ * the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
+ * `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
+ * closed, which ends the command on the server. A call started with a requested token fails
+ * with `MX_CANCELLED` at once. Callable from any thread, never blocks.
+ */
+mx_result_code mx_cancel_request(const mx_cancel *cancel);
+
+/**
+ * Frees the token. NULL is fine. Must be called once, after every call the token was given
+ * to has returned.
+ */
+void mx_cancel_free(mx_cancel *cancel);
+
+/**
+ * `mx_pool_invoke` that `mx_cancel_request(cancel)` stops from another thread; the call then
+ * fails with `MX_CANCELLED`, and the command is not sent again. `cancel` must not be NULL.
+ */
+mx_result_code mx_pool_invoke_cancellable(const mx_pool *pool, const mx_command *command, const mx_cancel *cancel, mx_result **out, mx_error **err);
+
+/**
+ * Runs `command` (copied) on a session of the pool and calls `callback` with each item as it
+ * arrives, as `mx_session_invoke_streaming` does. The session stays with this call until the
+ * command ends, while other threads use the pool's other sessions. Until the first item
+ * arrived, a failure is retried as `mx_pool_invoke` retries it; a command that changes state
+ * and whose answer was lost fails with `MX_OUTCOME_UNKNOWN`. When the callback returns
+ * non-zero, or `cancel` (which may be NULL) is requested from another thread, the command is
+ * stopped on the server and its session closed rather than reused; a non-zero callback
+ * return gives `MX_OK`, a request `MX_CANCELLED`. `callback` must not be NULL; `userdata` is
+ * passed through untouched. Blocks; runs the callback on the calling thread.
+ */
+mx_result_code mx_pool_invoke_streaming(const mx_pool *pool, const mx_command *command, const mx_cancel *cancel, mx_stream_callback callback, void *userdata, mx_error **err);
 
 /**
  * Writes the pool's counters to `*out`. Never blocks. `out` must be valid for a write.

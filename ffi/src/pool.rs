@@ -1,7 +1,9 @@
 //! `mx_pool`: several sessions to one Exchange organisation, over one or more of its servers,
 //! shared by many threads, over the core's `BlockingPool`.
 
-use mx_core::exchange::BlockingPool;
+use std::ffi::c_void;
+
+use mx_core::exchange::{BlockingPool, CancelHandle};
 
 use crate::boundary::{
     Castable, Out, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_ref,
@@ -10,7 +12,7 @@ use crate::command::mx_command;
 use crate::error::{FfiError, mx_error, mx_result_code};
 use crate::options::mx_options;
 use crate::result::{mx_result, new_result};
-use crate::session::command_of;
+use crate::session::{command_of, deliver, mx_stream_callback};
 
 /// The most sessions a pool may hold (`mx_options_set_pool_size`). Exchange lets one account
 /// hold 18 shells per server; the rest is left for an administrator's own session.
@@ -100,6 +102,116 @@ pub extern "C" fn mx_pool_invoke(
         let pool = pool_ref(pool)?;
         let command = command_of(command)?;
         out.write(new_result(pool.invoke(command)?));
+        Ok(())
+    })
+}
+
+/// A cancel token for pool calls, made by `mx_cancel_new`, owned by the caller and freed with
+/// `mx_cancel_free`. A pool runs many commands at once, so instead of cancelling "the" command
+/// of the pool, a caller passes a token to `mx_pool_invoke_cancellable` or
+/// `mx_pool_invoke_streaming` and calls `mx_cancel_request` from any thread. A requested token
+/// stays requested: use a new one for the next call.
+pub struct mx_cancel {
+    _private: [u8; 0],
+}
+
+impl Castable for mx_cancel {
+    type RustType = CancelHandle;
+    type Ownership = OwnershipBox;
+}
+
+fn cancel_ref<'a>(cancel: *const mx_cancel) -> Result<&'a CancelHandle, FfiError> {
+    // SAFETY: every token function's documentation requires `cancel` to be NULL or a live
+    // handle from `mx_cancel_new`.
+    unsafe { try_ref(cancel, "cancel") }
+}
+
+/// Makes a cancel token, not requested. The caller owns `*out` and frees it with
+/// `mx_cancel_free`, after the calls it was given to have returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_cancel_new(out: *mut *mut mx_cancel) -> mx_result_code {
+    ffi_result!({
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        out.write(to_boxed_ptr::<mx_cancel>(CancelHandle::default()));
+        Ok(())
+    })
+}
+
+/// Stops the calls the token was given to, which then fail with `MX_CANCELLED`: one still
+/// waiting for a session gives up at once; in `mx_pool_invoke_cancellable` the session sends
+/// the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
+/// `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
+/// closed, which ends the command on the server. A call started with a requested token fails
+/// with `MX_CANCELLED` at once. Callable from any thread, never blocks.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_cancel_request(cancel: *const mx_cancel) -> mx_result_code {
+    ffi_result!({
+        cancel_ref(cancel)?.cancel();
+        Ok(())
+    })
+}
+
+/// Frees the token. NULL is fine. Must be called once, after every call the token was given
+/// to has returned.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_cancel_free(cancel: *mut mx_cancel) {
+    ffi_value!((), {
+        // SAFETY: the documentation requires `cancel` to be NULL or a live handle from
+        // `mx_cancel_new` that no call uses any more, freed once.
+        unsafe { free_box(cancel) }
+    })
+}
+
+/// `mx_pool_invoke` that `mx_cancel_request(cancel)` stops from another thread; the call then
+/// fails with `MX_CANCELLED`, and the command is not sent again. `cancel` must not be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_pool_invoke_cancellable(
+    pool: *const mx_pool,
+    command: *const mx_command,
+    cancel: *const mx_cancel,
+    out: *mut *mut mx_result,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        let pool = pool_ref(pool)?;
+        let cancel = cancel_ref(cancel)?;
+        let command = command_of(command)?;
+        out.write(new_result(pool.invoke_cancellable(command, cancel)?));
+        Ok(())
+    })
+}
+
+/// Runs `command` (copied) on a session of the pool and calls `callback` with each item as it
+/// arrives, as `mx_session_invoke_streaming` does. The session stays with this call until the
+/// command ends, while other threads use the pool's other sessions. Until the first item
+/// arrived, a failure is retried as `mx_pool_invoke` retries it; a command that changes state
+/// and whose answer was lost fails with `MX_OUTCOME_UNKNOWN`. When the callback returns
+/// non-zero, or `cancel` (which may be NULL) is requested from another thread, the command is
+/// stopped on the server and its session closed rather than reused; a non-zero callback
+/// return gives `MX_OK`, a request `MX_CANCELLED`. `callback` must not be NULL; `userdata` is
+/// passed through untouched. Blocks; runs the callback on the calling thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_pool_invoke_streaming(
+    pool: *const mx_pool,
+    command: *const mx_command,
+    cancel: *const mx_cancel,
+    callback: mx_stream_callback,
+    userdata: *mut c_void,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let pool = pool_ref(pool)?;
+        let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
+        let command = command_of(command)?;
+        let stream = if cancel.is_null() {
+            pool.invoke_stream(command)?
+        } else {
+            pool.invoke_stream_cancellable(command, cancel_ref(cancel)?)?
+        };
+        deliver(stream, callback, userdata, None)?;
         Ok(())
     })
 }
@@ -215,6 +327,32 @@ mod tests {
             mx_result_code::MX_INVALID_ARGUMENT
         );
         mx_pool_free(std::ptr::null_mut());
+        assert_eq!(
+            mx_cancel_request(std::ptr::null()),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_pool_invoke_cancellable(
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                &mut result,
+                null
+            ),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_pool_invoke_streaming(
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                None,
+                std::ptr::null_mut(),
+                null
+            ),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        mx_cancel_free(std::ptr::null_mut());
     }
 
     #[test]

@@ -15,12 +15,13 @@ use crate::object::{lend, mx_object};
 use crate::options::mx_options;
 use crate::result::{Record, lend_record, mx_record, mx_result, mx_stream, new_result};
 
-/// Called by `mx_session_invoke_streaming` once per item, in the order the server sent them:
+/// Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
+/// order the server sent them:
 /// `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
 /// for every other stream `record` is set and `object` is NULL. Both are borrowed for the
 /// duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
-/// thread that called `mx_session_invoke_streaming`; it must not call functions of the same
-/// session (they fail with `MX_CONFIG`).
+/// thread that started the stream; it must not call functions of the same session (they fail
+/// with `MX_CONFIG`).
 pub type mx_stream_callback = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -38,7 +39,7 @@ pub type mx_progress_callback =
 
 /// A C callback and the userdata it was registered with.
 #[derive(Clone, Copy)]
-struct ProgressSink {
+pub(crate) struct ProgressSink {
     callback: unsafe extern "C" fn(*mut c_void, *const mx_record),
     userdata: *mut c_void,
 }
@@ -190,43 +191,71 @@ pub extern "C" fn mx_session_invoke_streaming(
             .progress
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let stream = handle.session.invoke_stream(command)?;
-        for item in stream {
-            let item = item?;
-            let verdict = match &item {
-                StreamItem::Output(v) => {
-                    // SAFETY: the callback was given by the caller; the object outlives the
-                    // call.
-                    unsafe { callback(userdata, mx_stream::Output as u32, lend(v), std::ptr::null()) }
-                }
-                other => match Record::of_item(other) {
-                    Some(record) => {
-                        if let (Some(sink), StreamItem::Progress(_)) = (progress, other) {
-                            sink.call(&record);
-                        }
-                        // SAFETY: as above; the record outlives the call.
-                        unsafe {
-                            callback(
-                                userdata,
-                                record.stream() as u32,
-                                std::ptr::null(),
-                                lend_record(&record),
-                            )
-                        }
-                    }
-                    None => 0,
-                },
-            };
-            if verdict != 0 {
-                // Dropping the stream abandons the command between two Receives; the session
-                // stops it on the server ([MS-PSRP] 3.1.5.3.8) before its next operation.
-                // Cancelling instead would cut a Receive in flight and lose the output it
-                // carried, leaving the next fragments without their start.
-                break;
-            }
-        }
+        deliver(
+            handle.session.invoke_stream(command)?,
+            callback,
+            userdata,
+            progress,
+        )?;
         Ok(())
     })
+}
+
+/// Hands each item of a command to a C stream callback (and progress records to `progress`
+/// too), until the items end or the callback returns non-zero; then drops `items`, which
+/// leaves the command to be stopped by whoever started it. The first failed item is
+/// returned, after the items that came before.
+pub(crate) fn deliver<I>(
+    items: I,
+    callback: unsafe extern "C" fn(*mut c_void, u32, *const mx_object, *const mx_record) -> c_int,
+    userdata: *mut c_void,
+    progress: Option<ProgressSink>,
+) -> Result<(), SessionError>
+where
+    I: Iterator<Item = Result<StreamItem, SessionError>>,
+{
+    for item in items {
+        let item = item?;
+        let verdict = match &item {
+            StreamItem::Output(v) => {
+                // SAFETY: the callback was given by the caller; the object outlives the call.
+                unsafe {
+                    callback(
+                        userdata,
+                        mx_stream::Output as u32,
+                        lend(v),
+                        std::ptr::null(),
+                    )
+                }
+            }
+            other => match Record::of_item(other) {
+                Some(record) => {
+                    if let (Some(sink), StreamItem::Progress(_)) = (progress, other) {
+                        sink.call(&record);
+                    }
+                    // SAFETY: as above; the record outlives the call.
+                    unsafe {
+                        callback(
+                            userdata,
+                            record.stream() as u32,
+                            std::ptr::null(),
+                            lend_record(&record),
+                        )
+                    }
+                }
+                None => 0,
+            },
+        };
+        if verdict != 0 {
+            // Dropping a session's stream abandons the command between two Receives; the
+            // session stops it on the server ([MS-PSRP] 3.1.5.3.8) before its next
+            // operation. Cancelling instead would cut a Receive in flight and lose the output
+            // it carried, leaving the next fragments without their start. A pool's stream
+            // stops its command when dropped.
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Stops the command running on the session, if any: the running `mx_session_invoke` or

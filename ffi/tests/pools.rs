@@ -1,7 +1,9 @@
 //! `mx_pool` and the pool and jump-host options against mx-sim, called the way a C host calls
 //! them: failover past a dead first server, sixteen threads through a pool of three sessions,
-//! jump-host mode over HTTPS with a pinned thumbprint, and refused arguments.
+//! jump-host mode over HTTPS with a pinned thumbprint, streaming with cancellation from another
+//! thread, and refused arguments.
 
+use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -337,4 +339,184 @@ fn invalid_pool_and_jump_host_arguments_are_refused() {
         mx_result_code::MX_INVALID_ARGUMENT
     );
     mx_options_free(o);
+}
+
+/// What a stream callback counts, and when it stops or cancels.
+struct Reader {
+    outputs: usize,
+    others: usize,
+    /// Return non-zero at this many outputs.
+    stop_at: Option<usize>,
+    /// Request this token from another thread at this many outputs.
+    cancel_at: Option<(usize, Shared<mx_cancel>)>,
+    canceller: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Reader {
+    fn new() -> Reader {
+        Reader {
+            outputs: 0,
+            others: 0,
+            stop_at: None,
+            cancel_at: None,
+            canceller: None,
+        }
+    }
+}
+
+unsafe extern "C" fn read_item(
+    userdata: *mut c_void,
+    stream: u32,
+    object: *const mx_object,
+    _record: *const mx_record,
+) -> c_int {
+    // SAFETY: the tests pass a live `Reader` that only this callback touches meanwhile.
+    let reader = unsafe { &mut *userdata.cast::<Reader>() };
+    if stream != mx_stream::Output as u32 {
+        reader.others += 1;
+        return 0;
+    }
+    assert!(text_property(object, "SamAccountName").is_some());
+    reader.outputs += 1;
+    if let Some((at, token)) = reader.cancel_at
+        && at == reader.outputs
+    {
+        reader.canceller = Some(std::thread::spawn(move || {
+            let token = token;
+            assert_eq!(mx_cancel_request(token.0), mx_result_code::MX_OK);
+        }));
+    }
+    c_int::from(reader.stop_at == Some(reader.outputs))
+}
+
+fn stream_into(
+    pool: *const mx_pool,
+    c: *const mx_command,
+    cancel: *const mx_cancel,
+    reader: &mut Reader,
+) -> mx_result_code {
+    let mut err = std::ptr::null_mut();
+    let code = mx_pool_invoke_streaming(
+        pool,
+        c,
+        cancel,
+        Some(read_item),
+        std::ptr::from_mut(reader).cast(),
+        &mut err,
+    );
+    if code != mx_result_code::MX_OK {
+        let (code_in_error, _) = take_error(err);
+        assert_eq!(code, code_in_error);
+    }
+    code
+}
+
+#[test]
+fn a_pool_stream_is_stopped_by_its_callback_or_a_token_from_another_thread() {
+    use mx_sim::exchange::directory::Directory;
+    use mx_sim::exchange::{BoundArg, Exchange};
+    let rbac = Exchange::from_seed_json(mx_sim::DEFAULT_SEED)
+        .expect("seed")
+        .rbac()
+        .clone();
+    let mut exchange = Exchange::with_rbac(Directory::generate(2500, 9), rbac);
+    let expected = exchange
+        .invoke("Get-Mailbox", &[BoundArg::named("ResultSize", "Unlimited")])
+        .output
+        .len();
+    assert!(expected > 500, "{expected}");
+    let server = Server::start(SimConfig {
+        exchange: Some(exchange),
+        ..SimConfig::default()
+    })
+    .expect("server");
+    let o = options(&server.url(Endpoint::PowerShell));
+    let mut err = std::ptr::null_mut();
+    check(mx_options_set_pool_size(o, 2, &mut err), err);
+    let pool = open_pool(o);
+    mx_options_free(o);
+    let all = command("Get-Mailbox", &[("ResultSize", "Unlimited")]);
+
+    // Read to the end, without a token.
+    let mut reader = Reader::new();
+    assert_eq!(
+        stream_into(pool, all, std::ptr::null(), &mut reader),
+        mx_result_code::MX_OK
+    );
+    assert_eq!((reader.outputs, reader.others), (expected, 0));
+
+    // Stopped by the callback: MX_OK, and the session is closed rather than reused.
+    let mut reader = Reader::new();
+    reader.stop_at = Some(10);
+    assert_eq!(
+        stream_into(pool, all, std::ptr::null(), &mut reader),
+        mx_result_code::MX_OK
+    );
+    assert_eq!(reader.outputs, 10);
+
+    // Cancelled from another thread: MX_CANCELLED before the end.
+    let mut token = std::ptr::null_mut();
+    assert_eq!(mx_cancel_new(&mut token), mx_result_code::MX_OK);
+    let mut reader = Reader::new();
+    reader.cancel_at = Some((20, Shared(token.cast_const())));
+    assert_eq!(
+        stream_into(pool, all, token, &mut reader),
+        mx_result_code::MX_CANCELLED
+    );
+    reader
+        .canceller
+        .take()
+        .expect("cancelled")
+        .join()
+        .expect("canceller");
+    assert!(
+        reader.outputs >= 20 && reader.outputs < expected,
+        "{}",
+        reader.outputs
+    );
+    // A requested token stays requested: the next call with it is cancelled at once.
+    let one = command("Get-Mailbox", &[("ResultSize", "1")]);
+    let mut result = std::ptr::null_mut();
+    assert_eq!(
+        mx_pool_invoke_cancellable(pool, one, token, &mut result, &mut err),
+        mx_result_code::MX_CANCELLED
+    );
+    assert!(result.is_null());
+    assert_eq!(take_error(err).0, mx_result_code::MX_CANCELLED);
+    mx_cancel_free(token);
+    let mut fresh = std::ptr::null_mut();
+    assert_eq!(mx_cancel_new(&mut fresh), mx_result_code::MX_OK);
+    let mut err = std::ptr::null_mut();
+    check(
+        mx_pool_invoke_cancellable(pool, one, fresh, &mut result, &mut err),
+        err,
+    );
+    assert_eq!(mx_result_count(result), 1);
+    mx_result_free(result);
+    mx_cancel_free(fresh);
+
+    // A stream stopped by its callback closes its session in the background.
+    for _ in 0..250 {
+        if stats(pool).discarded == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let st = stats(pool);
+    assert_eq!(
+        st.discarded, 2,
+        "the stopped and the cancelled stream's sessions: {st:?}"
+    );
+    assert!(st.sessions <= 2, "{st:?}");
+    check(mx_pool_close(pool, &mut err), err);
+    for _ in 0..250 {
+        if server.shell_count() == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(server.shell_count(), 0);
+    mx_command_free(all);
+    mx_command_free(one);
+    mx_pool_free(pool);
 }

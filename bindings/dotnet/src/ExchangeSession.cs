@@ -276,7 +276,11 @@ namespace Monosync.Exchange
             public IEnumerator<ExchangeObject> GetEnumerator()
             {
                 session.CheckNotStreamingHere();
-                return new Tracked(session, new StreamPump(session.handle, CommandBuilder.Build(cmdlet, parameters), onRecord));
+                CommandHandle command = CommandBuilder.Build(cmdlet, parameters);
+                SessionHandle handle = session.handle;
+                StreamStart start = (NativeMethods.StreamCallback callback, out IntPtr err) =>
+                    NativeMethods.mx_session_invoke_streaming(handle, command, callback, IntPtr.Zero, out err);
+                return new Tracked(session, new StreamPump(start, command, onRecord));
             }
 
             IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

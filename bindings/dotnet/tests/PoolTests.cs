@@ -11,7 +11,8 @@ using NUnit.Framework;
 namespace Monosync.Exchange.Tests
 {
     /// <summary>ExchangePool: failover past a dead first server, many threads on few sessions,
-    /// jump-host mode, and refused options.</summary>
+    /// streams beside other callers, cancellation from another thread, jump-host mode, and
+    /// refused options.</summary>
     [TestFixture]
     public class PoolTests
     {
@@ -107,6 +108,109 @@ namespace Monosync.Exchange.Tests
                 Task<ExchangeResult> t = pool.InvokeAsync("Get-Mailbox", null, cancelled.Token);
                 Assert.Throws<AggregateException>(() => t.Wait());
                 Assert.IsTrue(t.IsCanceled);
+            }
+        }
+
+        [Test]
+        public void AStreamHoldsOneSessionWhileTheThreadUsesTheOther()
+        {
+            int before = Sim.OpenShells();
+            ExchangeSessionOptions o = Sim.Options();
+            o.PoolSize = 2;
+            using (ExchangePool pool = ExchangePool.Open(o))
+            {
+                int expected;
+                using (ExchangeResult all = pool.Invoke("Get-Mailbox", Sim.P("ResultSize", "Unlimited")))
+                {
+                    expected = all.Output.Count;
+                }
+                Assert.That(expected, Is.GreaterThan(500));
+                int seen = 0;
+                int mostShells = 0;
+                foreach (ExchangeObject mailbox in pool.Stream("Get-Mailbox", Sim.P("ResultSize", "Unlimited")))
+                {
+                    Assert.IsNotNull(mailbox["SamAccountName"]);
+                    seen++;
+                    if (seen == 100)
+                    {
+                        // Unlike a session's, a pool's stream leaves the thread free to call it.
+                        using (ExchangeResult one = pool.Invoke("Get-Mailbox", Sim.P("ResultSize", 1)))
+                        {
+                            Assert.AreEqual(1, one.Output.Count);
+                        }
+                        mostShells = Sim.OpenShells() - before;
+                    }
+                }
+                Assert.AreEqual(expected, seen);
+                Assert.That(mostShells, Is.InRange(1, 2));
+                ExchangePoolStats stats = pool.Stats;
+                Assert.That(stats.Opened, Is.InRange(1UL, 2UL));
+                Assert.AreEqual(0UL, stats.Discarded);
+                Assert.AreEqual(stats.Sessions, stats.Idle, "the stream's session is back");
+            }
+            Assert.AreEqual(before, Sim.OpenShells(), "closing deletes every shell");
+        }
+
+        [Test]
+        public void CancellingAPoolStreamFromAnotherThreadClosesItsSession()
+        {
+            ExchangeSessionOptions o = Sim.Options(Sim.SlowUrl);
+            o.PoolSize = 2;
+            using (ExchangePool pool = ExchangePool.Open(o))
+            using (var cts = new CancellationTokenSource())
+            {
+                int seen = 0;
+                Assert.Throws<OperationCanceledException>(() =>
+                {
+                    foreach (ExchangeObject mailbox in pool.Stream("Get-Mailbox", Sim.P("ResultSize", "Unlimited"), null, cts.Token))
+                    {
+                        Assert.IsNotNull(mailbox["Name"]);
+                        if (++seen == 20)
+                        {
+                            new Thread(cts.Cancel).Start();
+                        }
+                    }
+                });
+                Assert.That(seen, Is.InRange(20, 1499));
+                Assert.AreEqual(1UL, pool.Stats.Discarded, "the cancelled stream's session was closed");
+
+                // Leaving the enumeration early stops the command too.
+                int taken = pool.Stream("Get-Mailbox", Sim.P("ResultSize", "Unlimited")).Take(5).Count();
+                Assert.AreEqual(5, taken);
+                // That stop runs in the background, after the enumeration returned.
+                for (int i = 0; i < 500 && pool.Stats.Discarded < 2; i++)
+                {
+                    Thread.Sleep(20);
+                }
+                Assert.AreEqual(2UL, pool.Stats.Discarded);
+
+                // The pool stays usable.
+                using (ExchangeResult r = pool.Invoke("Get-Mailbox", Sim.P("ResultSize", 1)))
+                {
+                    Assert.AreEqual(1, r.Output.Count);
+                }
+                Assert.That(pool.Stats.Sessions, Is.InRange(1UL, 2UL));
+            }
+        }
+
+        [Test]
+        public void ACancellationTokenStopsAPoolCommandOnTheServer()
+        {
+            ExchangeSessionOptions o = Sim.Options(Sim.SlowUrl);
+            o.PoolSize = 1;
+            using (ExchangePool pool = ExchangePool.Open(o))
+            using (var cts = new CancellationTokenSource())
+            {
+                Task<ExchangeResult> t = pool.InvokeAsync("Get-Mailbox", Sim.P("ResultSize", "Unlimited"), cts.Token);
+                cts.CancelAfter(150);
+                var e = Assert.Throws<AggregateException>(() => t.Wait());
+                Assert.IsInstanceOf<OperationCanceledException>(e.InnerException);
+                Assert.IsTrue(t.IsCanceled);
+                Assert.AreEqual(0UL, pool.Stats.Retries, "a cancelled command is not sent again");
+                using (ExchangeResult r = pool.Invoke("Get-Mailbox", Sim.P("ResultSize", 1), CancellationToken.None))
+                {
+                    Assert.AreEqual(1, r.Output.Count);
+                }
             }
         }
 

@@ -6,6 +6,7 @@
 //! natural Python types when read.
 //!
 //! - [`session`]: `Session`, the connection, and its options ([`options`]).
+//! - [`pool`]: `Pool`, sessions over several servers shared by many threads.
 //! - [`command`]: `Command`, a cmdlet or pipeline with parameters.
 //! - [`stream`]: `ResultStream` and the reading of running commands.
 //! - [`result`], [`records`], [`object`], [`values`]: what comes back.
@@ -22,6 +23,7 @@ mod kind;
 mod logging;
 mod object;
 mod options;
+mod pool;
 mod records;
 mod result;
 mod secret;
@@ -37,6 +39,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<session::Session>()?;
+    m.add_class::<pool::Pool>()?;
     m.add_class::<command::Command>()?;
     m.add_class::<stream::ResultStream>()?;
     m.add_class::<result::CommandResult>()?;

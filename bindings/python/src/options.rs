@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use monosync_exchange::exchange::{Endpoint, SessionOptions};
+use monosync_exchange::exchange::{Endpoint, JumpHost, SessionOptions};
 use monosync_exchange::transport::{
     AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyString, PyTuple};
 
 use crate::errors::config_error;
 use crate::secret::{PSCredential, SecureString};
@@ -54,6 +54,8 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) idle_timeout: Option<f64>,
     pub(crate) locale: String,
     pub(crate) shell_name: Option<String>,
+    /// `(exchange_uri, PSCredential)`: jump-host mode.
+    pub(crate) jump_host: Option<Bound<'py, PyAny>>,
 }
 
 fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
@@ -75,15 +77,39 @@ fn auth_method(py: Python<'_>, name: &str) -> PyResult<AuthMethod> {
 
 /// The endpoint URL: a URL as given, or for a bare host name Exchange's
 /// `https://<host>/PowerShell/` (or WinRM's `https://<host>:5986/wsman` with a
-/// `configuration`).
-pub(crate) fn server_url(server: &str, configuration: Option<&str>) -> String {
+/// `configuration` or through a jump host).
+pub(crate) fn server_url(server: &str, winrm: bool) -> String {
     if server.contains("://") {
         return server.to_owned();
     }
-    match configuration {
-        None => format!("https://{server}/PowerShell/"),
-        Some(_) => format!("https://{server}:5986/wsman"),
+    if winrm {
+        format!("https://{server}:5986/wsman")
+    } else {
+        format!("https://{server}/PowerShell/")
     }
+}
+
+/// `jump_host=(exchange_uri, credential)`: Exchange's URI as the jump host reaches it
+/// (`http://<fqdn>/PowerShell/`) and the PSCredential Exchange's cmdlets run as.
+fn jump_host(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<JumpHost> {
+    let shape = || {
+        config_error(
+            py,
+            "jump_host= takes a tuple (exchange_uri, PSCredential), e.g. \
+             (\"http://ex01.corp.example/PowerShell/\", PSCredential(user, password))",
+        )
+    };
+    let pair = value.cast::<PyTuple>().map_err(|_| shape())?;
+    if pair.len() != 2 {
+        return Err(shape());
+    }
+    let uri: String = pair.get_item(0)?.extract().map_err(|_| shape())?;
+    if uri.is_empty() {
+        return Err(config_error(py, "jump_host=: the Exchange URI is empty"));
+    }
+    let item = pair.get_item(1)?;
+    let credential = item.cast::<PSCredential>().map_err(|_| shape())?;
+    Ok(JumpHost::new(uri, credential.get().credentials()))
 }
 
 impl ConnectArgs<'_> {
@@ -109,9 +135,17 @@ impl ConnectArgs<'_> {
         }
     }
 
+    /// The URL of `server` (a URL or a bare host name).
+    pub(crate) fn url(&self, server: &str) -> String {
+        server_url(
+            server,
+            self.configuration.is_some() || self.jump_host.is_some(),
+        )
+    }
+
     /// The core's options for `server`.
     pub(crate) fn session_options(&self, py: Python<'_>, server: &str) -> PyResult<SessionOptions> {
-        let url = server_url(server, self.configuration.as_deref());
+        let url = self.url(server);
         let mut transport =
             TransportOptions::new(url, auth_method(py, &self.auth)?, self.credentials(py)?);
         transport.tls.ca_file = self.ca_file.clone();
@@ -133,9 +167,16 @@ impl ConnectArgs<'_> {
             .request_timeout
             .map(|s| seconds(py, "request_timeout", s))
             .transpose()?;
-        let endpoint = match &self.configuration {
-            None => Endpoint::Exchange,
-            Some(name) => Endpoint::Configuration(name.clone()),
+        let endpoint = match (&self.configuration, &self.jump_host) {
+            (Some(_), Some(_)) => {
+                return Err(config_error(
+                    py,
+                    "give either configuration= or jump_host=, not both",
+                ));
+            }
+            (None, None) => Endpoint::Exchange,
+            (Some(name), None) => Endpoint::Configuration(name.clone()),
+            (None, Some(jump)) => Endpoint::JumpHost(jump_host(py, jump)?),
         };
         let mut options = SessionOptions::new(transport, endpoint);
         options.operation_timeout = seconds(py, "operation_timeout", self.operation_timeout)?;

@@ -36,6 +36,12 @@ use crate::stream::{Readers, ResultStream, collect};
 /// ``invoke_timeout`` (a whole command; it is stopped on the server), ``idle_timeout``.
 /// ``on_progress`` is called with each :class:`ProgressRecord` as it arrives.
 ///
+/// Jump-host mode, when only WinRM (5986) reaches a machine that reaches Exchange:
+/// ``server`` is that machine's WinRM service (a bare host name means
+/// ``https://<host>:5986/wsman``), ``auth``/``username``/``password`` log on there, and
+/// ``jump_host=(exchange_uri, PSCredential)`` names Exchange as that machine reaches it
+/// (``http://<fqdn>/PowerShell/``, Kerberos) and the account its cmdlets run as.
+///
 /// Every method may be called from any thread; calls on one session run one at a time.
 /// Network waits release the GIL.
 #[pyclass(frozen, module = "monosync_exchange", name = "Session")]
@@ -72,7 +78,7 @@ impl Session {
         ip_order="ipv4-first", resolve=None, kdc=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
-        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None
+        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -101,6 +107,7 @@ impl Session {
         locale: &str,
         shell_name: Option<String>,
         on_progress: Option<Py<PyAny>>,
+        jump_host: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
         let args = ConnectArgs {
             auth: auth.to_owned(),
@@ -125,6 +132,7 @@ impl Session {
             idle_timeout,
             locale: locale.to_owned(),
             shell_name,
+            jump_host,
         };
         let options = args.session_options(py, &server)?;
         let url = options.transport.url.clone();
@@ -182,7 +190,6 @@ impl Session {
         let inner = self.inner(py)?;
         let reader = self.readers.start(inner, pipeline)?;
         Ok(ResultStream::new(
-            Arc::clone(inner),
             reader,
             self.on_progress.as_ref().map(|p| p.clone_ref(py)),
         ))

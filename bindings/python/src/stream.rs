@@ -8,8 +8,8 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use monosync_exchange::exchange::{
-    BlockingSession, BlockingStream, Command as CoreCommand, CommandResult as CoreResult,
-    SessionError, StreamItem,
+    BlockingPool, BlockingPoolStream, BlockingSession, BlockingStream, CancelHandle,
+    Command as CoreCommand, CommandResult as CoreResult, SessionError, StreamItem,
 };
 use monosync_exchange::psrp::messages::ProgressRecord as CoreProgressRecord;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -28,26 +28,51 @@ const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 type Item = Result<StreamItem, SessionError>;
 
-/// What runs commands: a session now, anything else with the same blocking face later
-/// (several sessions behind one handle). The pump, the readers and the streams only use this.
+/// What runs commands: a session (one command at a time) or a pool (one per session). The
+/// pump, the readers and the streams only use this.
 pub(crate) trait Runner: Send + Sync + 'static {
     /// The items of one started command.
     type Stream: Iterator<Item = Item> + Send + 'static;
-    /// Starts `pipeline`, waiting for the runner to be free.
-    fn start(&self, pipeline: Vec<CoreCommand>) -> Result<Self::Stream, SessionError>;
-    /// Cancels the running command.
-    fn cancel(&self);
+    /// The handle that will cancel the next command started with it: the session's own, or a
+    /// new one per command of a pool, which runs several at once.
+    fn cancel_handle(&self) -> CancelHandle;
+    /// Starts `pipeline`, waiting for the runner to be free; `cancel` stops it.
+    fn start(
+        &self,
+        pipeline: Vec<CoreCommand>,
+        cancel: &CancelHandle,
+    ) -> Result<Self::Stream, SessionError>;
 }
 
 impl Runner for BlockingSession {
     type Stream = BlockingStream;
 
-    fn start(&self, pipeline: Vec<CoreCommand>) -> Result<BlockingStream, SessionError> {
-        self.invoke_stream(pipeline)
+    fn cancel_handle(&self) -> CancelHandle {
+        BlockingSession::cancel_handle(self)
     }
 
-    fn cancel(&self) {
-        BlockingSession::cancel(self);
+    fn start(
+        &self,
+        pipeline: Vec<CoreCommand>,
+        _cancel: &CancelHandle,
+    ) -> Result<BlockingStream, SessionError> {
+        self.invoke_stream(pipeline)
+    }
+}
+
+impl Runner for BlockingPool {
+    type Stream = BlockingPoolStream;
+
+    fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::default()
+    }
+
+    fn start(
+        &self,
+        pipeline: Vec<CoreCommand>,
+        cancel: &CancelHandle,
+    ) -> Result<BlockingPoolStream, SessionError> {
+        self.invoke_stream_cancellable(pipeline, cancel)
     }
 }
 
@@ -60,18 +85,22 @@ pub(crate) struct Pump {
 }
 
 impl Pump {
-    pub(crate) fn start<R: Runner>(runner: Arc<R>, pipeline: Vec<CoreCommand>) -> PyResult<Pump> {
+    pub(crate) fn start<R: Runner>(
+        runner: Arc<R>,
+        pipeline: Vec<CoreCommand>,
+        cancel: CancelHandle,
+    ) -> PyResult<Pump> {
         let (tx, rx) = sync_channel(PUMP_BUFFER);
         std::thread::Builder::new()
             .name("monosync-exchange-stream".into())
-            .spawn(move || match runner.start(pipeline) {
+            .spawn(move || match runner.start(pipeline, &cancel) {
                 Err(e) => {
                     let _ = tx.send(Err(e));
                 }
                 Ok(stream) => {
                     for item in stream {
                         // A reader that went away abandons the command; dropping the stream
-                        // lets the session end it.
+                        // lets the session end it (a pool's stream stops it).
                         if tx.send(item).is_err() {
                             break;
                         }
@@ -102,6 +131,7 @@ impl Pump {
 pub(crate) struct Reader {
     owner: ThreadId,
     pump: Mutex<Option<Pump>>,
+    cancel: CancelHandle,
 }
 
 /// The readers of one session. A thread with a command it has not read to the end may not
@@ -123,9 +153,15 @@ impl Readers {
         runner: &Arc<R>,
         pipeline: Vec<CoreCommand>,
     ) -> PyResult<Arc<Reader>> {
+        let cancel = runner.cancel_handle();
         let reader = Arc::new(Reader {
             owner: std::thread::current().id(),
-            pump: Mutex::new(Some(Pump::start(Arc::clone(runner), pipeline)?)),
+            pump: Mutex::new(Some(Pump::start(
+                Arc::clone(runner),
+                pipeline,
+                cancel.clone(),
+            )?)),
+            cancel,
         });
         let mut list = self.list();
         list.retain(|r| r.strong_count() > 0);
@@ -194,7 +230,7 @@ pub(crate) fn collect<R: Runner>(
         let item = match pump.next(py) {
             Ok(item) => item,
             Err(interrupt) => {
-                runner.cancel();
+                reader.cancel.cancel();
                 return Err(interrupt);
             }
         };
@@ -232,21 +268,15 @@ pub(crate) struct ResultStream {
     reader: Arc<Reader>,
     state: Mutex<Option<&'static str>>,
     records: Mutex<CoreResult>,
-    cancel: Box<dyn Fn() + Send + Sync>,
     on_progress: Option<Py<PyAny>>,
 }
 
 impl ResultStream {
-    pub(crate) fn new<R: Runner>(
-        runner: Arc<R>,
-        reader: Arc<Reader>,
-        on_progress: Option<Py<PyAny>>,
-    ) -> Self {
+    pub(crate) fn new(reader: Arc<Reader>, on_progress: Option<Py<PyAny>>) -> Self {
         ResultStream {
             reader,
             state: Mutex::new(None),
             records: Mutex::new(CoreResult::default()),
-            cancel: Box::new(move || runner.cancel()),
             on_progress,
         }
     }
@@ -301,7 +331,7 @@ impl ResultStream {
                 Ok(item) => item,
                 Err(interrupt) => {
                     *slot = None;
-                    (self.cancel)();
+                    self.reader.cancel.cancel();
                     return Err(interrupt);
                 }
             };
@@ -331,7 +361,8 @@ impl ResultStream {
     }
 
     /// Stops reading: the command is abandoned, and the session stops and ends it on the
-    /// server before its next operation. Records read so far stay available.
+    /// server before its next operation (a pool's stream stops it at once and closes its
+    /// session). Records read so far stay available.
     fn close(&self) -> PyResult<()> {
         let Ok(mut slot) = self.reader.pump.try_lock() else {
             return Err(PyValueError::new_err(
@@ -340,6 +371,13 @@ impl ResultStream {
         };
         *slot = None;
         Ok(())
+    }
+
+    /// Stops the command from any thread; ``next()`` then raises CancelledError. A session's
+    /// stream sends the stop signal and waits for the server to confirm; a pool's ends at the
+    /// command's next output and closes its session. Does nothing once the command ended.
+    fn cancel(&self) {
+        self.reader.cancel.cancel();
     }
 
     /// ``"Completed"``, ``"Failed"`` or ``"Stopped"`` once the command ended, else ``None``.

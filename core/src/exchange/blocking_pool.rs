@@ -5,12 +5,15 @@
 //! [`BlockingPool`] runs as many calls at once as it has sessions: threads that share one
 //! handle each get a session of their own, or wait in arrival order for one.
 
+use tokio::runtime::Handle;
+
 use super::blocking::blocking_runtime;
+use super::cancel::CancelHandle;
 use super::error::SessionError;
 use super::invocation::Invocation;
-use super::pool::{Pool, PoolStats};
+use super::pool::{Pool, PoolStats, PoolStream};
 use super::pool_options::PoolOptions;
-use super::result::CommandResult;
+use super::result::{CommandResult, StreamItem};
 
 /// A [`Pool`] behind a blocking, `Send + Sync` API. Share it between threads by reference
 /// or in an `Arc`; dropping it closes its sessions.
@@ -32,6 +35,42 @@ impl BlockingPool {
     pub fn invoke(&self, invocation: impl Into<Invocation>) -> Result<CommandResult, SessionError> {
         let invocation = invocation.into();
         blocking_runtime()?.block_on(self.pool.invoke(invocation))
+    }
+
+    /// [`BlockingPool::invoke`] that `cancel` stops from any thread; see
+    /// [`Pool::invoke_cancellable`].
+    pub fn invoke_cancellable(
+        &self,
+        invocation: impl Into<Invocation>,
+        cancel: &CancelHandle,
+    ) -> Result<CommandResult, SessionError> {
+        let invocation = invocation.into();
+        blocking_runtime()?.block_on(self.pool.invoke_cancellable(invocation, cancel))
+    }
+
+    /// Starts a command on a session of the pool and returns an iterator over its items as
+    /// they arrive; see [`Pool::invoke_stream`]. Unlike a [`super::BlockingStream`], it holds
+    /// its own session, so the thread reading it may use the pool meanwhile.
+    pub fn invoke_stream(
+        &self,
+        invocation: impl Into<Invocation>,
+    ) -> Result<BlockingPoolStream, SessionError> {
+        let invocation = invocation.into();
+        let stream = blocking_runtime()?.block_on(self.pool.invoke_stream(invocation))?;
+        Ok(BlockingPoolStream { stream })
+    }
+
+    /// [`BlockingPool::invoke_stream`] that `cancel` also stops; see
+    /// [`Pool::invoke_stream_cancellable`].
+    pub fn invoke_stream_cancellable(
+        &self,
+        invocation: impl Into<Invocation>,
+        cancel: &CancelHandle,
+    ) -> Result<BlockingPoolStream, SessionError> {
+        let invocation = invocation.into();
+        let stream = blocking_runtime()?
+            .block_on(self.pool.invoke_stream_cancellable(invocation, cancel))?;
+        Ok(BlockingPoolStream { stream })
     }
 
     /// Closes the idle sessions and refuses later calls; see [`Pool::close`].
@@ -75,6 +114,39 @@ impl Drop for BlockingPool {
     }
 }
 
+/// The items of one command started by [`BlockingPool::invoke_stream`], as an iterator. A
+/// failed command ends with one `Err` item. Dropping it before the end stops the command.
+#[derive(Debug)]
+pub struct BlockingPoolStream {
+    stream: PoolStream,
+}
+
+impl BlockingPoolStream {
+    /// A handle that cancels the command from any thread; see [`PoolStream::cancel`].
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.stream.cancel_handle()
+    }
+
+    /// Stops the command; the iterator then ends with [`SessionError::Cancelled`].
+    pub fn cancel(&self) {
+        self.stream.cancel();
+    }
+}
+
+impl Iterator for BlockingPoolStream {
+    type Item = Result<StreamItem, SessionError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if Handle::try_current().is_ok() {
+            return Some(Err(SessionError::InAsyncContext));
+        }
+        match blocking_runtime() {
+            Ok(runtime) => runtime.block_on(self.stream.next()),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +167,33 @@ mod tests {
     fn blocking_pools_cross_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<BlockingPool>();
+        fn send<T: Send>() {}
+        send::<BlockingPoolStream>();
+    }
+
+    #[test]
+    fn a_stream_from_unreachable_servers_ends_with_one_error() {
+        let pool = BlockingPool::new(options()).expect("options");
+        let mut stream = pool
+            .invoke_stream(Command::new("Get-Mailbox"))
+            .expect("started");
+        let e = stream
+            .next()
+            .expect("an item")
+            .expect_err("nothing listens");
+        assert_eq!(e.kind(), ErrorKind::Transient, "{e}");
+        assert!(stream.next().is_none());
+        let cancel = CancelHandle::default();
+        cancel.cancel();
+        let e = pool
+            .invoke_cancellable(Command::new("Get-Mailbox"), &cancel)
+            .expect_err("cancelled before it started");
+        assert!(matches!(e, SessionError::Cancelled), "{e}");
+        pool.close().expect("closed");
+        assert!(matches!(
+            pool.invoke_stream(Command::new("Get-Mailbox")),
+            Err(SessionError::Closed)
+        ));
     }
 
     #[test]

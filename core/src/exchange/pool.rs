@@ -51,6 +51,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use super::cancel::CancelHandle;
 use super::error::SessionError;
 use super::error_kind::ErrorKind;
 use super::failover::ServerList;
@@ -58,8 +59,11 @@ use super::invocation::Invocation;
 use super::pool_options::PoolOptions;
 use super::result::CommandResult;
 use super::retry::{self, Decision, Delivery};
-use super::session::Session;
+use super::session::{InvokeStream, Session};
+
+mod stream;
 use crate::psrp::RunspacePoolState;
+pub use stream::{PoolStream, READER_GONE_GRACE};
 
 /// The longest a shell deletion may take when the pool closes a session; a server that does
 /// not answer by then deletes the shell itself at its idle timeout.
@@ -222,40 +226,56 @@ impl Pool {
         &self,
         invocation: impl Into<Invocation>,
     ) -> Result<CommandResult, SessionError> {
-        let invocation = invocation.into();
+        self.run(invocation.into(), None).await
+    }
+
+    /// [`Pool::invoke`] that `cancel` stops from another task or thread: while the call waits
+    /// for a session it gives up at once; once the command runs, its session sends the
+    /// PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm, as
+    /// [`CancelHandle::cancel`] does for a session. Either way the call fails with
+    /// [`SessionError::Cancelled`] and is not retried. A request made before the call starts
+    /// cancels it at once; reset the handle by making a new one.
+    pub async fn invoke_cancellable(
+        &self,
+        invocation: impl Into<Invocation>,
+        cancel: &CancelHandle,
+    ) -> Result<CommandResult, SessionError> {
+        self.run(invocation.into(), Some(cancel)).await
+    }
+
+    async fn run(
+        &self,
+        invocation: Invocation,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<CommandResult, SessionError> {
         let read_only = retry::is_read_only(&invocation);
         let policy = &self.inner.options.retry;
         let mut attempt = 0u32;
         loop {
             attempt = attempt.saturating_add(1);
-            let (error, delivery, kind) = match self.inner.acquire().await {
-                // The caller's own limit on waiting: trying again would only wait longer.
-                Err(e @ SessionError::Timeout(_)) => return Err(e),
+            let (error, delivery, kind) = match self.inner.acquire_unless(cancel).await {
+                // The caller's own limit on waiting, or its own stop: trying again would
+                // only wait longer.
+                Err(e @ (SessionError::Timeout(_) | SessionError::Cancelled)) => return Err(e),
                 Err(e) => {
                     let kind = e.kind();
                     (e, Delivery::NotSent, kind)
                 }
-                Ok(mut lease) => match lease.run(invocation.clone()).await {
+                Ok(mut lease) => match lease.run(invocation.clone(), cancel).await {
                     Ok(result) => {
                         lease.give_back().await;
                         return Ok(result);
                     }
                     Err((e, delivery)) => {
-                        let kind = match (&e, delivery) {
-                            // The shell refused the command (it broke, or the server lost it
-                            // in a recycle): a new shell may well take it.
-                            (SessionError::Fault(_), Delivery::NotSent)
-                                if e.kind() == ErrorKind::Protocol =>
-                            {
-                                ErrorKind::Transient
-                            }
-                            _ => e.kind(),
-                        };
+                        let kind = retry_kind(&e, delivery);
                         lease.after_failure(&e, delivery);
                         (e, delivery, kind)
                     }
                 },
             };
+            if cancel.is_some_and(CancelHandle::is_cancelled) {
+                return Err(error);
+            }
             match retry::decide(policy, kind, delivery, read_only, attempt) {
                 Decision::Retry if !self.is_closed() => {
                     self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -347,6 +367,22 @@ impl Drop for Handoff {
 }
 
 impl Inner {
+    /// [`Inner::acquire`], given up with [`SessionError::Cancelled`] when `cancel` fires
+    /// first.
+    async fn acquire_unless(
+        self: &Arc<Self>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<Lease, SessionError> {
+        let Some(cancel) = cancel else {
+            return self.acquire().await;
+        };
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => Err(SessionError::Cancelled),
+            acquired = self.acquire() => acquired,
+        }
+    }
+
     /// Waits for a permit, then takes an idle session (probing it after a long rest) or
     /// opens one.
     async fn acquire(self: &Arc<Self>) -> Result<Lease, SessionError> {
@@ -621,13 +657,32 @@ impl Lease {
     async fn run(
         &mut self,
         invocation: Invocation,
+        cancel: Option<&CancelHandle>,
     ) -> Result<CommandResult, (SessionError, Delivery)> {
+        self.with_stream(invocation, async |stream, session_cancel| {
+            let _forward = cancel.map(|c| Forward::start(c, session_cancel));
+            collect(stream).await
+        })
+        .await
+    }
+
+    /// Starts `invocation` on the lent session and hands its stream, with the session's
+    /// cancel handle, to `consume`; tells how far the command got when it cannot start.
+    async fn with_stream<T>(
+        &mut self,
+        invocation: Invocation,
+        consume: impl for<'s> AsyncFnOnce(
+            InvokeStream<'s>,
+            CancelHandle,
+        ) -> Result<T, (SessionError, Delivery)>,
+    ) -> Result<T, (SessionError, Delivery)> {
         let Some(session) = self.pooled.as_mut().and_then(|p| p.session.as_mut()) else {
             return Err((SessionError::Closed, Delivery::NotSent));
         };
         let needs_key = invocation.needs_session_key() && !session.pool().has_session_key();
+        let session_cancel = session.cancel_handle();
         let error = match session.invoke_stream(invocation).await {
-            Ok(stream) => return collect(stream).await,
+            Ok(stream) => return consume(stream, session_cancel).await,
             Err(e) => e,
         };
         // Before the stream exists the command was refused, or never sent when the key
@@ -639,6 +694,24 @@ impl Lease {
                 Delivery::Unknown
             };
         Err((error, delivery))
+    }
+
+    /// Closes the lent session (in the background) instead of handing it back, keeping the
+    /// permit until its shell is gone. Counted at once, so that the caller's next look at
+    /// the stats sees it.
+    fn discard(mut self) {
+        if let Some(pooled) = self.pooled.take() {
+            self.inner
+                .counters
+                .discarded
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                if let Err(e) = pooled.close().await {
+                    tracing::debug!(error = %e, "deleting a cancelled session's shell failed");
+                }
+                drop(self);
+            });
+        }
     }
 
     /// Hands a healthy session back to the pool.
@@ -713,11 +786,48 @@ impl Lease {
     }
 }
 
+/// Passes a caller's cancellation on to the session running its command, for as long as it
+/// lives. A separate task rather than a `select!` beside the stream: dropping a stream's
+/// `next()` mid-way could cut its stop sequence short.
+#[derive(Debug)]
+struct Forward(tokio::task::JoinHandle<()>);
+
+impl Forward {
+    fn start(from: &CancelHandle, to: CancelHandle) -> Forward {
+        let from = from.clone();
+        Forward::when(async move { from.cancelled().await }, to)
+    }
+
+    /// Cancels `to` once `event` happened.
+    fn when(event: impl Future<Output = ()> + Send + 'static, to: CancelHandle) -> Forward {
+        Forward(tokio::spawn(async move {
+            event.await;
+            to.cancel();
+        }))
+    }
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The kind that decides a retry: a WS-Management fault before the command was sent means the
+/// shell refused it (it broke, or the server lost it in a recycle), which a new shell may well
+/// take.
+fn retry_kind(error: &SessionError, delivery: Delivery) -> ErrorKind {
+    match (error, delivery) {
+        (SessionError::Fault(_), Delivery::NotSent) if error.kind() == ErrorKind::Protocol => {
+            ErrorKind::Transient
+        }
+        _ => error.kind(),
+    }
+}
+
 /// Reads a started command to its end, as [`Session::invoke`] does, telling how far it got
 /// when it fails: a terminating error is the server's answer, anything else cut it off.
-async fn collect(
-    mut stream: super::session::InvokeStream<'_>,
-) -> Result<CommandResult, (SessionError, Delivery)> {
+async fn collect(mut stream: InvokeStream<'_>) -> Result<CommandResult, (SessionError, Delivery)> {
     let mut result = CommandResult::default();
     while let Some(item) = stream.next().await {
         match item {

@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 
 use monosync_exchange::clixml::PsValue;
 use monosync_exchange::exchange::{
-    Command, Pool, PoolOptions, Session, SessionError, SessionOptions,
+    BlockingPool, Command, ErrorKind, Pool, PoolOptions, Session, SessionError, SessionOptions,
+    StreamItem,
 };
 use monosync_exchange::transport::{AuthMethod, Credentials};
+use mx_sim::exchange::directory::Directory;
+use mx_sim::exchange::{BoundArg, Exchange};
 use mx_sim::winrm::ServiceConfig;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
 
@@ -325,4 +328,282 @@ async fn a_caller_gives_up_waiting_after_the_acquire_timeout() {
         .expect("the slow command still ends");
     assert_eq!(sam(&r.output[0]), Some(MAILBOXES[1]));
     pool.close().await.expect("close");
+}
+
+/// A server over a generated organisation of `recipients`, with how many mailboxes
+/// `Get-Mailbox -ResultSize Unlimited` returns there.
+fn generated_server(recipients: usize) -> (Arc<RunningServer>, usize) {
+    let rbac = Exchange::from_seed_json(mx_sim::DEFAULT_SEED)
+        .expect("seed")
+        .rbac()
+        .clone();
+    let mut exchange = Exchange::with_rbac(Directory::generate(recipients, 5), rbac);
+    let expected = exchange
+        .invoke("Get-Mailbox", &[BoundArg::named("ResultSize", "Unlimited")])
+        .output
+        .len();
+    let server = Server::start(SimConfig {
+        exchange: Some(exchange),
+        ..SimConfig::default()
+    })
+    .expect("server");
+    (Arc::new(server), expected)
+}
+
+fn get_all() -> Command {
+    Command::new("Get-Mailbox").param("ResultSize", "Unlimited")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_holds_one_session_while_other_callers_share_the_rest() {
+    let (server, expected) = generated_server(1000);
+    assert!(expected > 500, "{expected}");
+    let pool = Pool::new(pool_options(&server, 2)).expect("pool");
+    let (peak, watcher) = watch_shells(&server);
+    let mut stream = pool.invoke_stream(get_all()).await.expect("started");
+    let callers: Vec<_> = (0..12)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let r = pool
+                    .invoke(Command::new("Get-Mailbox").param("ResultSize", 1))
+                    .await
+                    .expect("a caller beside the stream");
+                assert_eq!(r.output.len(), 1);
+                assert!(sam(&r.output[0]).is_some());
+            })
+        })
+        .collect();
+    let mut outputs = 0usize;
+    while let Some(item) = stream.next().await {
+        if let StreamItem::Output(v) = item.expect("item") {
+            assert!(sam(&v).is_some());
+            outputs += 1;
+        }
+    }
+    drop(stream);
+    for caller in callers {
+        caller.await.expect("caller task");
+    }
+    watcher.abort();
+    assert_eq!(outputs, expected);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 2, "peak {peak}");
+    let stats = pool.stats();
+    assert_eq!(stats.retries, 0, "{stats:?}");
+    assert_eq!(stats.discarded, 0, "{stats:?}");
+    // The stream's session went back to the pool: at most two ever opened.
+    assert!(stats.opened <= 2, "{stats:?}");
+    assert_eq!(server.request_log().count("Command"), 13);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[test]
+fn a_blocking_stream_cancelled_from_another_thread_frees_its_session() {
+    let (server, expected) = generated_server(1000);
+    let pool = Arc::new(BlockingPool::new(pool_options(&server, 2)).expect("pool"));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (server, peak, stop) = (Arc::clone(&server), Arc::clone(&peak), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                peak.fetch_max(server.shell_count(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let mut stream = pool.invoke_stream(get_all()).expect("started");
+    let cancel = stream.cancel_handle();
+    let mut seen = 0usize;
+    let mut canceller = None;
+    let end = loop {
+        match stream.next() {
+            Some(Ok(_)) => {
+                seen += 1;
+                if seen == 50 {
+                    let cancel = cancel.clone();
+                    canceller = Some(std::thread::spawn(move || cancel.cancel()));
+                }
+                // Meanwhile, the other session serves other callers.
+                if seen == 60 {
+                    let r = pool
+                        .invoke(Command::new("Get-Mailbox").param("ResultSize", 1))
+                        .expect("a caller beside the stream");
+                    assert_eq!(r.output.len(), 1);
+                }
+            }
+            Some(Err(e)) => break e,
+            None => panic!("the stream completed despite the cancel ({seen} items)"),
+        }
+    };
+    canceller.expect("started").join().expect("canceller");
+    assert!(matches!(end, SessionError::Cancelled), "{end}");
+    assert!(stream.next().is_none());
+    assert!(seen < expected, "{seen} of {expected}");
+    drop(stream);
+    // The pool stays usable: a second stream reads everything.
+    let count = pool
+        .invoke_stream(get_all())
+        .expect("second stream")
+        .filter(|i| matches!(i, Ok(StreamItem::Output(_))))
+        .count();
+    assert_eq!(count, expected);
+    let stats = pool.stats();
+    assert_eq!(
+        stats.discarded, 1,
+        "the cancelled session was closed: {stats:?}"
+    );
+    pool.close().expect("close");
+    // The cancelled session's shell is deleted in the background.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.shell_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::SeqCst);
+    watcher.join().expect("watcher");
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 2, "peak {peak}");
+    assert_eq!(server.shell_count(), 0, "no shell left after close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_retries_a_lost_first_answer_only_for_a_read() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("warm the pool");
+    let drop_receive = || {
+        server.set_faults(FaultPlan {
+            rules: vec![FaultRule {
+                operation: "Receive".into(),
+                nth: 1,
+                count: 1,
+                action: FaultAction::Drop,
+            }],
+        })
+    };
+
+    drop_receive();
+    let mut stream = pool
+        .invoke_stream(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]))
+        .await
+        .expect("started");
+    let first = stream.next().await.expect("an item").expect("retried");
+    assert!(matches!(&first, StreamItem::Output(v) if sam(v) == Some(MAILBOXES[1])));
+    assert!(stream.next().await.is_none());
+    drop(stream);
+    assert_eq!(pool.stats().retries, 1);
+
+    drop_receive();
+    let commands = server.request_log().count("Command");
+    let mut stream = pool
+        .invoke_stream(
+            Command::new("New-MailContact")
+                .param("Name", "Stream Contact")
+                .param("ExternalEmailAddress", "stream.contact@fabrikam.example"),
+        )
+        .await
+        .expect("started");
+    let err = stream
+        .next()
+        .await
+        .expect("an item")
+        .expect_err("the answer was lost");
+    assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{err}");
+    assert!(stream.next().await.is_none());
+    drop(stream);
+    assert_eq!(
+        server.request_log().count("Command"),
+        commands + 1,
+        "never re-run"
+    );
+    assert_eq!(pool.stats().retries, 1);
+    pool.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_deletes_its_shell_without_draining_the_output() {
+    let (server, expected) = generated_server(1000);
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    let mut stream = pool.invoke_stream(get_all()).await.expect("started");
+    for _ in 0..5 {
+        stream.next().await.expect("an item").expect("output");
+    }
+    let receives = server.request_log().count("Receive");
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (pool.stats().discarded == 0 || server.shell_count() > 0) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "dropped stream: shell deleted {:?} before the deadline",
+        deadline - Instant::now()
+    );
+    assert_eq!(pool.stats().discarded, 1);
+    assert_eq!(server.shell_count(), 0, "the shell was deleted");
+    let log = server.request_log();
+    assert!(
+        log.count("Receive") <= receives + 1,
+        "at most the Receive in flight: {} then {}",
+        receives,
+        log.count("Receive")
+    );
+    // The next caller gets a new session and the whole output.
+    let all = pool.invoke(get_all()).await.expect("after the drop");
+    assert_eq!(all.output.len(), expected);
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_invoke_stops_on_the_server_and_is_not_retried() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let pool = Pool::new(pool_options(&server, 1)).expect("pool");
+    pool.invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+        .await
+        .expect("warm the pool");
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 5000 },
+        }],
+    });
+    let cancel = monosync_exchange::exchange::CancelHandle::default();
+    let later = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        later.cancel();
+    });
+    let started = Instant::now();
+    let e = pool
+        .invoke_cancellable(
+            Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    canceller.join().expect("canceller");
+    assert!(matches!(e, SessionError::Cancelled), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(pool.stats().retries, 0);
+    assert!(
+        server.request_log().count("Signal") >= 2,
+        "stop, then terminate"
+    );
+    let r = pool
+        .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[1]))
+        .await
+        .expect("the pool goes on");
+    assert_eq!(r.output.first().and_then(sam), Some(MAILBOXES[1]));
+    pool.close().await.expect("close");
+    assert_eq!(server.shell_count(), 0);
 }

@@ -178,6 +178,21 @@ namespace Monosync.Exchange.Core
         internal static extern ResultCode mx_pool_invoke(PoolHandle pool, CommandHandle command, out IntPtr result, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_invoke_cancellable(PoolHandle pool, CommandHandle command, CancelHandle cancel, out IntPtr result, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_invoke_streaming(PoolHandle pool, CommandHandle command, CancelHandle cancel, StreamCallback callback, IntPtr userdata, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_cancel_new(out IntPtr cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_cancel_request(CancelHandle cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void mx_cancel_free(IntPtr cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_pool_stats(PoolHandle pool, out MxPoolCounters counters, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

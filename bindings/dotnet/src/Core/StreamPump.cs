@@ -6,8 +6,13 @@ using Monosync.Exchange.Core.Handles;
 
 namespace Monosync.Exchange.Core
 {
+    /// <summary>Runs one native streaming call (<c>mx_session_invoke_streaming</c> or
+    /// <c>mx_pool_invoke_streaming</c>) with <paramref name="callback"/>.</summary>
+    internal delegate ResultCode StreamStart(NativeMethods.StreamCallback callback, out IntPtr err);
+
     /// <summary>
-    /// Turns <c>mx_session_invoke_streaming</c>, which pushes items into a callback, into an
+    /// Turns a native streaming call (<c>mx_session_invoke_streaming</c>,
+    /// <c>mx_pool_invoke_streaming</c>), which pushes items into a callback, into an
     /// enumerator the caller pulls from. The native call runs on a worker thread; its callback
     /// hands one borrowed object over and waits until the consumer moves on, so nothing is
     /// buffered and the object is read in place. Disposing early stops the command on the
@@ -16,8 +21,8 @@ namespace Monosync.Exchange.Core
     internal sealed unsafe class StreamPump : IEnumerator<ExchangeObject>
     {
         private readonly object gate = new object();
-        private readonly SessionHandle sessionHandle;
-        private readonly CommandHandle command;
+        private readonly StreamStart start;
+        private readonly IDisposable resources;
         private readonly Action<ExchangeRecord> onRecord;
         private readonly NativeMethods.StreamCallback callback;
         private readonly Queue<ExchangeRecord> records = new Queue<ExchangeRecord>();
@@ -29,10 +34,12 @@ namespace Monosync.Exchange.Core
         private bool abandoned;
         private Exception failure;
 
-        internal StreamPump(SessionHandle sessionHandle, CommandHandle command, Action<ExchangeRecord> onRecord)
+        /// <summary>A pump for <paramref name="start"/>; <paramref name="resources"/> (the
+        /// command, a cancel token) are disposed once the native call returned.</summary>
+        internal StreamPump(StreamStart start, IDisposable resources, Action<ExchangeRecord> onRecord)
         {
-            this.sessionHandle = sessionHandle;
-            this.command = command;
+            this.start = start;
+            this.resources = resources;
             this.onRecord = onRecord;
             // Held in a field: the native side calls it for as long as the worker runs.
             callback = OnItem;
@@ -106,7 +113,7 @@ namespace Monosync.Exchange.Core
             }
             else
             {
-                command.Dispose();
+                resources.Dispose();
             }
         }
 
@@ -114,7 +121,7 @@ namespace Monosync.Exchange.Core
         {
             try
             {
-                ResultCode code = NativeMethods.mx_session_invoke_streaming(sessionHandle, command, callback, IntPtr.Zero, out IntPtr err);
+                ResultCode code = start(callback, out IntPtr err);
                 if (code != ResultCode.Ok)
                 {
                     Exception e = Ensure.Exception(code, err);
@@ -136,7 +143,7 @@ namespace Monosync.Exchange.Core
             }
             finally
             {
-                command.Dispose();
+                resources.Dispose();
                 lock (gate)
                 {
                     finished = true;

@@ -306,6 +306,8 @@ class ResultStream(Iterator[Value]):
     def __next__(self) -> Value: ...
     def close(self) -> None:
         """Stop reading; the session ends the command before its next operation."""
+    def cancel(self) -> None:
+        """Stop the command on the server from any thread; next() raises CancelledError."""
     def raise_for_errors(self) -> None: ...
     @property
     def state(self) -> Literal["Completed", "Failed", "Stopped"] | None: ...
@@ -373,6 +375,7 @@ class Session:
         locale: str = "en-US",
         shell_name: str | None = None,
         on_progress: Callable[[ProgressRecord], object] | None = None,
+        jump_host: tuple[str, PSCredential] | None = None,
     ) -> None: ...
     def invoke(
         self, command: str | Command, /, *args: ParamValue, **params: ParamValue
@@ -389,6 +392,73 @@ class Session:
     @property
     def closed(self) -> bool: ...
     def __enter__(self) -> Session: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
+class PoolStats(TypedDict):
+    sessions: int
+    idle: int
+    opened: int
+    opened_per_server: list[int]
+    discarded: int
+    idle_closed: int
+    probes: int
+    retries: int
+
+@final
+class Pool:
+    """Sessions over one or more servers, shared by many threads; a context manager."""
+
+    def __init__(
+        self,
+        servers: str | Iterable[str],
+        *,
+        max_sessions: int = 2,
+        acquire_timeout: float | None = None,
+        retry_attempts: int = 3,
+        auth: AuthMethod = "negotiate",
+        username: str | None = None,
+        password: str | SecureString | None = None,
+        credential: PSCredential | None = None,
+        configuration: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        pin_thumbprint: str | Iterable[str] | None = None,
+        insecure: bool = False,
+        ip_order: IpOrder = "ipv4-first",
+        resolve: str | Iterable[str] | None = None,
+        kdc: str | None = None,
+        spn: str | None = None,
+        allow_unencrypted: bool = False,
+        allow_basic_over_http: bool = False,
+        connect_timeout: float = 30.0,
+        read_timeout: float = 120.0,
+        request_timeout: float | None = None,
+        operation_timeout: float = 20.0,
+        invoke_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        locale: str = "en-US",
+        shell_name: str | None = None,
+        on_progress: Callable[[ProgressRecord], object] | None = None,
+        jump_host: tuple[str, PSCredential] | None = None,
+    ) -> None: ...
+    def invoke(
+        self, command: str | Command, /, *args: ParamValue, **params: ParamValue
+    ) -> Result: ...
+    def stream(
+        self, command: str | Command, /, *args: ParamValue, **params: ParamValue
+    ) -> ResultStream: ...
+    def close(self) -> None: ...
+    @property
+    def stats(self) -> PoolStats: ...
+    @property
+    def servers(self) -> list[str]: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Pool: ...
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
