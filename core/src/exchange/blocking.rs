@@ -109,6 +109,8 @@ impl BlockingSession {
             rx,
             owner: std::thread::current().id(),
             streaming_thread: Arc::clone(&self.streaming_thread),
+            cancel: self.cancel.clone(),
+            ended: false,
         })
     }
 
@@ -203,11 +205,18 @@ async fn feed_stream(
 
 /// The items of one command started by [`BlockingSession::invoke_stream`], as an iterator.
 /// A failed command ends with one `Err` item, as [`super::InvokeStream::next`] does.
+///
+/// A cancel requested while the reader still has items to take ends the stream with
+/// [`SessionError::Cancelled`], even when the command finished on the server first and its
+/// last items were already buffered: a reader that asked to stop never sees a clean end.
 #[derive(Debug)]
 pub struct BlockingStream {
     rx: mpsc::Receiver<Result<StreamItem, SessionError>>,
     owner: ThreadId,
     streaming_thread: Arc<Mutex<Option<ThreadId>>>,
+    cancel: CancelHandle,
+    /// Whether the stream already ended with an `Err` item.
+    ended: bool,
 }
 
 impl BlockingStream {
@@ -231,11 +240,21 @@ impl Iterator for BlockingStream {
             self.release();
             return Some(Err(SessionError::InAsyncContext));
         }
-        let item = self.rx.blocking_recv();
-        if item.is_none() {
-            self.release();
+        match self.rx.blocking_recv() {
+            None => {
+                self.release();
+                if !self.ended && self.cancel.is_cancelled() {
+                    self.ended = true;
+                    return Some(Err(SessionError::Cancelled));
+                }
+                None
+            }
+            Some(Err(e)) => {
+                self.ended = true;
+                Some(Err(e))
+            }
+            item => item,
         }
-        item
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use monosync_exchange::exchange::{
-    BlockingSession, Command, ErrorKind, SessionError, SessionOptions, StreamItem,
+    BlockingSession, Command, ErrorKind, ResultSize, SessionError, SessionOptions, StreamItem,
 };
 use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
@@ -141,6 +141,41 @@ fn cancel_from_another_thread_stops_the_running_command() {
     let ok = session
         .invoke(Command::new("Get-User").param("Identity", "justin.martin"))
         .expect("usable after cancel");
+    assert_eq!(ok.output.len(), 1);
+}
+
+#[test]
+fn a_cancel_after_the_command_finished_still_ends_the_stream_cancelled() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let session = connect(&server);
+    let mut stream = session
+        .invoke_stream(Command::new("Get-Mailbox").result_size(ResultSize::Limit(5)))
+        .expect("stream");
+    let first = stream.next().expect("an item").expect("ok");
+    assert!(identity_of(&first).is_some());
+    // The whole output is buffered and the command ended on the server (its terminate
+    // Signal was sent) before the reader asks to stop.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.request_log().count("Signal") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    session.cancel();
+    let rest: Vec<_> = stream.by_ref().collect();
+    let (last, before) = rest.split_last().expect("the stream ends with an error");
+    assert!(before.iter().all(Result::is_ok), "{before:?}");
+    match last {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}"),
+        Ok(item) => panic!("ended cleanly with {item:?} after a cancel"),
+    }
+    assert!(stream.next().is_none(), "one error, then the end");
+    drop(stream);
+    let ok = session
+        .invoke(Command::new("Get-User").param("Identity", "justin.martin"))
+        .expect("usable after the cancelled stream");
     assert_eq!(ok.output.len(), 1);
 }
 

@@ -607,3 +607,32 @@ async fn a_cancelled_invoke_stops_on_the_server_and_is_not_retried() {
     pool.close().await.expect("close");
     assert_eq!(server.shell_count(), 0);
 }
+
+#[test]
+fn a_cancel_after_the_command_finished_still_ends_the_pool_stream_cancelled() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let pool = BlockingPool::new(pool_options(&server, 1)).expect("pool");
+    let mut stream = pool
+        .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", 2))
+        .expect("started");
+    assert!(matches!(stream.next(), Some(Ok(StreamItem::Output(_)))));
+    // The command ended on the server (its terminate Signal was sent) before the reader asks
+    // to stop; its last item is still buffered.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.request_log().count("Signal") == 0 {
+        assert!(Instant::now() < deadline, "the command never ended");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stream.cancel();
+    match stream.next() {
+        Some(Err(e)) => assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}"),
+        other => panic!("a cancelled stream ended with {other:?}"),
+    }
+    assert!(stream.next().is_none(), "one error, then the end");
+    drop(stream);
+    let r = pool
+        .invoke(Command::new("Get-Mailbox").param("ResultSize", 1))
+        .expect("the pool serves the next caller");
+    assert_eq!(r.output.len(), 1);
+    pool.close().expect("close");
+}

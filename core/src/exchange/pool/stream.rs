@@ -85,6 +85,7 @@ impl Pool {
             rx,
             cancel,
             _forward,
+            ended: false,
         })
     }
 }
@@ -100,19 +101,30 @@ pub struct PoolStream {
     cancel: CancelHandle,
     /// The caller's own token, passed on for as long as the stream lives.
     _forward: Option<Forward>,
+    /// Whether the stream already ended with an `Err` item.
+    ended: bool,
 }
 
 impl PoolStream {
     /// The next item; `None` after the command completed. After a cancel, items still
-    /// buffered are skipped: the next one is the command's end ([`SessionError::Cancelled`],
-    /// or `None` when it completed before the stop took effect).
+    /// buffered are skipped and the stream ends with [`SessionError::Cancelled`], even when
+    /// the command completed before the stop took effect: a reader that asked to stop never
+    /// sees a clean end.
     pub async fn next(&mut self) -> Option<Result<StreamItem, SessionError>> {
         loop {
-            let item = self.rx.recv().await?;
-            if item.is_ok() && self.cancel.is_cancelled() {
-                continue;
+            match self.rx.recv().await {
+                Some(Ok(_)) if self.cancel.is_cancelled() => continue,
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Some(Err(e));
+                }
+                Some(item) => return Some(item),
+                None if !self.ended && self.cancel.is_cancelled() => {
+                    self.ended = true;
+                    return Some(Err(SessionError::Cancelled));
+                }
+                None => return None,
             }
-            return Some(item);
         }
     }
 
