@@ -6,8 +6,8 @@
 Runs the flow twice (the second run changes nothing): enable a mailbox for a user that has
 none, set its properties, create a distribution group unless it exists, add the mailbox to
 it. Creates a second mailbox with a password unless it exists and grants a delegate access,
-reads every mailbox as a stream, cancels a command from another thread, runs one into a
-1 ms time limit, and closes.
+reads every mailbox as a stream, cancels a command from another thread, reads from eight
+threads through a pool, runs a command into a 1 ms time limit, and closes.
 
 The URL (e.g. ``http://127.0.0.1:5985/PowerShell`` from ``mx-sim``) may also come from
 MX_URL; the password from MX_PASSWORD (default: the simulator's administrator password).
@@ -17,6 +17,7 @@ Exit codes: 0 done, 1 an Exchange error or a step that did not behave, 2 bad usa
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import sys
 import threading
@@ -198,6 +199,22 @@ def time_limit(url: str, user: str, password: mx.SecureString) -> str:
 # endregion
 
 
+# region: pool
+def read_in_parallel(url: str, user: str, password: mx.SecureString, names: list[str]) -> int:
+    """Eight threads share a pool of two sessions: two commands run at a time, the other
+    callers wait for a free session. A read that fails for a passing reason is retried on
+    another session; a state change whose outcome is unknown raises OutcomeUnknownError."""
+    with mx.Pool(
+        [url], max_sessions=2, auth="ntlm", username=user, password=password
+    ) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as threads:
+            found = threads.map(lambda name: len(pool.invoke("Get-Mailbox", Identity=name)), names)
+            total = sum(found)
+        expect(pool.stats["opened"] <= 2, "at most two sessions")
+    return total
+# endregion
+
+
 def pick_user(session: mx.Session) -> str:
     """The first user without a mailbox."""
     users = session.invoke("Get-User", RecipientTypeDetails="User")
@@ -234,6 +251,11 @@ def run(args: argparse.Namespace, password: mx.SecureString) -> None:
         print(f"{session.round_trips['wsman']} WS-Management round trips")
     # The with block closed the session: its shell is deleted on the server.
     expect(session.closed, "the session is closed")
+
+    some = sorted(names)[:16]
+    found = read_in_parallel(args.url, args.user, password, some)
+    print(f"pool: {found} of {len(some)} mailboxes read by 8 threads on 2 sessions")
+    expect(found == len(some), "every mailbox found through the pool")
 
     outcome = time_limit(args.url, args.user, password)
     print(f"with a 1 ms limit: {outcome}")
