@@ -189,7 +189,7 @@ def post(url, body, auth):
 def from_sim(w, sim, captures, files):
     """Replays the captured requests to mx-sim over Basic and keeps its answers. The shell and
     command ids the captures name are mapped to the ones mx-sim hands out, and long polls are
-    cut to one second."""
+    cut to a fifth of a second."""
     port = free_port()
     proc = subprocess.Popen(
         [sim, "--listen", f"127.0.0.1:{port}", "--allow-unencrypted"],
@@ -218,7 +218,7 @@ def from_sim(w, sim, captures, files):
                     continue
                 for old, new in ids.items():
                     body = body.replace(old, new)
-                body = re.sub(rb"<wsman:OperationTimeout>[^<]*<", b"<wsman:OperationTimeout>PT1S<", body)
+                body = re.sub(rb"<wsman:OperationTimeout>[^<]*<", b"<wsman:OperationTimeout>PT0.2S<", body)
                 status, _, answer = post(url, body, auth)
                 if not answer.startswith(b"<"):
                     continue

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(value) = clixml::from_slice(data) {
         let xml = clixml::to_vec(&value);
         // What we wrote must read back.
-        assert!(clixml::from_slice(&xml).is_ok(), "re-encoded value does not decode");
+        assert!(
+            clixml::from_slice(&xml).is_ok(),
+            "re-encoded value does not decode"
+        );
         let _ = clixml::to_json_string(&value);
     }
     if let Ok(values) = clixml::objects_from_slice(data) {

@@ -32,6 +32,9 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(_) => defrag.resynchronize(),
         }
-        assert!(defrag.buffered_bytes() <= MAX_BUFFERED, "buffer over the limit");
+        assert!(
+            defrag.buffered_bytes() <= MAX_BUFFERED,
+            "buffer over the limit"
+        );
     }
 });
