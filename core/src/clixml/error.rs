@@ -116,6 +116,17 @@ pub enum ClixmlError {
         /// Where the too-deep object starts.
         position: u64,
     },
+    /// `<Ref>` and `<TNRef>` elements would expand the document beyond
+    /// [`crate::clixml::MAX_REF_EXPANSION_FLOOR`] bytes or four times its size: a few
+    /// kilobytes of nested references can otherwise stand for an exponential tree, which every
+    /// walk of the value (JSON, bindings, comparison) would expand.
+    #[error("references expand the document beyond {limit} bytes at byte {position}")]
+    TooManyReferences {
+        /// The bound for this document.
+        limit: u64,
+        /// Where the reference that crossed it ends.
+        position: u64,
+    },
     /// A required attribute (`RefId`, or `N` on a property) is missing.
     #[error("<{element}> lacks the {attribute} attribute at byte {position}")]
     MissingAttribute {

@@ -17,7 +17,9 @@ mod writer;
 
 pub use error::ClixmlError;
 pub use json::{to_json, to_json_string};
-pub use reader::{DEFAULT_MAX_DEPTH, Reader, from_slice, objects_from_slice};
+pub use reader::{
+    DEFAULT_MAX_DEPTH, MAX_REF_EXPANSION_FLOOR, Reader, from_slice, objects_from_slice,
+};
 pub use value::*;
 pub use values::{array, enum_value, hashtable, multi_valued_update, ps_credential};
 pub use writer::{objects_to_vec, to_vec, write_value};

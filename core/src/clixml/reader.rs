@@ -23,6 +23,11 @@ use super::value::{Container, Property, PsObject, PsValue};
 /// `Export-Clixml` at depth 2 by default; 100 leaves ample room while keeping recursion shallow.
 pub const DEFAULT_MAX_DEPTH: usize = 100;
 
+/// The bytes that `<Ref>` and `<TNRef>` elements may stand for in one document, whatever its
+/// size; beyond this the bound is four times the document. A reference counts as the encoded
+/// size of the object (or type-name list) it names, references inside that object included.
+pub const MAX_REF_EXPANSION_FLOOR: u64 = 16 * 1024 * 1024;
+
 /// Reader options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reader {
@@ -244,6 +249,12 @@ struct Parser<'a> {
     xml: quick_xml::Reader<&'a [u8]>,
     objects: HashMap<u32, Arc<PsObject>>,
     type_names: HashMap<u32, Arc<[String]>>,
+    /// The expanded size of each object with a `RefId`: its own bytes plus what the references
+    /// inside it stand for.
+    object_sizes: HashMap<u32, u64>,
+    /// What the references read so far stand for, in bytes.
+    expanded: u64,
+    expansion_limit: u64,
     max_depth: usize,
 }
 
@@ -252,12 +263,28 @@ impl<'a> Parser<'a> {
         let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
         let mut reader = quick_xml::Reader::from_reader(xml);
         reader.config_mut().check_end_names = true;
+        let len = u64::try_from(xml.len()).unwrap_or(u64::MAX);
         Parser {
             xml: reader,
             objects: HashMap::new(),
             type_names: HashMap::new(),
+            object_sizes: HashMap::new(),
+            expanded: 0,
+            expansion_limit: MAX_REF_EXPANSION_FLOOR.max(len.saturating_mul(4)),
             max_depth,
         }
+    }
+
+    /// Counts `bytes` more of reference expansion; an error past the document's bound.
+    fn expand(&mut self, bytes: u64) -> Result<(), ClixmlError> {
+        self.expanded = self.expanded.saturating_add(bytes);
+        if self.expanded > self.expansion_limit {
+            return Err(ClixmlError::TooManyReferences {
+                limit: self.expansion_limit,
+                position: self.pos(),
+            });
+        }
+        Ok(())
     }
 
     fn pos(&self) -> u64 {
@@ -630,11 +657,16 @@ impl<'a> Parser<'a> {
                 };
                 let ref_id = self.ref_id(&attrs, "Ref")?;
                 self.expect_end(kind, empty)?;
-                let obj = self.objects.get(&ref_id).ok_or(ClixmlError::MissingRef {
-                    ref_id,
-                    position: self.pos(),
-                })?;
-                PsValue::Object(Arc::clone(obj))
+                let obj =
+                    self.objects
+                        .get(&ref_id)
+                        .map(Arc::clone)
+                        .ok_or(ClixmlError::MissingRef {
+                            ref_id,
+                            position: self.pos(),
+                        })?;
+                self.expand(self.object_sizes.get(&ref_id).copied().unwrap_or(0))?;
+                PsValue::Object(obj)
             }
             _ => {
                 return Err(ClixmlError::NotAValue {
@@ -661,6 +693,7 @@ impl<'a> Parser<'a> {
             Some(_) => Some(self.ref_id(attrs, "Obj")?),
             None => None,
         };
+        let (start, expanded_before) = (self.pos(), self.expanded);
         let mut obj = PsObject::default();
         if !empty {
             while let Some((child, child_empty)) = self.child()? {
@@ -668,13 +701,17 @@ impl<'a> Parser<'a> {
             }
         }
         let obj = Arc::new(obj);
-        if let Some(ref_id) = ref_id
-            && self.objects.insert(ref_id, Arc::clone(&obj)).is_some()
-        {
-            return Err(ClixmlError::DuplicateRefId {
-                ref_id,
-                position: self.pos(),
-            });
+        if let Some(ref_id) = ref_id {
+            if self.objects.insert(ref_id, Arc::clone(&obj)).is_some() {
+                return Err(ClixmlError::DuplicateRefId {
+                    ref_id,
+                    position: self.pos(),
+                });
+            }
+            // At least one byte, so that a reference to an empty object still counts.
+            let size = (self.pos().saturating_sub(start) + 1)
+                .saturating_add(self.expanded.saturating_sub(expanded_before));
+            self.object_sizes.insert(ref_id, size);
         }
         Ok(PsValue::Object(obj))
     }
@@ -718,14 +755,16 @@ impl<'a> Parser<'a> {
                 let attrs = self.attrs(e)?;
                 let ref_id = self.ref_id(&attrs, "TNRef")?;
                 self.expect_end(kind, empty)?;
-                let names =
-                    self.type_names
-                        .get(&ref_id)
-                        .ok_or(ClixmlError::MissingTypeNameRef {
-                            ref_id,
-                            position: self.pos(),
-                        })?;
-                obj.type_names = Some(Arc::clone(names));
+                let names = self.type_names.get(&ref_id).map(Arc::clone).ok_or(
+                    ClixmlError::MissingTypeNameRef {
+                        ref_id,
+                        position: self.pos(),
+                    },
+                )?;
+                // Each name costs its text plus the `<T></T>` around it.
+                let size = names.iter().map(|n| n.len() as u64 + 7).sum::<u64>() + 1;
+                self.expand(size)?;
+                obj.type_names = Some(names);
             }
             Kind::ToString => obj.to_string = Some(self.lossy_text(kind, empty)?),
             Kind::Props | Kind::MS => {
@@ -809,5 +848,86 @@ impl<'a> Parser<'a> {
                 position: self.pos(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Object `i` lists ten references to object `i - 1`: a few kilobytes standing for 10^29
+    /// strings.
+    fn nested_references(levels: u32) -> String {
+        let mut xml =
+            String::from(r#"<Obj RefId="1000"><LST><Obj RefId="0"><LST><S>x</S></LST></Obj>"#);
+        for i in 1..levels {
+            xml.push_str(&format!(r#"<Obj RefId="{i}"><LST>"#));
+            for _ in 0..10 {
+                xml.push_str(&format!(r#"<Ref RefId="{}" />"#, i - 1));
+            }
+            xml.push_str("</LST></Obj>");
+        }
+        xml.push_str("</LST></Obj>");
+        xml
+    }
+
+    #[test]
+    fn nested_references_that_expand_exponentially_are_refused() {
+        let xml = nested_references(30);
+        assert!(xml.len() < 8 * 1024);
+        match from_slice(xml.as_bytes()) {
+            Err(ClixmlError::TooManyReferences { limit, .. }) => {
+                assert_eq!(limit, MAX_REF_EXPANSION_FLOOR);
+            }
+            other => panic!("expected TooManyReferences, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_few_levels_of_references_still_decode_shared() {
+        let value = from_slice(nested_references(3).as_bytes()).expect("decodes");
+        let PsValue::Object(outer) = value else {
+            panic!("not an object")
+        };
+        let Some(Container::List(items)) = &outer.content else {
+            panic!("no list")
+        };
+        assert_eq!(items.len(), 3);
+        let (PsValue::Object(first), PsValue::Object(second)) = (&items[0], &items[1]) else {
+            panic!("not objects")
+        };
+        let Some(Container::List(refs)) = &second.content else {
+            panic!("no list")
+        };
+        assert_eq!(refs.len(), 10);
+        for r in refs {
+            let PsValue::Object(r) = r else {
+                panic!("not an object")
+            };
+            assert!(Arc::ptr_eq(r, first));
+        }
+    }
+
+    #[test]
+    fn type_name_references_to_a_long_list_are_bounded() {
+        // 200 kB of type names named by 10,000 objects: 2 GB once every object carries them.
+        let mut xml = String::from(r#"<Obj RefId="0"><TN RefId="0">"#);
+        for i in 0..2000 {
+            xml.push_str(&format!(
+                "<T>System.Type.Name.Padding.To.One.Hundred.Bytes.{i:0>50}</T>"
+            ));
+        }
+        xml.push_str("</TN><LST>");
+        for _ in 0..10_000 {
+            xml.push_str(r#"<Obj><TNRef RefId="0" /></Obj>"#);
+        }
+        xml.push_str("</LST></Obj>");
+        assert!(matches!(
+            from_slice(xml.as_bytes()),
+            Err(ClixmlError::TooManyReferences { .. })
+        ));
+        // The same list named a few times is ordinary reuse.
+        let few = xml.replacen(r#"<Obj><TNRef RefId="0" /></Obj>"#, "", 9_990);
+        assert!(from_slice(few.as_bytes()).is_ok());
     }
 }

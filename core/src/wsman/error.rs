@@ -26,6 +26,20 @@ pub enum WsmanError {
         /// The element limit.
         limit: usize,
     },
+    /// An element with more attributes (namespace declarations included) than the reader
+    /// accepts; checking attribute names for duplicates costs the square of their number.
+    #[error("an XML element with more than {limit} attributes")]
+    TooManyAttributes {
+        /// The attribute limit.
+        limit: usize,
+    },
+    /// More namespace declarations in scope than the reader accepts; every prefixed name is
+    /// looked up through all of them.
+    #[error("more than {limit} XML namespace declarations in scope")]
+    TooManyNamespaces {
+        /// The declaration limit.
+        limit: usize,
+    },
     /// The root is not a SOAP 1.2 `Envelope`.
     #[error("not a SOAP 1.2 envelope: root element is {{{namespace}}}{name}")]
     NotAnEnvelope {

@@ -16,6 +16,11 @@ use super::error::WsmanError;
 pub const MAX_DEPTH: usize = 64;
 /// Most elements accepted in one document.
 pub const MAX_ELEMENTS: usize = 100_000;
+/// Most attributes on one element, namespace declarations included; Windows and pypsrp write
+/// at most a dozen (on the `Envelope`).
+pub const MAX_ATTRIBUTES: usize = 64;
+/// Most namespace declarations in scope at once; real envelopes declare about ten.
+pub const MAX_NAMESPACES: usize = 128;
 
 /// One attribute, with its namespace resolved (`None` for unprefixed attributes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +112,39 @@ fn resolved(result: ResolveResult<'_>) -> Result<Option<String>, String> {
     }
 }
 
+/// The number of namespace declarations on `start`, after checking its attribute count: both
+/// bound quadratic work, the duplicate-attribute check in [`open`] and prefix resolution, so they
+/// are counted without that check.
+fn declarations(start: &BytesStart<'_>) -> Result<usize, WsmanError> {
+    let mut attributes = 0;
+    let mut declarations = 0;
+    for attr in start.attributes().with_checks(false) {
+        // A malformed attribute is reported by `open`.
+        let Ok(attr) = attr else { break };
+        attributes += 1;
+        if attributes > MAX_ATTRIBUTES {
+            return Err(WsmanError::TooManyAttributes {
+                limit: MAX_ATTRIBUTES,
+            });
+        }
+        if attr.key.as_namespace_binding().is_some() {
+            declarations += 1;
+        }
+    }
+    Ok(declarations)
+}
+
+/// Adds `more` declarations to the `in_scope` count, or refuses the document.
+fn declare(in_scope: usize, more: usize) -> Result<usize, WsmanError> {
+    let total = in_scope + more;
+    if total > MAX_NAMESPACES {
+        return Err(WsmanError::TooManyNamespaces {
+            limit: MAX_NAMESPACES,
+        });
+    }
+    Ok(total)
+}
+
 fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, WsmanError> {
     let (ns, local) = reader.resolve_element(start.name());
     let namespace = resolved(ns).map_err(|e| malformed(reader, e))?;
@@ -142,6 +180,9 @@ fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, Wsm
 pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
     let mut reader = NsReader::from_reader(xml);
     let mut stack: Vec<Element> = Vec::new();
+    // Declarations made by each open element, and their sum.
+    let mut scopes: Vec<usize> = Vec::new();
+    let mut in_scope = 0usize;
     let mut root: Option<Element> = None;
     let mut count = 0usize;
     loop {
@@ -151,6 +192,9 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
         };
         match event {
             Event::Start(start) => {
+                let declared = declarations(&start)?;
+                in_scope = declare(in_scope, declared)?;
+                scopes.push(declared);
                 let element = open(&reader, &start)?;
                 count += 1;
                 if count > MAX_ELEMENTS {
@@ -167,6 +211,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
                 }
             }
             Event::Empty(start) => {
+                declare(in_scope, declarations(&start)?)?;
                 let element = open(&reader, &start)?;
                 count += 1;
                 if count > MAX_ELEMENTS {
@@ -180,6 +225,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
                 let Some(element) = stack.pop() else {
                     return Err(malformed(&reader, "end tag without start tag"));
                 };
+                in_scope = in_scope.saturating_sub(scopes.pop().unwrap_or(0));
                 close(&reader, &mut stack, &mut root, element)?;
             }
             Event::Text(text) => {
@@ -296,5 +342,71 @@ impl XmlOut {
 
     pub(crate) fn finish(self) -> Vec<u8> {
         self.writer.into_inner()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_element_with_too_many_attributes_is_refused() {
+        let attrs: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"1\""))
+            .collect();
+        let xml = format!("<root><e{attrs}/></root>");
+        assert_eq!(
+            parse(xml.as_bytes()),
+            Err(WsmanError::TooManyAttributes {
+                limit: MAX_ATTRIBUTES
+            })
+        );
+        let fewer: String = (1..MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"1\""))
+            .collect();
+        let root = parse(format!("<root><e{fewer}/></root>").as_bytes()).expect("parses");
+        assert_eq!(root.children[0].attributes.len(), MAX_ATTRIBUTES - 1);
+    }
+
+    /// Declarations spread over nested elements, each under the attribute limit.
+    fn nested_declarations(levels: usize, per_level: usize) -> String {
+        let mut xml = String::new();
+        for level in 0..levels {
+            xml.push_str("<p0:e");
+            for i in 0..per_level {
+                xml.push_str(&format!(" xmlns:p{i}=\"urn:{level}:{i}\""));
+            }
+            xml.push('>');
+        }
+        xml.push_str(&"</p0:e>".repeat(levels));
+        xml
+    }
+
+    #[test]
+    fn too_many_namespace_declarations_in_scope_are_refused() {
+        let xml = nested_declarations(MAX_NAMESPACES / 32 + 1, 32);
+        assert_eq!(
+            parse(xml.as_bytes()),
+            Err(WsmanError::TooManyNamespaces {
+                limit: MAX_NAMESPACES
+            })
+        );
+        let root = parse(nested_declarations(MAX_NAMESPACES / 32, 32).as_bytes()).expect("parses");
+        assert_eq!(root.namespace.as_deref(), Some("urn:0:0"));
+    }
+
+    #[test]
+    fn declarations_leave_scope_with_their_element() {
+        // Siblings declaring 60 prefixes each: never more than 60 in scope.
+        let sibling: String = (0..60)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        let xml = format!(
+            "<root>{}</root>",
+            format!("<p1:e{sibling}/><p2:f{sibling}></p2:f>").repeat(10)
+        );
+        let root = parse(xml.as_bytes()).expect("parses");
+        assert_eq!(root.children.len(), 20);
+        assert_eq!(root.children[19].namespace.as_deref(), Some("urn:2"));
     }
 }
