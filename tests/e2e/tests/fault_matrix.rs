@@ -24,6 +24,9 @@ const READ_TIMEOUT: Duration = Duration::from_millis(1_000);
 const DELAY_MS: u64 = 2_000;
 /// A run that takes longer than this hangs.
 const HANG_LIMIT: Duration = Duration::from_secs(15);
+/// The longest one call may take: three attempts that each wait out the read timeout, and
+/// the pool's short backoffs. Anything slower ignored a timeout somewhere.
+const TIME_BOUND: Duration = Duration::from_millis(3 * 1_000 + 1_500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -152,6 +155,10 @@ async fn limited<T>(
     let started = Instant::now();
     match tokio::time::timeout(HANG_LIMIT, f).await {
         Ok(r) => {
+            let took = started.elapsed();
+            if took > TIME_BOUND {
+                problems.push(format!("{what} took {took:?}"));
+            }
             if let Err(e) = &r {
                 // Every error must read well and name its kind; building both texts must
                 // not panic.
