@@ -37,7 +37,8 @@ pub enum FaultAction {
 /// One rule: occurrences `nth` to `nth + count - 1` (1-based) of `operation` get `action`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultRule {
-    /// `Create`, `Command`, `Send`, `Receive`, `Signal`, `Delete`, or `*` for any request.
+    /// `Auth` (an authentication leg without a body), `Create`, `Command`, `Send`, `Receive`,
+    /// `Signal`, `Delete`, or `*` for any request that carries a body.
     pub operation: String,
     /// The first occurrence affected, counted from 1.
     #[serde(default = "one")]
@@ -48,6 +49,9 @@ pub struct FaultRule {
     /// The fault.
     pub action: FaultAction,
 }
+
+/// The operation name of an authentication leg.
+pub(crate) const AUTH: &str = "Auth";
 
 fn one() -> u64 {
     1
@@ -93,7 +97,11 @@ impl FaultState {
     }
 
     /// Counts one request of `operation` and returns the fault for it, if any.
+    ///
+    /// Authentication legs are counted apart from `*`: how many legs a logon takes depends on
+    /// the mechanism, and `*` counts WS-Management requests.
     pub(crate) fn next(&self, operation: &str) -> Option<FaultAction> {
+        let counts_as_any = operation != AUTH;
         let (n_op, n_any) = {
             let mut seen = lock(&self.seen);
             let op = {
@@ -101,16 +109,18 @@ impl FaultState {
                 *c += 1;
                 *c
             };
-            let any = {
+            let any = if counts_as_any {
                 let c = seen.entry("*".to_owned()).or_insert(0);
                 *c += 1;
-                *c
+                Some(*c)
+            } else {
+                None
             };
             (op, any)
         };
         lock(&self.plan).rules.iter().find_map(|r| {
             let n = if r.operation == "*" {
-                n_any
+                n_any?
             } else if r.operation.eq_ignore_ascii_case(operation) {
                 n_op
             } else {
@@ -118,5 +128,97 @@ impl FaultState {
             };
             (n >= r.nth && n < r.nth.saturating_add(r.count)).then(|| r.action.clone())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(operation: &str, nth: u64, count: u64, action: FaultAction) -> FaultRule {
+        FaultRule {
+            operation: operation.into(),
+            nth,
+            count,
+            action,
+        }
+    }
+
+    #[test]
+    fn rules_target_occurrences_of_one_operation() {
+        let state = FaultState::new(FaultPlan {
+            rules: vec![rule("receive", 2, 2, FaultAction::Http503)],
+        });
+        assert_eq!(state.next("Receive"), None);
+        assert_eq!(state.next("Command"), None);
+        assert_eq!(state.next("Receive"), Some(FaultAction::Http503));
+        assert_eq!(state.next("Receive"), Some(FaultAction::Http503));
+        assert_eq!(state.next("Receive"), None);
+    }
+
+    #[test]
+    fn auth_legs_have_their_own_phase_and_do_not_count_as_any() {
+        let state = FaultState::new(FaultPlan {
+            rules: vec![
+                rule("Auth", 2, 1, FaultAction::ExpireAuth),
+                rule("*", 2, 1, FaultAction::Drop),
+            ],
+        });
+        assert_eq!(state.next(AUTH), None);
+        assert_eq!(state.next(AUTH), Some(FaultAction::ExpireAuth));
+        assert_eq!(state.next(AUTH), None);
+        // The two legs above did not move the `*` counter: the second body request is hit.
+        assert_eq!(state.next("Create"), None);
+        assert_eq!(state.next("Command"), Some(FaultAction::Drop));
+    }
+
+    #[test]
+    fn the_first_matching_rule_wins_and_set_restarts_the_counters() {
+        let state = FaultState::new(FaultPlan {
+            rules: vec![
+                rule("Signal", 1, 1, FaultAction::TruncatedBody),
+                rule("*", 1, 5, FaultAction::CorruptFragment),
+            ],
+        });
+        assert_eq!(state.next("Signal"), Some(FaultAction::TruncatedBody));
+        assert_eq!(state.next("Signal"), Some(FaultAction::CorruptFragment));
+        state.set(FaultPlan {
+            rules: vec![rule("Delete", 1, 1, FaultAction::Delay { ms: 5 })],
+        });
+        assert_eq!(state.next("Delete"), Some(FaultAction::Delay { ms: 5 }));
+        assert_eq!(state.next("Delete"), None);
+    }
+
+    #[test]
+    fn every_kind_reads_from_json() {
+        let plan = FaultPlan::from_json(
+            r#"{"rules":[
+                {"operation":"Auth","action":{"kind":"expire_auth"}},
+                {"operation":"Create","nth":2,"count":3,"action":{"kind":"truncated_body"}},
+                {"operation":"Command","action":{"kind":"corrupt_fragment"}},
+                {"operation":"Receive","action":{"kind":"break_runspace"}},
+                {"operation":"Signal","action":{"kind":"delay","ms":1500}},
+                {"operation":"Delete","action":{"kind":"http500"}},
+                {"operation":"*","action":{"kind":"http503"}},
+                {"operation":"*","action":{"kind":"drop"}}
+            ]}"#,
+        )
+        .expect("plan");
+        let actions: Vec<FaultAction> = plan.rules.iter().map(|r| r.action.clone()).collect();
+        assert_eq!(
+            actions,
+            [
+                FaultAction::ExpireAuth,
+                FaultAction::TruncatedBody,
+                FaultAction::CorruptFragment,
+                FaultAction::BreakRunspace,
+                FaultAction::Delay { ms: 1500 },
+                FaultAction::Http500,
+                FaultAction::Http503,
+                FaultAction::Drop,
+            ]
+        );
+        assert_eq!((plan.rules[1].nth, plan.rules[1].count), (2, 3));
+        assert_eq!((plan.rules[0].nth, plan.rules[0].count), (1, 1));
     }
 }

@@ -208,8 +208,10 @@ impl Server {
                 None
             }
             Err(_) => {
+                // Named, so that a test counting its own threads can tell the server's apart.
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
+                    .thread_name("mx-sim-rt")
                     .enable_all()
                     .build()
                     .map_err(SimError::Runtime)?;

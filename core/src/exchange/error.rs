@@ -262,7 +262,9 @@ fn http_kind(status: u16, body: &[u8]) -> ErrorKind {
         401 => ErrorKind::Auth,
         403 => ErrorKind::AccessDenied,
         429 => ErrorKind::Throttled,
-        408 | 502..=504 => ErrorKind::Transient,
+        // 500 reaches here only without a WS-Management fault: IIS or the application pool
+        // failed, as when a worker process crashes.
+        408 | 500 | 502..=504 => ErrorKind::Transient,
         _ => ErrorKind::Protocol,
     }
 }

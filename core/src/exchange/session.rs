@@ -28,6 +28,7 @@ use crate::psrp::{
     TransmitPurpose, max_envelope_size,
 };
 use crate::transport::Transport;
+use crate::wsman::fault::CODE_INVALID_SELECTORS;
 use crate::wsman::namespaces::signal;
 use crate::wsman::response::CreateResponse;
 use crate::wsman::{Header, ReceiveResponse, Request, Response, StreamData, max_stream_payload};
@@ -400,7 +401,22 @@ impl Session {
         let Some(mut wire) = self.wire.take() else {
             return Err(SessionError::Closed);
         };
-        wire.delete().await?;
+        match wire.delete().await {
+            Ok(()) => {}
+            // The Delete or its answer was lost. Deleting is idempotent, so it is sent once
+            // more: a shell left behind would hold one of the account's few shells until the
+            // server's idle timeout. "No such shell" then means the first one was done.
+            Err(e) if e.kind().is_retryable() => {
+                tracing::debug!(error = %e, "the shell's Delete failed; sending it again");
+                match wire.delete().await {
+                    Ok(()) => {}
+                    Err(SessionError::Fault(f)) if f.wsman_code == Some(CODE_INVALID_SELECTORS) => {
+                    }
+                    Err(_) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
         let _ = self.pool.close();
         Ok(())
     }
@@ -622,7 +638,13 @@ impl Session {
         self.absorb(Some(pipeline), response).await?;
         match self.drain_events(Some(pipeline), items)? {
             Some(finish) => {
-                self.end_command(pipeline).await?;
+                // The command has finished and everything it produced is here: a terminate
+                // Signal that fails loses none of it, so the result stands. The server frees
+                // the command with the shell; the transport reconnects for the next request.
+                if let Err(e) = self.wire_mut()?.signal(pipeline, signal::TERMINATE).await {
+                    tracing::debug!(error = %e, "the terminate Signal of a finished command failed");
+                }
+                self.pool.end_pipeline(pipeline)?;
                 Ok(Some(finish))
             }
             None if done => {

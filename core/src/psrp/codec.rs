@@ -39,6 +39,17 @@ impl Inbox {
         self.streams.entry(target).or_default().resynchronize();
     }
 
+    /// Drops `target`'s reassembly state once its pipeline has ended: a long-lived pool
+    /// runs many thousands of pipelines, and each left one behind otherwise.
+    pub(crate) fn forget(&mut self, target: Option<Uuid>) {
+        self.streams.remove(&target);
+    }
+
+    /// How many targets have reassembly state.
+    pub(crate) fn targets(&self) -> usize {
+        self.streams.len()
+    }
+
     /// Feeds one payload for `target`; returns the messages it completes, in order.
     pub(crate) fn feed(
         &mut self,

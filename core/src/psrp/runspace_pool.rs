@@ -405,7 +405,14 @@ impl RunspacePool {
         }
         self.pipelines.remove(&pipeline_id);
         self.outbox.forget_pipeline(pipeline_id);
+        self.inbox.forget(Some(pipeline_id));
         Ok(())
+    }
+
+    /// How many streams (the pool's and its pipelines') hold reassembly state; ended
+    /// pipelines hold none.
+    pub fn open_streams(&self) -> usize {
+        self.inbox.targets()
     }
 
     /// Starts closing the pool ([MS-PSRP] 3.1.4): the transport then sends the

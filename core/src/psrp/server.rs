@@ -444,10 +444,17 @@ impl ServerRunspacePool {
     pub fn end_pipeline(&mut self, pipeline_id: Uuid) -> Result<(), StateError> {
         self.check_pipeline(pipeline_id, "end a pipeline", FINISHED)?;
         self.pipelines.remove(&pipeline_id);
+        self.inbox.forget(Some(pipeline_id));
         self.wire_ids.remove(&pipeline_id);
         self.pending_host_calls
             .retain(|(p, _)| *p != Some(pipeline_id));
         Ok(())
+    }
+
+    /// How many streams (the pool's and its pipelines') hold reassembly state; ended
+    /// pipelines hold none.
+    pub fn open_streams(&self) -> usize {
+        self.inbox.targets()
     }
 
     /// The next payload for a Receive response, at most `max_len` bytes; each payload belongs

@@ -493,6 +493,31 @@ fn input_is_refused_for_a_no_input_pipeline() {
 }
 
 #[test]
+fn ended_pipelines_leave_no_reassembly_state() {
+    let mut pair = Pair::new(ServerOptions::default());
+    pair.open();
+    let (client_base, server_base) = (pair.client.open_streams(), pair.server.open_streams());
+    for i in 0..50 {
+        let (pid, _) = pair.start(&PowerShellSpec::new(
+            Command::new("Get-Mailbox").arg(PsValue::I32(i)),
+        ));
+        assert!(pair.server.write_output(pid, PsValue::I32(i)).is_ok());
+        assert!(
+            pair.server
+                .set_pipeline_state(pid, PSInvocationState::Completed, None)
+                .is_ok()
+        );
+        pair.drive();
+        let _ = pair.take_client_events();
+        assert!(pair.client.end_pipeline(pid).is_ok());
+        assert!(pair.server.end_pipeline(pid).is_ok());
+    }
+    assert_eq!(pair.client.open_streams(), client_base);
+    assert_eq!(pair.server.open_streams(), server_base);
+    assert!(client_base <= 1 && server_base <= 1);
+}
+
+#[test]
 fn stop_then_end_and_close() {
     let mut pair = Pair::new(ServerOptions::default());
     pair.open();

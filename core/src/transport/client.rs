@@ -374,7 +374,10 @@ impl Transport {
             (None, _) => resp.body,
         };
         match resp.status {
-            200..=299 | 500 => Ok(body),
+            200..=299 => Ok(body),
+            // WinRM sends its SOAP faults with 500; a 500 without an envelope is IIS or the
+            // application pool failing, which the caller must see as an HTTP error.
+            500 if carries_envelope(&body) => Ok(body),
             status => Err(TransportError::Http { status, body }),
         }
     }
@@ -722,9 +725,25 @@ impl TransportOptions {
     }
 }
 
+/// Whether a response body holds a SOAP envelope (of any prefix), as WinRM's faults do.
+fn carries_envelope(body: &[u8]) -> bool {
+    body.windows(b"Envelope".len()).any(|w| w == b"Envelope")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_500_counts_as_a_fault_only_with_an_envelope() {
+        assert!(carries_envelope(
+            b"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>"
+        ));
+        assert!(!carries_envelope(b""));
+        assert!(!carries_envelope(
+            b"<html><body>Server Error in '/' Application.</body></html>"
+        ));
+    }
 
     #[test]
     fn parses_urls() {

@@ -24,6 +24,8 @@ pub mod render;
 pub mod seed;
 pub mod time;
 
+use std::collections::VecDeque;
+
 use monosync_exchange::clixml::PsValue;
 use uuid::Uuid;
 
@@ -119,7 +121,12 @@ pub struct Exchange {
     rbac: Rbac,
     default_session: Session,
     clock: Option<i64>,
+    received: VecDeque<Command>,
 }
+
+/// How many received commands [`Exchange::received`] keeps: the latest ones, so a long soak
+/// run does not grow the simulator.
+pub const RECEIVED_KEPT: usize = 1024;
 
 impl Exchange {
     /// An organisation over `dir` with the built-in role groups and no accounts.
@@ -129,6 +136,7 @@ impl Exchange {
             rbac: Rbac::default(),
             default_session: Session::default(),
             clock: None,
+            received: VecDeque::new(),
         }
     }
 
@@ -139,6 +147,7 @@ impl Exchange {
             rbac,
             default_session: Session::default(),
             clock: None,
+            received: VecDeque::new(),
         }
     }
 
@@ -186,6 +195,38 @@ impl Exchange {
     /// The account, when the logon name and password match one.
     pub fn authenticate(&self, logon: &str, password: &str) -> Option<&SimAccount> {
         self.rbac.authenticate(logon, password)
+    }
+
+    /// Notes a pipeline as the server received it from a client, before it runs: names and
+    /// bound values exactly as they came off the wire, so a test can check that a value full
+    /// of PowerShell metacharacters arrived as literal data. SecureString values are kept as
+    /// `********`, never in clear.
+    pub fn record_received(&mut self, commands: &[Command]) {
+        for command in commands {
+            if self.received.len() >= RECEIVED_KEPT {
+                self.received.pop_front();
+            }
+            let args = command
+                .args
+                .iter()
+                .map(|a| {
+                    if a.secure {
+                        BoundArg {
+                            value: PsValue::String("********".into()),
+                            ..a.clone()
+                        }
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            self.received.push_back(Command::new(&command.name, args));
+        }
+    }
+
+    /// The latest [`RECEIVED_KEPT`] commands clients sent, oldest first.
+    pub fn received(&self) -> Vec<Command> {
+        self.received.iter().cloned().collect()
     }
 
     /// Runs a cmdlet with every cmdlet allowed, in the default session.
@@ -361,5 +402,40 @@ impl Command {
             name: name.to_owned(),
             args,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_commands_keep_values_verbatim_hide_secure_ones_and_are_capped() {
+        let mut ex = Exchange::from_seed_json(crate::DEFAULT_SEED).expect("seed");
+        let odd = "a; b $(c) 'd' \"e\" `f @{g=1}";
+        ex.record_received(&[Command::new(
+            "Set-User",
+            vec![
+                BoundArg::named("Notes", odd),
+                BoundArg::secure("Password", "Secret#1"),
+            ],
+        )]);
+        let got = ex.received();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].name, "Set-User");
+        assert_eq!(got[0].args[0].value, PsValue::String(odd.into()));
+        assert_eq!(got[0].args[1].value, PsValue::String("********".into()));
+        assert!(got[0].args[1].secure);
+
+        for i in 0..RECEIVED_KEPT + 5 {
+            ex.record_received(&[Command::new(&format!("Get-Thing{i}"), Vec::new())]);
+        }
+        let got = ex.received();
+        assert_eq!(got.len(), RECEIVED_KEPT);
+        assert_eq!(got[0].name, "Get-Thing5");
+        assert_eq!(
+            got.last().map(|c| c.name.clone()),
+            Some(format!("Get-Thing{}", RECEIVED_KEPT + 4))
+        );
     }
 }

@@ -310,6 +310,30 @@ async fn handle_inner(
         }
     };
     ctx.bytes_in = body.len();
+    // A request without a body is an authentication leg: the `Auth` phase of the fault plan.
+    let auth_fault = if body.is_empty() {
+        ctx.operation = crate::faults::AUTH.into();
+        let fault = shared.faults.next(crate::faults::AUTH);
+        ctx.fault = fault.as_ref().map(|f| format!("{f:?}"));
+        fault
+    } else {
+        None
+    };
+    match &auth_fault {
+        Some(FaultAction::Drop) => {
+            drop_now.notify_one();
+            std::future::pending::<()>().await;
+        }
+        Some(FaultAction::Http500) => return empty(500),
+        Some(FaultAction::Http503) => return empty(503),
+        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        Some(FaultAction::ExpireAuth) => {
+            *lock(state) = ConnState::default();
+            return challenge(shared, endpoint, None);
+        }
+        Some(FaultAction::BreakRunspace) => shared.service.break_all_runspaces(),
+        _ => {}
+    }
     let prelude = prelude(
         shared,
         state,
@@ -320,7 +344,10 @@ async fn handle_inner(
         ctx,
     );
     let (user, plain, sealed, final_token) = match prelude {
-        Prelude::Respond(r) => return r,
+        Prelude::Respond(mut r) => {
+            damage_auth_token(&mut r, auth_fault.as_ref());
+            return r;
+        }
         Prelude::Proceed {
             user,
             plain,
@@ -340,10 +367,11 @@ async fn handle_inner(
         b
     };
     if plain.is_empty() {
-        ctx.operation = "Auth".into();
-        return with_token(reply(200))
+        let mut r = with_token(reply(200))
             .body(Full::default())
             .unwrap_or_else(|_| Response::new(Full::default()));
+        damage_auth_token(&mut r, auth_fault.as_ref());
+        return r;
     }
     ctx.operation = operation_of(&plain);
     let fault = shared.faults.next(&ctx.operation);
@@ -389,6 +417,49 @@ async fn handle_inner(
         .header("content-type", content_type)
         .body(Full::new(Bytes::from(out)))
         .unwrap_or_else(|_| Response::new(Full::default()))
+}
+
+/// An authentication leg has no body and no PSRP fragment: what it carries is the token in
+/// `WWW-Authenticate`, so `truncated_body` cuts that token in half and `corrupt_fragment`
+/// flips its first characters.
+fn damage_auth_token(resp: &mut Response<Full<Bytes>>, fault: Option<&FaultAction>) {
+    let truncate = match fault {
+        Some(FaultAction::TruncatedBody) => true,
+        Some(FaultAction::CorruptFragment) => false,
+        _ => return,
+    };
+    let damaged: Vec<String> = resp
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| match v.split_once(' ') {
+            Some((scheme, token)) => {
+                let token: String = if truncate {
+                    token.chars().take(token.len() / 2).collect()
+                } else {
+                    token
+                        .chars()
+                        .enumerate()
+                        .map(|(i, c)| match (i < 16, c) {
+                            (true, 'A') => 'B',
+                            (true, _) => 'A',
+                            (false, c) => c,
+                        })
+                        .collect()
+                };
+                format!("{scheme} {token}")
+            }
+            None => v.to_owned(),
+        })
+        .collect();
+    let headers = resp.headers_mut();
+    headers.remove("www-authenticate");
+    for v in damaged {
+        if let Ok(v) = v.parse() {
+            headers.append("www-authenticate", v);
+        }
+    }
 }
 
 /// Replaces the first base64 characters of the first `Stream` element with `A`s: the PSRP

@@ -376,6 +376,7 @@ impl Shell {
             let options = InvokeOptions { confirmed };
             let exchange = Arc::clone(&self.exchange);
             let mut ex = lock(&exchange);
+            ex.record_received(&commands);
             let streamable = spec.statements.len() == 1
                 && input.is_none()
                 && commands.len() == 1
