@@ -1,7 +1,12 @@
 //! The request log: one JSON object per HTTP request (operation, auth scheme, sealed or not,
 //! bytes in and out, latency, status), kept in memory for tests and optionally appended to a
 //! file as JSON lines.
+//!
+//! Memory holds the latest [`MEMORY_ENTRIES`] requests and a count per operation of all of
+//! them, so a simulator serving a long soak or a user's CI for days stays bounded; the file,
+//! when given, gets every request.
 
+use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -38,10 +43,19 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
+/// How many of the latest requests the in-memory log keeps.
+pub const MEMORY_ENTRIES: usize = 100_000;
+
+#[derive(Debug, Default)]
+struct Kept {
+    latest: VecDeque<LogEntry>,
+    per_operation: HashMap<String, usize>,
+}
+
 /// The log sink.
 #[derive(Debug, Default)]
 pub struct RequestLog {
-    entries: Mutex<Vec<LogEntry>>,
+    kept: Mutex<Kept>,
     file: Option<Mutex<std::fs::File>>,
 }
 
@@ -53,7 +67,7 @@ impl RequestLog {
     /// An in-memory log that also appends to `file`, when given.
     pub fn new(file: Option<std::fs::File>) -> Self {
         RequestLog {
-            entries: Mutex::new(Vec::new()),
+            kept: Mutex::default(),
             file: file.map(Mutex::new),
         }
     }
@@ -67,24 +81,72 @@ impl RequestLog {
             // A full disk must not stop the server; the in-memory copy stays.
             let _ = lock(file).write_all(&line);
         }
-        lock(&self.entries).push(entry);
+        let mut kept = lock(&self.kept);
+        *kept
+            .per_operation
+            .entry(entry.operation.clone())
+            .or_default() += 1;
+        if kept.latest.len() == MEMORY_ENTRIES {
+            kept.latest.pop_front();
+        }
+        kept.latest.push_back(entry);
     }
 
-    /// Every request so far.
+    /// The requests so far, oldest first: the latest [`MEMORY_ENTRIES`] of them.
     pub fn entries(&self) -> Vec<LogEntry> {
-        lock(&self.entries).clone()
+        lock(&self.kept).latest.iter().cloned().collect()
     }
 
-    /// How many requests had `operation`.
+    /// How many requests had `operation`, all of them counted (not only those kept).
     pub fn count(&self, operation: &str) -> usize {
-        lock(&self.entries)
-            .iter()
-            .filter(|e| e.operation == operation)
-            .count()
+        lock(&self.kept)
+            .per_operation
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Forgets the entries kept in memory.
+    /// Forgets the entries and counts kept in memory.
     pub fn clear(&self) {
-        lock(&self.entries).clear();
+        *lock(&self.kept) = Kept::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(operation: &str, n: u64) -> LogEntry {
+        LogEntry {
+            at_ms: n,
+            connection: 1,
+            path: "/wsman".into(),
+            operation: operation.into(),
+            auth: None,
+            user: None,
+            sealed: false,
+            bytes_in: 0,
+            bytes_out: 0,
+            latency_ms: 0,
+            status: 200,
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn memory_keeps_the_latest_entries_and_counts_every_one() {
+        let log = RequestLog::new(None);
+        let total = MEMORY_ENTRIES as u64 + 10;
+        for n in 0..total {
+            log.record(entry(if n % 2 == 0 { "Receive" } else { "Send" }, n));
+        }
+        let kept = log.entries();
+        assert_eq!(kept.len(), MEMORY_ENTRIES);
+        assert_eq!(kept.first().map(|e| e.at_ms), Some(10));
+        assert_eq!(kept.last().map(|e| e.at_ms), Some(total - 1));
+        assert_eq!(log.count("Receive") + log.count("Send"), total as usize);
+        log.clear();
+        assert!(log.entries().is_empty());
+        assert_eq!(log.count("Receive"), 0);
     }
 }
