@@ -74,10 +74,20 @@ pub(crate) fn encode_base64(data: &[u8]) -> String {
 
 /// Decodes base64, ignoring whitespace (pretty-printed envelopes wrap it).
 pub(crate) fn decode_base64(element: &'static str, text: &str) -> Result<Vec<u8>, WsmanError> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|_| WsmanError::InvalidBase64 { element })
+    let bytes = text.as_bytes();
+    // Output streams are megabytes of base64 on one line: copy only when there is whitespace
+    // to strip, and then byte-wise (base64 is ASCII).
+    let decoded = if bytes.iter().any(u8::is_ascii_whitespace) {
+        let compact: Vec<u8> = bytes
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        STANDARD.decode(compact)
+    } else {
+        STANDARD.decode(bytes)
+    };
+    decoded.map_err(|_| WsmanError::InvalidBase64 { element })
 }
 
 /// Writes `<rsp:Stream Name=.. CommandId=.. End=..>base64</rsp:Stream>`.
