@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds what the benchmarks need and runs them: bench/run.sh writes bench/RESULTS.md (about
-# 15 minutes), bench/run.sh --tiny runs every step at a size that takes seconds (CI).
+# 15 minutes on two shared cores), bench/run.sh --tiny runs every step at a size that takes
+# seconds (CI: debug builds, which the workspace's tests built already, and the wheel
+# scripts/suites/20-python.sh left in target/python-wheels when there is one).
 #
 # pypsrp and our Python module go into a venv outside the tree (MX_BENCH_VENV, default
-# /tmp/mx-bench-venv); the simulator, mx-bench and libmonosync_exchange are release builds.
+# /tmp/mx-bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,18 +20,26 @@ if ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check pypsrp "maturin>=1.9.4,<2"
 
-cargo build -q --release -p monosync-exchange-sim --bin mx-sim
-cargo build -q --release -p monosync-exchange-bench -p monosync-exchange-ffi
+if [ -n "$tiny" ]; then
+    profile=(); bin=target/debug
+else
+    profile=(--release); bin=target/release
+fi
+cargo build -q "${profile[@]}" -p monosync-exchange-sim --bin mx-sim
+cargo build -q "${profile[@]}" -p monosync-exchange-bench -p monosync-exchange-ffi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$venv/bin/python" -m maturin build -q --release -m bindings/python/Cargo.toml --out "$work/wheels"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps \
-    "$work"/wheels/monosync_exchange-*.whl
+wheel=$(ls target/python-wheels/monosync_exchange-*.whl 2>/dev/null | head -n1 || true)
+if [ -z "$tiny" ] || [ -z "$wheel" ]; then
+    "$venv/bin/python" -m maturin build -q --release -m bindings/python/Cargo.toml --out "$work/wheels"
+    wheel=$(ls "$work"/wheels/monosync_exchange-*.whl)
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L -I"$root/include" \
-    -o "$work/c_bench" bench/c_bench.c -L"$root/target/release" -lmonosync_exchange
+    -o "$work/c_bench" bench/c_bench.c -L"$root/$bin" -lmonosync_exchange
 
 out=()
 [ -z "$tiny" ] && out=(--out bench/RESULTS.md)
-"$venv/bin/python" bench/run.py --bin target/release --c-bench "$work/c_bench" \
-    --lib-dir "$root/target/release" $tiny "${out[@]}"
+"$venv/bin/python" bench/run.py --bin "$bin" --c-bench "$work/c_bench" \
+    --lib-dir "$root/$bin" $tiny "${out[@]}"
