@@ -286,7 +286,12 @@ impl Response {
 
     /// Builds the response envelope (server side), with Windows' prefixes and header order.
     pub fn to_xml(&self, header: &ResponseHeader) -> Vec<u8> {
-        let mut out = XmlOut::new();
+        let data = match self {
+            Response::Receive(receive) => receive.streams.iter().map(|s| s.data.len()).sum(),
+            _ => 0,
+        };
+        // Room for the envelope and the stream data's base64 (4 bytes per 3).
+        let mut out = XmlOut::with_capacity(2048 + data / 3 * 4 + 4);
         if let Response::Identify(identify) = self {
             out.start(
                 "s:Envelope",

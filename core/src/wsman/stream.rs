@@ -74,10 +74,20 @@ pub(crate) fn encode_base64(data: &[u8]) -> String {
 
 /// Decodes base64, ignoring whitespace (pretty-printed envelopes wrap it).
 pub(crate) fn decode_base64(element: &'static str, text: &str) -> Result<Vec<u8>, WsmanError> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|_| WsmanError::InvalidBase64 { element })
+    let bytes = text.as_bytes();
+    // Output streams are megabytes of base64 on one line: copy only when there is whitespace
+    // to strip, and then byte-wise (base64 is ASCII).
+    let decoded = if bytes.iter().any(u8::is_ascii_whitespace) {
+        let compact: Vec<u8> = bytes
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        STANDARD.decode(compact)
+    } else {
+        STANDARD.decode(bytes)
+    };
+    decoded.map_err(|_| WsmanError::InvalidBase64 { element })
 }
 
 /// Writes `<rsp:Stream Name=.. CommandId=.. End=..>base64</rsp:Stream>`.
@@ -90,7 +100,7 @@ pub(crate) fn write_stream(out: &mut XmlOut, stream: &StreamData) {
     if stream.end {
         attrs.push(("End", "true"));
     }
-    out.leaf("rsp:Stream", &attrs, &encode_base64(&stream.data));
+    out.leaf_base64("rsp:Stream", &attrs, &stream.data);
 }
 
 /// Reads one `rsp:Stream` element.
@@ -153,6 +163,30 @@ mod tests {
             assert!(overhead <= ENVELOPE_OVERHEAD, "overhead {overhead}");
             assert!(xml.len() + 1536 > size, "overhead {overhead}");
         }
+    }
+
+    #[test]
+    fn stream_data_is_written_as_plain_base64() {
+        let large: Vec<u8> = (0..=255u8).cycle().take(70_001).collect();
+        for data in [b"<&>\"'".to_vec(), large] {
+            let mut out = XmlOut::with_capacity(16);
+            write_stream(
+                &mut out,
+                &StreamData::new("stdout", Some(Uuid::from_u128(7)), data.clone()),
+            );
+            let xml = String::from_utf8(out.finish()).unwrap();
+            let open =
+                "<rsp:Stream Name=\"stdout\" CommandId=\"00000000-0000-0000-0000-000000000007\">";
+            let text = xml
+                .strip_prefix(open)
+                .and_then(|rest| rest.strip_suffix("</rsp:Stream>"))
+                .unwrap();
+            assert_eq!(text.len(), data.len().div_ceil(3) * 4);
+            assert_eq!(decode_base64("Stream", text).unwrap(), data);
+        }
+        let mut out = XmlOut::new();
+        write_stream(&mut out, &StreamData::new("stdout", None, Vec::new()));
+        assert_eq!(out.finish(), b"<rsp:Stream Name=\"stdout\"/>");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! than a streaming match and costs little; the limits below bound what hostile input can make
 //! the reader allocate beyond the input itself.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
@@ -295,8 +297,14 @@ pub(crate) struct XmlOut {
 
 impl XmlOut {
     pub(crate) fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// A writer whose buffer holds `bytes` before it grows: a Receive response carries
+    /// hundreds of kilobytes, and growing by doubling copies them several times.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
         Self {
-            writer: Writer::new(Vec::new()),
+            writer: Writer::new(Vec::with_capacity(bytes)),
         }
     }
 
@@ -338,6 +346,33 @@ impl XmlOut {
             self.text(text);
             self.end(name);
         }
+    }
+
+    /// `<name attrs>base64 of data</name>`, encoded straight into the buffer: base64 never
+    /// needs escaping, and stream data is the bulk of a large envelope.
+    pub(crate) fn leaf_base64(&mut self, name: &str, attrs: &[(&str, &str)], data: &[u8]) {
+        if data.is_empty() {
+            self.empty(name, attrs);
+            return;
+        }
+        self.start(name, attrs);
+        let out = self.writer.get_mut();
+        let start = out.len();
+        out.resize(
+            start + base64::encoded_len(data.len(), true).unwrap_or(0),
+            0,
+        );
+        let written = out
+            .get_mut(start..)
+            .map(|tail| STANDARD.encode_slice(data, tail));
+        match written {
+            Some(Ok(n)) => out.truncate(start + n),
+            _ => {
+                out.truncate(start);
+                out.extend_from_slice(STANDARD.encode(data).as_bytes());
+            }
+        }
+        self.end(name);
     }
 
     pub(crate) fn finish(self) -> Vec<u8> {

@@ -377,6 +377,9 @@ impl Shell {
             let exchange = Arc::clone(&self.exchange);
             let mut ex = lock(&exchange);
             ex.record_received(&commands);
+            // A lookup by identity (named, or the positional first argument) finds a handful
+            // of objects: copying the whole organisation for it would cost far more than the
+            // lookup, and made every `Get-Mailbox -Identity` on a large directory slow.
             let streamable = spec.statements.len() == 1
                 && input.is_none()
                 && commands.len() == 1
@@ -384,6 +387,11 @@ impl Shell {
                     c.name
                         .get(..4)
                         .is_some_and(|p| p.eq_ignore_ascii_case("get-"))
+                        && !c.args.iter().any(|a| {
+                            a.name.as_deref().is_none_or(|n| {
+                                n.trim_start_matches('-').eq_ignore_ascii_case("Identity")
+                            })
+                        })
                 })
                 && ex.directory().len() > STREAM_THRESHOLD;
             if streamable && let Some(command) = commands.pop() {
