@@ -2,7 +2,7 @@
 work as ``mx-bench``, each result one JSON line on stdout, in the same fields.
 
     python clients.py decode FILE                       pypsrp's deserializer
-    python clients.py calls pypsrp|module URL [--calls N] [--identity ID]
+    python clients.py calls pypsrp|pypsrp-closed|module URL [--calls N] [--identity ID]
     python clients.py bulk pypsrp URL
 
 ``FILE`` holds the messages ``mx-bench decode --write`` wrote: (u32 LE length, CLIXML) records.
@@ -107,7 +107,9 @@ def pypsrp_pool(url: str):
     return RunspacePool(wsman, configuration_name="Microsoft.Exchange")
 
 
-def pypsrp_calls(url: str, calls: int, identity: str) -> dict:
+def pypsrp_calls(url: str, calls: int, identity: str, close: bool = False) -> dict:
+    """``close``: end each pipeline on the server (``ps.close()``, a Signal terminate), as we
+    and PowerShell do; without it Windows keeps every command until the shell fails."""
     from pypsrp.powershell import PowerShell
 
     out: dict = {"bench": "calls", "calls": calls}
@@ -122,6 +124,8 @@ def pypsrp_calls(url: str, calls: int, identity: str) -> dict:
             output = ps.invoke()
             if len(output) != 1 or ps.had_errors:
                 raise SystemExit(f"Get-Mailbox gave {len(output)} objects")
+            if close:
+                ps.close()
     phase.into("calls", out)
     pool.close()
     return out
@@ -182,7 +186,11 @@ def main() -> None:
         figures = decode(a.args[0], a.passes)
     elif a.bench == "calls":
         client, url = a.args
-        run = {"pypsrp": pypsrp_calls, "module": module_calls}[client]
+        run = {
+            "pypsrp": pypsrp_calls,
+            "pypsrp-closed": lambda *args: pypsrp_calls(*args, close=True),
+            "module": module_calls,
+        }[client]
         figures = run(url, a.calls, a.identity)
         figures["client"] = client
     else:

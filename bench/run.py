@@ -182,6 +182,7 @@ def main() -> int:
     results = {
         "ours (Rust, async Session)": r.run("calls: ours", [str(bench), "calls", sim.url, "--calls", calls], sim),
         "pypsrp": r.run("calls: pypsrp", [py, str(CLIENTS), "calls", "pypsrp", sim.url, "--calls", calls], sim),
+        "pypsrp, each pipeline closed (ps.close())": r.run("calls: pypsrp closed", [py, str(CLIENTS), "calls", "pypsrp-closed", sim.url, "--calls", calls], sim),
         "ours, BlockingSession (Rust)": r.run("calls: ours blocking", [str(bench), "blocking-calls", sim.url, "--calls", calls], sim),
         "ours, Python module": r.run("calls: Python module", [py, str(CLIENTS), "calls", "module", sim.url, "--calls", calls], sim),
         "ours, C library (c_bench)": r.run("calls: C", [str(a.c_bench), sim.url, calls], sim, env=lib_env),
@@ -199,7 +200,7 @@ def main() -> int:
             rows.append(f"| {name} | {h} | {w} | {f['open_wall_s'] * 1e3:.1f} | {f['open_cpu_s'] * 1e3:.0f} |")
 
     rows.append(f"| **3. Cmdlet throughput** {calls} × Get-Mailbox -Identity | cmdlets/s (wall) | HTTP requests per cmdlet | client CPU ms per cmdlet | mx-sim CPU ms per cmdlet |")
-    for name in ("ours (Rust, async Session)", "pypsrp"):
+    for name in ("ours (Rust, async Session)", "pypsrp", "pypsrp, each pipeline closed (ps.close())"):
         f = results[name]
         if f:
             _, (h, _) = trips[name]
