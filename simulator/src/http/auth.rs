@@ -216,18 +216,21 @@ impl Acceptor {
                 None => return None,
             };
             // sspi's Negotiate acceptor matches the user name with its format and domain, so
-            // every form a client may type is listed: bare, DOMAIN\user and user@suffix.
+            // every form a client may send is listed: bare, DOMAIN\user, user@suffix, and the
+            // DNS domain as the NTLM domain (`CONTOSO.COM\user`, what a client falling back
+            // from Kerberos sends for `user@contoso.com`; Windows accepts it as well).
             let identities: Vec<AuthIdentity> = accounts
                 .iter()
                 .flat_map(|a| {
                     let name = bare(&a.user);
                     std::iter::once(a.user.clone())
-                        .chain(domains.iter().map(move |d| {
+                        .chain(domains.iter().flat_map(move |d| {
+                            let mut forms = vec![format!("{d}\\{name}")];
                             if d.contains('.') {
-                                format!("{name}@{d}")
-                            } else {
-                                format!("{d}\\{name}")
+                                forms.push(format!("{name}@{d}"));
+                                forms.push(format!("{}\\{name}", d.to_ascii_uppercase()));
                             }
+                            forms
                         }))
                         .filter_map(|u| identity(&u, &a.password))
                         .collect::<Vec<_>>()

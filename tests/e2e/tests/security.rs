@@ -512,11 +512,11 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let mk = |auth| {
+    let mk = |auth, user: &str| {
         let mut o = SessionOptions::exchange(
             format!("http://{host}:{port}/PowerShell"),
             auth,
-            Credentials::new(format!("CONTOSO\\{ADMIN}"), ADMIN_PW),
+            Credentials::new(user, ADMIN_PW),
         );
         o.transport.resolve_overrides = vec![
             format!("{host}:{port}:127.0.0.1")
@@ -538,7 +538,8 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
     };
 
     // Kerberos only: the valid password would pass NTLM, but the client never tries it.
-    let e = Session::connect(mk(AuthMethod::Kerberos))
+    let down_level = format!("CONTOSO\\{ADMIN}");
+    let e = Session::connect(mk(AuthMethod::Kerberos, &down_level))
         .await
         .expect_err("no Kerberos to be had");
     println!("Kerberos: {} ({})", e, e.kind());
@@ -549,11 +550,14 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
     );
     assert_eq!(server.shell_count(), 0);
 
-    // Negotiate may fall back, and does.
-    let s = Session::connect(mk(AuthMethod::Negotiate))
-        .await
-        .expect("NTLM inside Negotiate");
-    s.close().await.expect("close");
+    // Negotiate may fall back, and does, for a down-level name and for a UPN (whose realm
+    // becomes the NTLM domain).
+    for user in [down_level.clone(), format!("{ADMIN}@contoso.com")] {
+        let s = Session::connect(mk(AuthMethod::Negotiate, &user))
+            .await
+            .unwrap_or_else(|e| panic!("NTLM inside Negotiate as {user}: {e}"));
+        s.close().await.expect("close");
+    }
     let used = logons(&server);
     println!("Negotiate logged on with {used:?}");
     assert!(!used.is_empty());
