@@ -868,6 +868,43 @@ fn proxy_addresses_multivalued_and_conflicts() {
 }
 
 #[test]
+fn long_names_sharing_twenty_characters_get_distinct_account_names() {
+    let mut e = ex();
+    let mut sams = Vec::new();
+    for name in [
+        "c-example-group-18204",
+        "c-example-group-18209",
+        "c-example-group-18207",
+    ] {
+        let r = e.invoke("New-DistributionGroup", &[n("Name", name)]);
+        ok(&r);
+        sams.push(s(one(&r), "SamAccountName").to_owned());
+    }
+    // Exchange cuts a generated sAMAccountName to 20 characters and numbers the ones
+    // that would collide.
+    assert_eq!(
+        sams,
+        [
+            "c-example-group-1820",
+            "c-example-group-1821",
+            "c-example-group-1822"
+        ]
+    );
+    let r = e.invoke(
+        "New-Mailbox",
+        &[
+            n("Name", "c-example-group-18205"),
+            n("Alias", "c-example-group-18205"),
+            n("UserPrincipalName", "cg18205@contoso.com"),
+            BoundArg::secure("Password", "x"),
+        ],
+    );
+    ok(&r);
+    let r = e.invoke("Get-User", &[n("Identity", "c-example-group-18205")]);
+    assert_eq!(s(one(&r), "SamAccountName"), "c-example-group-1823");
+}
+
+#[test]
 fn distribution_groups_and_members() {
     let mut e = ex();
     let r = e.invoke(

@@ -172,13 +172,27 @@ def test_tls_untrusted_then_pinned(make_sim: Callable[..., Sim]) -> None:
         assert len(s.invoke("Get-User", Identity="justin.martin")) == 1
 
 
-def test_protocol_error_on_an_empty_fault(make_sim: Callable[..., Sim]) -> None:
-    # WinRM sends faults with HTTP 500; an empty 500 body is no readable envelope.
-    sim = make_sim(faults={"rules": [{"operation": "Command", "action": {"kind": "http500"}}]})
+def test_protocol_error_on_a_truncated_answer(make_sim: Callable[..., Sim]) -> None:
+    # The Command's answer is cut off: a sealed body without its closing boundary (or, in
+    # clear, an envelope cut mid-element) cannot be read.
+    sim = make_sim(
+        faults={"rules": [{"operation": "Command", "action": {"kind": "truncated_body"}}]}
+    )
     with sim.session() as s:
         with pytest.raises(mx.ProtocolError) as info:
             s.invoke("Get-User", Identity="justin.martin")
-    assert "unreadable WS-Management response" in str(info.value)
+    assert info.value.kind == mx.ErrorKind.Protocol
+    assert "boundary" in str(info.value) or "unreadable" in str(info.value)
+
+
+def test_transient_error_on_an_empty_fault(make_sim: Callable[..., Sim]) -> None:
+    # WinRM sends faults with HTTP 500; a 500 without a SOAP fault is a server in trouble
+    # (an IIS or proxy error page), worth another try.
+    sim = make_sim(faults={"rules": [{"operation": "Command", "action": {"kind": "http500"}}]})
+    with sim.session() as s:
+        with pytest.raises(mx.TransientError) as info:
+            s.invoke("Get-User", Identity="justin.martin")
+    assert "HTTP 500" in str(info.value)
 
 
 def test_timeout_of_a_command(make_sim: Callable[..., Sim]) -> None:

@@ -550,6 +550,23 @@ impl Directory {
         Ok(())
     }
 
+    /// The sAMAccountName Exchange generates when none is given: `base` cut to AD's 20
+    /// characters, and when that is taken, its end replaced by 1, 2, 3… (as Exchange does for
+    /// long names that share their first 20 characters).
+    pub fn generated_sam(&self, base: &str) -> String {
+        let mut candidate: String = base.chars().take(20).collect();
+        let mut n = 0u32;
+        while self
+            .accounts
+            .contains_key(&format!("sam:{}", candidate.to_lowercase()))
+        {
+            n += 1;
+            let suffix = n.to_string();
+            candidate = base.chars().take(20 - suffix.len()).collect::<String>() + &suffix;
+        }
+        candidate
+    }
+
     /// The address the default email address policy gives `alias`: `alias@domain`, or
     /// `alias2@domain`, `alias3@domain`… when taken by someone else.
     pub fn policy_address(&self, alias: &str, owner: Option<Uuid>) -> String {

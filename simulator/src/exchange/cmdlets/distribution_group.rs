@@ -186,7 +186,7 @@ fn new_group(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
         group: Some(GroupData {
             sam_account_name: b
                 .str("SamAccountName")
-                .map_or_else(|| alias.chars().take(20).collect(), str::to_owned),
+                .map_or_else(|| ctx.dir.generated_sam(&alias), str::to_owned),
             members,
             managed_by,
             member_join_restriction: b

@@ -430,7 +430,7 @@ fn new_mailbox(ctx: &mut Ctx<'_>, b: &Bound) -> Result<(), Stop> {
     let sam = b
         .str("SamAccountName")
         .map(str::to_owned)
-        .unwrap_or_else(|| alias.chars().take(20).collect());
+        .unwrap_or_else(|| ctx.dir.generated_sam(&alias));
     let upn = b
         .str("UserPrincipalName")
         .map(str::to_owned)
