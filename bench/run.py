@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,35 @@ class Sim:
     """mx-sim in its own process, with its request log in a file."""
 
     def __init__(self, binary: Path, recipients: int, workdir: Path):
+        for attempt in (1, 2):
+            self._start(binary, recipients, workdir)
+            if self._answers():
+                return
+            code = self.proc.poll()
+            print(
+                f"mx-sim at {self.url} does not accept connections (exit status {code}); "
+                + ("starting another" if attempt == 1 else "giving up"),
+                file=sys.stderr,
+            )
+            self.stop()
+        raise SystemExit("mx-sim does not accept connections")
+
+    def _answers(self) -> bool:
+        """Whether the simulator's port takes a TCP connection, within 5 s."""
+        host_port = self.url.split("//", 1)[1].split("/", 1)[0]
+        host, port = host_port.rsplit(":", 1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((host, int(port)), timeout=1).close()
+                return True
+            except OSError:
+                if self.proc.poll() is not None:
+                    return False
+                time.sleep(0.05)
+        return False
+
+    def _start(self, binary: Path, recipients: int, workdir: Path) -> None:
         self.log = workdir / f"sim-{recipients}-{time.monotonic_ns()}.jsonl"
         self.proc = subprocess.Popen(
             [str(binary), "--listen", "127.0.0.1:0", "--generate", str(recipients), "--log", str(self.log)],

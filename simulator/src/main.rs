@@ -200,8 +200,31 @@ fn main() -> ExitCode {
         }
         println!("Exchange endpoint: {}", server.url(Endpoint::PowerShell));
         println!("WinRM endpoint:    {}", server.url(Endpoint::Wsman));
-        let _ = tokio::signal::ctrl_c().await;
+        wait_for_stop().await;
         server.shutdown();
         ExitCode::SUCCESS
     })
+}
+
+/// Waits for Ctrl-C or SIGTERM (how CI jobs and supervisors stop a server). A signal that
+/// cannot be watched never stops the server early: it then runs until killed.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        term.recv().await;
+                    }
+                }
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
