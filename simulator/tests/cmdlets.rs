@@ -341,6 +341,33 @@ fn confirm_high_impact() {
 }
 
 #[test]
+fn direct_reports_follow_manager_changes() {
+    let mut e = ex();
+    let reports = |e: &mut Exchange| {
+        let r = e.invoke("Get-User", &[n("Identity", "Administrator")]);
+        strs(one(&r), "DirectReports")
+    };
+    assert!(reports(&mut e).is_empty());
+    let r = e.invoke(
+        "Set-User",
+        &[
+            n("Identity", "justin.martin"),
+            n("Manager", "Administrator"),
+        ],
+    );
+    ok(&r);
+    let listed = reports(&mut e);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].ends_with("/Justin Martin"), "{listed:?}");
+    let r = e.invoke(
+        "Set-User",
+        &[n("Identity", "justin.martin"), n("Manager", "")],
+    );
+    ok(&r);
+    assert!(reports(&mut e).is_empty());
+}
+
+#[test]
 fn rbac_trims_cmdlets() {
     let mut e = ex();
     assert!(e.authenticate("CONTOSO\\auditor", "ReadOnly1!").is_some());

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -226,6 +227,10 @@ pub struct Directory {
     dns: FastMap<String, usize>,
     /// Lower-cased sAMAccountName / UPN → slot, for uniqueness.
     accounts: FastMap<String, usize>,
+    /// Manager → direct reports in directory order, built on first need after a write:
+    /// every rendered user lists its reports, and a scan per user made listing all users
+    /// quadratic in the directory's size.
+    reports: OnceLock<FastMap<Uuid, Vec<Uuid>>>,
     live: usize,
     next_rid: u32,
 }
@@ -242,6 +247,7 @@ impl Directory {
             proxies: FastMap::default(),
             dns: FastMap::default(),
             accounts: FastMap::default(),
+            reports: OnceLock::new(),
             live: 0,
             next_rid: 1104,
         }
@@ -683,7 +689,22 @@ impl Directory {
         keys
     }
 
+    /// The recipients whose manager is `manager`, in directory order.
+    pub fn direct_reports(&self, manager: Uuid) -> &[Uuid] {
+        let reports = self.reports.get_or_init(|| {
+            let mut map: FastMap<Uuid, Vec<Uuid>> = FastMap::default();
+            for r in self.iter() {
+                if let Some(m) = r.person.manager {
+                    map.entry(m).or_default().push(r.guid);
+                }
+            }
+            map
+        });
+        reports.get(&manager).map_or(&[], Vec::as_slice)
+    }
+
     fn index(&mut self, slot: usize, p: Prepared) {
+        self.reports = OnceLock::new();
         self.dns.insert(p.dn, slot);
         for k in p.identity {
             match self.keys.get_mut(&k) {
@@ -702,6 +723,7 @@ impl Directory {
     }
 
     fn unindex(&mut self, slot: usize, r: &Recipient) {
+        self.reports = OnceLock::new();
         let dn_lower = self.dn(r).to_lowercase();
         self.dns.remove(&dn_lower);
         for k in self.identity_keys(r, dn_lower) {

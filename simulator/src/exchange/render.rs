@@ -1150,8 +1150,9 @@ impl<'a> Renderer<'a> {
         p.s("Department", pr.department.clone());
         let reports: Vec<String> = self
             .dir
+            .direct_reports(r.guid)
             .iter()
-            .filter(|o| o.person.manager == Some(r.guid))
+            .filter_map(|g| self.dir.get(*g))
             .map(|o| self.dir.canonical_name(o))
             .collect();
         p.strs("DirectReports", &ADMVP_ID, reports);
