@@ -4,149 +4,182 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, ValueEnum};
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{CbtLevel, Endpoint, FaultPlan, Server, SimConfig};
 
-const USAGE: &str = "\
-mx-sim: an Exchange Server simulator speaking WinRM/PSRP
-
-Usage: mx-sim [options]
-
-  --listen ADDR            listen address, repeatable (default 127.0.0.1:5985; `[::1]:5985` for IPv6)
-  --https                  serve HTTPS (with --cert/--key, or a generated self-signed certificate)
-  --cert FILE --key FILE   PEM certificate chain and private key
-  --cert-name NAME         extra DNS name for the generated certificate, repeatable
-  --write-cert FILE        write the generated certificate as PEM
-  --expired-cert           generate a certificate that expired in 2021
-  --no-basic               refuse Basic authentication
-  --no-ntlm                refuse NTLM
-  --kerberos-realm REALM --kerberos-host HOST --kerberos-password PW [--kdc tcp://host:88]
-                           accept Kerberos for HTTP/HOST@REALM (key derived from the password)
-  --offer-kerberos         /PowerShell also offers the `Kerberos` scheme
-  --allow-unencrypted      accept unsealed bodies and Basic over plain HTTP
-  --cbt none|relaxed|strict  channel-binding hardening over HTTPS (default relaxed)
-  --seed FILE              seed JSON (default: the built-in 301-recipient organisation)
-  --generate N             generate an organisation of N recipients instead
-  --faults FILE            fault plan JSON
-  --log FILE               append the JSON-lines request log to FILE
-  --shell-quota N          shells per user (default 18)
-  --machine NAME           machine name shown in faults
-  --deny USER              USER authenticates but is not in Remote Management Users, repeatable
-";
-
-fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
-    args.next().ok_or_else(|| format!("{flag} needs a value"))
+/// An Exchange Server simulator speaking WinRM/PSRP: serves the recipient cmdlets of an
+/// in-memory organisation until Ctrl-C or SIGTERM.
+#[derive(Debug, Parser)]
+#[command(name = "mx-sim", version)]
+struct Args {
+    /// Listen address, repeatable (default 127.0.0.1:5985, or :5986 with --https; `[::1]:5985`
+    /// for IPv6; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: Vec<SocketAddr>,
+    /// Serve HTTPS (with --cert/--key, or a generated self-signed certificate).
+    #[arg(long)]
+    https: bool,
+    /// PEM certificate chain (with --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key (with --cert).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Extra DNS name for the generated certificate, repeatable.
+    #[arg(long, value_name = "NAME")]
+    cert_name: Vec<String>,
+    /// Write the generated certificate as PEM.
+    #[arg(long, value_name = "FILE")]
+    write_cert: Option<PathBuf>,
+    /// Generate a certificate that expired in 2021.
+    #[arg(long, conflicts_with = "cert")]
+    expired_cert: bool,
+    /// Refuse Basic authentication.
+    #[arg(long)]
+    no_basic: bool,
+    /// Refuse NTLM.
+    #[arg(long)]
+    no_ntlm: bool,
+    /// Accept Kerberos for HTTP/HOST@REALM (with --kerberos-host and --kerberos-password).
+    #[arg(long, value_name = "REALM", requires_all = ["kerberos_host", "kerberos_password"])]
+    kerberos_realm: Option<String>,
+    /// The service host name of the Kerberos principal HTTP/HOST@REALM.
+    #[arg(long, value_name = "HOST", requires = "kerberos_realm")]
+    kerberos_host: Option<String>,
+    /// The service principal's password (its keys are derived from it).
+    #[arg(long, value_name = "PW", requires = "kerberos_realm")]
+    kerberos_password: Option<String>,
+    /// The KDC (default tcp://HOST:88).
+    #[arg(long, value_name = "URL", requires = "kerberos_realm")]
+    kdc: Option<String>,
+    /// /PowerShell also offers the `Kerberos` scheme.
+    #[arg(long)]
+    offer_kerberos: bool,
+    /// Accept unsealed bodies and Basic over plain HTTP.
+    #[arg(long)]
+    allow_unencrypted: bool,
+    /// Channel-binding hardening over HTTPS.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        default_value = "relaxed",
+        ignore_case = true
+    )]
+    cbt: CbtArg,
+    /// Seed JSON (default: the built-in 301-recipient organisation).
+    #[arg(long, value_name = "FILE", conflicts_with = "generate")]
+    seed: Option<PathBuf>,
+    /// Generate an organisation of N recipients instead.
+    #[arg(long, value_name = "N")]
+    generate: Option<usize>,
+    /// Fault plan JSON.
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+    /// Append the JSON-lines request log to FILE.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Shells per user (default 18).
+    #[arg(long, value_name = "N")]
+    shell_quota: Option<usize>,
+    /// Machine name shown in faults.
+    #[arg(long, value_name = "NAME")]
+    machine: Option<String>,
+    /// USER authenticates but is not in Remote Management Users, repeatable.
+    #[arg(long, value_name = "USER")]
+    deny: Vec<String>,
 }
 
-fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
+/// `--cbt` levels.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CbtArg {
+    /// Ignore channel bindings.
+    None,
+    /// Check bindings a client sends; accept clients that send none.
+    Relaxed,
+    /// Refuse clients that send no bindings.
+    Strict,
+}
+
+/// Reads a file named on the command line, the error naming it.
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Turns the parsed command line into the server's configuration, loading the files it names.
+fn config(args: Args) -> Result<SimConfig, String> {
     let mut config = SimConfig {
-        listen: Vec::new(),
+        listen: args.listen,
         ..SimConfig::default()
     };
-    let mut https = false;
-    let mut expired = false;
-    let (mut cert, mut key, mut write_cert) = (None, None, None);
-    let mut names = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
-    let (mut realm, mut host, mut kpw, mut kdc) = (None, None, None, None);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--help" | "-h" => return Err(String::new()),
-            "--listen" => config.listen.push(
-                value(&mut args, &arg)?
-                    .parse::<SocketAddr>()
-                    .map_err(|e| format!("--listen: {e}"))?,
-            ),
-            "--https" => https = true,
-            "--cert" => cert = Some(value(&mut args, &arg)?),
-            "--key" => key = Some(value(&mut args, &arg)?),
-            "--cert-name" => names.push(value(&mut args, &arg)?),
-            "--expired-cert" => expired = true,
-            "--write-cert" => write_cert = Some(PathBuf::from(value(&mut args, &arg)?)),
-            "--no-basic" => config.auth.basic = false,
-            "--no-ntlm" => config.auth.ntlm = false,
-            "--kerberos-realm" => realm = Some(value(&mut args, &arg)?),
-            "--kerberos-host" => host = Some(value(&mut args, &arg)?),
-            "--kerberos-password" => kpw = Some(value(&mut args, &arg)?),
-            "--kdc" => kdc = Some(value(&mut args, &arg)?),
-            "--offer-kerberos" => config.auth.offer_kerberos_scheme = true,
-            "--allow-unencrypted" => config.allow_unencrypted = true,
-            "--cbt" => {
-                config.cbt = match value(&mut args, &arg)?.to_ascii_lowercase().as_str() {
-                    "none" => CbtLevel::None,
-                    "relaxed" => CbtLevel::Relaxed,
-                    "strict" => CbtLevel::Strict,
-                    other => return Err(format!("--cbt: unknown level {other}")),
-                }
-            }
-            "--seed" => {
-                let path = value(&mut args, &arg)?;
-                let json = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-                config.exchange =
-                    Some(Exchange::from_seed_json(&json).map_err(|e| format!("{path}: {e}"))?);
-            }
-            "--generate" => {
-                let n: usize = value(&mut args, &arg)?
-                    .parse()
-                    .map_err(|e| format!("--generate: {e}"))?;
-                let (dir, rbac) = seed::build(generate::generate_seed(n, 2016))
-                    .map_err(|e| format!("--generate: {e}"))?;
-                config.exchange = Some(Exchange::with_rbac(dir, rbac));
-            }
-            "--faults" => {
-                let path = value(&mut args, &arg)?;
-                let json = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-                config.faults = FaultPlan::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
-            }
-            "--log" => config.log_file = Some(PathBuf::from(value(&mut args, &arg)?)),
-            "--shell-quota" => {
-                config.service.max_shells_per_user = value(&mut args, &arg)?
-                    .parse()
-                    .map_err(|e| format!("--shell-quota: {e}"))?
-            }
-            "--machine" => config.service.machine = value(&mut args, &arg)?,
-            "--deny" => config.service.denied_users.push(value(&mut args, &arg)?),
-            other => return Err(format!("unknown option {other}")),
-        }
+    config.auth.basic = !args.no_basic;
+    config.auth.ntlm = !args.no_ntlm;
+    config.auth.offer_kerberos_scheme = args.offer_kerberos;
+    config.allow_unencrypted = args.allow_unencrypted;
+    config.cbt = match args.cbt {
+        CbtArg::None => CbtLevel::None,
+        CbtArg::Relaxed => CbtLevel::Relaxed,
+        CbtArg::Strict => CbtLevel::Strict,
+    };
+    if let Some(path) = &args.seed {
+        let json =
+            String::from_utf8(read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.exchange =
+            Some(Exchange::from_seed_json(&json).map_err(|e| format!("{}: {e}", path.display()))?);
     }
+    if let Some(n) = args.generate {
+        let (dir, rbac) = seed::build(generate::generate_seed(n, 2016))
+            .map_err(|e| format!("--generate: {e}"))?;
+        config.exchange = Some(Exchange::with_rbac(dir, rbac));
+    }
+    if let Some(path) = &args.faults {
+        let json =
+            String::from_utf8(read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.faults =
+            FaultPlan::from_json(&json).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    config.log_file = args.log;
+    if let Some(n) = args.shell_quota {
+        config.service.max_shells_per_user = n;
+    }
+    if let Some(machine) = args.machine {
+        config.service.machine = machine;
+    }
+    config.service.denied_users.extend(args.deny);
     if config.listen.is_empty() {
-        let port = if https { 5986 } else { 5985 };
+        let port = if args.https { 5986 } else { 5985 };
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    match (realm, host, kpw) {
-        (Some(realm), Some(host), Some(password)) => {
-            config.auth.kerberos = Some(KerberosService {
-                kdc_url: kdc.unwrap_or_else(|| format!("tcp://{host}:88")),
-                realm,
-                host,
-                password,
-            });
-        }
-        (None, None, None) => {}
-        _ => {
-            return Err(
-                "Kerberos needs --kerberos-realm, --kerberos-host and --kerberos-password".into(),
-            );
-        }
+    if let (Some(realm), Some(host), Some(password)) = (
+        args.kerberos_realm,
+        args.kerberos_host,
+        args.kerberos_password,
+    ) {
+        config.auth.kerberos = Some(KerberosService {
+            kdc_url: args.kdc.unwrap_or_else(|| format!("tcp://{host}:88")),
+            realm,
+            host,
+            password,
+        });
     }
-    if https {
-        let identity = match (cert, key) {
+    if args.https {
+        let mut names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        names.extend(args.cert_name);
+        let identity = match (&args.cert, &args.key) {
             (Some(c), Some(k)) => {
-                let cert_pem = std::fs::read(&c).map_err(|e| format!("{c}: {e}"))?;
-                let key_pem = std::fs::read(&k).map_err(|e| format!("{k}: {e}"))?;
-                TlsIdentity::from_pem(&cert_pem, &key_pem).map_err(|e| e.to_string())?
+                TlsIdentity::from_pem(&read(c)?, &read(k)?).map_err(|e| e.to_string())?
             }
-            (None, None) if expired => {
+            _ if args.expired_cert => {
                 TlsIdentity::self_signed_expired(&names).map_err(|e| e.to_string())?
             }
-            (None, None) => TlsIdentity::self_signed(&names).map_err(|e| e.to_string())?,
-            _ => return Err("--cert and --key go together".into()),
+            _ => TlsIdentity::self_signed(&names).map_err(|e| e.to_string())?,
         };
         println!(
             "certificate SHA-1 thumbprint:   {}",
@@ -156,24 +189,28 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
             "certificate SHA-256 thumbprint: {}",
             identity.sha256_thumbprint()
         );
-        if let Some(path) = &write_cert {
+        if let Some(path) = &args.write_cert {
             std::fs::write(path, identity.cert_pem())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
         config.tls = Some(identity);
     }
-    Ok((config, write_cert))
+    Ok(config)
 }
 
 fn main() -> ExitCode {
-    let (config, _) = match parse() {
-        Ok(c) => c,
-        Err(e) if e.is_empty() => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+    let args = match Args::try_parse() {
+        Ok(args) => args,
         Err(e) => {
-            eprintln!("mx-sim: {e}\n\n{USAGE}");
+            // clap prints help and version on stdout with success; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let config = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mx-sim: {e}");
             return ExitCode::from(2);
         }
     };
