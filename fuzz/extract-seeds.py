@@ -6,7 +6,9 @@ when given an mx-sim binary, from mx-sim's answers to the same requests.
 
 From each SOAP envelope: the envelope (soap), the base64 PSRP payloads it carries
 (fragment: a mode byte, then the fragments as sent), the messages they reassemble into
-(psrp_message) and their CLIXML bodies (clixml). The HTTP layer is not in the captures, so
+(psrp_message) and their CLIXML bodies (clixml), the first few also in UTF-16 and behind the
+`#< CLIXML` line `powershell.exe -OutputFormat xml` writes; plus CLIXML shapes the captures
+lack (reference cycles, `<PR>` progress records, stream-tagged values). The HTTP layer is not in the captures, so
 the sealed and auth_header seeds are framed here the way WinRM frames them ([MS-WSMV] 2.2.9.1)
 around those envelopes, plus the WWW-Authenticate values mx-sim sends.
 
@@ -62,6 +64,45 @@ AUTH_SEEDS = [
     b"Digest realm=\"x\", qop=\"auth,auth-int\", nonce=\"a\\\"b\"",
     b"CredSSP",
 ]
+
+
+OBJS = b'<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+PR = (
+    b"<AV>Copying</AV><AI>3</AI><S>a.txt</S><PI>-1</PI><PC>42</PC><T>Processing</T>"
+    b"<SR>7</SR><SD>3 of 7</SD>"
+)
+# What PowerShell writes and the captures do not show.
+CLIXML_SHAPES = [
+    # An Exchange ADObjectId whose DomainId is itself.
+    b'<Obj RefId="0"><TN RefId="0"><T>Deserialized.Microsoft.Exchange.Data.Directory.ADObjectId</T>'
+    b'</TN><MS><S N="Name">contoso.com</S><Ref RefId="0" N="DomainId" /></MS><ToString>contoso.com'
+    b"</ToString></Obj>",
+    # PSDrive -> Provider -> Drives -> the same PSDrive.
+    OBJS + b'<Obj RefId="0"><MS><S N="Name">C</S><Obj RefId="1" N="Provider"><MS><Obj RefId="2" '
+    b'N="Drives"><LST><Ref RefId="0" /></LST></Obj></MS></Obj></MS></Obj><Ref RefId="1" /></Objs>',
+    # A list and a dictionary that contain themselves.
+    b'<Obj RefId="0"><LST><S>x</S><Ref RefId="0" /><Obj RefId="1"><DCT><En><S N="Key">me</S>'
+    b'<Ref N="Value" RefId="1" /></En></DCT></Obj></LST></Obj>',
+    b"<PR>" + PR + b"</PR>",
+    b'<Obj RefId="0"><PR>' + PR.replace(b"<S>a.txt</S>", b"<Nil />") + b"</PR><MS><I32 N=\"x\">1</I32></MS></Obj>",
+    b"#< CLIXML\r\n" + OBJS + b'<Obj S="progress" RefId="0"><MS><I64 N="SourceId">1</I64>'
+    b'<PR N="Record">' + PR + b'</PR></MS></Obj><S S="Error">boom_x000D__x000A_</S></Objs>\r\n'
+    + OBJS + b'<Obj RefId="0"><MS><S N="a">b</S></MS></Obj></Objs>',
+]
+
+
+def encodings(body):
+    """`body` (UTF-8, maybe with a byte-order mark) as UTF-16LE and UTF-16BE with a byte-order
+    mark, and behind the `#< CLIXML` line."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return []
+    return [
+        b"\xff\xfe" + text.encode("utf-16-le"),
+        b"\xfe\xff" + text.encode("utf-16-be"),
+        b"#< CLIXML\r\n" + text.encode("utf-8"),
+    ]
 
 
 class Writer:
@@ -147,6 +188,9 @@ def add_envelope(w, kind, body, partial):
                 message = partial.pop(key)
                 w.put("psrp_message", message)
                 w.put("clixml", message[40:])
+                if w.counts.get("clixml", 0) < 8:
+                    for variant in encodings(message[40:]):
+                        w.put("clixml", variant)
 
 
 def from_captures(w, captures):
@@ -163,6 +207,10 @@ def from_captures(w, captures):
         w.put("sealed", b'multipart/encrypted;protocol="' + mime + b'";boundary="Encrypted Boundary"')
     for value in AUTH_SEEDS:
         w.put("auth_header", value)
+    for shape in CLIXML_SHAPES:
+        w.put("clixml", shape)
+        for variant in encodings(shape):
+            w.put("clixml", variant)
     return files
 
 

@@ -42,7 +42,8 @@ pub(crate) enum Mode {
     /// with its fix.
     #[command(after_help = "Exit codes: 0 no check failed, 1 a check failed, 2 usage")]
     Doctor(Box<DoctorArgs>),
-    /// Convert CLIXML (an Export-Clixml document or a PSRP message body) to JSON.
+    /// Convert CLIXML (an Export-Clixml file in UTF-8 or UTF-16, `powershell.exe -OutputFormat
+    /// xml` output, or a PSRP message body) to JSON.
     #[command(after_help = "Exit codes: 0 success, 2 unreadable or invalid input")]
     Clixml(ClixmlArgs),
 }

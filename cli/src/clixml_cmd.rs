@@ -1,4 +1,9 @@
 //! `mx clixml`: CLIXML in, JSON out.
+//!
+//! Input: one CLIXML value, an `Export-Clixml` file (`<Objs>`), or what
+//! `powershell.exe -OutputFormat xml` writes (`#< CLIXML` lines and `<Objs>` documents whose
+//! values name their stream); UTF-8 with or without a byte-order mark, or UTF-16 (Windows
+//! PowerShell 5.1's `Export-Clixml` default) with one.
 
 use std::io::Read as _;
 
@@ -58,7 +63,8 @@ fn read_input(args: &ClixmlArgs) -> Result<Vec<u8>, CliError> {
     Ok(bytes)
 }
 
-/// The JSON text of the input: an array for an `<Objs>` document, the value itself for a
+/// The JSON text of the input: an array for `<Objs>` documents (a value tagged with a stream,
+/// `<S S="Error">`, becomes `{"$stream": "error", "$value": ...}`), the value itself for a
 /// single element.
 fn convert(args: &ClixmlArgs) -> Result<String, CliError> {
     let bytes = read_input(args)?;
@@ -68,9 +74,9 @@ fn convert(args: &ClixmlArgs) -> Result<String, CliError> {
 fn to_json_text(bytes: &[u8]) -> Result<String, clixml::ClixmlError> {
     let value = if is_objs_document(bytes) {
         Value::Array(
-            clixml::objects_from_slice(bytes)?
+            clixml::streams_from_slice(bytes)?
                 .iter()
-                .map(to_json)
+                .map(stream_json)
                 .collect(),
         )
     } else {
@@ -79,16 +85,53 @@ fn to_json_text(bytes: &[u8]) -> Result<String, clixml::ClixmlError> {
     Ok(serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string()))
 }
 
-/// Whether the document's root element is `<Objs>` (Export-Clixml) rather than one value.
+/// A value with the stream PowerShell tagged it with, if any.
+fn stream_json(item: &clixml::StreamValue) -> Value {
+    let value = to_json(&item.value);
+    match &item.stream {
+        None => value,
+        Some(stream) => {
+            let mut map = serde_json::Map::new();
+            map.insert("$stream".into(), Value::String(stream.to_lowercase()));
+            map.insert("$value".into(), value);
+            Value::Object(map)
+        }
+    }
+}
+
+/// The ASCII characters at the start of the input, whatever its encoding: UTF-16 (with a
+/// byte-order mark, or starting with `<`) is read one code unit per character.
+fn ascii_prefix(bytes: &[u8]) -> String {
+    let head = bytes.get(..8192).unwrap_or(bytes);
+    let (units, step, skip): (&[u8], usize, usize) = match head {
+        [0xFF, 0xFE, rest @ ..] => (rest, 2, 0),
+        [0xFE, 0xFF, rest @ ..] => (rest, 2, 1),
+        [b'<', 0, ..] => (head, 2, 0),
+        [0, b'<', ..] => (head, 2, 1),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, 1, 0),
+        _ => (head, 1, 0),
+    };
+    units
+        .iter()
+        .skip(skip)
+        .step_by(step)
+        .map(|b| if b.is_ascii() { char::from(*b) } else { '?' })
+        .collect()
+}
+
+/// Whether the document's root element is `<Objs>` (Export-Clixml, or the stream that
+/// `-OutputFormat xml` writes after its `#< CLIXML` line) rather than one value.
 fn is_objs_document(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes.get(..4096.min(bytes.len())).unwrap_or(bytes));
-    let mut rest = text.trim_start_matches('\u{feff}');
+    let text = ascii_prefix(bytes);
+    let mut rest = text.as_str();
     loop {
         rest = rest.trim_start();
         if let Some(after) = rest.strip_prefix("<?") {
             rest = after.split_once("?>").map_or("", |(_, r)| r);
         } else if let Some(after) = rest.strip_prefix("<!--") {
             rest = after.split_once("-->").map_or("", |(_, r)| r);
+        } else if rest.starts_with("#< CLIXML") {
+            return true;
         } else {
             return rest.starts_with("<Objs");
         }
@@ -110,5 +153,87 @@ mod tests {
         assert!(!is_objs_document(one.as_bytes()));
         assert_eq!(to_json_text(one.as_bytes()).expect("ok"), "true");
         assert!(to_json_text(b"<Obj").is_err());
+    }
+
+    fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            let bytes = if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            };
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_export_clixml_files() {
+        // What Windows PowerShell 5.1's Export-Clixml writes: UTF-16LE with a byte-order mark.
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<Objs Version=\"1.1.0.1\" \
+                   xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\r\n  \
+                   <S>Grüße \u{1F600}</S>\r\n  <I32>5</I32>\r\n</Objs>";
+        for big_endian in [false, true] {
+            let bytes = utf16(doc, big_endian);
+            assert!(is_objs_document(&bytes));
+            let json: Value =
+                serde_json::from_str(&to_json_text(&bytes).expect("ok")).expect("json");
+            assert_eq!(json, serde_json::json!(["Grüße \u{1F600}", 5]));
+        }
+        let one = utf16("<B>true</B>", false);
+        assert!(!is_objs_document(&one));
+        assert_eq!(to_json_text(&one).expect("ok"), "true");
+        // An unpaired surrogate in the file itself is refused with a clear error.
+        let mut broken = utf16("<S>a</S>", false);
+        broken.splice(8..8, [0x00, 0xD8]);
+        let err = to_json_text(&broken).expect_err("lone surrogate");
+        assert!(err.to_string().contains("UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn output_format_xml_streams() {
+        // powershell.exe -OutputFormat xml: a header line, then documents that each number
+        // their objects from 0, values tagged with their stream.
+        let stream = "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" \
+             xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj S=\"progress\" RefId=\"0\">\
+             <TN RefId=\"0\"><T>System.Management.Automation.PSCustomObject</T><T>System.Object</T></TN>\
+             <MS><I64 N=\"SourceId\">1</I64><PR N=\"Record\"><AV>Preparing modules for first use.</AV>\
+             <AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS>\
+             </Obj><S S=\"Error\">boom_x000D__x000A_</S></Objs>\r\n\
+             <Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\
+             <Obj RefId=\"0\"><MS><S N=\"a\">b</S></MS></Obj></Objs>";
+        assert!(is_objs_document(stream.as_bytes()));
+        let json: Value =
+            serde_json::from_str(&to_json_text(stream.as_bytes()).expect("ok")).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {
+                    "$stream": "progress",
+                    "$value": {
+                        "SourceId": 1,
+                        "$type": ["System.Management.Automation.PSCustomObject", "System.Object"],
+                        "Record": {
+                            "Activity": "Preparing modules for first use.",
+                            "ActivityId": 0,
+                            "StatusDescription": " ",
+                            "CurrentOperation": null,
+                            "ParentActivityId": -1,
+                            "PercentComplete": -1,
+                            "SecondsRemaining": -1,
+                            "RecordType": "Completed",
+                            "$type": ["System.Management.Automation.ProgressRecord"],
+                        },
+                    },
+                },
+                {"$stream": "error", "$value": "boom\r\n"},
+                {"a": "b"},
+            ])
+        );
     }
 }

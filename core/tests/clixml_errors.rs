@@ -144,10 +144,15 @@ fn references() {
         err("<Obj RefId=\"0\"><LST><Ref RefId=\"7\"/></LST></Obj>"),
         ClixmlError::MissingRef { ref_id: 7, .. }
     ));
-    // A reference to the enclosing object would be a cycle.
+    // A reference to the enclosing object is a cycle, which decodes; one to an object not yet
+    // started does not.
     assert!(matches!(
-        err("<Obj RefId=\"0\"><LST><Ref RefId=\"0\"/></LST></Obj>"),
-        ClixmlError::MissingRef { ref_id: 0, .. }
+        from_slice(b"<Obj RefId=\"0\"><LST><Ref RefId=\"0\"/></LST></Obj>"),
+        Ok(PsValue::Object(_))
+    ));
+    assert!(matches!(
+        err("<Obj RefId=\"0\"><LST><Ref RefId=\"1\"/><Obj RefId=\"1\"/></LST></Obj>"),
+        ClixmlError::MissingRef { ref_id: 1, .. }
     ));
     assert!(matches!(
         err("<Obj RefId=\"0\"><TNRef RefId=\"3\"/></Obj>"),
@@ -245,4 +250,107 @@ fn every_truncation_errors() {
     for end in 0..xml.len() {
         assert!(from_slice(&xml[..end]).is_err(), "prefix {end} decoded");
     }
+}
+
+#[test]
+fn malformed_progress_records() {
+    const FULL: &str =
+        "<AV>a</AV><AI>1</AI><Nil /><PI>-1</PI><PC>5</PC><T>Processing</T><SR>-1</SR><SD>s</SD>";
+    assert!(matches!(
+        from_slice(format!("<PR>{FULL}</PR>").as_bytes()),
+        Ok(PsValue::Progress(_))
+    ));
+    // As .NET's Enum.Parse reads them: any case, or the number.
+    for t in ["completed", "1"] {
+        let xml = format!("<PR>{}</PR>", FULL.replace("Processing", t));
+        assert!(
+            matches!(from_slice(xml.as_bytes()), Ok(PsValue::Progress(_))),
+            "{t}"
+        );
+    }
+    assert!(matches!(
+        err("<PR />"),
+        ClixmlError::BadProgressRecord { .. }
+    ));
+    assert!(matches!(
+        err("<PR><AV>a</AV><AI>1</AI></PR>"),
+        ClixmlError::BadProgressRecord { .. }
+    ));
+    assert!(matches!(
+        err(&format!(
+            "<PR>{}</PR>",
+            FULL.replace("<AI>1</AI>", "<AI>x</AI>")
+        )),
+        ClixmlError::BadNumber { element: "AI", .. }
+    ));
+    assert!(matches!(
+        err(&format!(
+            "<PR>{}</PR>",
+            FULL.replace("Processing", "Paused")
+        )),
+        ClixmlError::BadValue { element: "PR", .. }
+    ));
+    assert!(matches!(
+        err(&format!(
+            "<PR>{}</PR>",
+            FULL.replace("<Nil />", "<I32>3</I32>")
+        )),
+        ClixmlError::BadProgressRecord { .. }
+    ));
+    assert!(matches!(
+        err(&format!("<PR>{}<X /></PR>", FULL)),
+        ClixmlError::UnexpectedElement { parent: "PR", .. }
+    ));
+    assert!(matches!(
+        err(&format!(
+            "<PR>{}</PR>",
+            FULL.replace("<AV>a</AV><AI>1</AI>", "<AI>1</AI><AV>a</AV>")
+        )),
+        ClixmlError::UnexpectedElement { parent: "PR", .. }
+    ));
+}
+
+#[test]
+fn encodings() {
+    let utf16 = |text: &str, bom: bool, big_endian: bool| -> Vec<u8> {
+        let mut out = Vec::new();
+        if bom {
+            out.extend_from_slice(if big_endian {
+                &[0xFE, 0xFF]
+            } else {
+                &[0xFF, 0xFE]
+            });
+        }
+        for unit in text.encode_utf16() {
+            out.extend_from_slice(&if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><Objs><S>\u{e9}\u{1F600}</S></Objs>";
+    let expected = vec![PsValue::String("\u{e9}\u{1F600}".into())];
+    for (bom, big_endian) in [(true, false), (true, true), (false, false), (false, true)] {
+        assert_eq!(
+            objects_from_slice(&utf16(doc, bom, big_endian)).unwrap(),
+            expected,
+            "bom {bom} big-endian {big_endian}"
+        );
+    }
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(doc.as_bytes());
+    assert_eq!(objects_from_slice(&with_bom).unwrap(), expected);
+    assert_eq!(objects_from_slice(doc.as_bytes()).unwrap(), expected);
+    // Odd length, and an unpaired surrogate: typed errors.
+    let mut odd = utf16("<S>a</S>", true, false);
+    odd.push(b'x');
+    assert!(matches!(from_slice(&odd), Err(ClixmlError::Utf16 { .. })));
+    let mut lone = utf16("<S>a</S>", true, false);
+    lone.splice(8..8, [0x00, 0xDC]);
+    assert!(matches!(
+        from_slice(&lone),
+        Err(ClixmlError::Utf16 { position: 6 })
+    ));
 }

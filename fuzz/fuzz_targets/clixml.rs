@@ -1,5 +1,6 @@
-//! The CLIXML reader ([MS-PSRP] 2.2.5): one value and a whole `Objs` document, then the writer
-//! and the JSON view on whatever decoded, since both walk the decoded tree.
+//! The CLIXML reader ([MS-PSRP] 2.2.5): one value, a whole `Objs` document and an
+//! `-OutputFormat xml` stream, then the writer, the JSON view, `Debug` and equality on whatever
+//! decoded, since all of them walk the decoded graph (reference cycles included).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,8 +15,15 @@ fuzz_target!(|data: &[u8]| {
             "re-encoded value does not decode"
         );
         let _ = clixml::to_json_string(&value);
+        let _ = format!("{value:?}");
+        let _ = value == value.clone();
     }
     if let Ok(values) = clixml::objects_from_slice(data) {
         let _ = clixml::objects_to_vec(&values);
+    }
+    if let Ok(values) = clixml::streams_from_slice(data) {
+        for item in &values {
+            let _ = clixml::to_json_string(&item.value);
+        }
     }
 });

@@ -169,6 +169,14 @@ fn is_enum(obj: &PsObject) -> bool {
 pub(crate) fn value_to_py<'py>(py: Python<'py>, value: &PsValue) -> PyResult<Bound<'py, PyAny>> {
     match value {
         PsValue::Object(obj) => object_to_py(py, obj, false),
+        // A reference cycle: the enclosing object itself when it becomes a `PSObject` (read
+        // lazily, so the cycle costs nothing); `{"$ref": RefId}` as in JSON otherwise.
+        PsValue::BackRef(back) => match back.object() {
+            Some(obj) if !obj.adapted.is_empty() || !obj.extended.is_empty() => {
+                PSObject::wrap(obj).into_bound_py_any(py)
+            }
+            _ => scalar_to_py(py, value),
+        },
         other => scalar_to_py(py, other),
     }
 }
@@ -288,6 +296,23 @@ fn scalar_to_py<'py>(py: Python<'py>, value: &PsValue) -> PyResult<Bound<'py, Py
             dict.into_any()
         }
         PsValue::Object(obj) => object_to_py(py, obj, false)?,
+        PsValue::BackRef(back) => {
+            let dict = PyDict::new(py);
+            dict.set_item("$ref", back.ref_id())?;
+            dict.into_any()
+        }
+        PsValue::Progress(record) => {
+            let dict = PyDict::new(py);
+            dict.set_item("Activity", &record.activity)?;
+            dict.set_item("ActivityId", record.activity_id)?;
+            dict.set_item("StatusDescription", &record.status_description)?;
+            dict.set_item("CurrentOperation", record.current_operation.as_deref())?;
+            dict.set_item("ParentActivityId", record.parent_activity_id)?;
+            dict.set_item("PercentComplete", record.percent_complete)?;
+            dict.set_item("SecondsRemaining", record.seconds_remaining)?;
+            dict.set_item("RecordType", record.record_type.name())?;
+            dict.into_any()
+        }
     })
 }
 

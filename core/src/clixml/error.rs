@@ -2,8 +2,8 @@
 
 /// Why a CLIXML document could not be decoded.
 ///
-/// `position` fields are byte offsets into the input (after any UTF-8 BOM), pointing at or just
-/// past the offending construct.
+/// `position` fields are byte offsets into the input (after any byte-order mark; for UTF-16
+/// input, into its UTF-8 conversion), pointing at or just past the offending construct.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClixmlError {
@@ -153,9 +153,8 @@ pub enum ClixmlError {
         /// Where the second object ends.
         position: u64,
     },
-    /// A `<Ref>` naming no earlier, complete object (also a reference to an enclosing object,
-    /// which would make a cycle).
-    #[error("<Ref RefId=\"{ref_id}\"> names no earlier object at byte {position}")]
+    /// A `<Ref>` naming no earlier object and no object that encloses it.
+    #[error("<Ref RefId=\"{ref_id}\"> names no earlier or enclosing object at byte {position}")]
     MissingRef {
         /// The id referenced.
         ref_id: u32,
@@ -176,6 +175,24 @@ pub enum ClixmlError {
         /// The id referenced.
         ref_id: u32,
         /// Where the reference ends.
+        position: u64,
+    },
+    /// A `<PR>` (progress record) without one of the children PowerShell writes, or with a
+    /// current operation that is not a string.
+    #[error("progress record <PR> {detail} at byte {position}")]
+    BadProgressRecord {
+        /// What is wrong.
+        detail: &'static str,
+        /// Where the record ends.
+        position: u64,
+    },
+    /// Input that starts as UTF-16 (byte-order mark) but is not valid UTF-16: an odd number of
+    /// bytes or an unpaired surrogate (CLIXML writes those as `_xD800_` escapes, never raw).
+    #[error(
+        "invalid UTF-16 at byte {position} of the input; save the file as UTF-8 or UTF-16 with a byte-order mark"
+    )]
+    Utf16 {
+        /// Byte offset after the byte-order mark.
         position: u64,
     },
     /// A `<DCT>` entry (`<En>`) without its `Key` or `Value` element.

@@ -1,7 +1,13 @@
 //! The CLIXML reader ([MS-PSRP] 2.2.5): bytes to [`PsValue`].
 //!
 //! One pass over borrowed quick-xml events; text is borrowed from the input unless it holds an
-//! entity or a `_xHHHH_` escape. `<Ref>`s resolve to the same [`Arc`] as the object they name.
+//! entity or a `_xHHHH_` escape. `<Ref>`s resolve to the same [`Arc`] as the object they name;
+//! a `<Ref>` to an object still being read (one that encloses it) becomes a
+//! [`PsValue::BackRef`], whose weak pointer is set when that object is complete.
+//!
+//! Input is UTF-8 (with or without a byte-order mark) or UTF-16 with a byte-order mark, little- or
+//! big-endian (Windows PowerShell's `Export-Clixml` writes UTF-16LE); UTF-16 is converted to UTF-8
+//! first, and error positions then count bytes of the converted text.
 //!
 //! Lone surrogates decode to [`PsValue::WideString`] in `<S>`; in `<URI>`, `<XD>`, `<SBK>`,
 //! `<T>`, `<ToString>` and property names (kept as `String` by the object model) they become
@@ -9,7 +15,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use base64::Engine as _;
 use quick_xml::events::{BytesRef, BytesStart, Event};
@@ -17,7 +23,9 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::error::ClixmlError;
 use super::escape::{self, Decoded};
 use super::scalar;
-use super::value::{Container, Property, PsObject, PsValue};
+use super::value::{
+    BackRef, Container, ProgressRecord, ProgressRecordType, Property, PsObject, PsValue,
+};
 
 /// The default bound on object nesting. PowerShell serializes remoting output at depth 1 and
 /// `Export-Clixml` at depth 2 by default; 100 leaves ample room while keeping recursion shallow.
@@ -47,7 +55,8 @@ impl Default for Reader {
 impl Reader {
     /// Decodes one top-level value (see [`from_slice`]).
     pub fn read(&self, xml: &[u8]) -> Result<PsValue, ClixmlError> {
-        let mut parser = Parser::new(xml, self.max_depth);
+        let xml = utf8_input(xml)?;
+        let mut parser = Parser::new(&xml, self.max_depth);
         let value = match parser.next_top()? {
             Some((start, empty)) => parser.value(&start, empty, 0)?,
             None => return Err(parser.eof()),
@@ -63,10 +72,12 @@ impl Reader {
     /// Decodes an `Export-Clixml` document or a sequence of top-level values (see
     /// [`objects_from_slice`]).
     pub fn read_objects(&self, xml: &[u8]) -> Result<Vec<PsValue>, ClixmlError> {
-        let mut parser = Parser::new(xml, self.max_depth);
+        let xml = utf8_input(xml)?;
+        let mut parser = Parser::new(&xml, self.max_depth);
         let mut values = Vec::new();
         while let Some((start, empty)) = parser.next_top()? {
             if start.name().as_ref() == b"Objs" {
+                parser.new_document();
                 if !empty {
                     parser.items(&mut values, 0)?;
                 }
@@ -76,17 +87,115 @@ impl Reader {
         }
         Ok(values)
     }
+
+    /// Decodes what `powershell.exe -OutputFormat xml` writes: `#< CLIXML` lines, then one or
+    /// more `<Objs>` documents whose values may carry the stream they were written to (see
+    /// [`streams_from_slice`]).
+    pub fn read_streams(&self, xml: &[u8]) -> Result<Vec<StreamValue>, ClixmlError> {
+        let mut xml = utf8_input(xml)?;
+        blank_headers(&mut xml);
+        let mut parser = Parser::new(&xml, self.max_depth);
+        let mut values = Vec::new();
+        while let Some((start, empty)) = parser.next_top()? {
+            if start.name().as_ref() == b"Objs" {
+                parser.new_document();
+                if !empty {
+                    while let Some((child, child_empty)) = parser.child()? {
+                        values.push(parser.stream_value(&child, child_empty)?);
+                    }
+                }
+            } else {
+                values.push(parser.stream_value(&start, empty)?);
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// A top-level value and the stream PowerShell tagged it with (its `S` attribute).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamValue {
+    /// The stream as written (`Error`, `warning`, `progress`, ...); `None` for plain output.
+    pub stream: Option<String>,
+    /// The value.
+    pub value: PsValue,
+}
+
+/// Decodes the output of `powershell.exe -OutputFormat xml` (or `pwsh`): any number of
+/// `#< CLIXML` lines and `<Objs>` documents, each document with its own `RefId`s, every value
+/// with the stream named by its `S` attribute (`<S S="Error">`, `<Obj S="progress">`).
+pub fn streams_from_slice(xml: &[u8]) -> Result<Vec<StreamValue>, ClixmlError> {
+    Reader::default().read_streams(xml)
+}
+
+/// The header line `-OutputFormat xml` writes before each stream of `<Objs>` documents.
+const CLIXML_HEADER: &[u8] = b"#< CLIXML";
+
+/// Replaces every line that holds only [`CLIXML_HEADER`] with spaces (keeping byte positions for
+/// error messages). Such a line cannot stand inside CLIXML markup, where `<` is always escaped.
+fn blank_headers(xml: &mut Cow<'_, [u8]>) {
+    if !xml.windows(CLIXML_HEADER.len()).any(|w| w == CLIXML_HEADER) {
+        return;
+    }
+    let bytes = xml.to_mut();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| start + i);
+        if let Some(line) = bytes.get_mut(start..end)
+            && line.trim_ascii() == CLIXML_HEADER
+        {
+            line.fill(b' ');
+        }
+        start = end + 1;
+    }
+}
+
+/// The input as UTF-8: without a UTF-8 byte-order mark, and converted from UTF-16 when it starts
+/// with a UTF-16 byte-order mark (or, without one, with `<` as a UTF-16 code unit, as the XML
+/// specification's appendix F detects it).
+fn utf8_input(xml: &[u8]) -> Result<Cow<'_, [u8]>, ClixmlError> {
+    let (body, big_endian) = match xml {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return Ok(Cow::Borrowed(rest)),
+        [0xFF, 0xFE, rest @ ..] => (rest, false),
+        [0xFE, 0xFF, rest @ ..] => (rest, true),
+        [b'<', 0, ..] => (xml, false),
+        [0, b'<', ..] => (xml, true),
+        _ => return Ok(Cow::Borrowed(xml)),
+    };
+    let bad = |position: usize| ClixmlError::Utf16 {
+        position: position as u64,
+    };
+    if body.len() % 2 != 0 {
+        return Err(bad(body.len()));
+    }
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for (i, ch) in char::decode_utf16(units).enumerate() {
+        out.push(ch.map_err(|_| bad(i * 2))?);
+    }
+    Ok(Cow::Owned(out.into_bytes()))
 }
 
 /// Decodes one CLIXML value: a single top-level element (`<Obj>`, `<S>`, `<Nil/>`, ...), with an
-/// optional UTF-8 BOM, XML declaration, comments and surrounding whitespace, as in a PSRP
+/// optional byte-order mark, XML declaration, comments and surrounding whitespace, as in a PSRP
 /// message body ([MS-PSRP] 2.2.1).
 pub fn from_slice(xml: &[u8]) -> Result<PsValue, ClixmlError> {
     Reader::default().read(xml)
 }
 
 /// Decodes an `Export-Clixml` document (`<Objs Version="1.1.0.1" ...>` holding values) or a plain
-/// sequence of top-level values. `RefId`s are shared across the whole document.
+/// sequence of top-level values. `RefId`s are shared across the whole document; each `<Objs>`
+/// element starts its own numbering, as each is written by a serializer of its own.
 pub fn objects_from_slice(xml: &[u8]) -> Result<Vec<PsValue>, ClixmlError> {
     Reader::default().read_objects(xml)
 }
@@ -135,6 +244,7 @@ enum Kind {
     En,
     T,
     Objs,
+    PR,
 }
 
 impl Kind {
@@ -179,6 +289,7 @@ impl Kind {
             b"En" => Kind::En,
             b"T" => Kind::T,
             b"Objs" => Kind::Objs,
+            b"PR" => Kind::PR,
             _ => return None,
         })
     }
@@ -224,11 +335,12 @@ impl Kind {
             Kind::En => "En",
             Kind::T => "T",
             Kind::Objs => "Objs",
+            Kind::PR => "PR",
         }
     }
 }
 
-/// The two attributes CLIXML uses.
+/// The two attributes CLIXML uses on every element (a top-level value's `S` is read apart).
 struct Attrs<'a> {
     name: Option<Cow<'a, [u8]>>,
     ref_id: Option<Cow<'a, [u8]>>,
@@ -245,6 +357,9 @@ fn cut(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
+/// Where a back-reference finds its target once the target is built.
+type Target = Arc<OnceLock<Weak<PsObject>>>;
+
 struct Parser<'a> {
     xml: quick_xml::Reader<&'a [u8]>,
     objects: HashMap<u32, Arc<PsObject>>,
@@ -256,11 +371,13 @@ struct Parser<'a> {
     expanded: u64,
     expansion_limit: u64,
     max_depth: usize,
+    /// The objects with a `RefId` still being read, outermost first: what a `<Ref>` naming no
+    /// complete object may refer back to. The slot exists once something refers back.
+    open: Vec<(u32, Option<Target>)>,
 }
 
 impl<'a> Parser<'a> {
     fn new(xml: &'a [u8], max_depth: usize) -> Self {
-        let xml = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
         let mut reader = quick_xml::Reader::from_reader(xml);
         reader.config_mut().check_end_names = true;
         let len = u64::try_from(xml.len()).unwrap_or(u64::MAX);
@@ -272,7 +389,35 @@ impl<'a> Parser<'a> {
             expanded: 0,
             expansion_limit: MAX_REF_EXPANSION_FLOOR.max(len.saturating_mul(4)),
             max_depth,
+            open: Vec::new(),
         }
+    }
+
+    /// Starts a new `<Objs>` document: `RefId`s and type-name `RefId`s start over.
+    fn new_document(&mut self) {
+        self.objects.clear();
+        self.type_names.clear();
+        self.object_sizes.clear();
+    }
+
+    /// A top-level value with its `S` attribute.
+    fn stream_value(
+        &mut self,
+        e: &BytesStart<'a>,
+        empty: bool,
+    ) -> Result<StreamValue, ClixmlError> {
+        let mut stream = None;
+        for attr in e.attributes().with_checks(false) {
+            let attr = attr.map_err(|err| ClixmlError::Xml {
+                position: self.pos(),
+                source: quick_xml::Error::InvalidAttr(err),
+            })?;
+            if attr.key.as_ref() == b"S" {
+                stream = Some(escape::decode_lossy(&self.attr_text(&attr.value)?).into_owned());
+            }
+        }
+        let value = self.value(e, empty, 0)?;
+        Ok(StreamValue { stream, value })
     }
 
     /// Counts `bytes` more of reference expansion; an error past the document's bound.
@@ -655,19 +800,9 @@ impl<'a> Parser<'a> {
                     Some(attrs) => attrs,
                     None => self.attrs(e)?,
                 };
-                let ref_id = self.ref_id(&attrs, "Ref")?;
-                self.expect_end(kind, empty)?;
-                let obj =
-                    self.objects
-                        .get(&ref_id)
-                        .map(Arc::clone)
-                        .ok_or(ClixmlError::MissingRef {
-                            ref_id,
-                            position: self.pos(),
-                        })?;
-                self.expand(self.object_sizes.get(&ref_id).copied().unwrap_or(0))?;
-                PsValue::Object(obj)
+                self.reference(&attrs, empty)?
             }
+            Kind::PR => self.progress(empty, depth)?,
             _ => {
                 return Err(ClixmlError::NotAValue {
                     name: kind.tag().to_owned(),
@@ -675,6 +810,36 @@ impl<'a> Parser<'a> {
                 });
             }
         })
+    }
+
+    // `reference` and `progress` are apart from `value_of` so that their locals do not grow the
+    // frame of every nested value: unoptimised builds give each local its own stack slot.
+
+    /// `<Ref>`: the object it names, or a back-reference to an enclosing one.
+    fn reference(&mut self, attrs: &Attrs<'_>, empty: bool) -> Result<PsValue, ClixmlError> {
+        let ref_id = self.ref_id(attrs, "Ref")?;
+        self.expect_end(Kind::Ref, empty)?;
+        if let Some(obj) = self.objects.get(&ref_id).map(Arc::clone) {
+            self.expand(self.object_sizes.get(&ref_id).copied().unwrap_or(0))?;
+            Ok(PsValue::Object(obj))
+        } else if let Some((_, slot)) = self.open.iter_mut().rev().find(|(open, _)| *open == ref_id)
+        {
+            let slot = Arc::clone(slot.get_or_insert_with(Target::default));
+            // A back-reference is never expanded: it counts as one byte.
+            self.expand(1)?;
+            Ok(PsValue::BackRef(BackRef::pending(slot, ref_id)))
+        } else {
+            Err(ClixmlError::MissingRef {
+                ref_id,
+                position: self.pos(),
+            })
+        }
+    }
+
+    fn progress(&mut self, empty: bool, depth: usize) -> Result<PsValue, ClixmlError> {
+        Ok(PsValue::Progress(Box::new(
+            self.progress_record(empty, depth)?,
+        )))
     }
 
     fn object(
@@ -694,13 +859,25 @@ impl<'a> Parser<'a> {
             None => None,
         };
         let (start, expanded_before) = (self.pos(), self.expanded);
+        if let Some(ref_id) = ref_id {
+            self.open.push((ref_id, None));
+        }
+        // On an error the whole document fails, so `open` needs no unwinding.
         let mut obj = PsObject::default();
         if !empty {
             while let Some((child, child_empty)) = self.child()? {
                 self.object_child(&mut obj, &child, child_empty, depth)?;
             }
         }
+        let slot = match ref_id {
+            Some(_) => self.open.pop().and_then(|(_, slot)| slot),
+            None => None,
+        };
         let obj = Arc::new(obj);
+        if let Some(slot) = slot {
+            // Set once, here: the slot was made for this object alone.
+            let _ = slot.set(Arc::downgrade(&obj));
+        }
         if let Some(ref_id) = ref_id {
             if self.objects.insert(ref_id, Arc::clone(&obj)).is_some() {
                 return Err(ClixmlError::DuplicateRefId {
@@ -714,6 +891,100 @@ impl<'a> Parser<'a> {
             self.object_sizes.insert(ref_id, size);
         }
         Ok(PsValue::Object(obj))
+    }
+
+    /// `<PR>`: the children PowerShell's serializer writes, in its order: `AV` (activity), `AI`
+    /// (activity id), the current operation as a value (`<Nil/>` or `<S>`), `PI` (parent
+    /// activity id), `PC` (percent complete), `T` (record type), `SR` (seconds remaining), `SD`
+    /// (status description).
+    fn progress_record(
+        &mut self,
+        empty: bool,
+        depth: usize,
+    ) -> Result<ProgressRecord, ClixmlError> {
+        if empty {
+            return Err(self.bad_progress("is empty"));
+        }
+        let activity = self.progress_text("AV")?;
+        let activity_id = self.progress_number("AI")?;
+        let current_operation = match self.child()? {
+            Some((e, e_empty)) => match self.value(&e, e_empty, depth)? {
+                PsValue::Nil => None,
+                PsValue::String(s) => Some(s),
+                PsValue::WideString(units) => Some(String::from_utf16_lossy(&units)),
+                _ => return Err(self.bad_progress("has a current operation that is not a string")),
+            },
+            None => return Err(self.bad_progress("lacks its current operation")),
+        };
+        let parent_activity_id = self.progress_number("PI")?;
+        let percent_complete = self.progress_number("PC")?;
+        let record_type = self.progress_text("T")?;
+        let record_type = ProgressRecordType::from_name(&record_type)
+            .ok_or_else(|| self.bad_value(Kind::PR, &record_type))?;
+        let seconds_remaining = self.progress_number("SR")?;
+        let status_description = self.progress_text("SD")?;
+        if let Some((extra, _)) = self.child()? {
+            return Err(self.misplaced(&extra, Kind::PR));
+        }
+        Ok(ProgressRecord {
+            activity,
+            activity_id,
+            status_description,
+            current_operation,
+            parent_activity_id,
+            percent_complete,
+            record_type,
+            seconds_remaining,
+        })
+    }
+
+    fn bad_progress(&self, detail: &'static str) -> ClixmlError {
+        ClixmlError::BadProgressRecord {
+            detail,
+            position: self.pos(),
+        }
+    }
+
+    /// The text of the next child of `<PR>`, which must be `<name>`.
+    fn progress_text(&mut self, name: &'static str) -> Result<String, ClixmlError> {
+        match self.child()? {
+            Some((e, empty)) if e.name().as_ref() == name.as_bytes() => {
+                let text = self.text_of(Kind::PR, empty)?;
+                Ok(escape::decode_lossy(&text).into_owned())
+            }
+            Some((e, _)) => Err(self.misplaced(&e, Kind::PR)),
+            None => Err(ClixmlError::BadProgressRecord {
+                detail: match name {
+                    "AV" => "lacks <AV> (activity)",
+                    "T" => "lacks <T> (record type)",
+                    _ => "lacks <SD> (status description)",
+                },
+                position: self.pos(),
+            }),
+        }
+    }
+
+    fn progress_number(&mut self, name: &'static str) -> Result<i32, ClixmlError> {
+        match self.child()? {
+            Some((e, empty)) if e.name().as_ref() == name.as_bytes() => {
+                let text = self.text_of(Kind::PR, empty)?;
+                text.trim().parse().map_err(|_| ClixmlError::BadNumber {
+                    element: name,
+                    text: cut(&text),
+                    position: self.pos(),
+                })
+            }
+            Some((e, _)) => Err(self.misplaced(&e, Kind::PR)),
+            None => Err(ClixmlError::BadProgressRecord {
+                detail: match name {
+                    "AI" => "lacks <AI> (activity id)",
+                    "PI" => "lacks <PI> (parent activity id)",
+                    "PC" => "lacks <PC> (percent complete)",
+                    _ => "lacks <SR> (seconds remaining)",
+                },
+                position: self.pos(),
+            }),
+        }
     }
 
     fn object_child(

@@ -1,6 +1,6 @@
 //! The CLIXML object model: every value PSRP carries ([MS-PSRP] 2.2.5).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -8,8 +8,10 @@ use uuid::Uuid;
 /// One serialized value: a primitive ([MS-PSRP] 2.2.5.1) or a complex object (2.2.5.2).
 ///
 /// Objects are reference counted so that a `<Ref RefId=".."/>` costs one pointer copy, and so that
-/// decoded results can be shared between threads.
-#[derive(Debug, Clone, PartialEq)]
+/// decoded results can be shared between threads. A `<Ref>` to an object that encloses it (a
+/// reference cycle) is a [`PsValue::BackRef`], which does not own its target: cyclic values
+/// never leak, and walking a value (comparison, JSON, `Debug`) stops at back-references.
+#[derive(Debug, Clone)]
 pub enum PsValue {
     /// `<Nil/>`: a null reference.
     Nil,
@@ -65,6 +67,154 @@ pub enum PsValue {
     SecureString(EncryptedSecureString),
     /// `<Obj>`: a complex object (property bags, containers, enums, extended primitives).
     Object(Arc<PsObject>),
+    /// `<Ref>` to an object that encloses this value: an Exchange `ADObjectId` whose
+    /// `DomainId` is itself, a PSDrive whose provider lists the same drive.
+    BackRef(BackRef),
+    /// `<PR>`: a `System.Management.Automation.ProgressRecord`, a known type of PowerShell's
+    /// serializer (progress records in `powershell.exe -OutputFormat xml` streams).
+    Progress(Box<ProgressRecord>),
+}
+
+/// A reference from inside an object to the object itself or to one that encloses it.
+///
+/// It holds a weak pointer: the enclosing [`PsObject`] owns the value, not the other way round,
+/// so a cyclic value is freed like any other. [`BackRef::object`] gives the target while
+/// anything else keeps it alive (the value it was decoded with, normally).
+#[derive(Clone)]
+pub struct BackRef {
+    /// Filled when the target is complete: the reader meets the reference before the object it
+    /// names exists, and sets the pointer once it does.
+    target: Arc<OnceLock<Weak<PsObject>>>,
+    ref_id: u32,
+}
+
+impl BackRef {
+    /// A back-reference to `target` (from [`Arc::new_cyclic`] or [`Arc::downgrade`]), labelled
+    /// `ref_id` in JSON. The CLIXML writer numbers objects itself and ignores the label.
+    pub fn new(target: &Weak<PsObject>, ref_id: u32) -> Self {
+        BackRef {
+            target: Arc::new(OnceLock::from(Weak::clone(target))),
+            ref_id,
+        }
+    }
+
+    /// A back-reference whose target is set through `slot` once it is built.
+    pub(crate) fn pending(slot: Arc<OnceLock<Weak<PsObject>>>, ref_id: u32) -> Self {
+        BackRef {
+            target: slot,
+            ref_id,
+        }
+    }
+
+    /// The `RefId` of the target in the document it was read from.
+    pub fn ref_id(&self) -> u32 {
+        self.ref_id
+    }
+
+    /// The target, unless every owner of it has been dropped.
+    pub fn object(&self) -> Option<Arc<PsObject>> {
+        self.target.get()?.upgrade()
+    }
+
+    /// Whether this refers to `obj`.
+    pub fn refers_to(&self, obj: &Arc<PsObject>) -> bool {
+        std::ptr::eq(self.target_ptr(), Arc::as_ptr(obj))
+    }
+
+    /// The target's address, for identity checks while it is alive (null before it is set).
+    pub(crate) fn target_ptr(&self) -> *const PsObject {
+        self.target.get().map_or(std::ptr::null(), Weak::as_ptr)
+    }
+}
+
+impl std::fmt::Debug for BackRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BackRef(RefId {})", self.ref_id)
+    }
+}
+
+/// A `System.Management.Automation.ProgressRecord`: the `<PR>` element, and the body of a PSRP
+/// PROGRESS_RECORD message ([MS-PSRP] 2.2.2.25).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressRecord {
+    /// `Activity`.
+    pub activity: String,
+    /// `ActivityId`.
+    pub activity_id: i32,
+    /// `StatusDescription`.
+    pub status_description: String,
+    /// `CurrentOperation`.
+    pub current_operation: Option<String>,
+    /// `ParentActivityId`: -1 for a top-level activity.
+    pub parent_activity_id: i32,
+    /// `PercentComplete`: -1 when unknown.
+    pub percent_complete: i32,
+    /// `Type`.
+    pub record_type: ProgressRecordType,
+    /// `SecondsRemaining`: -1 when unknown.
+    pub seconds_remaining: i32,
+}
+
+/// Whether an activity goes on or is complete (`System.Management.Automation.ProgressRecordType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProgressRecordType {
+    /// The activity goes on.
+    Processing = 0,
+    /// The activity is complete.
+    Completed = 1,
+}
+
+impl ProgressRecordType {
+    /// The .NET type name.
+    pub const TYPE_NAME: &'static str = "System.Management.Automation.ProgressRecordType";
+
+    /// The .NET number.
+    pub fn value(self) -> i32 {
+        self as i32
+    }
+
+    /// The member for a .NET number.
+    pub fn from_value(v: i64) -> Option<Self> {
+        match v {
+            0 => Some(ProgressRecordType::Processing),
+            1 => Some(ProgressRecordType::Completed),
+            _ => None,
+        }
+    }
+
+    /// The .NET member name (what `ToString()` gives, and what `<PR>` carries in `<T>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProgressRecordType::Processing => "Processing",
+            ProgressRecordType::Completed => "Completed",
+        }
+    }
+
+    /// The member for a name (case-insensitive) or a number, as .NET's `Enum.Parse` reads one.
+    pub fn from_name(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("Processing") {
+            Some(ProgressRecordType::Processing)
+        } else if text.eq_ignore_ascii_case("Completed") {
+            Some(ProgressRecordType::Completed)
+        } else {
+            text.parse().ok().and_then(Self::from_value)
+        }
+    }
+
+    /// The CLIXML enum object .NET serializes.
+    pub fn to_clixml(self) -> PsValue {
+        super::values::enum_value(
+            &[
+                Self::TYPE_NAME,
+                "System.Enum",
+                "System.ValueType",
+                "System.Object",
+            ],
+            self.name(),
+            self.value(),
+        )
+    }
 }
 
 /// A `System.DateTime` as PowerShell serializes it: wall-clock ticks plus what the text said about
@@ -120,7 +270,7 @@ impl std::fmt::Debug for EncryptedSecureString {
 }
 
 /// A complex object: `<Obj>` ([MS-PSRP] 2.2.5.2).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PsObject {
     /// The type-name chain, most derived first (`<TN>`); shared between objects that reuse it
     /// through `<TNRef>`.
@@ -138,7 +288,7 @@ pub struct PsObject {
 }
 
 /// The container an object may hold.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Container {
     /// `<LST>`: a list (`System.Collections.ArrayList`, arrays).
     List(Vec<PsValue>),
@@ -153,7 +303,7 @@ pub enum Container {
 }
 
 /// One named property of an object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Property {
     /// The property name (the `N` attribute).
     pub name: String,
@@ -234,10 +384,20 @@ impl PsValue {
         }
     }
 
-    /// The object, when this is an `<Obj>`.
+    /// The object, when this is an `<Obj>`. A [`PsValue::BackRef`] gives `None` here; its
+    /// [`BackRef::object`] gives the object it refers back to.
     pub fn as_object(&self) -> Option<&PsObject> {
         match self {
             PsValue::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The object an `<Obj>` or a back-reference stands for.
+    pub fn to_object(&self) -> Option<Arc<PsObject>> {
+        match self {
+            PsValue::Object(o) => Some(Arc::clone(o)),
+            PsValue::BackRef(r) => r.object(),
             _ => None,
         }
     }

@@ -2,8 +2,9 @@
 //!
 //! Text goes through the `_xHHHH_` and XML escaping of [`super::escape`], so no input can break
 //! the markup. The writer numbers `<Obj>`s from 0 and emits `<Ref>` when the same [`Arc`]
-//! appears again; identical type-name chains are written once and then referenced with
-//! `<TNRef>`. Nesting is not bounded here: values come from the program, not the wire.
+//! appears again, or when a [`PsValue::BackRef`] names an object already started (an enclosing
+//! one); identical type-name chains are written once and then referenced with `<TNRef>`.
+//! Nesting is not bounded here: values come from the program, not the wire.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -13,7 +14,7 @@ use base64::Engine as _;
 
 use super::escape;
 use super::scalar;
-use super::value::{Container, Property, PsObject, PsValue};
+use super::value::{BackRef, Container, ProgressRecord, Property, PsObject, PsValue};
 
 /// Serializes one value, without a BOM or an `<Objs>` wrapper (a PSRP message body).
 pub fn to_vec(value: &PsValue) -> Vec<u8> {
@@ -146,7 +147,42 @@ impl<'o> Writer<'o> {
             PsValue::XmlDocument(s) => self.text("XD", name, s),
             PsValue::ScriptBlock(s) => self.text("SBK", name, s),
             PsValue::Object(obj) => self.object(obj, name),
+            PsValue::BackRef(back) => self.back_ref(back, name),
+            PsValue::Progress(record) => self.progress(record, name),
         }
+    }
+
+    /// `<Ref>` to the target when it was written already (it encloses this value when the value
+    /// was decoded); the whole target when this value is written without it; `<Nil />` when
+    /// the target no longer exists.
+    fn back_ref(&mut self, back: &BackRef, name: Option<&str>) {
+        if let Some(ref_id) = self.objects.get(&back.target_ptr()) {
+            let ref_id = *ref_id;
+            self.open("Ref", name);
+            let _ = write!(self.out, " RefId=\"{ref_id}\" />");
+        } else if let Some(target) = back.object() {
+            self.object(&target, name);
+        } else {
+            self.value(&PsValue::Nil, name);
+        }
+    }
+
+    /// `<PR>` with its children in the order PowerShell's serializer writes and reads them.
+    fn progress(&mut self, record: &ProgressRecord, name: Option<&str>) {
+        self.open("PR", name);
+        self.out.push(b'>');
+        self.text("AV", None, &record.activity);
+        self.display("AI", None, &record.activity_id);
+        match &record.current_operation {
+            Some(text) => self.text("S", None, text),
+            None => self.value(&PsValue::Nil, None),
+        }
+        self.display("PI", None, &record.parent_activity_id);
+        self.display("PC", None, &record.percent_complete);
+        self.text("T", None, record.record_type.name());
+        self.display("SR", None, &record.seconds_remaining);
+        self.text("SD", None, &record.status_description);
+        self.close("PR");
     }
 
     fn display(&mut self, tag: &str, name: Option<&str>, v: &impl std::fmt::Display) {

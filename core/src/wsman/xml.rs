@@ -8,6 +8,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use quick_xml::Writer;
+use quick_xml::XmlVersion;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
@@ -147,8 +148,12 @@ fn declare(in_scope: usize, more: usize) -> Result<usize, WsmanError> {
     Ok(total)
 }
 
-fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, WsmanError> {
-    let (ns, local) = reader.resolve_element(start.name());
+fn open(
+    reader: &NsReader<&[u8]>,
+    version: XmlVersion,
+    start: &BytesStart<'_>,
+) -> Result<Element, WsmanError> {
+    let (ns, local) = reader.resolver().resolve_element(start.name());
     let namespace = resolved(ns).map_err(|e| malformed(reader, e))?;
     let mut element = Element {
         namespace,
@@ -161,10 +166,12 @@ fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, Wsm
         if key.as_namespace_binding().is_some() {
             continue;
         }
-        let (ns, local) = reader.resolve_attribute(key);
+        let (ns, local) = reader.resolver().resolve_attribute(key);
         let namespace = resolved(ns).map_err(|e| malformed(reader, e))?;
+        // Normalised as the XML specification requires (tabs and line breaks in an attribute
+        // value read as spaces), as Windows' own parser does.
         let value = attr
-            .decode_and_unescape_value(reader.decoder())
+            .decoded_and_normalized_value(version, reader.decoder())
             .map_err(|e| malformed(reader, e))?;
         element.attributes.push(Attribute {
             namespace,
@@ -187,6 +194,9 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
     let mut in_scope = 0usize;
     let mut root: Option<Element> = None;
     let mut count = 0usize;
+    // From the XML declaration, when there is one: line-break and attribute normalisation
+    // differ between XML 1.0 and 1.1.
+    let mut version = XmlVersion::Implicit1_0;
     loop {
         let event = match reader.read_resolved_event() {
             Ok((_, event)) => event,
@@ -197,7 +207,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
                 let declared = declarations(&start)?;
                 in_scope = declare(in_scope, declared)?;
                 scopes.push(declared);
-                let element = open(&reader, &start)?;
+                let element = open(&reader, version, &start)?;
                 count += 1;
                 if count > MAX_ELEMENTS {
                     return Err(WsmanError::TooManyElements {
@@ -214,7 +224,7 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
             }
             Event::Empty(start) => {
                 declare(in_scope, declarations(&start)?)?;
-                let element = open(&reader, &start)?;
+                let element = open(&reader, version, &start)?;
                 count += 1;
                 if count > MAX_ELEMENTS {
                     return Err(WsmanError::TooManyElements {
@@ -231,11 +241,15 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
                 close(&reader, &mut stack, &mut root, element)?;
             }
             Event::Text(text) => {
-                let content = text.xml_content().map_err(|e| malformed(&reader, e))?;
+                let content = text
+                    .xml_content(version)
+                    .map_err(|e| malformed(&reader, e))?;
                 push_text(&reader, &mut stack, &content)?;
             }
             Event::CData(data) => {
-                let content = data.xml_content().map_err(|e| malformed(&reader, e))?;
+                let content = data
+                    .xml_content(version)
+                    .map_err(|e| malformed(&reader, e))?;
                 push_text(&reader, &mut stack, &content)?;
             }
             Event::GeneralRef(reference) => {
@@ -254,7 +268,11 @@ pub fn parse(xml: &[u8]) -> Result<Element, WsmanError> {
                 push_text(&reader, &mut stack, &ch)?;
             }
             Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+            Event::Decl(decl) => {
+                // XML 1.0 (fifth edition) reads other 1.x versions as 1.0.
+                version = decl.xml_version().unwrap_or(XmlVersion::Explicit1_0);
+            }
+            Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
     if !stack.is_empty() {
@@ -443,5 +461,18 @@ mod tests {
         let root = parse(xml.as_bytes()).expect("parses");
         assert_eq!(root.children.len(), 20);
         assert_eq!(root.children[19].namespace.as_deref(), Some("urn:2"));
+    }
+
+    #[test]
+    fn attribute_values_are_normalised_and_text_line_ends_too() {
+        // XML 1.0 section 3.3.3: a literal tab or line break in an attribute value reads as a
+        // space; a character reference keeps the character. Section 2.11: CR LF in text reads LF.
+        let root = parse(b"<root a=\"x\ty\r\nz\" b=\"x&#9;y\">l1\r\nl2</root>").expect("parses");
+        assert_eq!(root.attr("a"), Some("x y z"));
+        assert_eq!(root.attr("b"), Some("x\ty"));
+        assert_eq!(root.text, "l1\nl2");
+        let v11 =
+            parse("<?xml version=\"1.1\"?><root a=\"x\u{85}y\"/>".as_bytes()).expect("parses");
+        assert_eq!(v11.attr("a"), Some("x y"));
     }
 }

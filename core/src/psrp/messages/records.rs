@@ -11,7 +11,7 @@ use crate::clixml::{Property, PsDateTime, PsObject, PsValue};
 
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
-use super::util::{Props, dotnet_enum, note_object, or_nil, type_names};
+use super::util::{Props, note_object, or_nil, type_names};
 
 /// An `ErrorRecord` ([MS-PSRP] 2.2.3.15): the body of ERROR_RECORD, and the error inside
 /// RUNSPACEPOOL_STATE, PIPELINE_STATE and host responses.
@@ -275,36 +275,9 @@ impl InformationalRecord {
     }
 }
 
-dotnet_enum! {
-    /// Whether an activity goes on or is complete (`System.Management.Automation.ProgressRecordType`).
-    ProgressRecordType, "System.Management.Automation.ProgressRecordType", {
-        /// The activity goes on.
-        Processing = 0,
-        /// The activity is complete.
-        Completed = 1,
-    }
-}
-
-/// PROGRESS_RECORD ([MS-PSRP] 2.2.2.25).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProgressRecord {
-    /// `Activity`.
-    pub activity: String,
-    /// `ActivityId`.
-    pub activity_id: i32,
-    /// `StatusDescription`.
-    pub status_description: String,
-    /// `CurrentOperation`.
-    pub current_operation: Option<String>,
-    /// `ParentActivityId`: -1 for a top-level activity.
-    pub parent_activity_id: i32,
-    /// `PercentComplete`: -1 when unknown.
-    pub percent_complete: i32,
-    /// `Type`.
-    pub record_type: ProgressRecordType,
-    /// `SecondsRemaining`: -1 when unknown.
-    pub seconds_remaining: i32,
-}
+/// PROGRESS_RECORD ([MS-PSRP] 2.2.2.25) carries the same record as CLIXML's `<PR>` element, as
+/// an object with one property per field.
+pub use crate::clixml::{ProgressRecord, ProgressRecordType};
 
 impl ProgressRecord {
     /// The body.
