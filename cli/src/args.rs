@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use monosync_exchange::exchange::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
@@ -143,9 +144,22 @@ pub(crate) struct DoctorArgs {
     /// Exchange's endpoint, when it is not /PowerShell/ on the server's host.
     #[arg(long, value_name = "URL")]
     pub(crate) exchange_url: Option<String>,
-    /// Open at most this many extra shells to measure the throttling headroom (0 skips it).
-    #[arg(long, value_name = "N", default_value_t = 18)]
+    /// Measure the shell headroom by opening up to N extra shells, one after another, until
+    /// Exchange refuses one (0, the default, skips it). This spends the budget it measures:
+    /// each shell counts against the account's PowerShellMaxConcurrency while open, so the
+    /// account's other clients (a provisioning service) may be refused new sessions during
+    /// the probe. Without it, doctor reads the budget from the account's throttling policy.
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub(crate) shell_probe: u32,
+    /// The sessions the caller's pool holds (the pool's max_sessions): the throttling budget
+    /// is checked against it.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_POOL_SESSIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_POOL_SESSIONS as u64)
+    )]
+    pub(crate) max_sessions: usize,
     /// Seconds to wait for each TCP connection.
     #[arg(long, value_name = "SECONDS", default_value_t = 3)]
     pub(crate) connect_timeout: u64,

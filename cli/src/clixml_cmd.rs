@@ -11,6 +11,7 @@ use monosync_exchange::clixml::{self, to_json};
 use serde_json::Value;
 
 use crate::args::ClixmlArgs;
+use crate::console::{errln, outln};
 use crate::error::{CliError, EXIT_OK};
 
 /// Largest input read; Export-Clixml files of whole organisations stay well below.
@@ -19,12 +20,18 @@ const MAX_INPUT: u64 = 512 * 1024 * 1024;
 /// Runs `mx clixml` and returns the exit code.
 pub(crate) fn main(args: &ClixmlArgs) -> u8 {
     match convert(args) {
-        Ok(json) => {
-            println!("{json}");
-            EXIT_OK
-        }
+        Ok(json) => match outln!("{json}") {
+            Ok(()) => EXIT_OK,
+            Err(closed) => {
+                let e = CliError::Output(closed);
+                if !e.is_quiet() {
+                    errln!("mx clixml: {e}");
+                }
+                e.exit_code()
+            }
+        },
         Err(e) => {
-            eprintln!("mx clixml: {e}");
+            errln!("mx clixml: {e}");
             e.exit_code()
         }
     }

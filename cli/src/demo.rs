@@ -7,6 +7,7 @@ use monosync_exchange::exchange::{Command, CommandResult, ParamValue, Session, S
 use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
 
+use crate::console::{errln, outln};
 use crate::error::{CliError, EXIT_OK};
 use crate::output::{error_line, value_text};
 
@@ -21,11 +22,13 @@ const CUSTOM_ATTRIBUTE: &str = "provisioned-by-mx-demo";
 pub(crate) async fn main() -> u8 {
     match story().await {
         Ok(()) => {
-            println!("demo: every step succeeded");
+            let _ = outln!("demo: every step succeeded");
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("mx demo: {e}");
+            if !e.is_quiet() {
+                errln!("mx demo: {e}");
+            }
             e.exit_code()
         }
     }
@@ -53,13 +56,13 @@ async fn step(
     let before_server = soap_requests(server);
     let result = session.invoke(command.clone()).await?;
     let after = session.round_trips();
-    println!("[{n}] {line}");
-    println!(
+    outln!("[{n}] {line}")?;
+    outln!(
         "    round trips: {} WS-Management ({} HTTP), server saw {}",
         after.wsman.saturating_sub(before_client.wsman),
         after.http.saturating_sub(before_client.http),
         soap_requests(server).saturating_sub(before_server)
-    );
+    )?;
     if let Some(e) = result.errors.first() {
         return Err(CliError::Demo {
             step: command.name,
@@ -108,7 +111,7 @@ fn fail(step: &str, why: impl Into<String>) -> CliError {
 async fn story() -> Result<(), CliError> {
     let server = Server::start(SimConfig::default())?;
     let url = server.url(Endpoint::PowerShell);
-    println!("mx-sim listening on {url} (NTLM, message encryption required over HTTP)");
+    outln!("mx-sim listening on {url} (NTLM, message encryption required over HTTP)")?;
 
     let options = SessionOptions::exchange(
         url.clone(),
@@ -117,10 +120,11 @@ async fn story() -> Result<(), CliError> {
     );
     let mut session = Session::connect(options).await?;
     let rt = session.round_trips();
-    println!(
+    outln!(
         "[0] connect as {ADMIN} with NTLM: runspace pool opened, round trips: {} WS-Management ({} HTTP)",
-        rt.wsman, rt.http
-    );
+        rt.wsman,
+        rt.http
+    )?;
 
     let users = step(
         &mut session,
@@ -132,10 +136,10 @@ async fn story() -> Result<(), CliError> {
     let user =
         first_by_name(&users).ok_or_else(|| fail("Get-User", "no user without a mailbox"))?;
     let name = text(user, "Name");
-    println!(
+    outln!(
         "    {} users without a mailbox; picked '{name}'",
         users.output.len()
-    );
+    )?;
 
     let enabled = step(
         &mut session,
@@ -148,11 +152,11 @@ async fn story() -> Result<(), CliError> {
         .output
         .first()
         .ok_or_else(|| fail("Enable-Mailbox", "no mailbox returned"))?;
-    println!(
+    outln!(
         "    mailbox {} on {}",
         text(mbx, "PrimarySmtpAddress"),
         text(mbx, "Database")
-    );
+    )?;
 
     step(
         &mut session,
@@ -164,7 +168,7 @@ async fn story() -> Result<(), CliError> {
             .param("CustomAttribute1", CUSTOM_ATTRIBUTE),
     )
     .await?;
-    println!("    done");
+    outln!("    done")?;
 
     let groups = step(
         &mut session,
@@ -176,7 +180,7 @@ async fn story() -> Result<(), CliError> {
     let group = first_by_name(&groups)
         .map(|g| text(g, "Name"))
         .ok_or_else(|| fail("Get-DistributionGroup", "no distribution group"))?;
-    println!("    {} groups; picked '{group}'", groups.output.len());
+    outln!("    {} groups; picked '{group}'", groups.output.len())?;
 
     step(
         &mut session,
@@ -188,7 +192,7 @@ async fn story() -> Result<(), CliError> {
             .switch("BypassSecurityGroupManagerCheck"),
     )
     .await?;
-    println!("    '{name}' is now a member of '{group}'");
+    outln!("    '{name}' is now a member of '{group}'")?;
 
     let got = step(
         &mut session,
@@ -209,7 +213,7 @@ async fn story() -> Result<(), CliError> {
         "Office",
         "CustomAttribute1",
     ] {
-        println!("    {prop:20} : {}", text(mbx, prop));
+        outln!("    {prop:20} : {}", text(mbx, prop))?;
     }
     if text(mbx, "Office") != OFFICE || text(mbx, "CustomAttribute1") != CUSTOM_ATTRIBUTE {
         return Err(fail("Get-Mailbox", "Set-Mailbox changes are not visible"));
@@ -218,12 +222,12 @@ async fn story() -> Result<(), CliError> {
     let before = soap_requests(&server);
     let total = session.round_trips();
     session.close().await?;
-    println!(
+    outln!(
         "[7] close: shell deleted, server saw {} request(s); session total {} WS-Management ({} HTTP) before close",
         soap_requests(&server).saturating_sub(before),
         total.wsman,
         total.http
-    );
+    )?;
 
     let log = server.request_log().entries();
     let soap: Vec<_> = log
@@ -231,10 +235,10 @@ async fn story() -> Result<(), CliError> {
         .filter(|e| e.operation != "Auth" && e.status == 200)
         .collect();
     let sealed = soap.iter().filter(|e| e.sealed).count();
-    println!(
+    outln!(
         "traffic: {sealed} of {} WS-Management requests were sealed (NTLM message encryption over HTTP)",
         soap.len()
-    );
+    )?;
     if sealed != soap.len() || soap.is_empty() {
         return Err(fail("traffic", "a request went unsealed"));
     }

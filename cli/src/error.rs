@@ -50,6 +50,9 @@ pub(crate) enum CliError {
     /// The simulator behind `mx demo` could not start.
     #[error("simulator: {0}")]
     Simulator(#[from] mx_sim::SimError),
+    /// Standard output could not be written: the reader went away (`| head`), or worse.
+    #[error(transparent)]
+    Output(#[from] crate::console::Closed),
     /// A step of `mx demo` did not give the expected result.
     #[error("demo step `{step}` failed: {why}")]
     Demo {
@@ -68,7 +71,15 @@ impl CliError {
             CliError::Read { .. } => EXIT_USAGE,
             CliError::Session(e) => kind_exit_code(e.kind()),
             CliError::Simulator(_) | CliError::Demo { .. } => EXIT_PROTOCOL,
+            // A reader that stopped reading wanted no more; that is not a failure.
+            CliError::Output(c) if c.is_broken_pipe() => EXIT_OK,
+            CliError::Output(_) => EXIT_PROTOCOL,
         }
+    }
+
+    /// Whether nothing is to be said about it: standard output closed by its reader.
+    pub(crate) fn is_quiet(&self) -> bool {
+        matches!(self, CliError::Output(c) if c.is_broken_pipe())
     }
 
     /// A short machine-readable name of the failure, for `--json`: the session error's
@@ -76,7 +87,7 @@ impl CliError {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             CliError::Session(e) => e.kind().as_str(),
-            CliError::Simulator(_) | CliError::Demo { .. } => "protocol",
+            CliError::Simulator(_) | CliError::Demo { .. } | CliError::Output(_) => "protocol",
             _ => "usage",
         }
     }

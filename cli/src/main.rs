@@ -5,6 +5,7 @@
 
 mod args;
 mod clixml_cmd;
+mod console;
 mod demo;
 mod doctor;
 mod error;
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
     match top_level(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mx: {e:#}");
+            console::write_err(format_args!("mx: {e:#}"));
             ExitCode::from(error::EXIT_PROTOCOL)
         }
     }

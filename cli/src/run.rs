@@ -6,11 +6,12 @@ use monosync_exchange::exchange::{
     Command, CommandResult, Endpoint, Session, SessionError, SessionOptions, StreamItem,
 };
 use monosync_exchange::transport::{
-    AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions,
+    AuthMethod, Credentials, IpOrder, ResolveOverride, TransportOptions, kerberos,
 };
 use serde_json::{Value, json};
 
 use crate::args::{AuthArg, ConnectArgs, RunArgs};
+use crate::console::{Closed, errln, out, outln};
 use crate::error::{CliError, EXIT_CMDLET, EXIT_OK};
 use crate::output;
 use crate::params;
@@ -20,16 +21,17 @@ pub(crate) async fn main(args: RunArgs) -> u8 {
     let json = args.json;
     match run(args).await {
         Ok(code) => code,
+        Err(e) if e.is_quiet() => e.exit_code(),
         Err(e) => {
             if json {
-                println!("{}", error_document(&e));
+                let _ = outln!("{}", error_document(&e));
             } else {
-                eprintln!("mx run: {e}");
+                errln!("mx run: {e}");
                 if let Some(record) = session_error(&e).and_then(SessionError::error_record) {
-                    eprintln!("ERROR: {}", output::error_line(record));
+                    errln!("ERROR: {}", output::error_line(record));
                 }
                 if let Some(hint) = e.hint() {
-                    eprintln!("hint: {hint}");
+                    errln!("hint: {hint}");
                 }
             }
             e.exit_code()
@@ -94,7 +96,7 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
     }
     let options = session_options(&args)?;
     if args.connect.insecure {
-        eprintln!(
+        errln!(
             "mx: WARNING: --insecure: the server certificate is not checked; anyone on the path can read and change this session"
         );
     }
@@ -103,28 +105,38 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
     let cancel = session.cancel_handle();
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("mx: interrupted; stopping the command on the server");
+            errln!("mx: interrupted; stopping the command on the server");
             cancel.cancel();
         }
     });
     let outcome = if args.json {
         session.invoke(command).await.map(Shown::Collected)
     } else {
-        stream_text(&mut session, command).await.map(Shown::Printed)
+        stream_text(&mut session, command)
+            .await
+            .map(|(errors, closed)| Shown::Printed { errors, closed })
     };
     interrupt.abort();
     // The result decides the exit code; a failing close only warns, the work is done.
     let close = session.close().await;
     let outcome = outcome?;
     if let Err(e) = close {
-        eprintln!("mx: WARNING: closing the session failed: {e}");
+        errln!("mx: WARNING: closing the session failed: {e}");
     }
     let errors = match outcome {
         Shown::Collected(result) => {
-            println!("{}", output::result_json(&result));
+            outln!("{}", output::result_json(&result))?;
             result.errors.len()
         }
-        Shown::Printed(errors) => errors,
+        Shown::Printed {
+            errors,
+            closed: None,
+        } => errors,
+        // The reader went away: the command was abandoned and the session closed above.
+        Shown::Printed {
+            closed: Some(closed),
+            ..
+        } => return Err(closed.into()),
     };
     Ok(if errors == 0 { EXIT_OK } else { EXIT_CMDLET })
 }
@@ -133,34 +145,44 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
 enum Shown {
     /// Everything, for the JSON document.
     Collected(CommandResult),
-    /// Already printed; the number of error records.
-    Printed(usize),
+    /// Already printed, or cut short.
+    Printed {
+        /// The number of error records.
+        errors: usize,
+        /// Standard output closed before the end: the rest was not read.
+        closed: Option<Closed>,
+    },
 }
 
 /// Prints output objects on stdout and warnings and errors on stderr as they arrive, so a
-/// large result never sits in memory whole; returns the number of error records.
-async fn stream_text(session: &mut Session, command: Command) -> Result<usize, SessionError> {
+/// large result never sits in memory whole; returns the number of error records, and why the
+/// output stopped early when standard output closed (the command is then left unread, and
+/// closing the session deletes it on the server).
+async fn stream_text(
+    session: &mut Session,
+    command: Command,
+) -> Result<(usize, Option<Closed>), SessionError> {
     let mut stream = session.invoke_stream(command).await?;
     let mut objects = 0usize;
     let mut errors = 0usize;
     while let Some(item) = stream.next().await {
         match item? {
             StreamItem::Output(value) => {
-                if objects > 0 {
-                    println!();
+                let separator = if objects > 0 { "\n" } else { "" };
+                if let Err(closed) = out!("{separator}{}", output::object_block(&value)) {
+                    return Ok((errors, Some(closed)));
                 }
-                print!("{}", output::object_block(&value));
                 objects += 1;
             }
             StreamItem::Error(record) => {
                 errors += 1;
-                eprintln!("ERROR: {}", output::error_line(&record));
+                errln!("ERROR: {}", output::error_line(&record));
             }
-            StreamItem::Warning(record) => eprintln!("WARNING: {}", record.message),
+            StreamItem::Warning(record) => errln!("WARNING: {}", record.message),
             _ => {}
         }
     }
-    Ok(errors)
+    Ok((errors, None))
 }
 
 fn auth_method(a: AuthArg) -> AuthMethod {
@@ -205,6 +227,11 @@ pub(crate) fn transport_options(
         transport.ip_order = order
             .parse::<IpOrder>()
             .map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    if let Some(kdc) = &args.kdc {
+        // Checked here, before any request: a KDC the Kerberos layer cannot use is a mistake
+        // on the command line, not an authentication failure.
+        kerberos::kdc_url(kdc).map_err(|e| CliError::Usage(format!("--kdc: {e}")))?;
     }
     transport.kdc = args.kdc.clone();
     transport.allow_unencrypted = args.allow_unencrypted;

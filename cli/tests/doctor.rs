@@ -46,6 +46,27 @@ fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
     (out, doc)
 }
 
+/// `mx doctor <server> <rest>` as the administrator, output not parsed.
+fn doctor_raw(server: &str, rest: &[&str]) -> (Output, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mx"))
+        .arg("doctor")
+        .arg(server)
+        .args([
+            "--auth",
+            "ntlm",
+            "--username",
+            ADMIN,
+            "--password-env",
+            PASSWORD_VAR,
+        ])
+        .args(rest)
+        .env(PASSWORD_VAR, ADMIN_PASSWORD)
+        .output()
+        .expect("mx runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, stdout)
+}
+
 /// `doctor` as the administrator over NTLM.
 fn admin_doctor(server: &str, rest: &[&str]) -> (Output, Value) {
     let args = [&["--auth", "ntlm", "--username", ADMIN][..], rest].concat();
@@ -79,6 +100,16 @@ fn https_server(identity: TlsIdentity, cbt: CbtLevel, service: ServiceConfig) ->
 
 fn localhost_cert() -> TlsIdentity {
     TlsIdentity::self_signed(&["localhost".into(), "127.0.0.1".into()]).expect("certificate")
+}
+
+/// The shells the server created: its `Create` requests that succeeded.
+fn shells_created(server: &RunningServer) -> usize {
+    server
+        .request_log()
+        .entries()
+        .iter()
+        .filter(|e| e.operation == "Create" && e.status == 200)
+        .count()
 }
 
 #[test]
@@ -128,10 +159,163 @@ fn healthy_server_passes_every_check_and_closes_its_shells() {
     assert!(text(&doc, "wsman.identify", "detail").contains("Microsoft Corporation"));
     assert!(text(&doc, "wsman.auth", "detail").contains("Negotiate"));
     assert!(text(&doc, "cbt.enforced", "detail").contains("Relaxed"));
-    assert!(text(&doc, "exchange.throttling", "detail").contains("18 more shells"));
+    let budget = text(&doc, "exchange.throttling", "detail");
+    assert!(budget.contains("GlobalThrottlingPolicy_"), "{budget}");
+    assert!(budget.contains("PowerShellMaxConcurrency 18"), "{budget}");
+    assert!(
+        budget.contains("PowerShellMaxCmdlets Unlimited"),
+        "{budget}"
+    );
+    assert!(
+        budget.contains("PowerShellMaxRunspaces Unlimited"),
+        "{budget}"
+    );
+    assert!(budget.contains("a pool of 2 session(s) fits"), "{budget}");
+    // Nothing spends the budget by default: the probe says what it would cost.
+    assert_eq!(status(&doc, "exchange.headroom"), "skip");
+    assert!(
+        text(&doc, "exchange.headroom", "detail").contains("PowerShellMaxConcurrency"),
+        "{doc:#}"
+    );
     assert_eq!(status(&doc, "kerberos.spn"), "skip");
     assert_eq!(doc["summary"]["fail"], 0);
-    assert_eq!(server.shell_count(), 0, "every probe shell is closed");
+    assert_eq!(
+        shells_created(&server),
+        1,
+        "one session for the Exchange checks"
+    );
+    assert_eq!(server.shell_count(), 0, "and it is closed");
+}
+
+#[test]
+fn the_opt_in_probe_measures_the_headroom_and_says_what_it_costs() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = admin_doctor(&server.url(Endpoint::PowerShell), &["--shell-probe", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(status(&doc, "exchange.headroom"), "pass", "{doc:#}");
+    assert!(text(&doc, "exchange.headroom", "detail").contains("4 more shells"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--shell-probe 4") && stderr.contains("refused new sessions"),
+        "{stderr}"
+    );
+    assert_eq!(shells_created(&server), 1 + 4);
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[test]
+fn a_budget_below_the_pool_is_a_warning_with_the_policy_fix() {
+    let server = Server::start(SimConfig {
+        service: ServiceConfig {
+            max_shells_per_user: 3,
+            ..ServiceConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let (out, doc) = admin_doctor(&url, &["--max-sessions", "4"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a warning does not fail: {doc:#}"
+    );
+    assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
+    let detail = text(&doc, "exchange.throttling", "detail");
+    assert!(
+        detail.contains("PowerShellMaxConcurrency 3 is below the 4 sessions"),
+        "{detail}"
+    );
+    let fix = text(&doc, "exchange.throttling", "fix");
+    assert!(fix.contains("Set-ThrottlingPolicyAssociation"), "{fix}");
+    assert!(fix.contains("max_sessions"), "{fix}");
+    // As many shells as the pool: nothing left for anyone else.
+    let (_, doc) = admin_doctor(&url, &["--max-sessions", "3"]);
+    assert!(
+        text(&doc, "exchange.throttling", "detail").contains("leaves no shell"),
+        "{doc:#}"
+    );
+    // The pool option is bounded like the pool itself.
+    let (out, _) = doctor_raw(&url, &["--max-sessions", "17"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[test]
+fn an_account_that_may_not_read_the_policy_is_told_how_to_grant_it() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (_, doc) = doctor(
+        &server.url(Endpoint::PowerShell),
+        "Recipients1!",
+        &["--auth", "ntlm", "--username", "CONTOSO\\recipientadmin"],
+    );
+    assert_eq!(status(&doc, "exchange.rbac"), "pass", "{doc:#}");
+    assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
+    let detail = text(&doc, "exchange.throttling", "detail");
+    assert!(detail.contains("CommandNotFound"), "{detail}");
+    let fix = text(&doc, "exchange.throttling", "fix");
+    assert!(
+        fix.contains(
+            "Add-RoleGroupMember \"View-Only Organization Management\" -Member recipientadmin"
+        ),
+        "{fix}"
+    );
+    assert!(fix.contains("Get-ThrottlingPolicy"), "{fix}");
+    assert_eq!(shells_created(&server), 1);
+    assert_eq!(server.shell_count(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_the_exchange_checks_closes_the_session() {
+    use mx_sim::{FaultAction, FaultPlan, FaultRule};
+
+    let server = Server::start(SimConfig::default()).expect("sim");
+    // The first command (Get-Command) is held long enough to interrupt it.
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Command".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 4000 },
+        }],
+    });
+    let child = Command::new(env!("CARGO_BIN_EXE_mx"))
+        .arg("doctor")
+        .arg(server.url(Endpoint::PowerShell))
+        .args(["--auth", "ntlm", "--username", ADMIN])
+        .args(["--password-env", PASSWORD_VAR, "--json"])
+        .env(PASSWORD_VAR, ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mx runs");
+    let started = std::time::Instant::now();
+    while shells_created(&server) == 0 {
+        assert!(started.elapsed().as_secs() < 20, "doctor opened no shell");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Past the opening, into the delayed Get-Command.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("doctor ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(status(&doc, "exchange.endpoint"), "pass", "{doc:#}");
+    assert_eq!(status(&doc, "exchange.rbac"), "skip", "{doc:#}");
+    assert!(text(&doc, "exchange.rbac", "detail").contains("interrupted"));
+    assert_eq!(status(&doc, "exchange.headroom"), "skip");
+    assert_eq!(shells_created(&server), 1);
+    assert_eq!(server.shell_count(), 0, "the interrupted session is closed");
 }
 
 #[test]
@@ -245,7 +429,7 @@ fn account_outside_remote_management_users_gets_the_group_hint() {
 }
 
 #[test]
-fn view_only_account_lacks_enable_mailbox_and_small_budgets_are_measured() {
+fn view_only_account_lacks_enable_mailbox_and_reads_the_budget() {
     let server = Server::start(SimConfig {
         service: ServiceConfig {
             max_shells_per_user: 3,
@@ -267,9 +451,27 @@ fn view_only_account_lacks_enable_mailbox_and_small_budgets_are_measured() {
         text(&doc, "exchange.rbac", "fix")
             .contains("Add-RoleGroupMember \"Recipient Management\" -Member auditor")
     );
-    assert_eq!(status(&doc, "exchange.throttling"), "pass");
+    // View-Only Organization Management may read the policy; the account is not a
+    // recipient here, so the default policy is assumed, and said so.
+    let budget = text(&doc, "exchange.throttling", "detail");
+    assert!(budget.contains("PowerShellMaxConcurrency 3"), "{budget}");
+    assert!(budget.contains("could not be read"), "{budget}");
+    assert_eq!(status(&doc, "exchange.headroom"), "skip");
+    let (_, doc) = doctor(
+        &server.url(Endpoint::PowerShell),
+        "ReadOnly1!",
+        &[
+            "--auth",
+            "ntlm",
+            "--username",
+            "CONTOSO\\auditor",
+            "--shell-probe",
+            "18",
+        ],
+    );
+    assert_eq!(status(&doc, "exchange.headroom"), "pass");
     assert!(
-        text(&doc, "exchange.throttling", "detail").contains("can open 3 more shell(s)"),
+        text(&doc, "exchange.headroom", "detail").contains("can open 3 more shell(s)"),
         "{doc:#}"
     );
     assert_eq!(server.shell_count(), 0);
@@ -540,15 +742,15 @@ async fn shells_held_elsewhere_leave_little_headroom() {
     ))
     .await
     .expect("session");
-    let doc = tokio::task::spawn_blocking(move || admin_doctor(&url, &[]).1)
+    let doc = tokio::task::spawn_blocking(move || admin_doctor(&url, &["--shell-probe", "18"]).1)
         .await
         .expect("doctor ran");
     assert_eq!(status(&doc, "exchange.endpoint"), "pass", "{doc:#}");
-    assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
-    let detail = text(&doc, "exchange.throttling", "detail");
+    assert_eq!(status(&doc, "exchange.headroom"), "warn", "{doc:#}");
+    let detail = text(&doc, "exchange.headroom", "detail");
     assert!(detail.contains("can open 1 more shell(s)"), "{detail}");
     assert!(detail.contains("budget of 2 reached"), "{detail}");
-    assert!(text(&doc, "exchange.throttling", "fix").contains("Remove-PSSession"));
+    assert!(text(&doc, "exchange.headroom", "fix").contains("Remove-PSSession"));
     assert_eq!(
         server.shell_count(),
         1,

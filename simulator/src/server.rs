@@ -79,10 +79,16 @@ pub struct RunningServer {
 impl Server {
     /// Binds the listeners and starts serving.
     pub fn start(config: SimConfig) -> Result<RunningServer, SimError> {
-        let exchange = match config.exchange {
+        let mut exchange = match config.exchange {
             Some(ex) => ex,
             None => Exchange::from_seed_json(DEFAULT_SEED).map_err(SimError::Seed)?,
         };
+        // Get-ThrottlingPolicy reports the shell budget the service enforces.
+        exchange
+            .directory_mut()
+            .throttling_policy_mut()
+            .powershell_max_concurrency =
+            Some(u32::try_from(config.service.max_shells_per_user).unwrap_or(u32::MAX));
         let mut listeners = Vec::new();
         let mut port = 0;
         for addr in &config.listen {

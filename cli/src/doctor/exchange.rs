@@ -1,25 +1,32 @@
 //! Exchange: a runspace pool on `/PowerShell` (configuration Microsoft.Exchange), whether the
-//! account's RBAC puts Enable-Mailbox in its runspace, and how many more shells the account
-//! may open before the throttling budget refuses one.
+//! account's RBAC puts Enable-Mailbox in its runspace, and its throttling budgets, read from
+//! its throttling policy. One session serves every check and is closed before doctor goes on,
+//! also after an error or Ctrl-C; the shell probe (opt-in) runs only after that.
 
 use monosync_exchange::exchange::{
     Command, CommandResult, Endpoint, Session, SessionError, SessionOptions,
 };
 use monosync_exchange::transport::TransportOptions;
 
-use super::hints;
+use super::interrupt::Interrupt;
 use super::report::{Check, Report};
 use super::target::Url;
+use super::{budget, hints, probe};
 
 /// The cmdlet whose availability tells whether the account can provision mailboxes.
 const PROVISIONING_CMDLET: &str = "Enable-Mailbox";
 
-/// Exchange's default PowerShellMaxConcurrency: shells one user may hold at once.
-const DEFAULT_BUDGET: u32 = 18;
+/// The checks after `exchange.endpoint`, skipped together.
+const LATER: [&str; 3] = ["exchange.rbac", "exchange.throttling", "exchange.headroom"];
 
-/// Fewer spare shells than this is a warning: a sync run plus an administrator's session
-/// would exhaust them.
-const LOW_HEADROOM: u32 = 3;
+/// What the Exchange checks are asked to do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    /// `--shell-probe`: shells the headroom probe may open; 0 skips it.
+    pub(crate) shell_probe: u32,
+    /// `--max-sessions`: the sessions the caller's pool holds.
+    pub(crate) max_sessions: usize,
+}
 
 fn fault_or_error(e: &SessionError) -> String {
     match e.fault() {
@@ -39,16 +46,19 @@ fn endpoint_fix(e: &SessionError, user: &str) -> String {
     }
 }
 
-/// `exchange.endpoint`, `exchange.rbac` and `exchange.throttling`.
-pub(crate) async fn checks(
-    url: &Url,
-    opts: &TransportOptions,
-    shell_probe: u32,
-    report: &mut Report,
-) {
+/// `exchange.endpoint`, `exchange.rbac`, `exchange.throttling` and `exchange.headroom`.
+pub(crate) async fn checks(url: &Url, opts: &TransportOptions, plan: Plan, report: &mut Report) {
     let user = opts.credentials.username.clone();
     let options = SessionOptions::new(opts.clone(), Endpoint::Exchange);
-    let mut session = match Session::connect(options.clone()).await {
+    let mut interrupt = Interrupt::new();
+    let connect = Session::connect(options.clone());
+    tokio::pin!(connect);
+    let connected = match interrupt.guard(&mut connect).await {
+        Some(c) => c,
+        // Ctrl-C while opening: the opening is finished so that its shell can be closed.
+        None => connect.await,
+    };
+    let mut session = match connected {
         Ok(s) => s,
         Err(e) => {
             report.push(Check::fail(
@@ -60,11 +70,9 @@ pub(crate) async fn checks(
                 ),
                 endpoint_fix(&e, &user),
             ));
-            report.push(Check::skip("exchange.rbac", "needs the Exchange endpoint"));
-            report.push(Check::skip(
-                "exchange.throttling",
-                "needs the Exchange endpoint",
-            ));
+            for id in LATER {
+                report.push(Check::skip(id, "needs the Exchange endpoint"));
+            }
             return;
         }
     };
@@ -75,19 +83,67 @@ pub(crate) async fn checks(
             url.render()
         ),
     ));
-    let rbac = session
-        .invoke(Command::new("Get-Command").param("Name", PROVISIONING_CMDLET))
-        .await;
-    report.push(rbac_check(&user, rbac));
-    if let Err(e) = session.close().await {
+    let reads = read_checks(&mut session, &user, plan, &mut interrupt).await;
+    // Closed before anything else happens, whatever the reads came to.
+    let closed = session.close().await;
+    let interrupted = reads.len() < 2;
+    report.checks.extend(reads);
+    if let Err(e) = closed {
         report.push(Check::warn(
-            "exchange.throttling",
-            format!("closing the first session failed ({e}); headroom not measured"),
+            "exchange.close",
+            format!(
+                "closing doctor's session failed ({e}); its shell expires with the idle timeout"
+            ),
             hints::SHELL_QUOTA,
         ));
+    }
+    if interrupted {
+        let done = report
+            .checks
+            .iter()
+            .filter(|c| LATER.contains(&c.id))
+            .count();
+        for id in LATER.iter().skip(done).copied() {
+            report.push(Check::skip(
+                id,
+                "interrupted (Ctrl-C); doctor's session was closed",
+            ));
+        }
         return;
     }
-    report.push(throttling(&options, shell_probe).await);
+    if plan.shell_probe == 0 {
+        report.push(probe::skipped());
+        return;
+    }
+    crate::console::errln!(
+        "mx doctor: --shell-probe {}: opening up to {} extra shells, one after another; {}",
+        plan.shell_probe,
+        plan.shell_probe,
+        probe::COST
+    );
+    report.push(probe::headroom(&options, plan.shell_probe, &mut interrupt).await);
+}
+
+/// `exchange.rbac` and `exchange.throttling` in the open session; fewer than two checks when
+/// Ctrl-C cut them short.
+async fn read_checks(
+    session: &mut Session,
+    user: &str,
+    plan: Plan,
+    interrupt: &mut Interrupt,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let Some(rbac) = interrupt
+        .guard(session.invoke(Command::new("Get-Command").param("Name", PROVISIONING_CMDLET)))
+        .await
+    else {
+        return checks;
+    };
+    checks.push(rbac_check(user, rbac));
+    if let Some(c) = budget::check(session, user, plan.max_sessions, interrupt).await {
+        checks.push(c);
+    }
+    checks
 }
 
 fn names_cmdlet(result: &CommandResult) -> bool {
@@ -155,91 +211,6 @@ fn rbac_check(user: &str, result: Result<CommandResult, SessionError>) -> Check 
                 "{PROVISIONING_CMDLET} is not in {user}'s runspace (CommandNotFound): its role assignments do not grant it"
             ),
             fix,
-        ),
-    }
-}
-
-/// Opens shells one at a time, up to `limit`, until the server refuses one, then closes them
-/// all. The count is what the account could still open on top of what it holds elsewhere.
-async fn throttling(options: &SessionOptions, limit: u32) -> Check {
-    if limit == 0 {
-        return Check::skip("exchange.throttling", "not measured (--shell-probe 0)");
-    }
-    let mut open: Vec<Session> = Vec::new();
-    let mut stopped: Option<SessionError> = None;
-    // Ctrl-C ends the probe early, but the shells opened so far are still closed.
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::pin!(interrupt);
-    let mut interrupted = false;
-    while u32::try_from(open.len()).unwrap_or(u32::MAX) < limit {
-        tokio::select! {
-            connected = Session::connect(options.clone()) => match connected {
-                Ok(s) => open.push(s),
-                Err(e) => {
-                    stopped = Some(e);
-                    break;
-                }
-            },
-            _ = &mut interrupt => {
-                interrupted = true;
-                break;
-            }
-        }
-    }
-    let opened = u32::try_from(open.len()).unwrap_or(u32::MAX);
-    let mut close_failures = 0usize;
-    for s in open {
-        if s.close().await.is_err() {
-            close_failures += 1;
-        }
-    }
-    let leftover = if close_failures > 0 {
-        format!("; {close_failures} could not be closed and will expire with the idle timeout")
-    } else {
-        String::new()
-    };
-    if interrupted {
-        let closed = if leftover.is_empty() {
-            ", all closed again"
-        } else {
-            leftover.as_str()
-        };
-        return Check::skip(
-            "exchange.throttling",
-            format!("interrupted after opening {opened} more shell(s){closed}"),
-        );
-    }
-    match stopped {
-        None => Check::pass(
-            "exchange.throttling",
-            format!(
-                "opened and closed {opened} more shells without reaching the budget (Exchange's default is {DEFAULT_BUDGET} per user){leftover}"
-            ),
-        ),
-        Some(e) if e.fault().is_some_and(hints::is_shell_quota) => {
-            let quota = e
-                .fault()
-                .and_then(hints::quota_of)
-                .map(|q| format!(" of {q}"))
-                .unwrap_or_default();
-            let detail = format!(
-                "the account can open {opened} more shell(s): the server refused the next one (budget{quota} reached){leftover}"
-            );
-            if opened == 0 {
-                Check::fail("exchange.throttling", detail, hints::SHELL_QUOTA)
-            } else if opened < LOW_HEADROOM {
-                Check::warn("exchange.throttling", detail, hints::SHELL_QUOTA)
-            } else {
-                Check::pass("exchange.throttling", detail)
-            }
-        }
-        Some(e) => Check::warn(
-            "exchange.throttling",
-            format!(
-                "opened {opened} more shell(s), then: {}{leftover}",
-                fault_or_error(&e)
-            ),
-            "rerun later; if it persists, check the server's event log (MSExchange Management)",
         ),
     }
 }

@@ -1,12 +1,19 @@
 //! `mx doctor SERVER`: the checks of a remoting setup guide, in the order a setup is built
 //! (name, ports, certificate, WS-Management, logon, Kerberos, channel binding, Exchange, RBAC,
 //! throttling), each reported as pass, fail, warn or skip, each failure with its fix.
+//!
+//! Safe against a production server: by default every check reads (one Exchange session, two
+//! Get- cmdlets for the throttling budget), nothing changes state or spends a budget beyond
+//! that one shell; the shell probe, which does, runs only with `--shell-probe N`.
 
+mod budget;
 mod cbt;
 mod exchange;
 mod hints;
+mod interrupt;
 mod kerberos;
 mod network;
+mod probe;
 mod report;
 mod target;
 mod tls;
@@ -15,6 +22,7 @@ mod wsman;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::args::DoctorArgs;
+use crate::console::{errln, out, outln};
 use crate::error::{CliError, EXIT_CMDLET, EXIT_OK};
 use crate::run::transport_options;
 use report::{Check, Report};
@@ -25,10 +33,17 @@ use target::Url;
 pub(crate) async fn main(args: DoctorArgs) -> u8 {
     match run(&args).await {
         Ok(report) => {
-            if args.json {
-                println!("{}", report.to_json(&args.server));
+            let shown = if args.json {
+                outln!("{}", report.to_json(&args.server))
             } else {
-                print!("{}", report.to_text(&args.server));
+                out!("{}", report.to_text(&args.server))
+            };
+            if let Err(closed) = shown {
+                let e = CliError::Output(closed);
+                if !e.is_quiet() {
+                    errln!("mx doctor: {e}");
+                    return e.exit_code();
+                }
             }
             if report.failed() {
                 EXIT_CMDLET
@@ -37,14 +52,14 @@ pub(crate) async fn main(args: DoctorArgs) -> u8 {
             }
         }
         Err(e) => {
-            eprintln!("mx doctor: {e}");
+            errln!("mx doctor: {e}");
             e.exit_code()
         }
     }
 }
 
 /// Every check that needs the endpoint's port, for when it does not answer.
-const NEEDS_ENDPOINT: [&str; 11] = [
+const NEEDS_ENDPOINT: [&str; 12] = [
     "tls.expiry",
     "tls.name",
     "tls.trust",
@@ -56,6 +71,7 @@ const NEEDS_ENDPOINT: [&str; 11] = [
     "exchange.endpoint",
     "exchange.rbac",
     "exchange.throttling",
+    "exchange.headroom",
 ];
 
 async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
@@ -85,7 +101,7 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
     network::spread_overrides(&mut base, &host);
     base.timeouts.connect = timeout;
     if args.connect.insecure {
-        eprintln!(
+        errln!(
             "mx: WARNING: --insecure: the certificate checks below describe the certificate, but logons accept any"
         );
     }
@@ -143,7 +159,10 @@ async fn run(args: &DoctorArgs) -> Result<Report, CliError> {
         exchange::checks(
             &exchange_url,
             &with_url(&base, &exchange_url),
-            args.shell_probe,
+            exchange::Plan {
+                shell_probe: args.shell_probe,
+                max_sessions: args.max_sessions,
+            },
             &mut report,
         )
         .await;

@@ -177,6 +177,11 @@ fn trust(
             ),
             format!("{ca_hint}: --pin-thumbprint {sha1}"),
         ),
+        Err(TransportError::TlsRejected { problem, sha1, .. }) => Check::fail(
+            "tls.trust",
+            format!("refused: the certificate {problem} ({issuer})"),
+            format!("{}; until then: --pin-thumbprint {sha1}", problem.fix()),
+        ),
         Err(TransportError::TlsWrongName { .. }) => Check::pass(
             "tls.trust",
             format!("the chain is trusted ({issuer}); the name is not (see tls.name)"),

@@ -227,6 +227,7 @@ pub(super) fn transport_kind(e: &TransportError) -> ErrorKind {
         | TransportError::TlsWrongName { .. }
         | TransportError::TlsUntrusted { .. }
         | TransportError::TlsPinMismatch { .. }
+        | TransportError::TlsRejected { .. }
         | TransportError::Tls(_) => ErrorKind::Tls,
         TransportError::Auth { .. } => ErrorKind::Auth,
         TransportError::Http { status, body } => http_kind(*status, body),

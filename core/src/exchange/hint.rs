@@ -70,6 +70,11 @@ fn transport(e: &TransportError) -> Option<String> {
             "trust the issuing CA (a CA file), or pin the certificate by its thumbprint {sha1} \
              after checking it on the server (Get-ChildItem Cert:\\LocalMachine\\My)"
         )),
+        TransportError::TlsRejected { problem, sha1, .. } => Some(format!(
+            "{}; until then, pin the certificate by its thumbprint {sha1} after checking it on \
+             the server (Get-ChildItem Cert:\\LocalMachine\\My)",
+            problem.fix()
+        )),
         TransportError::TlsPinMismatch { sha1, .. } => Some(format!(
             "the server presents another certificate (SHA-1 {sha1}) than the pinned one: if it \
              was renewed, check the new thumbprint on the server and update the pin; otherwise \

@@ -135,6 +135,7 @@ pub fn never_delivered(error: &SessionError) -> bool {
             | TransportError::TlsWrongName { .. }
             | TransportError::TlsUntrusted { .. }
             | TransportError::TlsPinMismatch { .. }
+            | TransportError::TlsRejected { .. }
             | TransportError::Tls(_)
             | TransportError::Auth { .. } => true,
             // 503: IIS or the application pool refused before Exchange saw the request.

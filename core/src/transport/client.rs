@@ -480,7 +480,10 @@ impl Transport {
                 scheme: Scheme::Basic,
             });
         }
-        let (context, scheme) = self.authenticate(&mut conn).await?;
+        let (context, scheme) = self
+            .authenticate(&mut conn)
+            .await
+            .map_err(|e| e.naming_method(self.opts.auth))?;
         let seal = (!self.endpoint.https && !self.opts.allow_unencrypted).then_some(match scheme {
             Scheme::Kerberos => SealProtocol::Kerberos,
             _ => SealProtocol::Spnego,

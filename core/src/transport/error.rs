@@ -85,6 +85,100 @@ pub enum SealingError {
     TooLarge(usize),
 }
 
+/// Why a server certificate was refused, when it is neither untrusted, out of date, for
+/// another name nor unpinned: each names what is wrong and what fixes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// The issuer revoked it.
+    Revoked,
+    /// Its revocation status cannot be established (no current revocation list).
+    RevocationUnknown,
+    /// It carries a critical extension this client does not understand.
+    UnsupportedCriticalExtension,
+    /// Its Extended Key Usage does not include Server Authentication.
+    NotForServerAuthentication,
+    /// It or its chain is signed with an algorithm this client refuses (MD5, SHA-1, ...).
+    UnsupportedSignatureAlgorithm,
+    /// A signature in the chain does not verify with its issuer's key.
+    BadSignature,
+    /// A certificate of the chain is not valid DER, or has a malformed field.
+    Malformed,
+    /// The chain uses a certificate that is not a CA (CA:FALSE) as an issuer.
+    EndEntityUsedAsCa,
+    /// The chain breaks a constraint of an issuing CA (path length, name constraints, depth).
+    ChainConstraint(String),
+    /// The stapled OCSP response is invalid.
+    InvalidOcspResponse,
+    /// Another refusal, in the verifier's words.
+    Other(String),
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Revoked => f.write_str("is revoked by its issuer"),
+            Self::RevocationUnknown => f.write_str("has a revocation status that cannot be established"),
+            Self::UnsupportedCriticalExtension => {
+                f.write_str("carries a critical extension this client does not support")
+            }
+            Self::NotForServerAuthentication => f.write_str(
+                "is not valid for server authentication (its Extended Key Usage lacks Server Authentication, 1.3.6.1.5.5.7.3.1)",
+            ),
+            Self::UnsupportedSignatureAlgorithm => f.write_str(
+                "is signed with an algorithm this client refuses (such as MD5 or SHA-1)",
+            ),
+            Self::BadSignature => {
+                f.write_str("has a signature that does not verify with its issuer's key")
+            }
+            Self::Malformed => f.write_str("is malformed (invalid DER or a malformed extension)"),
+            Self::EndEntityUsedAsCa => f.write_str(
+                "chain uses a certificate that is not a CA (CA:FALSE) as an issuer",
+            ),
+            Self::ChainConstraint(what) => {
+                write!(f, "chain breaks a constraint of an issuing CA ({what})")
+            }
+            Self::InvalidOcspResponse => f.write_str("comes with an invalid stapled OCSP response"),
+            Self::Other(what) => write!(f, "was refused ({what})"),
+        }
+    }
+}
+
+impl CertificateProblem {
+    /// What fixes it on the server, short of pinning.
+    pub fn fix(&self) -> &'static str {
+        match self {
+            Self::Revoked => {
+                "issue a new certificate and bind it to the listener; find out why the old one was revoked"
+            }
+            Self::RevocationUnknown => {
+                "publish a current revocation list (CRL) from the issuing CA"
+            }
+            Self::UnsupportedCriticalExtension
+            | Self::NotForServerAuthentication
+            | Self::UnsupportedSignatureAlgorithm => {
+                "issue the listener a certificate from a web-server template (Server Authentication, SHA-256 signature, no custom critical extensions) and bind it"
+            }
+            Self::BadSignature => {
+                "check that the CA file holds the CA that issued the certificate, and that the server sends its own intermediate certificates"
+            }
+            Self::Malformed => "re-issue the certificate and bind it again",
+            Self::EndEntityUsedAsCa => {
+                "make the server send the real intermediate CA certificates (import them into the server's Intermediate Certification Authorities store)"
+            }
+            Self::ChainConstraint(_) => {
+                "issue the certificate from a CA whose path-length and name constraints allow this host"
+            }
+            Self::InvalidOcspResponse => {
+                "check the server's OCSP stapling, or turn it off until the responder is fixed"
+            }
+            Self::Other(_) => {
+                "inspect the chain (openssl s_client -connect <host>:<port> -showcerts) and re-issue the certificate"
+            }
+        }
+    }
+}
+
 /// The failure of a transport operation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -151,6 +245,20 @@ pub enum TransportError {
         /// SHA-256 thumbprint of the certificate presented.
         sha256: String,
     },
+    /// The server's certificate was refused for another reason: what is wrong with it, what
+    /// fixes it, and the thumbprints to pin it while it is not fixed.
+    #[error(
+        "TLS: the server certificate {problem}. Fix: {}; or pin it by thumbprint: SHA-1 {sha1}, SHA-256 {sha256}",
+        problem.fix()
+    )]
+    TlsRejected {
+        /// What is wrong.
+        problem: CertificateProblem,
+        /// SHA-1 thumbprint (what Windows shows), upper-case hex.
+        sha1: String,
+        /// SHA-256 thumbprint, upper-case hex.
+        sha256: String,
+    },
     /// Another TLS failure (protocol, handshake, unreadable CA file).
     #[error("TLS: {0}")]
     Tls(String),
@@ -184,6 +292,26 @@ pub enum TransportError {
     /// The connection failed while sending or receiving.
     #[error("connection failed: {0}")]
     Io(String),
+}
+
+impl TransportError {
+    /// An authentication error names the method the caller chose: Kerberos or NTLM carried in
+    /// a `Negotiate` header is still Kerberos or NTLM to whoever asked for it.
+    pub(crate) fn naming_method(self, method: super::AuthMethod) -> Self {
+        let name = match method {
+            super::AuthMethod::Kerberos => "Kerberos",
+            super::AuthMethod::Ntlm => "NTLM",
+            _ => return self,
+        };
+        match self {
+            TransportError::Auth { message, hint, .. } => TransportError::Auth {
+                scheme: name.to_owned(),
+                message,
+                hint,
+            },
+            other => other,
+        }
+    }
 }
 
 fn format_attempts(attempts: &[(SocketAddr, String)]) -> String {
@@ -233,6 +361,28 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "cannot connect: 127.0.0.1:1: refused; [::1]:1: unreachable"
+        );
+    }
+
+    #[test]
+    fn auth_errors_name_the_chosen_method() {
+        let negotiate = || TransportError::Auth {
+            scheme: "Negotiate".into(),
+            message: "the server rejected the credentials (HTTP 401; it offers: Negotiate)".into(),
+            hint: None,
+        };
+        let named = |m| match negotiate().naming_method(m) {
+            TransportError::Auth { scheme, .. } => scheme,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(named(super::super::AuthMethod::Kerberos), "Kerberos");
+        assert_eq!(named(super::super::AuthMethod::Ntlm), "NTLM");
+        assert_eq!(named(super::super::AuthMethod::Negotiate), "Negotiate");
+        assert!(
+            TransportError::Io("x".into())
+                .naming_method(super::super::AuthMethod::Kerberos)
+                .to_string()
+                .contains("connection failed")
         );
     }
 

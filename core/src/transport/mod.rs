@@ -46,5 +46,5 @@ pub use address::{IpOrder, ResolveOverride};
 pub use auth::{AuthMethod, Credentials};
 pub use client::{Timeouts, Transport, TransportOptions};
 pub use encryption::{SealProtocol, SealingContext};
-pub use error::{SealingError, TimeoutPhase, TransportError};
+pub use error::{CertificateProblem, SealingError, TimeoutPhase, TransportError};
 pub use tls::TlsOptions;

@@ -14,7 +14,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use sha1::Digest as _;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
 
-use super::error::TransportError;
+use super::error::{CertificateProblem, TransportError};
 
 /// How the server certificate is checked.
 #[derive(Debug, Clone, Default)]
@@ -240,13 +240,34 @@ pub(crate) fn explain_handshake_error(
     let (Some(rustls::Error::InvalidCertificate(cert_err)), Some(der)) = (rustls_err, cert) else {
         return TransportError::Tls(err.to_string());
     };
-    let parsed = X509Certificate::from_der(&der).ok().map(|(_, c)| c);
+    classify(cert_err, &der, host)
+}
+
+/// What a refused certificate became: each of rustls's and webpki's certificate errors maps to
+/// an error that says what is wrong and what to do, with the thumbprints to pin it.
+pub(crate) fn classify(cert_err: &CertificateError, der: &[u8], host: &str) -> TransportError {
+    let parsed = X509Certificate::from_der(der).ok().map(|(_, c)| c);
+    let untrusted = || TransportError::TlsUntrusted {
+        issuer: parsed
+            .as_ref()
+            .map(|c| c.issuer().to_string())
+            .unwrap_or_default(),
+        sha1: sha1_thumbprint(der),
+        sha256: sha256_thumbprint(der),
+    };
+    let rejected = |problem: CertificateProblem| TransportError::TlsRejected {
+        problem,
+        sha1: sha1_thumbprint(der),
+        sha256: sha256_thumbprint(der),
+    };
+    #[allow(deprecated)]
     match cert_err {
         CertificateError::Expired
         | CertificateError::ExpiredContext { .. }
         | CertificateError::NotValidYet
         | CertificateError::NotValidYetContext { .. } => {
             let (nb, na) = parsed
+                .as_ref()
                 .map(|c| {
                     (
                         c.validity().not_before.to_string(),
@@ -262,21 +283,92 @@ pub(crate) fn explain_handshake_error(
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             TransportError::TlsWrongName {
                 host: host.to_owned(),
-                names: parsed.map(|c| certificate_names(&c)).unwrap_or_default(),
+                names: parsed.as_ref().map(certificate_names).unwrap_or_default(),
             }
         }
-        CertificateError::UnknownIssuer | CertificateError::BadSignature => {
-            TransportError::TlsUntrusted {
-                issuer: parsed.map(|c| c.issuer().to_string()).unwrap_or_default(),
-                sha1: sha1_thumbprint(&der),
-                sha256: sha256_thumbprint(&der),
-            }
-        }
+        CertificateError::UnknownIssuer => untrusted(),
         CertificateError::ApplicationVerificationFailure => TransportError::TlsPinMismatch {
-            sha1: sha1_thumbprint(&der),
-            sha256: sha256_thumbprint(&der),
+            sha1: sha1_thumbprint(der),
+            sha256: sha256_thumbprint(der),
         },
-        other => TransportError::Tls(format!("{other:?}")),
+        CertificateError::BadSignature => rejected(CertificateProblem::BadSignature),
+        CertificateError::BadEncoding => rejected(CertificateProblem::Malformed),
+        CertificateError::Revoked => rejected(CertificateProblem::Revoked),
+        CertificateError::UnknownRevocationStatus
+        | CertificateError::ExpiredRevocationList
+        | CertificateError::ExpiredRevocationListContext { .. } => {
+            rejected(CertificateProblem::RevocationUnknown)
+        }
+        CertificateError::UnhandledCriticalExtension => {
+            rejected(CertificateProblem::UnsupportedCriticalExtension)
+        }
+        CertificateError::UnsupportedSignatureAlgorithm
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            rejected(CertificateProblem::UnsupportedSignatureAlgorithm)
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            rejected(CertificateProblem::NotForServerAuthentication)
+        }
+        CertificateError::InvalidOcspResponse => rejected(CertificateProblem::InvalidOcspResponse),
+        CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            // A self-signed certificate made as a CA (`openssl req -x509` marks it CA:TRUE) is
+            // refused as a server certificate before any trust question: it is untrusted like
+            // any other self-signed one, and pinning it works.
+            Some(webpki::Error::CaUsedAsEndEntity) => untrusted(),
+            Some(e) => rejected(webpki_problem(e)),
+            None => rejected(CertificateProblem::Other(other.to_string())),
+        },
+        other => rejected(CertificateProblem::Other(format!("{other:?}"))),
+    }
+}
+
+/// The problem a webpki error that rustls does not translate names.
+fn webpki_problem(e: &webpki::Error) -> CertificateProblem {
+    use webpki::Error as W;
+    #[allow(deprecated)]
+    match e {
+        W::EndEntityUsedAsCa => CertificateProblem::EndEntityUsedAsCa,
+        W::UnsupportedCriticalExtension => CertificateProblem::UnsupportedCriticalExtension,
+        W::CertRevoked => CertificateProblem::Revoked,
+        W::UnknownRevocationStatus | W::CrlExpired { .. } => CertificateProblem::RevocationUnknown,
+        W::RequiredEkuNotFound | W::RequiredEkuNotFoundContext(_) | W::EmptyEkuExtension => {
+            CertificateProblem::NotForServerAuthentication
+        }
+        W::InvalidSignatureForPublicKey | W::SignatureAlgorithmMismatch => {
+            CertificateProblem::BadSignature
+        }
+        W::UnsupportedSignatureAlgorithm
+        | W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKey
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            CertificateProblem::UnsupportedSignatureAlgorithm
+        }
+        W::BadDer
+        | W::BadDerTime
+        | W::TrailingData(_)
+        | W::ExtensionValueInvalid
+        | W::MalformedExtensions
+        | W::MalformedDnsIdentifier
+        | W::MalformedNameConstraint
+        | W::InvalidSerialNumber
+        | W::InvalidCertValidity
+        | W::UnsupportedCertVersion => CertificateProblem::Malformed,
+        W::PathLenConstraintViolated => {
+            CertificateProblem::ChainConstraint("an issuer's path length is exceeded".into())
+        }
+        W::NameConstraintViolation | W::InvalidNetworkMaskConstraint => {
+            CertificateProblem::ChainConstraint(
+                "the name is outside an issuer's name constraints".into(),
+            )
+        }
+        W::MaximumPathDepthExceeded
+        | W::MaximumPathBuildCallsExceeded
+        | W::MaximumSignatureChecksExceeded
+        | W::MaximumNameConstraintComparisonsExceeded => CertificateProblem::ChainConstraint(
+            "the chain is too long or too complex to verify".into(),
+        ),
+        other => CertificateProblem::Other(format!("{other:?}")),
     }
 }
 
@@ -365,6 +457,125 @@ mod tests {
             "A9993E364706816ABA3E25717850C26C9CD0D89D"
         );
         assert_eq!(sha256_thumbprint(b"abc").len(), 64);
+    }
+
+    fn classified(err: CertificateError) -> TransportError {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["ex01.corp.test".into()]).unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let e = classify(&err, &der, "ex01.corp.test");
+        let text = e.to_string();
+        if !matches!(
+            e,
+            TransportError::TlsExpired { .. } | TransportError::TlsWrongName { .. }
+        ) {
+            assert!(text.contains(&sha1_thumbprint(&der)), "{text}");
+            assert!(text.contains(&sha256_thumbprint(&der)), "{text}");
+        }
+        assert!(!text.contains("Other("), "{text}");
+        e
+    }
+
+    fn problem(err: CertificateError) -> CertificateProblem {
+        match classified(err) {
+            TransportError::TlsRejected { problem, .. } => problem,
+            other => panic!("expected TlsRejected, got {other:?}"),
+        }
+    }
+
+    fn webpki_err(e: webpki::Error) -> CertificateError {
+        CertificateError::Other(rustls::OtherError(Arc::new(e)))
+    }
+
+    #[test]
+    fn every_certificate_error_names_its_problem_and_fix() {
+        assert!(matches!(
+            classified(CertificateError::Expired),
+            TransportError::TlsExpired { .. }
+        ));
+        assert!(matches!(
+            classified(CertificateError::NotValidYet),
+            TransportError::TlsExpired { .. }
+        ));
+        assert!(matches!(
+            classified(CertificateError::NotValidForName),
+            TransportError::TlsWrongName { .. }
+        ));
+        assert!(matches!(
+            classified(CertificateError::UnknownIssuer),
+            TransportError::TlsUntrusted { .. }
+        ));
+        assert!(matches!(
+            classified(webpki_err(webpki::Error::CaUsedAsEndEntity)),
+            TransportError::TlsUntrusted { .. }
+        ));
+        assert!(matches!(
+            classified(CertificateError::ApplicationVerificationFailure),
+            TransportError::TlsPinMismatch { .. }
+        ));
+        let cases = [
+            (CertificateError::Revoked, CertificateProblem::Revoked),
+            (
+                CertificateError::UnknownRevocationStatus,
+                CertificateProblem::RevocationUnknown,
+            ),
+            (
+                CertificateError::ExpiredRevocationList,
+                CertificateProblem::RevocationUnknown,
+            ),
+            (
+                CertificateError::BadSignature,
+                CertificateProblem::BadSignature,
+            ),
+            (CertificateError::BadEncoding, CertificateProblem::Malformed),
+            (
+                CertificateError::UnhandledCriticalExtension,
+                CertificateProblem::UnsupportedCriticalExtension,
+            ),
+            (
+                CertificateError::InvalidPurpose,
+                CertificateProblem::NotForServerAuthentication,
+            ),
+            (
+                CertificateError::InvalidOcspResponse,
+                CertificateProblem::InvalidOcspResponse,
+            ),
+            (
+                webpki_err(webpki::Error::EndEntityUsedAsCa),
+                CertificateProblem::EndEntityUsedAsCa,
+            ),
+            (
+                webpki_err(webpki::Error::UnsupportedCriticalExtension),
+                CertificateProblem::UnsupportedCriticalExtension,
+            ),
+            (
+                webpki_err(webpki::Error::UnsupportedCertVersion),
+                CertificateProblem::Malformed,
+            ),
+            (
+                webpki_err(webpki::Error::InvalidSignatureForPublicKey),
+                CertificateProblem::BadSignature,
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(problem(err), want);
+        }
+        assert!(matches!(
+            problem(webpki_err(webpki::Error::PathLenConstraintViolated)),
+            CertificateProblem::ChainConstraint(_)
+        ));
+        assert!(matches!(
+            problem(webpki_err(webpki::Error::NameConstraintViolation)),
+            CertificateProblem::ChainConstraint(_)
+        ));
+        #[allow(deprecated)]
+        let weak = problem(CertificateError::UnsupportedSignatureAlgorithm);
+        assert_eq!(weak, CertificateProblem::UnsupportedSignatureAlgorithm);
+        let text = classified(CertificateError::Revoked).to_string();
+        assert!(
+            text.contains("revoked") && text.contains("Fix: issue a new certificate"),
+            "{text}"
+        );
     }
 
     #[test]

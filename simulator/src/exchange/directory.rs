@@ -13,6 +13,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::recipient::{Account, Database, MailAttributes, Recipient, RecipientTypeDetails};
+use super::throttling::ThrottlingPolicy;
 
 /// Organisation-wide settings: names the rendered objects and error records carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +234,7 @@ pub struct Directory {
     reports: OnceLock<FastMap<Uuid, Vec<Uuid>>>,
     live: usize,
     next_rid: u32,
+    throttling: ThrottlingPolicy,
 }
 
 impl Directory {
@@ -250,7 +252,18 @@ impl Directory {
             reports: OnceLock::new(),
             live: 0,
             next_rid: 1104,
+            throttling: ThrottlingPolicy::default(),
         }
+    }
+
+    /// The throttling policy every account is subject to (Exchange's default global policy).
+    pub fn throttling_policy(&self) -> &ThrottlingPolicy {
+        &self.throttling
+    }
+
+    /// The throttling policy, for changes.
+    pub fn throttling_policy_mut(&mut self) -> &mut ThrottlingPolicy {
+        &mut self.throttling
     }
 
     /// Makes room for `additional` more recipients (bulk loads avoid rehashing as they grow).

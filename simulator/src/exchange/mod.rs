@@ -22,6 +22,7 @@ pub mod rbac;
 pub mod recipient;
 pub mod render;
 pub mod seed;
+pub mod throttling;
 pub mod time;
 
 use std::collections::VecDeque;
@@ -33,6 +34,7 @@ pub use directory::{Directory, DirectoryError, OrgConfig};
 pub use errors::{ErrorCategory, SeedError, SimErrorRecord};
 pub use params::BoundArg;
 pub use rbac::{Rbac, RoleGroup, SimAccount};
+pub use throttling::ThrottlingPolicy;
 
 /// A ShouldProcess confirmation the client must answer ([MS-PSRP] 2.2.6 host call
 /// `PromptForChoice`, method 19 of [MS-PSRP] 2.2.3.17).

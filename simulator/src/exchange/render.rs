@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::directory::{Directory, stable_guid};
 use super::errors::SimErrorRecord;
 use super::recipient::{AdClass, Database, MailboxAce, Recipient, RecipientTypeDetails};
+use super::throttling::{ThrottlingPolicy, unlimited_text};
 use super::time;
 
 type Tn = Arc<[String]>;
@@ -346,6 +347,23 @@ fn culture_en_us() -> PsValue {
     p.s("TwoLetterISOLanguageName", "en");
     object(&CULTURE, "en-US".into(), p)
 }
+
+static TN_THROTTLING_POLICY: LazyLock<Tn> = LazyLock::new(|| {
+    tn(&[
+        "Microsoft.Exchange.Data.Directory.SystemConfiguration.ThrottlingPolicy",
+        "Microsoft.Exchange.Data.Directory.ADConfigurationObject",
+        TAIL[0],
+        TAIL[1],
+        TAIL[2],
+        TAIL[3],
+    ])
+});
+static TN_THROTTLING_ASSOCIATION: LazyLock<Tn> = LazyLock::new(|| {
+    chain(
+        &["ThrottlingPolicyAssociation", "ADPresentationObject"],
+        &TAIL,
+    )
+});
 
 /// Renders directory objects; borrows the directory for names of linked objects.
 pub struct Renderer<'a> {
@@ -1697,6 +1715,67 @@ impl<'a> Renderer<'a> {
         p.b("IsValid", true);
         p.s("ObjectState", "Unchanged");
         object(&TN_DATABASE, d.name.clone(), p)
+    }
+
+    /// A `ThrottlingPolicy` (Get-ThrottlingPolicy): the budgets as `Unlimited<UInt32>` texts.
+    pub fn throttling_policy(&self, t: &ThrottlingPolicy) -> PsValue {
+        let org = self.dir.org();
+        let mut p = Props::new();
+        p.s("ThrottlingPolicyScope", t.scope.clone());
+        p.b("IsServiceAccount", false);
+        p.b("IsLegacyDefault", false);
+        p.nil("Diagnostics");
+        for (name, value) in t.powershell_budgets() {
+            p.s(name, unlimited_text(value));
+        }
+        p.s(
+            "PswsMaxRequestTimePeriod",
+            unlimited_text(t.psws_max_request_time_period),
+        );
+        p.s("AdminDisplayName", "");
+        p.s("ExchangeVersion", "0.10 (14.0.100.0)");
+        p.s("Name", t.name.clone());
+        p.s(
+            "DistinguishedName",
+            format!(
+                "CN={},CN=Global Settings,CN={},CN=Microsoft Exchange,CN=Services,CN=Configuration,{}",
+                t.name,
+                org.organization_name,
+                org.ou_dn(&org.domain)
+            ),
+        );
+        p.s("Identity", t.name.clone());
+        p.g("Guid", t.guid);
+        p.s(
+            "ObjectCategory",
+            format!(
+                "{}/Configuration/Schema/ms-Exch-Throttling-Policy",
+                org.domain
+            ),
+        );
+        p.strs(
+            "ObjectClass",
+            &MVP_STRING,
+            ["top", "msExchGenericPolicy", "msExchThrottlingPolicy"],
+        );
+        self.when(&mut p, t.when_created, t.when_created);
+        p.s("OrganizationId", "");
+        p.s("Id", t.name.clone());
+        p.s("OriginatingServer", org.domain_controller.clone());
+        p.b("IsValid", true);
+        p.s("ObjectState", "Unchanged");
+        object(&TN_THROTTLING_POLICY, t.name.clone(), p)
+    }
+
+    /// A `ThrottlingPolicyAssociation` (Get-ThrottlingPolicyAssociation): an account with no
+    /// policy of its own has an empty `ThrottlingPolicyId`, and the default policy applies.
+    pub fn throttling_policy_association(&self, r: &Recipient) -> PsValue {
+        let mut p = Props::new();
+        p.s("ObjectId", self.dir.canonical_name(r));
+        p.nil("ThrottlingPolicyId");
+        self.tail(&mut p, r);
+        let name = self.dir.canonical_name(r);
+        object(&TN_THROTTLING_ASSOCIATION, name, p)
     }
 
     /// One `MailboxAcePresentationObject`.

@@ -11,6 +11,7 @@ mod mailbox_permission;
 mod organization;
 mod recipient;
 mod remote_mailbox;
+mod throttling;
 mod user;
 
 use monosync_exchange::clixml::PsValue;
@@ -70,6 +71,7 @@ fn registry() -> &'static [CmdletDef] {
         v.extend(mailbox_permission::cmdlets());
         v.extend(cas_mailbox::cmdlets());
         v.extend(organization::cmdlets());
+        v.extend(throttling::cmdlets());
         v
     });
     &ALL
