@@ -70,6 +70,14 @@ struct Sim {
     server: ServerOptions,
     /// `(stream name, command id)` of every Send stream.
     sent: Vec<(String, Option<Uuid>)>,
+    /// Assign ShellIds and CommandIds rather than take the client's proposals, as
+    /// PowerShell 2.0 servers do ([MS-WSMV] 3.1.4.5, 3.1.4.11); a request naming an id the
+    /// server did not assign then gets the InvalidSelectors fault.
+    assign_ids: bool,
+    /// The ids the server assigned, in order.
+    assigned: Vec<Uuid>,
+    /// The `(shell, command)` ids every request named.
+    named: Vec<(Option<Uuid>, Option<Uuid>)>,
 }
 
 type Shared = Arc<(Mutex<Sim>, Notify)>;
@@ -285,6 +293,13 @@ fn handle(sim: &mut Sim, header: &Header, request: &Request) -> Reply {
         ..
     } = request
     {
+        let id = if sim.assign_ids {
+            let assigned = Uuid::new_v4();
+            sim.assigned.push(assigned);
+            assigned
+        } else {
+            *id
+        };
         let mut shell = Shell {
             pool: ServerRunspacePool::new(sim.server.clone()),
             out: HashMap::new(),
@@ -296,7 +311,7 @@ fn handle(sim: &mut Sim, header: &Header, request: &Request) -> Reply {
             return Reply::Fault(WsManFault::access_denied(MACHINE));
         }
         pump(sim, &mut shell);
-        sim.shells.insert(*id, shell);
+        sim.shells.insert(id, shell);
         return Reply::Ok(Response::Created(CreateResponse {
             address: header.to.clone(),
             resource_uri: header.resource_uri.clone(),
@@ -314,12 +329,31 @@ fn handle(sim: &mut Sim, header: &Header, request: &Request) -> Reply {
         return Reply::Fault(WsManFault::unknown_shell(&id.to_string(), MACHINE));
     };
     shell.max_payload = max_stream_payload(envelope);
+    let known = |cid: &Option<Uuid>| cid.is_none_or(|c| shell.commands.contains(&c));
+    let named = match request {
+        Request::Send { streams } => streams.iter().find_map(|s| s.command_id),
+        Request::Receive { command_id, .. } | Request::Signal { command_id, .. } => *command_id,
+        _ => None,
+    };
+    sim.named.push((Some(id), named));
+    if !known(&named) {
+        sim.shells.insert(id, shell);
+        return Reply::Fault(WsManFault::unknown_command(MACHINE));
+    }
     let reply = match request {
         Request::Command {
             command_id: Some(cid),
             arguments: Some(args),
             ..
         } => {
+            let assigned = if sim.assign_ids {
+                let assigned = Uuid::new_v4();
+                sim.assigned.push(assigned);
+                assigned
+            } else {
+                *cid
+            };
+            let cid = &assigned;
             shell.commands.insert(*cid);
             shell.pool.receive(Some(*cid), args).ok();
             pump(sim, &mut shell);
@@ -976,4 +1010,79 @@ async fn a_large_create_pipeline_continues_in_sends() {
     );
     println!("900 kB parameter: {} round trips {ops:?}", ops.len());
     session.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_servers_shell_and_command_ids_are_used_whatever_the_client_proposed() {
+    let server = Server::start(&["Ann"], 3000).await;
+    lock(&server.shared).assign_ids = true;
+    let mut session = Session::connect(server.options()).await.expect("connect");
+    let shell = lock(&server.shared).assigned[0];
+    assert_eq!(session.shell_id(), Some(shell));
+    assert_ne!(
+        shell,
+        session.pool().id(),
+        "the server chose its own ShellId"
+    );
+    // A command that completes, then the key exchange and a SecureString command, then a
+    // stopped stream and a cancelled command: every path that names the command.
+    let r = session
+        .invoke(Command::new("Get-Mailbox").param("Identity", "Ann"))
+        .await
+        .expect("get-mailbox");
+    assert_eq!(prop(&r.output[0], "Name"), Some("Ann"));
+    session
+        .invoke(
+            Command::new("New-Mailbox")
+                .param("Name", "Bob")
+                .secure("Password", "S3cret!pw"),
+        )
+        .await
+        .expect("new-mailbox");
+    {
+        let mut stream = session
+            .invoke_stream(Command::new("Get-Mailbox").param("ResultSize", "Unlimited"))
+            .await
+            .expect("start");
+        assert_ne!(
+            lock(&server.shared).assigned.last(),
+            Some(&stream.pipeline_id()),
+            "the server chose its own CommandId"
+        );
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(StreamItem::Output(_)))
+        ));
+    }
+    let handle = session.cancel_handle();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        handle.cancel();
+    });
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.invoke(Command::new("Wait-Forever")),
+    )
+    .await
+    .expect("the cancel ends it")
+    .expect_err("cancelled");
+    assert!(matches!(err, SessionError::Cancelled), "{err:?}");
+    canceller.await.expect("task");
+    assert_eq!(server.live_commands(), 0, "every command was terminated");
+    session.close().await.expect("close");
+    let sim = lock(&server.shared);
+    assert_eq!(sim.assigned.len(), 5, "one shell and four commands");
+    for (shell_named, command_named) in &sim.named {
+        assert_eq!(*shell_named, Some(shell));
+        if let Some(c) = command_named {
+            assert!(sim.assigned.contains(c), "{c} is not a server id");
+        }
+    }
+    let commands_named = sim.named.iter().filter(|(_, c)| c.is_some()).count();
+    assert!(
+        commands_named >= 10,
+        "{commands_named} requests named a command"
+    );
+    let log = sim.log.join(" ");
+    assert!(log.contains("Signal"), "{log}");
 }

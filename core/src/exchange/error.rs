@@ -104,6 +104,9 @@ pub enum SessionError {
     /// Exchange password is `AccessDenied,PSSessionOpenFailed`). The shell was deleted.
     #[error("{0}")]
     JumpHost(Box<BootstrapFailure>),
+    /// The recording file ([`super::SessionOptions::record`]) could not be created.
+    #[error("{0}; check the path given to record")]
+    Record(#[from] crate::recording::RecordingError),
     /// A command that changes state failed after it was sent, so it may or may not have run;
     /// it is not re-run. The error that cut it off is inside.
     #[error("the command may or may not have run: {0}")]
@@ -157,9 +160,10 @@ impl SessionError {
                 .as_ref()
                 .map_or(ErrorKind::Command, ErrorKind::of_record),
             SessionError::Timeout(_) => ErrorKind::Timeout,
-            SessionError::Closed | SessionError::InAsyncContext | SessionError::StreamOpen => {
-                ErrorKind::Config
-            }
+            SessionError::Closed
+            | SessionError::InAsyncContext
+            | SessionError::StreamOpen
+            | SessionError::Record(_) => ErrorKind::Config,
             SessionError::Cancelled => ErrorKind::Cancelled,
             SessionError::OutcomeUnknown(_) => ErrorKind::OutcomeUnknown,
         }

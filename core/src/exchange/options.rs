@@ -66,6 +66,11 @@ pub struct SessionOptions {
     pub idle_timeout: Option<Duration>,
     /// Name of the shell, which `Get-PSSession` on the server shows.
     pub shell_name: Option<String>,
+    /// A file to record the conversation in: every request and response after unsealing,
+    /// secrets redacted, in the format of the shared Windows captures (see
+    /// [`crate::recording`]); `mx-sim --replay` serves it back. `None` (the default) records
+    /// nothing.
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl SessionOptions {
@@ -107,6 +112,7 @@ impl SessionOptions {
             max_envelope_size: None,
             idle_timeout: None,
             shell_name: None,
+            record: None,
         }
     }
 }

@@ -157,6 +157,9 @@ struct Inner {
     opening: AtomicUsize,
     counters: Counters,
     reaper_started: AtomicBool,
+    /// Sessions that recorded so far: the n-th records into `record` numbered n
+    /// ([`crate::recording::numbered_path`]), so that each file is one conversation.
+    recordings: AtomicU64,
 }
 
 /// A snapshot of a pool's sessions and what happened to them, for monitoring.
@@ -208,6 +211,7 @@ impl Pool {
                 opening: AtomicUsize::new(0),
                 counters: Counters::default(),
                 reaper_started: AtomicBool::new(false),
+                recordings: AtomicU64::new(0),
                 options,
             }),
         })
@@ -507,7 +511,12 @@ impl Inner {
             let Some(url) = lock(&self.servers).url(index).map(str::to_owned) else {
                 continue;
             };
-            match Session::connect(self.options.session_for(&url)).await {
+            let mut options = self.options.session_for(&url);
+            if let Some(path) = &options.record {
+                let n = self.recordings.fetch_add(1, Ordering::Relaxed) + 1;
+                options.record = Some(crate::recording::numbered_path(path, n));
+            }
+            match Session::connect(options).await {
                 Ok(session) => {
                     lock(&self.servers).mark_up(index);
                     self.counters.opened.fetch_add(1, Ordering::Relaxed);

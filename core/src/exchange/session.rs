@@ -7,7 +7,7 @@
 //! PIPELINE_STATE says it finished, and the terminate Signal. The key exchange, only before the
 //! first SecureString, adds a Send of PUBLIC_KEY and a Receive of ENCRYPTED_SESSION_KEY.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -27,6 +27,7 @@ use crate::psrp::{
     PSInvocationState, RunspacePool, RunspacePoolOptions, RunspacePoolState, Transmit,
     TransmitPurpose, max_envelope_size,
 };
+use crate::recording::Recorder;
 use crate::transport::Transport;
 use crate::wsman::fault::CODE_INVALID_SELECTORS;
 use crate::wsman::namespaces::signal;
@@ -51,9 +52,26 @@ struct Wire {
     locale: String,
     max_envelope: u32,
     operations: u64,
+    /// The CommandId the server gave each pipeline's Command ([MS-WSMV] 3.1.4.11): every
+    /// later Send, Receive and Signal for the pipeline must carry it, whatever the client
+    /// proposed (PowerShell 2.0 servers assign their own).
+    command_ids: HashMap<Uuid, Uuid>,
+    /// Where the conversation is recorded, if it is.
+    recorder: Option<Recorder>,
 }
 
 impl Wire {
+    /// The WS-Management CommandId of `pipeline`: the one the server assigned, or the
+    /// pipeline id itself before the Command was answered.
+    fn command_id(&self, pipeline: Uuid) -> Uuid {
+        self.command_ids.get(&pipeline).copied().unwrap_or(pipeline)
+    }
+
+    /// Forgets the CommandId of an ended pipeline.
+    fn forget(&mut self, pipeline: Uuid) {
+        self.command_ids.remove(&pipeline);
+    }
+
     fn header(&self) -> Header {
         let mut header = Header::new(
             self.to.clone(),
@@ -73,8 +91,14 @@ impl Wire {
     async fn call(&mut self, request: &Request, header: Header) -> Result<Response, SessionError> {
         let xml = request.to_xml(&header);
         self.operations += 1;
-        let body = self.transport.post(&xml).await?;
-        let (_, response) = Response::parse(&body)?;
+        let body = self.transport.post(&xml).await;
+        if let Some(recorder) = &mut self.recorder {
+            match &body {
+                Ok(body) => recorder.record(&xml, Ok(body)),
+                Err(e) => recorder.record(&xml, Err(&e.to_string())),
+            }
+        }
+        let (_, response) = Response::parse(&body?)?;
         Ok(response)
     }
 
@@ -96,9 +120,12 @@ impl Wire {
         }
     }
 
+    /// The Command of a pipeline; the server's CommandId is kept for the pipeline's later
+    /// operations.
     async fn command(&mut self, transmit: Transmit) -> Result<(), SessionError> {
+        let pipeline = transmit.pipeline_id;
         let request = Request::Command {
-            command_id: transmit.pipeline_id,
+            command_id: pipeline,
             command: String::new(),
             arguments: Some(transmit.data),
         };
@@ -108,7 +135,12 @@ impl Wire {
             .header()
             .with_option("WINRS_SKIP_CMD_SHELL", "False", None);
         match self.call(&request, header).await? {
-            Response::Command { .. } => Ok(()),
+            Response::Command { command_id } => {
+                if let Some(pipeline) = pipeline {
+                    self.command_ids.insert(pipeline, command_id);
+                }
+                Ok(())
+            }
             other => Err(unexpected("CommandResponse", &other)),
         }
     }
@@ -117,7 +149,7 @@ impl Wire {
         let request = Request::Send {
             streams: vec![StreamData::new(
                 transmit.stream.as_str(),
-                transmit.pipeline_id,
+                transmit.pipeline_id.map(|p| self.command_id(p)),
                 transmit.data,
             )],
         };
@@ -127,11 +159,12 @@ impl Wire {
         }
     }
 
-    /// One Receive; a Receive that ran into the OperationTimeout comes back empty.
-    async fn receive(&mut self, command_id: Option<Uuid>) -> Result<ReceiveResponse, SessionError> {
+    /// One Receive for the shell (`None`) or a pipeline; a Receive that ran into the
+    /// OperationTimeout comes back empty.
+    async fn receive(&mut self, pipeline: Option<Uuid>) -> Result<ReceiveResponse, SessionError> {
         let request = Request::Receive {
             desired_stream: STDOUT.to_owned(),
-            command_id,
+            command_id: pipeline.map(|p| self.command_id(p)),
         };
         // [MS-WSMV] 3.1.4.14: keep the shell alive while output is awaited, as PowerShell
         // and pypsrp ask.
@@ -149,9 +182,9 @@ impl Wire {
         }
     }
 
-    async fn signal(&mut self, command_id: Uuid, code: &str) -> Result<(), SessionError> {
+    async fn signal(&mut self, pipeline: Uuid, code: &str) -> Result<(), SessionError> {
         let request = Request::Signal {
-            command_id: Some(command_id),
+            command_id: Some(self.command_id(pipeline)),
             code: code.to_owned(),
         };
         match self.call(&request, self.header()).await? {
@@ -233,6 +266,11 @@ impl Session {
                 .max_envelope_size
                 .unwrap_or_else(|| envelope_u32(max_envelope_size(None))),
             operations: 0,
+            command_ids: HashMap::new(),
+            recorder: match &options.record {
+                Some(path) => Some(Recorder::create(path)?),
+                None => None,
+            },
         };
         pool.open()?;
         let max_len = payload_len(wire.max_envelope);
@@ -275,7 +313,16 @@ impl Session {
                 return Err(e);
             }
         };
-        let shell_id = created.shell_id()?.unwrap_or(session.pool.id());
+        // The server's ShellId is authoritative: the selector of the endpoint reference,
+        // else the `rsp:Shell` Windows appends, else (a server that says neither) the id
+        // proposed.
+        let shell_id = match created.shell_id()? {
+            Some(id) => id,
+            None => match &created.shell {
+                Some(shell) => shell.shell_id()?.unwrap_or(session.pool.id()),
+                None => session.pool.id(),
+            },
+        };
         session.wire_mut()?.shell_id = Some(shell_id);
         session.flush().await?;
         session
@@ -631,8 +678,9 @@ impl Session {
                 });
             }
         };
+        let command_id = self.wire_mut()?.command_id(pipeline);
         let done = response.command_state.as_ref().is_some_and(|s| {
-            s.command_id.is_none_or(|id| id == pipeline)
+            s.command_id.is_none_or(|id| id == command_id)
                 && s.state == crate::wsman::CommandStateKind::Done
         });
         self.absorb(Some(pipeline), response).await?;
@@ -641,9 +689,11 @@ impl Session {
                 // The command has finished and everything it produced is here: a terminate
                 // Signal that fails loses none of it, so the result stands. The server frees
                 // the command with the shell; the transport reconnects for the next request.
-                if let Err(e) = self.wire_mut()?.signal(pipeline, signal::TERMINATE).await {
+                let wire = self.wire_mut()?;
+                if let Err(e) = wire.signal(pipeline, signal::TERMINATE).await {
                     tracing::debug!(error = %e, "the terminate Signal of a finished command failed");
                 }
+                wire.forget(pipeline);
                 self.pool.end_pipeline(pipeline)?;
                 Ok(Some(finish))
             }
@@ -689,7 +739,9 @@ impl Session {
                 idle += 1;
             }
         }
-        self.wire_mut()?.signal(pipeline, signal::TERMINATE).await?;
+        let wire = self.wire_mut()?;
+        wire.signal(pipeline, signal::TERMINATE).await?;
+        wire.forget(pipeline);
         match self.pool.end_pipeline(pipeline) {
             Ok(()) => Ok(()),
             Err(e) if !finished => {
@@ -702,7 +754,9 @@ impl Session {
 
     /// The terminate Signal, then forgetting the pipeline.
     async fn end_command(&mut self, pipeline: Uuid) -> Result<(), SessionError> {
-        self.wire_mut()?.signal(pipeline, signal::TERMINATE).await?;
+        let wire = self.wire_mut()?;
+        wire.signal(pipeline, signal::TERMINATE).await?;
+        wire.forget(pipeline);
         self.pool.end_pipeline(pipeline)?;
         Ok(())
     }
@@ -759,7 +813,8 @@ pub struct InvokeStream<'s> {
 }
 
 impl InvokeStream<'_> {
-    /// The pipeline id (the WS-Management CommandId).
+    /// The PSRP pipeline id (the WS-Management CommandId the client proposed; the server
+    /// may have assigned another, which the session uses on the wire).
     pub fn pipeline_id(&self) -> Uuid {
         self.id
     }
@@ -888,6 +943,8 @@ mod tests {
             locale: "en-US".into(),
             max_envelope: 153_600,
             operations: 0,
+            command_ids: HashMap::new(),
+            recorder: None,
         };
         let mut session = Session {
             wire: Some(wire),

@@ -1,15 +1,5 @@
-//! Reader for the recorded Windows conversations in `shared/fixtures/windows-captures/*.yml`.
-//!
-//! The files use a small YAML subset, read line by line:
-//! - a top-level key ending in `:` (`messages:`, `messages-py26:`) starts a list;
-//! - `- request: <xml>` starts an exchange; `  response: <xml>` adds the answer;
-//! - a plain scalar may continue on lines indented by four spaces, which YAML folds into the
-//!   value with one space;
-//! - `  transport_error:` / `  http_error:` / `  timeout:` carry a nested `key: value` block
-//!   (or an inline value) instead of, or beside, the response;
-//! - `#` lines are comments.
-//!
-//! Anything else is reported as a panic with file and line, so a format change is noticed.
+//! Reader for the recorded Windows conversations in `shared/fixtures/windows-captures/*.yml`
+//! (the format is `monosync_exchange::recording::format`'s).
 //!
 //! The PSRP payloads of an exchange are read by the crate's own WS-Management parser, which
 //! `wsman_conformance` holds to every capture.
@@ -133,93 +123,28 @@ impl Exchange {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Field {
-    Request,
-    Response,
-    Error,
-}
-
-/// Reads one capture file's text.
+/// Reads one capture file's text with the crate's recording reader
+/// (`monosync_exchange::recording::format`); a format error panics with file and line, so a
+/// format change is noticed.
 pub fn parse(file: &str, text: &str) -> Vec<Capture> {
-    let mut captures: Vec<Capture> = Vec::new();
-    let mut field: Option<Field> = None;
-    for (index, line) in text.lines().enumerate() {
-        let at = || format!("{file}:{}", index + 1);
-        if line.trim().is_empty() || line.starts_with('#') {
-            field = None;
-            continue;
-        }
-        if !line.starts_with(' ') && !line.starts_with('-') {
-            let list = line
-                .strip_suffix(':')
-                .unwrap_or_else(|| panic!("{}: unexpected top-level line", at()));
-            captures.push(Capture {
-                file: file.to_owned(),
-                list: list.to_owned(),
-                messages: Vec::new(),
-            });
-            field = None;
-            continue;
-        }
-        let capture = captures
-            .last_mut()
-            .unwrap_or_else(|| panic!("{}: entry before any list", at()));
-        if let Some(value) = line.strip_prefix("- request: ") {
-            capture.messages.push(Exchange {
-                line: index + 1,
-                request: Some(value.trim_end().to_owned()),
-                ..Exchange::default()
-            });
-            field = Some(Field::Request);
-            continue;
-        }
-        let exchange = capture
-            .messages
-            .last_mut()
-            .unwrap_or_else(|| panic!("{}: field before any entry", at()));
-        if let Some(value) = line.strip_prefix("  response: ") {
-            exchange.response = Some(value.trim_end().to_owned());
-            field = Some(Field::Response);
-        } else if let Some(rest) = line.strip_prefix("    ") {
-            let rest = rest.trim();
-            let target = match field {
-                Some(Field::Request) => exchange.request.as_mut(),
-                Some(Field::Response) => exchange.response.as_mut(),
-                Some(Field::Error) => exchange.error.as_mut(),
-                None => None,
-            }
-            .unwrap_or_else(|| panic!("{}: continuation line without a value", at()));
-            if field == Some(Field::Error) {
-                let (key, value) = rest
-                    .split_once(':')
-                    .unwrap_or_else(|| panic!("{}: expected key: value", at()));
-                target.push_str(&format!(" {}={}", key.trim(), value.trim()));
-            } else {
-                target.push(' ');
-                target.push_str(rest);
-            }
-        } else if let Some(rest) = line.strip_prefix("  ") {
-            let (key, value) = rest
-                .split_once(':')
-                .unwrap_or_else(|| panic!("{}: expected key:", at()));
-            match key {
-                "transport_error" | "http_error" | "timeout" => {
-                    let value = value.trim();
-                    exchange.error = Some(if value.is_empty() {
-                        format!("{key}:")
-                    } else {
-                        format!("{key}: {value}")
-                    });
-                    field = Some(Field::Error);
-                }
-                other => panic!("{}: unknown key {other:?}", at()),
-            }
-        } else {
-            panic!("{}: unexpected line", at());
-        }
-    }
-    captures
+    let lists = monosync_exchange::recording::parse(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    lists
+        .into_iter()
+        .map(|list| Capture {
+            file: file.to_owned(),
+            list: list.list,
+            messages: list
+                .exchanges
+                .into_iter()
+                .map(|e| Exchange {
+                    line: e.line,
+                    request: e.request,
+                    response: e.response,
+                    error: e.error,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every list of every capture file, files in name order.
