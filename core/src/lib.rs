@@ -15,5 +15,6 @@
 pub mod clixml;
 pub mod exchange;
 pub mod psrp;
+pub mod server_text;
 pub mod transport;
 pub mod wsman;
