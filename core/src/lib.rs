@@ -16,5 +16,6 @@ pub mod clixml;
 pub mod exchange;
 pub mod psrp;
 pub mod recording;
+pub mod server_text;
 pub mod transport;
 pub mod wsman;

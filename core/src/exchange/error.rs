@@ -30,15 +30,27 @@ impl std::fmt::Display for PipelineFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "the command ended {:?}", self.state)?;
         if let Some(r) = &self.record {
-            write!(
-                f,
-                ": {}: {} ({})",
-                r.exception_type().unwrap_or("unknown exception"),
-                r.message().unwrap_or("no message"),
-                r.fully_qualified_error_id().unwrap_or("no error id"),
-            )?;
+            write!(f, ": {}", RecordSummary(r))?;
         }
         Ok(())
+    }
+}
+
+/// An error record in an error message: exception type, message and FullyQualifiedErrorId,
+/// each as the server wrote it, cut by [`crate::server_text::clip`].
+pub(crate) struct RecordSummary<'a>(pub(crate) &'a ErrorRecord);
+
+impl std::fmt::Display for RecordSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::server_text::clip;
+        let r = self.0;
+        write!(
+            f,
+            "{}: {} ({})",
+            clip(r.exception_type().unwrap_or("unknown exception")),
+            clip(r.message().unwrap_or("no message")),
+            clip(r.fully_qualified_error_id().unwrap_or("no error id")),
+        )
     }
 }
 
@@ -84,6 +96,13 @@ pub enum SessionError {
     /// The command ran longer than `invoke_timeout`; it was stopped on the server.
     #[error("the command did not finish within {0:?}; it was stopped")]
     Timeout(Duration),
+    /// Opening the session (connect, authenticate, create the shell, open the runspace pool)
+    /// took longer than `open_timeout`.
+    #[error(
+        "the session did not open within {0:?}: the server, or something on the path to it, is \
+         too slow or does not answer"
+    )]
+    OpenTimeout(Duration),
     /// The session was closed, or its shell was never created.
     #[error("the session is closed")]
     Closed,
@@ -115,7 +134,7 @@ pub enum SessionError {
 
 fn record_suffix(record: &Option<ErrorRecord>) -> String {
     match record.as_ref().and_then(ErrorRecord::message) {
-        Some(m) => format!(": {m}"),
+        Some(m) => format!(": {}", crate::server_text::clip(m)),
         None => String::new(),
     }
 }
@@ -159,7 +178,7 @@ impl SessionError {
                 .record
                 .as_ref()
                 .map_or(ErrorKind::Command, ErrorKind::of_record),
-            SessionError::Timeout(_) => ErrorKind::Timeout,
+            SessionError::Timeout(_) | SessionError::OpenTimeout(_) => ErrorKind::Timeout,
             SessionError::Closed
             | SessionError::InAsyncContext
             | SessionError::StreamOpen
@@ -236,7 +255,10 @@ pub(super) fn transport_kind(e: &TransportError) -> ErrorKind {
         TransportError::Auth { .. } => ErrorKind::Auth,
         TransportError::Http { status, body } => http_kind(*status, body),
         TransportError::Timeout { .. } => ErrorKind::Timeout,
-        TransportError::Sealing(_) => ErrorKind::Protocol,
+        TransportError::Sealing(_)
+        | TransportError::ResponseTooLarge { .. }
+        | TransportError::MalformedHttp(_)
+        | TransportError::UnsealedReply { .. } => ErrorKind::Protocol,
     }
 }
 

@@ -33,6 +33,11 @@ pub(super) fn of(e: &SessionError) -> Option<String> {
         SessionError::PoolEnded { .. } | SessionError::State(crate::psrp::StateError::Broken { .. }) => {
             Some(BROKEN.to_owned())
         }
+        SessionError::OpenTimeout(_) => Some(
+            "check the server's load and the event log (MSExchangePowerShellAppPool); raise \
+             open_timeout if opening is merely slow"
+                .to_owned(),
+        ),
         SessionError::Timeout(_) => Some(
             "raise invoke_timeout, or narrow the command (-ResultSize, -Filter, -OrganizationalUnit)"
                 .to_owned(),

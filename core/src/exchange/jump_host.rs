@@ -178,13 +178,7 @@ impl std::fmt::Display for BootstrapFailure {
             self.exchange_uri, self.user
         )?;
         if let Some(r) = &self.record {
-            write!(
-                f,
-                ": {}: {} ({})",
-                r.exception_type().unwrap_or("unknown exception"),
-                r.message().unwrap_or("no message"),
-                r.fully_qualified_error_id().unwrap_or("no error id"),
-            )?;
+            write!(f, ": {}", super::error::RecordSummary(r))?;
         }
         Ok(())
     }

@@ -83,7 +83,7 @@ pub use error::{PipelineFailure, SessionError};
 pub use error_kind::{ErrorKind, failure_category, is_confirmation_prompt};
 pub use invocation::{Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation};
 pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
-pub use options::{Endpoint, SessionOptions};
+pub use options::{DEFAULT_OPEN_TIMEOUT, Endpoint, SessionOptions};
 pub use pool::{Pool, PoolStats, PoolStream};
 pub use pool_options::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, PoolOptions};
 pub use result::{CommandResult, RoundTrips, StreamItem, is_truncation_warning};

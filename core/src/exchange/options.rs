@@ -41,6 +41,10 @@ impl Endpoint {
     }
 }
 
+/// How long opening a session may take unless told otherwise: PowerShell's OpenTimeout
+/// (`New-PSSessionOption -OpenTimeout`, 3 minutes).
+pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(180);
+
 /// Everything [`super::Session::connect`] needs.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -53,6 +57,11 @@ pub struct SessionOptions {
     /// Receive open when there is no output. A Receive that times out is simply sent again, so
     /// this is a polling interval, not a limit. Keep it below the transport's read timeout.
     pub operation_timeout: Duration,
+    /// Limit on opening the session: connecting, authenticating, creating the shell and
+    /// opening the runspace pool (and, for a jump host, the bootstrap); `None` for none. The
+    /// default is PowerShell's OpenTimeout, 180 seconds. When it passes,
+    /// [`super::SessionError::OpenTimeout`] is returned.
+    pub open_timeout: Option<Duration>,
     /// Limit on one whole command, `None` for none. When it passes the command is stopped on
     /// the server and [`super::SessionError::Timeout`] returned.
     pub invoke_timeout: Option<Duration>,
@@ -101,12 +110,13 @@ impl SessionOptions {
     }
 
     /// Options for `transport` and `endpoint`, with a 20-second OperationTimeout (what WinRM
-    /// clients send), no command limit and the `en-US` locale.
+    /// clients send), 180 seconds to open, no command limit and the `en-US` locale.
     pub fn new(transport: TransportOptions, endpoint: Endpoint) -> Self {
         Self {
             transport,
             endpoint,
             operation_timeout: Duration::from_secs(20),
+            open_timeout: Some(DEFAULT_OPEN_TIMEOUT),
             invoke_timeout: None,
             locale: "en-US".to_owned(),
             max_envelope_size: None,

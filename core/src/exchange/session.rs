@@ -91,6 +91,8 @@ impl Wire {
     async fn call(&mut self, request: &Request, header: Header) -> Result<Response, SessionError> {
         let xml = request.to_xml(&header);
         self.operations += 1;
+        // The server keeps its answer within the MaxEnvelopeSize the request carries.
+        self.transport.set_max_envelope_size(self.max_envelope);
         let body = self.transport.post(&xml).await;
         if let Some(recorder) = &mut self.recorder {
             match &body {
@@ -250,7 +252,19 @@ impl Session {
     /// With [`Endpoint::JumpHost`] it then runs the bootstrap (key exchange, `New-PSSession`
     /// to Exchange and `Import-PSSession`, see [`super::jump_host`]); its failure is
     /// [`SessionError::JumpHost`], after the shell was deleted.
+    ///
+    /// All of it must end within `options.open_timeout`, else [`SessionError::OpenTimeout`]
+    /// (a shell already created is deleted in the background, as on drop).
     pub async fn connect(options: SessionOptions) -> Result<Session, SessionError> {
+        match options.open_timeout {
+            Some(limit) => tokio::time::timeout(limit, Self::open(options))
+                .await
+                .map_err(|_| SessionError::OpenTimeout(limit))?,
+            None => Self::open(options).await,
+        }
+    }
+
+    async fn open(options: SessionOptions) -> Result<Session, SessionError> {
         let transport = Transport::new(options.transport.clone())?;
         let pool_options = RunspacePoolOptions::new(Uuid::new_v4());
         let protocol_version = pool_options.protocol_version;

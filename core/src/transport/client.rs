@@ -13,20 +13,22 @@ use hyper::header;
 use super::address::{self, IpOrder, ResolveOverride};
 use super::auth::{self, AuthMethod, Credentials, KerberosSettings, SecurityContext};
 use super::auth_header::{self, Challenge, Scheme};
-use super::connection::{self, Connection, Response, SendFailure, TlsSetup};
+use super::connection::{self, Connection, ReadLimits, Response, SendFailure, TlsSetup};
 use super::cookies::CookieJar;
 use super::encryption::{self, SealProtocol};
 use super::error::{TimeoutPhase, TransportError};
 use super::kerberos;
 use super::tls::{self, SeenCert, TlsOptions};
+use crate::psrp::max_envelope_size;
 
 /// Time limits of the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Per address for the TCP connect, and again for the TLS handshake.
     pub connect: Duration,
-    /// Waiting for a response head, and again for its body; also one KDC round trip.
-    /// Keep it above the WS-Management OperationTimeout of Receive requests.
+    /// One HTTP exchange: from sending the request to the last byte of the response, head
+    /// and body together; also one KDC round trip. Keep it above the WS-Management
+    /// OperationTimeout of Receive requests.
     pub read: Duration,
     /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit.
     pub operation: Option<Duration>,
@@ -179,7 +181,20 @@ pub struct Transport {
     /// The KDC found through krb5.conf or DNS, kept across reconnections.
     discovered_kdc: Option<String>,
     kdc_discovery_done: bool,
+    /// The largest response body accepted.
+    response_limit: usize,
+    /// Set while a [`Transport::post`] runs: still set at the next call, the previous one was
+    /// dropped half-way and the connection is out of step.
+    in_flight: bool,
 }
+
+/// Bytes a sealed body adds to the envelope inside it (MIME parts, signature, padding), with
+/// room for HTTP error pages, which are not envelopes.
+pub const RESPONSE_OVERHEAD: usize = 64 * 1024;
+
+/// The most bytes of a clear (unsealed) body read on a connection that seals, to show the
+/// administrator what the server (or whoever answered instead) said.
+pub const UNSEALED_TEXT_LIMIT: usize = 4 * 1024;
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -234,7 +249,21 @@ impl Transport {
             basic_header,
             discovered_kdc: None,
             kdc_discovery_done: false,
+            response_limit: response_limit(max_envelope_size(None)),
+            in_flight: false,
         })
+    }
+
+    /// Sets the MaxEnvelopeSize the requests carry: responses larger than it plus
+    /// [`RESPONSE_OVERHEAD`] fail with [`TransportError::ResponseTooLarge`]. Until it is set,
+    /// the size a client proposes before the runspace pool negotiates (153600 bytes) applies.
+    pub fn set_max_envelope_size(&mut self, bytes: u32) {
+        self.response_limit = response_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+
+    /// The largest response body accepted now.
+    pub fn response_limit(&self) -> usize {
+        self.response_limit
     }
 
     /// HTTP requests sent so far, authentication legs included.
@@ -259,7 +288,20 @@ impl Transport {
 
     /// Posts one SOAP envelope and returns the SOAP response body, unsealed. A response with
     /// HTTP 500 is returned as a body too: it carries a SOAP fault for the WS-Management layer.
+    ///
+    /// On a connection that seals, a clear answer is never returned as a body: at most its
+    /// first [`UNSEALED_TEXT_LIMIT`] bytes are read, into [`TransportError::UnsealedReply`].
     pub async fn post(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if std::mem::replace(&mut self.in_flight, true) {
+            tracing::debug!("the previous request was abandoned; reconnecting");
+            self.session = None;
+        }
+        let result = self.post_limited(soap).await;
+        self.in_flight = false;
+        result
+    }
+
+    async fn post_limited(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
         match self.opts.timeouts.operation {
             Some(limit) => tokio::time::timeout(limit, self.post_inner(soap))
                 .await
@@ -332,11 +374,17 @@ impl Transport {
             self.session = None;
             return Err(self.rejected(scheme, &resp, sent_cbt));
         }
-        let sealed_as = resp
+        let content_type = resp
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let sealed_as = content_type
+            .as_deref()
             .and_then(SealProtocol::from_content_type);
+        if self.is_sealing() && sealed_as.is_none() && resp.status >= 400 {
+            return Err(self.untrusted(resp));
+        }
         let session = self.session.as_mut();
         let body = match (sealed_as, session) {
             (
@@ -363,10 +411,9 @@ impl Transport {
                     "the server sent a sealed body on a connection without sealing".to_owned(),
                 )));
             }
-            (None, Some(Session { seal: Some(_), .. }))
-                if !resp.body.is_empty() && resp.status < 400 =>
-            {
+            (None, Some(Session { seal: Some(_), .. })) if !resp.body.is_empty() => {
                 // A clear body where a sealed one is due could be injected by the network.
+                self.session = None;
                 return Err(TransportError::Sealing(
                     super::error::SealingError::MissingBoundary,
                 ));
@@ -377,8 +424,27 @@ impl Transport {
             200..=299 => Ok(body),
             // WinRM sends its SOAP faults with 500; a 500 without an envelope is IIS or the
             // application pool failing, which the caller must see as an HTTP error.
-            500 if carries_envelope(&body) => Ok(body),
+            500 if is_soap_fault(content_type.as_deref(), &body) => Ok(body),
             status => Err(TransportError::Http { status, body }),
+        }
+    }
+
+    /// A clear error answer on a connection that seals: the network may have put it there,
+    /// so only its text is kept, for the administrator, and the connection is dropped (the
+    /// real answer may still be on its way).
+    fn untrusted(&mut self, resp: Response) -> TransportError {
+        self.session = None;
+        if resp.body.is_empty() {
+            // Nothing to trust or distrust: IIS failing, as without sealing.
+            return TransportError::Http {
+                status: resp.status,
+                body: resp.body,
+            };
+        }
+        TransportError::UnsealedReply {
+            status: resp.status,
+            text: crate::server_text::without_markup(&resp.body),
+            cut: resp.cut,
         }
     }
 
@@ -407,9 +473,8 @@ impl Transport {
     }
 
     fn keep_cookies(&mut self, resp: &Response) {
-        for v in resp.header_values("set-cookie") {
-            self.cookies.store(&self.endpoint.host, v);
-        }
+        self.cookies
+            .store_all(&self.endpoint.host, resp.header_values("set-cookie"));
     }
 
     async fn send_soap(&mut self, soap: &[u8]) -> Result<Response, SendFailure> {
@@ -447,12 +512,16 @@ impl Transport {
             req.headers_mut().insert(header::AUTHORIZATION, value);
         }
         let read = self.opts.timeouts.read;
+        let limits = ReadLimits {
+            body: self.response_limit,
+            clear: seal.map(|_| UNSEALED_TEXT_LIMIT),
+        };
         let session = self
             .session
             .as_mut()
             .ok_or_else(|| SendFailure::NotSent("no connection".to_owned()))?;
         self.round_trips += 1;
-        let resp = session.conn.send(req, read).await?;
+        let resp = session.conn.send(req, read, limits).await?;
         self.keep_cookies(&resp);
         Ok(resp)
     }
@@ -595,7 +664,11 @@ impl Transport {
                 value.set_sensitive(true);
                 req.headers_mut().insert(header::AUTHORIZATION, value);
                 self.round_trips += 1;
-                let resp = match conn.send(req, self.opts.timeouts.read).await {
+                let limits = ReadLimits {
+                    body: self.response_limit,
+                    clear: None,
+                };
+                let resp = match conn.send(req, self.opts.timeouts.read, limits).await {
                     Ok(r) => r,
                     Err(SendFailure::Lost(reason) | SendFailure::NotSent(reason)) => {
                         return Err(TransportError::Io(reason));
@@ -728,7 +801,26 @@ impl TransportOptions {
     }
 }
 
-/// Whether a response body holds a SOAP envelope (of any prefix), as WinRM's faults do.
+/// The largest response body accepted for a MaxEnvelopeSize.
+pub(crate) fn response_limit(max_envelope_size: usize) -> usize {
+    max_envelope_size.saturating_add(RESPONSE_OVERHEAD)
+}
+
+/// Whether an HTTP 500 answer is a SOAP fault for the WS-Management layer, as WinRM sends
+/// them: an XML content type (the sealed body's inner one once unsealed) and an envelope of
+/// any prefix. A text or HTML page that merely mentions an envelope is an HTTP error.
+fn is_soap_fault(content_type: Option<&str>, body: &[u8]) -> bool {
+    let xml = content_type.is_none_or(|ct| {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        ["application/soap+xml", "application/xml", "text/xml"]
+            .iter()
+            .any(|m| media.eq_ignore_ascii_case(m))
+            || SealProtocol::from_content_type(ct).is_some()
+    });
+    xml && carries_envelope(body)
+}
+
+/// Whether a body holds a SOAP envelope (of any prefix).
 fn carries_envelope(body: &[u8]) -> bool {
     body.windows(b"Envelope".len()).any(|w| w == b"Envelope")
 }
@@ -743,6 +835,18 @@ mod tests {
             b"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body/></s:Envelope>"
         ));
         assert!(!carries_envelope(b""));
+        let fault = b"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"/>";
+        assert!(is_soap_fault(
+            Some("application/soap+xml;charset=UTF-8"),
+            fault
+        ));
+        assert!(is_soap_fault(None, fault));
+        assert!(is_soap_fault(
+            Some(&SealProtocol::Spnego.content_type()),
+            fault
+        ));
+        assert!(!is_soap_fault(Some("text/plain"), fault));
+        assert!(!is_soap_fault(Some("text/html; charset=utf-8"), fault));
         assert!(!carries_envelope(
             b"<html><body>Server Error in '/' Application.</body></html>"
         ));

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Body as _, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
@@ -16,21 +17,31 @@ use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 use super::cbt;
+use super::encryption::SealProtocol;
 use super::error::{TimeoutPhase, TransportError};
 use super::tls::{SeenCert, explain_handshake_error};
-
-/// Largest response body accepted, so a hostile server cannot exhaust memory.
-const MAX_BODY: usize = 256 * 1024 * 1024;
 
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-/// A response read in full.
+/// A response read in full (or, for a clear body on a sealed connection, its first bytes).
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) headers: hyper::HeaderMap,
     pub(crate) body: Vec<u8>,
+    /// The body was cut at [`ReadLimits::clear`]; the connection cannot serve another request.
+    pub(crate) cut: bool,
+}
+
+/// How much of a response is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReadLimits {
+    /// The largest body accepted; a larger one fails the request.
+    pub(crate) body: usize,
+    /// On a connection that seals, a body that is not `multipart/encrypted` cannot be trusted:
+    /// only this many of its bytes are read, for the administrator's diagnostics.
+    pub(crate) clear: Option<usize>,
 }
 
 impl Response {
@@ -157,50 +168,107 @@ impl Connection {
         self.sender.is_closed() || self.task.is_finished()
     }
 
-    /// Sends a request and reads the whole response.
+    /// Sends a request and reads the response, head and body together within `deadline`,
+    /// so that a server sending a byte at a time cannot hold the request longer.
     pub(crate) async fn send(
         &mut self,
         request: hyper::Request<Full<Bytes>>,
-        read_timeout: Duration,
+        deadline: Duration,
+        limits: ReadLimits,
     ) -> Result<Response, SendFailure> {
-        if self.sender.ready().await.is_err() {
-            return Err(SendFailure::NotSent("connection closed".to_owned()));
-        }
-        let response = tokio::time::timeout(read_timeout, self.sender.send_request(request))
-            .await
-            .map_err(|_| {
-                SendFailure::Fatal(TransportError::Timeout {
-                    phase: TimeoutPhase::Read,
-                })
-            })?
-            .map_err(|e| {
+        let exchange = async {
+            if self.sender.ready().await.is_err() {
+                return Err(SendFailure::NotSent("connection closed".to_owned()));
+            }
+            let response = self.sender.send_request(request).await.map_err(|e| {
                 if e.is_canceled() {
                     SendFailure::NotSent(e.to_string())
+                } else if e.is_parse() {
+                    // Head too large, too many headers, not HTTP: a broken or hostile peer.
+                    SendFailure::Fatal(TransportError::MalformedHttp(e.to_string()))
                 } else {
                     SendFailure::Lost(e.to_string())
                 }
             })?;
-        let (parts, body) = response.into_parts();
-        let limited = http_body_util::Limited::new(body, MAX_BODY);
-        let body = tokio::time::timeout(read_timeout, limited.collect())
+            let (parts, body) = response.into_parts();
+            let sealed = parts
+                .headers
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(SealProtocol::from_content_type)
+                .is_some();
+            let (body, cut) = match limits.clear.filter(|_| !sealed) {
+                Some(keep) => read_prefix(body, keep).await?,
+                None => (read_body(body, limits.body).await?, false),
+            };
+            Ok(Response {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body,
+                cut,
+            })
+        };
+        let response = tokio::time::timeout(deadline, exchange)
             .await
             .map_err(|_| {
                 SendFailure::Fatal(TransportError::Timeout {
                     phase: TimeoutPhase::Read,
                 })
-            })?
-            .map_err(|e| {
-                SendFailure::Fatal(TransportError::Io(format!(
-                    "reading the response body: {e}"
-                )))
-            })?
-            .to_bytes()
-            .to_vec();
+            })??;
         self.served += 1;
-        Ok(Response {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-        })
+        Ok(response)
     }
+}
+
+/// Reads a whole body into one buffer, refusing it as soon as it is known to exceed `max`:
+/// from its `Content-Length` before reading, or when the bytes read pass it.
+async fn read_body(mut body: Incoming, max: usize) -> Result<Vec<u8>, SendFailure> {
+    let too_large = |declared: Option<u64>| {
+        SendFailure::Fatal(TransportError::ResponseTooLarge {
+            limit: max,
+            declared,
+        })
+    };
+    let declared = body.size_hint().exact();
+    if let Some(n) = declared
+        && n > max as u64
+    {
+        return Err(too_large(Some(n)));
+    }
+    let mut out = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            SendFailure::Fatal(TransportError::Io(format!(
+                "reading the response body: {e}"
+            )))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > max - out.len() {
+                return Err(too_large(declared));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads at most `keep` bytes of a body; the rest is left unread. Returns whether bytes were
+/// left.
+async fn read_prefix(mut body: Incoming, keep: usize) -> Result<(Vec<u8>, bool), SendFailure> {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            // Diagnostics only: a broken body still leaves what was read.
+            return Ok((out, true));
+        };
+        if let Ok(data) = frame.into_data() {
+            let room = keep - out.len();
+            if data.len() >= room {
+                out.extend_from_slice(data.get(..room).unwrap_or_default());
+                return Ok((out, data.len() > room || !body.is_end_stream()));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok((out, false))
 }

@@ -14,7 +14,7 @@ pub enum TimeoutPhase {
     Connect,
     /// The TLS handshake.
     TlsHandshake,
-    /// Waiting for the response head or body.
+    /// One HTTP exchange: sending the request and reading the response head and body.
     Read,
     /// The whole operation (connect, authenticate, send and receive).
     Operation,
@@ -27,7 +27,7 @@ impl std::fmt::Display for TimeoutPhase {
         f.write_str(match self {
             Self::Connect => "connect",
             Self::TlsHandshake => "TLS handshake",
-            Self::Read => "read",
+            Self::Read => "the HTTP exchange",
             Self::Operation => "operation",
             Self::Kdc => "KDC exchange",
         })
@@ -273,13 +273,46 @@ pub enum TransportError {
         hint: Option<String>,
     },
     /// The server answered with an unexpected HTTP status.
-    #[error("HTTP {status}: {}", truncate_body(.body))]
+    #[error("HTTP {status}: {}", crate::server_text::clip_bytes(.body))]
     Http {
         /// The status code.
         status: u16,
         /// The response body (unsealed when it was sealed).
         body: Vec<u8>,
     },
+    /// The response is larger than the MaxEnvelopeSize the request allowed plus the sealing
+    /// overhead: a server, proxy or load balancer that sends it is broken or hostile.
+    #[error(
+        "the response is larger than the {limit} bytes accepted{}",
+        declared.map(|n| format!(" (it announces {n})")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+        /// The `Content-Length` the response announced, if any.
+        declared: Option<u64>,
+    },
+    /// On a connection that seals its messages, an error answer came in clear text. Anyone on
+    /// the path could have sent it, so it is not read as a SOAP response; its first bytes are
+    /// kept for the administrator only (Windows sends some faults unsealed).
+    #[error(
+        "HTTP {status} without message encryption on a connection that seals: not trusted; \
+         it says{}: {}",
+        if *cut { " (cut)" } else { "" },
+        crate::server_text::clip(text)
+    )]
+    UnsealedReply {
+        /// The status code.
+        status: u16,
+        /// The text of the body's first bytes, markup left out.
+        text: String,
+        /// Whether the body was longer than what was read.
+        cut: bool,
+    },
+    /// The response is not HTTP/1.1 this client reads: a head over hyper's limit (about
+    /// 400 KB), more than 100 headers, or bytes that are not HTTP.
+    #[error("the server's HTTP response is malformed: {0}")]
+    MalformedHttp(String),
     /// A phase ran out of time.
     #[error("timed out during {phase}")]
     Timeout {
@@ -332,17 +365,6 @@ fn hint_suffix(hint: &Option<String>) -> String {
     match hint {
         Some(h) => format!(" (hint: {h})"),
         None => String::new(),
-    }
-}
-
-fn truncate_body(body: &[u8]) -> String {
-    const MAX: usize = 512;
-    let text = String::from_utf8_lossy(body);
-    if text.chars().count() > MAX {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}...")
-    } else {
-        text.into_owned()
     }
 }
 

@@ -44,7 +44,7 @@ pub mod tls;
 
 pub use address::{IpOrder, ResolveOverride};
 pub use auth::{AuthMethod, Credentials};
-pub use client::{Timeouts, Transport, TransportOptions};
+pub use client::{RESPONSE_OVERHEAD, Timeouts, Transport, TransportOptions, UNSEALED_TEXT_LIMIT};
 pub use encryption::{SealProtocol, SealingContext};
 pub use error::{CertificateProblem, SealingError, TimeoutPhase, TransportError};
 pub use tls::TlsOptions;

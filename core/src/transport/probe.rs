@@ -23,7 +23,7 @@ use super::address;
 use super::auth::{self, AuthMethod, KerberosSettings, SecurityContext};
 use super::auth_header::{self, Challenge, Scheme};
 use super::client::{self, Transport, TransportOptions};
-use super::connection::{self, Connection, Response, SendFailure, TlsSetup};
+use super::connection::{self, Connection, ReadLimits, Response, SendFailure, TlsSetup};
 use super::error::{TimeoutPhase, TransportError};
 use super::kerberos;
 use super::tls::{self, TlsOptions};
@@ -479,7 +479,11 @@ async fn send(
     opts: &TransportOptions,
     req: hyper::Request<Full<Bytes>>,
 ) -> Result<Response, TransportError> {
-    conn.send(req, opts.timeouts.read)
+    let limits = ReadLimits {
+        body: super::client::response_limit(crate::psrp::max_envelope_size(None)),
+        clear: None,
+    };
+    conn.send(req, opts.timeouts.read, limits)
         .await
         .map_err(|e| match e {
             SendFailure::NotSent(r) | SendFailure::Lost(r) => TransportError::Io(r),

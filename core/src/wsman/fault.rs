@@ -7,6 +7,7 @@ use super::error::WsmanError;
 use super::header::{ResponseHeader, write_response_start};
 use super::namespaces::{SOAP_ENV, WSMAN, WSMAN_FAULT, XML, action};
 use super::xml::{Element, XmlOut};
+use crate::server_text::clip;
 
 /// A SOAP fault. Text fields keep the server's words exactly (Windows ends them with spaces).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,23 +311,25 @@ impl fmt::Display for WsManFault {
             .map(str::trim)
             .filter(|m| !m.is_empty())
             .unwrap_or(self.reason.trim());
-        f.write_str(message)?;
+        f.write_str(&clip(message))?;
         if let Some(provider) = self.provider_fault.as_deref().map(str::trim)
             && !provider.is_empty()
             && provider != message
         {
-            write!(f, " {provider}")?;
+            write!(f, " {}", clip(provider))?;
         }
         match (self.wsman_code, &self.machine) {
-            (Some(code), Some(machine)) => write!(f, " (WSManFault {code} on {machine})"),
+            (Some(code), Some(machine)) => {
+                write!(f, " (WSManFault {code} on {})", clip(machine))
+            }
             (Some(code), None) => write!(f, " (WSManFault {code})"),
             _ => write!(
                 f,
                 " (SOAP fault {}{})",
-                self.soap_code,
+                clip(&self.soap_code),
                 self.soap_subcode
                     .as_deref()
-                    .map(|s| format!("/{s}"))
+                    .map(|s| format!("/{}", clip(s)))
                     .unwrap_or_default()
             ),
         }
