@@ -163,6 +163,16 @@ impl Connection {
         request: hyper::Request<Full<Bytes>>,
         read_timeout: Duration,
     ) -> Result<Response, SendFailure> {
+        self.send_bounded(request, read_timeout, MAX_BODY).await
+    }
+
+    /// Sends a request and reads the whole response, refusing a body over `max_body` bytes.
+    pub(crate) async fn send_bounded(
+        &mut self,
+        request: hyper::Request<Full<Bytes>>,
+        read_timeout: Duration,
+        max_body: usize,
+    ) -> Result<Response, SendFailure> {
         if self.sender.ready().await.is_err() {
             return Err(SendFailure::NotSent("connection closed".to_owned()));
         }
@@ -181,7 +191,7 @@ impl Connection {
                 }
             })?;
         let (parts, body) = response.into_parts();
-        let limited = http_body_util::Limited::new(body, MAX_BODY);
+        let limited = http_body_util::Limited::new(body, max_body.min(MAX_BODY));
         let body = tokio::time::timeout(read_timeout, limited.collect())
             .await
             .map_err(|_| {
