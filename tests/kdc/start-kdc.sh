@@ -25,6 +25,10 @@ readonly ENCTYPES="aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"
 # loopback. Kept free of shell and JSON metacharacters.
 readonly ALICE_PASSWORD=Alice-Pass-2026
 readonly BOB_PASSWORD=Bob-Pass-2026
+# A user known by a UPN whose suffix is not the realm (an alternative UPN suffix): MIT finds an
+# NT-ENTERPRISE name by the principal whose single component is the whole UPN.
+readonly UPN_USER=john.smith@fabrikam.test
+readonly UPN_PASSWORD=John-Pass-2026
 readonly SERVICE_PASSWORD=Http-Service-Pass-2026
 readonly MASTER_PASSWORD=Master-Key-Pass-2026
 readonly MARKER=.mx-kdc-state
@@ -161,6 +165,7 @@ create_realm() {
     {
         kadmin_q "addprinc +requires_preauth -pw $ALICE_PASSWORD alice@$REALM"
         kadmin_q "addprinc +requires_preauth -pw $BOB_PASSWORD bob@$REALM"
+        kadmin_q "addprinc +requires_preauth -pw $UPN_PASSWORD ${UPN_USER/@/\\@}@$REALM"
         kadmin_q "addprinc +requires_preauth -pw $SERVICE_PASSWORD HTTP/$SERVICE_HOST@$REALM"
         kadmin_q "addprinc +requires_preauth -pw $SERVICE_PASSWORD HTTP/localhost@$REALM"
         # -norandkey keeps the password-derived keys, so the keytab and a key derived from
@@ -263,6 +268,7 @@ write_env() {
         MX_KDC_STATE_DIR MX_KDC_URL MX_KDC_HOST MX_KDC_PORT MX_KDC_PID
         MX_KRB5_REALM MX_KRB5_USER MX_KRB5_PRINCIPAL MX_KRB5_PASSWORD
         MX_KRB5_USER2 MX_KRB5_PRINCIPAL2 MX_KRB5_PASSWORD2
+        MX_KRB5_UPN_USER MX_KRB5_UPN_PASSWORD MX_KRB5_UPN_ACCOUNT
         MX_KRB5_SERVICE_HOST MX_KRB5_SERVICE_PRINCIPAL MX_KRB5_SERVICE_PASSWORD
         MX_KRB5_SERVICE_SALT MX_KRB5_LOCALHOST_PRINCIPAL MX_KRB5_KEYTAB
         MX_SIM_ADDR MX_SIM_HOST_RESOLVES
@@ -284,6 +290,9 @@ write_env() {
         [MX_KRB5_USER2]=bob
         [MX_KRB5_PRINCIPAL2]=bob@$REALM
         [MX_KRB5_PASSWORD2]=$BOB_PASSWORD
+        [MX_KRB5_UPN_USER]=$UPN_USER
+        [MX_KRB5_UPN_PASSWORD]=$UPN_PASSWORD
+        [MX_KRB5_UPN_ACCOUNT]=$UPN_USER
         [MX_KRB5_SERVICE_HOST]=$SERVICE_HOST
         [MX_KRB5_SERVICE_PRINCIPAL]=HTTP/$SERVICE_HOST@$REALM
         [MX_KRB5_SERVICE_PASSWORD]=$SERVICE_PASSWORD

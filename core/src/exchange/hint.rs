@@ -56,6 +56,7 @@ fn transport(e: &TransportError) -> Option<String> {
             message,
             hint,
         } => Some(auth(scheme, message, hint.as_deref())),
+        TransportError::Kerberos(k) => Some(k.hint()),
         TransportError::TlsExpired {
             not_before,
             not_after,

@@ -16,11 +16,16 @@ use sspi::{
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use zeroize::Zeroizing;
 
+use super::address::ResolveOverride;
 use super::auth_header::Scheme;
 use super::cbt::sec_channel_bindings;
 use super::encryption::SealingContext;
 use super::error::{SealingError, TimeoutPhase, TransportError};
-use super::kerberos::{self, KerberosConfigError};
+use super::kdc_proxy::{self, ProxyRoute, ProxyTls};
+use super::kdc_reply::{self, KdcReply};
+use super::kerberos::{self, KerberosConfigError, KerberosUser, RealmSource};
+use super::kerberos_error::KerberosError;
+use super::tls::TlsOptions;
 
 /// Largest KDC reply accepted; real replies are a few kilobytes.
 const MAX_KDC_REPLY: usize = 1024 * 1024;
@@ -70,57 +75,214 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Where the Kerberos client finds its KDC and what it names the service.
+/// Where the Kerberos client finds its KDC, whom it logs on as and what it names the service.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KerberosSettings {
-    /// Explicit KDC address (`tcp://host:port`, or `host[:port]`).
+    /// KDC address (`tcp://host:port`, `host[:port]`, or a KDC proxy `https://...`).
     pub(crate) kdc: Option<String>,
     /// Service principal name to use instead of `HTTP/<host>`.
     pub(crate) spn_override: Option<String>,
     /// Time allowed for one KDC round trip.
     pub(crate) kdc_timeout: Duration,
+    /// The client principal, when the user name could be resolved to one.
+    pub(crate) user: Option<KerberosUser>,
+    /// The configuration problem of the user name or realm, for Kerberos-only logons.
+    pub(crate) user_error: Option<KerberosConfigError>,
+    /// TLS options a KDC proxy's certificate is checked with (the CA file).
+    pub(crate) proxy_tls: TlsOptions,
+    /// Fixed addresses, which also apply to a KDC proxy's host.
+    pub(crate) overrides: Vec<ResolveOverride>,
 }
 
-/// Finds the KDC for the user's realm when none is given: the realm's first `kdc` in
-/// `krb5.conf`, else the DNS SRV records `_kerberos._tcp.<realm>` on `dns_servers` (the system's
-/// when empty). `None` leaves discovery to sspi (the `SSPI_KDC_URL` variables).
-pub(crate) async fn discover_kdc(
-    creds: &Credentials,
-    dns_servers: &[std::net::SocketAddr],
-    timeout: Duration,
-) -> Option<String> {
-    let conf = kerberos::load_krb5_conf();
-    let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
-    let user = kerberos::split_user(&creds.username, default_realm.as_deref()).ok()?;
-    if let Ok(Some(kdc)) = kerberos::choose_kdc(None, conf.as_ref(), &user.realm) {
-        return Some(kdc);
+/// What [`resolve_kerberos`] needs from the transport options.
+pub(crate) struct KerberosInputs<'a> {
+    pub(crate) credentials: &'a Credentials,
+    pub(crate) realm: Option<&'a str>,
+    pub(crate) kdc: Option<&'a str>,
+    pub(crate) spn_override: Option<&'a str>,
+    pub(crate) host: &'a str,
+    pub(crate) dns_servers: &'a [std::net::SocketAddr],
+    pub(crate) dns_timeout: Duration,
+    pub(crate) kdc_timeout: Duration,
+    pub(crate) tls: &'a TlsOptions,
+    pub(crate) overrides: &'a [ResolveOverride],
+}
+
+/// The Kerberos settings for a transport's options and endpoint host (NTLM and Basic need
+/// none; they get the plain options).
+pub(crate) async fn kerberos_settings(
+    opts: &super::TransportOptions,
+    host: &str,
+) -> KerberosSettings {
+    let inputs = KerberosInputs {
+        credentials: &opts.credentials,
+        realm: opts.realm.as_deref(),
+        kdc: opts.kdc.as_deref(),
+        spn_override: opts.spn_override.as_deref(),
+        host,
+        dns_servers: &opts.dns_servers,
+        dns_timeout: opts.timeouts.connect.min(Duration::from_secs(5)),
+        kdc_timeout: opts.timeouts.read,
+        tls: &opts.tls,
+        overrides: &opts.resolve_overrides,
+    };
+    if matches!(opts.auth, AuthMethod::Kerberos | AuthMethod::Negotiate) {
+        resolve_kerberos(inputs).await
+    } else {
+        KerberosSettings {
+            kdc: opts.kdc.clone(),
+            spn_override: opts.spn_override.clone(),
+            kdc_timeout: opts.timeouts.read,
+            ..KerberosSettings::default()
+        }
     }
+}
+
+/// Resolves the client principal, its realm and the KDC once per transport.
+///
+/// The realm is the `realm` option, else `krb5.conf`'s `default_realm`, else found in DNS: the
+/// user's UPN suffix when `_kerberos._tcp.<suffix>` exists, else the first parent domain of the
+/// server's host name that has such records. The KDC is the `kdc` option, else the realm's
+/// first `kdc` in `krb5.conf`, else the DNS SRV records of the realm.
+pub(crate) async fn resolve_kerberos(inputs: KerberosInputs<'_>) -> KerberosSettings {
+    let conf = kerberos::load_krb5_conf();
+    let known: Vec<String> = conf
+        .as_ref()
+        .map(|c| c.realms.iter().map(|(r, _)| r.clone()).collect())
+        .unwrap_or_default();
     let system;
-    let servers = if dns_servers.is_empty() {
+    let servers = if inputs.dns_servers.is_empty() {
         system = super::dns_srv::system_dns_servers();
         system.as_slice()
     } else {
-        dns_servers
+        inputs.dns_servers
     };
-    super::dns_srv::lookup_kdcs(&user.realm, servers, timeout)
-        .await
-        .into_iter()
-        .next()
+    let mut found_kdc: Option<String> = None;
+    let explicit = match inputs.realm.map(kerberos::check_realm).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            return KerberosSettings {
+                user_error: Some(e),
+                ..KerberosSettings::default()
+            };
+        }
+    };
+    let mut realm: Option<(String, RealmSource)> =
+        explicit.map(|r| (r, RealmSource::Explicit)).or_else(|| {
+            conf.as_ref()
+                .and_then(|c| c.default_realm.clone())
+                .map(|r| (r, RealmSource::DefaultRealm))
+        });
+    let user_name = &inputs.credentials.username;
+    if realm.is_none() && inputs.kdc.is_none() {
+        // DNS: the UPN suffix when it is a realm, else the server's own domain.
+        let suffix = user_name
+            .rsplit_once('@')
+            .map(|(_, s)| s.to_owned())
+            .filter(|s| !s.is_empty() && !user_name.contains('\\'));
+        let mut candidates: Vec<String> = suffix.clone().into_iter().collect();
+        let labels: Vec<&str> = inputs.host.split('.').collect();
+        for i in 1..labels.len().saturating_sub(1) {
+            candidates.push(labels[i..].join("."));
+        }
+        for (n, domain) in candidates.iter().take(4).enumerate() {
+            let kdcs = super::dns_srv::lookup_kdcs(
+                &domain.to_ascii_uppercase(),
+                servers,
+                inputs.dns_timeout,
+            )
+            .await;
+            if let Some(k) = kdcs.into_iter().next() {
+                found_kdc = Some(k);
+                if n > 0 || suffix.is_none() {
+                    realm = Some((domain.to_ascii_uppercase(), RealmSource::Dns));
+                }
+                break;
+            }
+        }
+    }
+    let user = match kerberos::client_principal(
+        user_name,
+        realm.as_ref().map(|(r, s)| (r.as_str(), *s)),
+        &known,
+    ) {
+        Ok(u) => u,
+        Err(e) => {
+            return KerberosSettings {
+                kdc: inputs.kdc.map(str::to_owned),
+                spn_override: inputs.spn_override.map(str::to_owned),
+                kdc_timeout: inputs.kdc_timeout,
+                user_error: Some(e),
+                ..KerberosSettings::default()
+            };
+        }
+    };
+    let kdc = match inputs.kdc {
+        Some(k) => Some(k.to_owned()),
+        None => match kerberos::choose_kdc(None, conf.as_ref(), &user.realm) {
+            Ok(Some(k)) => Some(k),
+            _ => match found_kdc {
+                Some(k) => Some(k),
+                None => super::dns_srv::lookup_kdcs(&user.realm, servers, inputs.dns_timeout)
+                    .await
+                    .into_iter()
+                    .next(),
+            },
+        },
+    };
+    tracing::debug!(principal = %user.describe(), kdc = ?kdc, "Kerberos client");
+    KerberosSettings {
+        kdc,
+        spn_override: inputs.spn_override.map(str::to_owned),
+        kdc_timeout: inputs.kdc_timeout,
+        user: Some(user),
+        user_error: None,
+        proxy_tls: inputs.tls.clone(),
+        overrides: inputs.overrides.to_vec(),
+    }
 }
 
 /// An sspi security context and its credentials handle.
-pub(crate) enum SecurityContext {
+enum Mech {
     Ntlm(Box<Ntlm>, Option<AuthIdentityBuffers>),
     Kerberos(Box<Kerberos>, Option<CredentialsBuffers>),
     Negotiate(Box<Negotiate>, Option<CredentialsBuffers>),
 }
 
+/// Most KDC replies kept per context (an exchange takes four or five).
+const MAX_KDC_REPLIES: usize = 16;
+/// Most client referrals (RFC 6806 `KDC_ERR_WRONG_REALM`) followed for one logon.
+const MAX_REFERRALS: usize = 3;
+
+/// How KDC messages travel, and what the KDC answered (for naming failures).
+struct KdcChannel {
+    timeout: Duration,
+    proxy_tls: TlsOptions,
+    proxy: Option<ProxyTls>,
+    overrides: Vec<ResolveOverride>,
+    /// Each reply read, with this machine's Unix time when it arrived.
+    replies: Vec<(KdcReply, i64)>,
+}
+
+/// A client security context: the sspi context, how its KDC traffic travels and what the KDC
+/// said, and how to start over in another realm when the KDC refers the client there.
+pub(crate) struct SecurityContext {
+    mech: Mech,
+    kdc: KdcChannel,
+    method: AuthMethod,
+    credentials: Credentials,
+    settings: KerberosSettings,
+    client_name: String,
+    /// Realms the logon was referred through.
+    referrals: Vec<String>,
+}
+
 impl std::fmt::Debug for SecurityContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Ntlm(..) => "SecurityContext::Ntlm",
-            Self::Kerberos(..) => "SecurityContext::Kerberos",
-            Self::Negotiate(..) => "SecurityContext::Negotiate",
+        f.write_str(match self.mech {
+            Mech::Ntlm(..) => "SecurityContext::Ntlm",
+            Mech::Kerberos(..) => "SecurityContext::Kerberos",
+            Mech::Negotiate(..) => "SecurityContext::Negotiate",
         })
     }
 }
@@ -129,6 +291,9 @@ fn config_error(scheme: Scheme, e: KerberosConfigError) -> TransportError {
     let hint = match e {
         KerberosConfigError::IpTarget(_) => {
             Some("Kerberos tickets name hosts, not addresses".to_owned())
+        }
+        KerberosConfigError::NoRealm(_) => {
+            Some("give the realm option (--realm CORP.EXAMPLE), or write user@REALM".to_owned())
         }
         _ => None,
     };
@@ -177,7 +342,7 @@ fn sspi_error(scheme: Scheme, stage: &str, e: &sspi::Error) -> TransportError {
         .map(|(_, hint)| *hint);
     let hint = from_text.or(match e.error_type {
         K::NoAuthenticatingAuthority => Some(
-            "the KDC could not be reached: give its address as tcp://host:88, or list it in krb5.conf",
+            "the KDC could not be reached: give its address as tcp://host:88 (or a KDC proxy as https://host/KdcProxy), or list it in krb5.conf",
         ),
         K::TargetUnknown | K::WrongPrincipalName => Some(
             "check that the URL uses the server's FQDN and that the SPN HTTP/<fqdn> is registered (setspn -L <computer>)",
@@ -195,6 +360,27 @@ fn sspi_error(scheme: Scheme, stage: &str, e: &sspi::Error) -> TransportError {
     }
 }
 
+/// What to change when the KDC knows no such user.
+fn client_unknown_hint(user: &KerberosUser) -> String {
+    if user.enterprise {
+        let suffix = user
+            .account
+            .rsplit_once('@')
+            .map(|(_, s)| s)
+            .unwrap_or_default();
+        format!(
+            "check the UPN; if {suffix} is a realm of its own rather than a UPN suffix of {}, set the realm option to {}",
+            user.realm,
+            suffix.to_ascii_uppercase()
+        )
+    } else {
+        format!(
+            "check the user name; if the user's UPN suffix is not the realm {}, give the realm option (--realm <REALM>) so the UPN is sent as an enterprise name; or write the sAMAccountName as {}\\<name>",
+            user.realm, user.realm
+        )
+    }
+}
+
 impl SecurityContext {
     /// Creates a client context for `method` (not Basic).
     pub(crate) fn new(
@@ -203,6 +389,30 @@ impl SecurityContext {
         settings: &KerberosSettings,
         client_name: &str,
     ) -> Result<Self, TransportError> {
+        let mech = Self::mech(method, creds, settings, client_name)?;
+        Ok(Self {
+            mech,
+            kdc: KdcChannel {
+                timeout: settings.kdc_timeout,
+                proxy_tls: settings.proxy_tls.clone(),
+                proxy: None,
+                overrides: settings.overrides.clone(),
+                replies: Vec::new(),
+            },
+            method,
+            credentials: creds.clone(),
+            settings: settings.clone(),
+            client_name: client_name.to_owned(),
+            referrals: Vec::new(),
+        })
+    }
+
+    fn mech(
+        method: AuthMethod,
+        creds: &Credentials,
+        settings: &KerberosSettings,
+        client_name: &str,
+    ) -> Result<Mech, TransportError> {
         match method {
             AuthMethod::Ntlm => {
                 let identity = ntlm_identity(creds)?;
@@ -214,7 +424,7 @@ impl SecurityContext {
                     .execute(&mut *ctx)
                     .map_err(|e| sspi_error(Scheme::Ntlm, "credentials", &e))?
                     .credentials_handle;
-                Ok(Self::Ntlm(ctx, handle))
+                Ok(Mech::Ntlm(ctx, handle))
             }
             AuthMethod::Kerberos | AuthMethod::Negotiate => {
                 let scheme = if method == AuthMethod::Kerberos {
@@ -222,21 +432,32 @@ impl SecurityContext {
                 } else {
                     Scheme::Negotiate
                 };
-                let conf = kerberos::load_krb5_conf();
-                let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
-                let (identity, kdc) = match kerberos::split_user(
-                    &creds.username,
-                    default_realm.as_deref(),
-                ) {
+                let resolved = match (&settings.user, &settings.user_error) {
+                    (Some(u), _) => Ok(u.clone()),
+                    (None, Some(e)) => Err(e.clone()),
+                    (None, None) => {
+                        let conf = kerberos::load_krb5_conf();
+                        let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
+                        kerberos::split_user(&creds.username, default_realm.as_deref())
+                    }
+                };
+                let (identity, kdc) = match resolved {
                     Ok(user) => {
-                        let kdc = kerberos::choose_kdc(
-                            settings.kdc.as_deref(),
-                            conf.as_ref(),
-                            &user.realm,
-                        )
-                        .map_err(|e| config_error(scheme, e))?;
-                        // Account + realm makes an NT-PRINCIPAL name; `user@REALM` would be sent
-                        // as an enterprise name, which MIT KDCs reject.
+                        let kdc = match &settings.kdc {
+                            Some(k) => {
+                                Some(kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?)
+                            }
+                            None => kerberos::choose_kdc(
+                                None,
+                                kerberos::load_krb5_conf().as_ref(),
+                                &user.realm,
+                            )
+                            .map_err(|e| config_error(scheme, e))?,
+                        };
+                        // Account + realm: sspi sends an account containing `@` as an
+                        // NT-ENTERPRISE name (the UPN), and one without as an NT-PRINCIPAL, to
+                        // the realm given here; a `user@REALM` string would always be sent as
+                        // an enterprise name, which MIT KDCs reject.
                         let username =
                             Username::new_down_level_logon_name(&user.account, &user.realm)
                                 .map_err(|e| TransportError::Auth {
@@ -279,7 +500,7 @@ impl SecurityContext {
                         .execute(&mut *ctx)
                         .map_err(|e| sspi_error(scheme, "credentials", &e))?
                         .credentials_handle;
-                    Ok(Self::Kerberos(ctx, handle))
+                    Ok(Mech::Kerberos(ctx, handle))
                 } else {
                     let nconf = NegotiateConfig::new(Box::new(kconf), None, client_name.to_owned());
                     let mut ctx = Box::new(
@@ -293,7 +514,7 @@ impl SecurityContext {
                         .execute(&mut *ctx)
                         .map_err(|e| sspi_error(scheme, "credentials", &e))?
                         .credentials_handle;
-                    Ok(Self::Negotiate(ctx, handle))
+                    Ok(Mech::Negotiate(ctx, handle))
                 }
             }
             AuthMethod::Basic => Err(TransportError::Config(
@@ -302,8 +523,62 @@ impl SecurityContext {
         }
     }
 
+    /// The service ticket of the last TGS exchange when it is not AES-encrypted (AD issues RC4
+    /// tickets for an account without msDS-SupportedEncryptionTypes): its SPN and etype.
+    pub(crate) fn weak_service_ticket(&self) -> Option<(String, i64)> {
+        self.kdc.replies.iter().rev().find_map(|(r, _)| match r {
+            KdcReply::Ticket(t)
+                if t.service
+                    && t.ticket_etype != kdc_reply::ETYPE_AES256
+                    && t.ticket_etype != kdc_reply::ETYPE_AES128
+                    && t.ticket_etype < 19 =>
+            {
+                Some((t.sname.clone(), t.ticket_etype))
+            }
+            _ => None,
+        })
+    }
+
+    /// The KDC replies read so far (at most the last 16), each with this machine's Unix time
+    /// when it arrived.
+    pub(crate) fn kdc_replies(&self) -> &[(KdcReply, i64)] {
+        &self.kdc.replies
+    }
+
+    /// The client principal this context logs on as, when Kerberos is in play.
+    pub(crate) fn principal(&self) -> Option<&KerberosUser> {
+        self.settings.user.as_ref()
+    }
+
+    /// The error for a server that refused this context's token: clock skew when the KDC
+    /// reported it (sspi then retries with the KDC's time, so the ticket carries times the
+    /// server, if its clock agrees with this machine's, refuses), the weak-ticket error when
+    /// the service ticket was RC4, else `fallback`.
+    pub(crate) fn explain_rejection(&self, fallback: TransportError) -> TransportError {
+        let skew = self.kdc.replies.iter().find_map(|(r, received)| match r {
+            KdcReply::Error(e) if e.code == kdc_reply::code::SKEW => Some((e, *received)),
+            _ => None,
+        });
+        if let Some((e, received)) = skew {
+            return TransportError::Kerberos(KerberosError::ClockSkew {
+                realm: e.realm.clone(),
+                kdc_time: e.kdc_time.clone(),
+                local_time: kdc_reply::format_unix(received),
+            });
+        }
+        match self.weak_service_ticket() {
+            Some((spn, etype)) => TransportError::Kerberos(KerberosError::WeakServiceTicket {
+                spn,
+                etype: kdc_reply::etype_name(etype),
+            }),
+            None => fallback,
+        }
+    }
+
     /// Runs one step of the handshake: consumes the server's token (if any) and returns the
-    /// next token to send (possibly empty) and whether the context is established.
+    /// next token to send (possibly empty) and whether the context is established. A client
+    /// referral (`KDC_ERR_WRONG_REALM`) during the first step starts over in the realm the KDC
+    /// names.
     pub(crate) async fn step(
         &mut self,
         scheme: Scheme,
@@ -312,53 +587,145 @@ impl SecurityContext {
         channel_binding: Option<&[u8]>,
         kdc_timeout: Duration,
     ) -> Result<(Vec<u8>, bool), TransportError> {
-        let r = match self {
-            Self::Ntlm(ctx, handle) => {
-                init_step(
-                    &mut **ctx,
-                    handle,
-                    target,
-                    input,
-                    channel_binding,
-                    kdc_timeout,
-                )
-                .await
+        self.kdc.timeout = kdc_timeout;
+        loop {
+            let r = self.step_once(target, input, channel_binding).await;
+            let (token, status) = match r {
+                Ok(v) => v,
+                Err(StepError::Transport(t)) => return Err(t),
+                Err(StepError::Sspi(e)) => {
+                    if input.is_none() && self.follow_referral()? {
+                        continue;
+                    }
+                    return Err(self.explain(scheme, target, &e));
+                }
+            };
+            if let Some((spn, etype)) = self.weak_service_ticket() {
+                tracing::warn!(
+                    spn = %spn,
+                    etype = %kdc_reply::etype_name(etype),
+                    "the service ticket is not AES-encrypted: set msDS-SupportedEncryptionTypes to 24 on the service's account"
+                );
             }
-            Self::Kerberos(ctx, handle) => {
-                init_step(
-                    &mut **ctx,
-                    handle,
-                    target,
-                    input,
-                    channel_binding,
-                    kdc_timeout,
-                )
-                .await
-            }
-            Self::Negotiate(ctx, handle) => {
-                init_step(
-                    &mut **ctx,
-                    handle,
-                    target,
-                    input,
-                    channel_binding,
-                    kdc_timeout,
-                )
-                .await
-            }
+            return match status {
+                SecurityStatus::Ok => Ok((token, true)),
+                SecurityStatus::ContinueNeeded => Ok((token, false)),
+                other => Err(TransportError::Auth {
+                    scheme: scheme.as_str().to_owned(),
+                    message: format!("unexpected security status {other:?}"),
+                    hint: None,
+                }),
+            };
+        }
+    }
+
+    /// Starts over in the realm of a `KDC_ERR_WRONG_REALM` referral; `false` when the last
+    /// KDC answer was not one.
+    fn follow_referral(&mut self) -> Result<bool, TransportError> {
+        let Some((KdcReply::Error(e), _)) = self.kdc.replies.last() else {
+            return Ok(false);
         };
-        let (token, status) = r.map_err(|e| match e {
-            StepError::Sspi(e) => sspi_error(scheme, "security context", &e),
-            StepError::Transport(t) => t,
-        })?;
-        match status {
-            SecurityStatus::Ok => Ok((token, true)),
-            SecurityStatus::ContinueNeeded => Ok((token, false)),
-            other => Err(TransportError::Auth {
-                scheme: scheme.as_str().to_owned(),
-                message: format!("unexpected security status {other:?}"),
-                hint: None,
-            }),
+        let (Some(target), Some(user)) = (e.crealm.clone(), self.settings.user.clone()) else {
+            return Ok(false);
+        };
+        if e.code != kdc_reply::code::WRONG_REALM || target.eq_ignore_ascii_case(&user.realm) {
+            return Ok(false);
+        }
+        self.referrals.push(user.realm.clone());
+        if self.referrals.len() > MAX_REFERRALS {
+            let mut realms = self.referrals.clone();
+            realms.push(target);
+            return Err(TransportError::Kerberos(KerberosError::TooManyReferrals {
+                principal: user.describe(),
+                realms,
+            }));
+        }
+        tracing::debug!(from = %user.realm, to = %target, "client referral");
+        let mut settings = self.settings.clone();
+        settings.user = Some(KerberosUser {
+            realm: target.clone(),
+            ..user
+        });
+        // A KDC proxy routes by realm; a direct KDC belongs to the old realm.
+        if !settings.kdc.as_deref().is_some_and(kerberos::is_kdc_proxy) {
+            settings.kdc = None;
+        }
+        self.mech = Self::mech(self.method, &self.credentials, &settings, &self.client_name)?;
+        self.settings = settings;
+        self.kdc.replies.clear();
+        Ok(true)
+    }
+
+    /// Names a failed step from the KDC's last answer when it says more than sspi's error.
+    fn explain(&self, scheme: Scheme, target: &str, e: &sspi::Error) -> TransportError {
+        let user = self.settings.user.as_ref();
+        if let Some((KdcReply::Error(k), received)) = self.kdc.replies.last() {
+            use kdc_reply::code;
+            let known = match k.code {
+                code::S_PRINCIPAL_UNKNOWN
+                    if k.sname == target || !k.sname.starts_with("krbtgt/") =>
+                {
+                    let host = target.split_once('/').map(|(_, h)| h).unwrap_or(target);
+                    Some(KerberosError::SpnUnknown {
+                        spn: k.sname.clone(),
+                        realm: k.realm.clone(),
+                        short_host: !host.contains('.'),
+                    })
+                }
+                code::C_PRINCIPAL_UNKNOWN => user.map(|u| KerberosError::ClientUnknown {
+                    principal: u.describe(),
+                    realm: k.realm.clone(),
+                    hint: client_unknown_hint(u),
+                }),
+                code::SKEW => Some(KerberosError::ClockSkew {
+                    realm: k.realm.clone(),
+                    kdc_time: k.kdc_time.clone(),
+                    local_time: kdc_reply::format_unix(*received),
+                }),
+                code::ETYPE_NOSUPP => Some(KerberosError::EtypeNotSupported {
+                    principal: k.sname.clone(),
+                    realm: k.realm.clone(),
+                }),
+                _ => None,
+            };
+            if let Some(known) = known {
+                return TransportError::Kerberos(known);
+            }
+        }
+        match (sspi_error(scheme, "security context", e), user) {
+            (
+                TransportError::Auth {
+                    scheme,
+                    message,
+                    hint,
+                },
+                Some(u),
+            ) => TransportError::Auth {
+                scheme,
+                message: format!("{message} (as {})", u.describe()),
+                hint,
+            },
+            (other, _) => other,
+        }
+    }
+
+    async fn step_once(
+        &mut self,
+        target: &str,
+        input: Option<&[u8]>,
+        channel_binding: Option<&[u8]>,
+    ) -> Result<(Vec<u8>, SecurityStatus), StepError> {
+        let kdc = &mut self.kdc;
+        match &mut self.mech {
+            Mech::Ntlm(ctx, handle) => {
+                init_step(&mut **ctx, handle, target, input, channel_binding, kdc).await
+            }
+            Mech::Kerberos(ctx, handle) => {
+                init_step(&mut **ctx, handle, target, input, channel_binding, kdc).await
+            }
+            Mech::Negotiate(ctx, handle) => {
+                init_step(&mut **ctx, handle, target, input, channel_binding, kdc).await
+            }
         }
     }
 }
@@ -392,7 +759,7 @@ async fn init_step<S>(
     target: &str,
     input: Option<&[u8]>,
     channel_binding: Option<&[u8]>,
-    kdc_timeout: Duration,
+    kdc: &mut KdcChannel,
 ) -> Result<(Vec<u8>, SecurityStatus), StepError>
 where
     S: Sspi + SspiImpl,
@@ -428,14 +795,9 @@ where
             match state {
                 GeneratorState::Completed(result) => break result?.status,
                 GeneratorState::Suspended(request) => {
-                    let reply = kdc_round_trip(&request, kdc_timeout).await;
-                    let reply = match reply {
+                    let reply = match kdc_round_trip(&request, kdc).await {
                         Ok(r) => Ok(r),
-                        Err(KdcFailure::Timeout) => {
-                            return Err(StepError::Transport(TransportError::Timeout {
-                                phase: TimeoutPhase::Kdc,
-                            }));
-                        }
+                        Err(KdcFailure::Transport(t)) => return Err(StepError::Transport(t)),
                         Err(KdcFailure::Other(e)) => Err(e),
                     };
                     state = generator.resume(reply);
@@ -452,13 +814,59 @@ where
 }
 
 enum KdcFailure {
-    Timeout,
+    Transport(TransportError),
     Other(sspi::Error),
 }
 
-/// Sends one KDC request over TCP and returns the framed reply (length prefix included, as
-/// sspi expects: the request it hands over is already framed).
+/// Sends one KDC request (over TCP, or to a KDC proxy over HTTPS), records what the reply says,
+/// and returns it as sspi expects it: framed with its length for TCP (the request it hands
+/// over is already framed), the `KDC-PROXY-MESSAGE` as received for a proxy.
 async fn kdc_round_trip(
+    request: &NetworkRequest,
+    kdc: &mut KdcChannel,
+) -> Result<Vec<u8>, KdcFailure> {
+    let reply = match request.protocol {
+        NetworkProtocol::Tcp => tcp_round_trip(request, kdc.timeout).await?,
+        NetworkProtocol::Https => {
+            if kdc.proxy.is_none() {
+                kdc.proxy = Some(ProxyTls::new(&kdc.proxy_tls).map_err(KdcFailure::Transport)?);
+            }
+            let Some(tls) = kdc.proxy.as_ref() else {
+                return Err(KdcFailure::Other(sspi::Error::new(
+                    sspi::ErrorKind::InternalError,
+                    "KDC proxy TLS configuration missing",
+                )));
+            };
+            let route = ProxyRoute {
+                tls,
+                overrides: &kdc.overrides,
+                timeout: kdc.timeout,
+            };
+            tracing::debug!(proxy = %request.url, bytes = request.data.len(), "KDC proxy request");
+            kdc_proxy::post(&request.url, &request.data, &route)
+                .await
+                .map_err(KdcFailure::Transport)?
+        }
+        other => {
+            return Err(KdcFailure::Other(sspi::Error::new(
+                sspi::ErrorKind::NoAuthenticatingAuthority,
+                format!(
+                    "KDC protocol {other:?} is not supported; use tcp://host:port or a KDC proxy https://host/KdcProxy"
+                ),
+            )));
+        }
+    };
+    if let Some(r) = kdc_reply::inspect(&reply) {
+        if kdc.replies.len() >= MAX_KDC_REPLIES {
+            kdc.replies.remove(0);
+        }
+        kdc.replies
+            .push((r, time::OffsetDateTime::now_utc().unix_timestamp()));
+    }
+    Ok(reply)
+}
+
+async fn tcp_round_trip(
     request: &NetworkRequest,
     timeout: Duration,
 ) -> Result<Vec<u8>, KdcFailure> {
@@ -468,12 +876,6 @@ async fn kdc_round_trip(
             msg,
         ))
     };
-    if request.protocol != NetworkProtocol::Tcp {
-        return Err(unreachable(format!(
-            "KDC protocol {:?} is not supported; use tcp://host:port",
-            request.protocol
-        )));
-    }
     let host = request
         .url
         .host_str()
@@ -512,9 +914,11 @@ async fn kdc_round_trip(
             .map_err(|e| unreachable(format!("KDC {host}:{port}: {e}")))?;
         Ok(reply)
     };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| KdcFailure::Timeout)?
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| {
+        KdcFailure::Transport(TransportError::Timeout {
+            phase: TimeoutPhase::Kdc,
+        })
+    })?
 }
 
 fn seal_with<S: Sspi>(ctx: &mut S, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SealingError> {
@@ -575,26 +979,26 @@ sealing_for_sspi!(Ntlm, Kerberos, Negotiate);
 
 impl SealingContext for SecurityContext {
     fn seal(&mut self, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SealingError> {
-        match self {
-            Self::Ntlm(c, _) => c.seal(plain),
-            Self::Kerberos(c, _) => c.seal(plain),
-            Self::Negotiate(c, _) => c.seal(plain),
+        match &mut self.mech {
+            Mech::Ntlm(c, _) => c.seal(plain),
+            Mech::Kerberos(c, _) => c.seal(plain),
+            Mech::Negotiate(c, _) => c.seal(plain),
         }
     }
 
     fn unseal(&mut self, signature: &[u8], cipher: &[u8]) -> Result<Vec<u8>, SealingError> {
-        match self {
-            Self::Ntlm(c, _) => c.unseal(signature, cipher),
-            Self::Kerberos(c, _) => c.unseal(signature, cipher),
-            Self::Negotiate(c, _) => c.unseal(signature, cipher),
+        match &mut self.mech {
+            Mech::Ntlm(c, _) => c.unseal(signature, cipher),
+            Mech::Kerberos(c, _) => c.unseal(signature, cipher),
+            Mech::Negotiate(c, _) => c.unseal(signature, cipher),
         }
     }
 
     fn signature_len(&mut self) -> Option<usize> {
-        match self {
-            Self::Ntlm(c, _) => c.signature_len(),
-            Self::Kerberos(c, _) => c.signature_len(),
-            Self::Negotiate(c, _) => c.signature_len(),
+        match &mut self.mech {
+            Mech::Ntlm(c, _) => c.signature_len(),
+            Mech::Kerberos(c, _) => c.signature_len(),
+            Mech::Negotiate(c, _) => c.signature_len(),
         }
     }
 }

@@ -60,9 +60,15 @@ pub struct TransportOptions {
     pub ip_order: IpOrder,
     /// Fixed addresses for some `host:port` pairs.
     pub resolve_overrides: Vec<ResolveOverride>,
-    /// Kerberos KDC (`tcp://host:port`); otherwise the realm's `kdc` in `krb5.conf`
-    /// (`KRB5_CONFIG` or `/etc/krb5.conf`), otherwise DNS SRV records.
+    /// Kerberos KDC (`tcp://host:port`, or a KDC proxy `https://host/KdcProxy` whose
+    /// certificate is checked against the system roots and [`TlsOptions::ca_file`]); otherwise
+    /// the realm's `kdc` in `krb5.conf` (`KRB5_CONFIG` or `/etc/krb5.conf`), otherwise DNS SRV
+    /// records.
     pub kdc: Option<String>,
+    /// Kerberos realm of the user's account (`CORP.EXAMPLE`); otherwise `krb5.conf`'s
+    /// `default_realm`, otherwise found in DNS. A user `name@suffix` whose suffix is not this
+    /// realm (an alternative UPN suffix) is sent as an NT-ENTERPRISE name to it.
+    pub realm: Option<String>,
     /// DNS servers for KDC discovery (`_kerberos._tcp.<realm>` SRV records) when neither `kdc`
     /// nor `krb5.conf` names one; empty means those of `/etc/resolv.conf`.
     pub dns_servers: Vec<SocketAddr>,
@@ -88,6 +94,7 @@ impl TransportOptions {
             ip_order: IpOrder::default(),
             resolve_overrides: Vec::new(),
             kdc: None,
+            realm: None,
             dns_servers: Vec::new(),
             spn_override: None,
             allow_unencrypted: false,
@@ -179,13 +186,12 @@ pub struct Transport {
     round_trips: u64,
     basic_header: Option<zeroize::Zeroizing<String>>,
     /// The KDC found through krb5.conf or DNS, kept across reconnections.
-    discovered_kdc: Option<String>,
-    kdc_discovery_done: bool,
     /// The largest response body accepted.
     response_limit: usize,
     /// Set while a [`Transport::post`] runs: still set at the next call, the previous one was
     /// dropped half-way and the connection is out of step.
     in_flight: bool,
+    kerberos: Option<KerberosSettings>,
 }
 
 /// Bytes a sealed body adds to the envelope inside it (MIME parts, signature, padding), with
@@ -247,10 +253,9 @@ impl Transport {
             cookies: CookieJar::default(),
             round_trips: 0,
             basic_header,
-            discovered_kdc: None,
-            kdc_discovery_done: false,
             response_limit: response_limit(max_envelope_size(None)),
             in_flight: false,
+            kerberos: None,
         })
     }
 
@@ -598,26 +603,13 @@ impl Transport {
     ) -> Result<(SecurityContext, Scheme), TransportError> {
         let plan = self.plan();
         let mut step_index = 0usize;
-        if self.opts.kdc.is_none()
-            && !self.kdc_discovery_done
-            && matches!(self.opts.auth, AuthMethod::Kerberos | AuthMethod::Negotiate)
-        {
-            self.discovered_kdc = auth::discover_kdc(
-                &self.opts.credentials,
-                &self.opts.dns_servers,
-                self.opts.timeouts.connect.min(Duration::from_secs(5)),
-            )
-            .await;
-            self.kdc_discovery_done = true;
-        }
-        let settings = KerberosSettings {
-            kdc: self
-                .opts
-                .kdc
-                .clone()
-                .or_else(|| self.discovered_kdc.clone()),
-            spn_override: self.opts.spn_override.clone(),
-            kdc_timeout: self.opts.timeouts.read,
+        let settings = match &self.kerberos {
+            Some(s) => s.clone(),
+            None => {
+                let s = auth::kerberos_settings(&self.opts, &self.endpoint.host).await;
+                self.kerberos = Some(s.clone());
+                s
+            }
         };
         let target = match kerberos::service_principal(
             &self.endpoint.host,
@@ -738,15 +730,21 @@ impl Transport {
                                     continue 'plan;
                                 }
                                 None => {
-                                    return Err(self.rejected(
+                                    return Err(ctx.explain_rejection(self.rejected(
                                         scheme,
                                         &resp,
                                         channel_binding.is_some(),
-                                    ));
+                                    )));
                                 }
                             }
                         }
-                        _ => return Err(self.rejected(scheme, &resp, channel_binding.is_some())),
+                        _ => {
+                            return Err(ctx.explain_rejection(self.rejected(
+                                scheme,
+                                &resp,
+                                channel_binding.is_some(),
+                            )));
+                        }
                     },
                     status => {
                         return Err(TransportError::Http {

@@ -272,6 +272,10 @@ pub enum TransportError {
         /// What an administrator can do about it.
         hint: Option<String>,
     },
+    /// A Kerberos failure named from the KDC's answer (missing SPN, clock skew, no AES keys,
+    /// unknown user, KDC proxy failure).
+    #[error(transparent)]
+    Kerberos(#[from] super::kerberos_error::KerberosError),
     /// The server answered with an unexpected HTTP status.
     #[error("HTTP {status}: {}", crate::server_text::clip_bytes(.body))]
     Http {

@@ -1,18 +1,52 @@
 //! Kerberos names and KDC location, sans-IO: the user principal, the service principal name
 //! and the KDC URL, from explicit options or a `krb5.conf`.
 //!
-//! The client name is built as account + realm (an NT-PRINCIPAL), never as the string
-//! `user@REALM`: sspi sends such a string as an NT-ENTERPRISE name, which MIT KDCs reject.
+//! The client name is built as account + realm (an NT-PRINCIPAL) wherever the user's suffix is
+//! the realm: sspi sends a `user@REALM` string as an NT-ENTERPRISE name, which MIT KDCs reject.
+//! A UPN whose suffix is not the realm (`john.smith@fabrikam.com` in realm `CONTOSO.COM`, an
+//! alternative UPN suffix in Active Directory) is sent as an NT-ENTERPRISE name (RFC 6806) to
+//! the realm's KDC, which finds the account by its UPN.
 
 use std::net::IpAddr;
 
 /// A user name split into account and realm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KerberosUser {
-    /// The account name, without realm.
+    /// The account name, without realm; for an enterprise name, the whole UPN
+    /// (`john.smith@fabrikam.com`).
     pub account: String,
     /// The realm, upper-case.
     pub realm: String,
+    /// Whether the name is sent as an NT-ENTERPRISE name (RFC 6806, name type 10) rather than
+    /// an NT-PRINCIPAL (name type 1).
+    pub enterprise: bool,
+}
+
+impl KerberosUser {
+    /// The principal as the KDC is asked for it, with its name type: `alice@CORP.EXAMPLE`, or
+    /// `john.smith@fabrikam.com (NT-ENTERPRISE) in realm CONTOSO.COM`.
+    pub fn describe(&self) -> String {
+        if self.enterprise {
+            format!(
+                "{} (NT-ENTERPRISE name) in realm {}",
+                self.account, self.realm
+            )
+        } else {
+            format!("{}@{}", self.account, self.realm)
+        }
+    }
+}
+
+/// Where the realm of a user name came from; decides whether a UPN suffix that differs from it
+/// makes an enterprise name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealmSource {
+    /// The `realm` option.
+    Explicit,
+    /// `default_realm` in `krb5.conf`.
+    DefaultRealm,
+    /// A `_kerberos._tcp` DNS SRV record of the server's DNS domain.
+    Dns,
 }
 
 /// Why Kerberos names or the KDC could not be determined.
@@ -32,9 +66,14 @@ pub enum KerberosConfigError {
         "Kerberos needs the server's fully qualified host name, not the IP address `{0}` (the SPN is HTTP/<fqdn>); use the FQDN in the URL or set an SPN override"
     )]
     IpTarget(String),
-    /// The KDC address is not a usable `tcp://host:port` URL.
-    #[error("KDC address `{0}` is not usable; write tcp://host:port")]
+    /// The KDC address is not a usable `tcp://host:port` or `https://proxy/path` URL.
+    #[error(
+        "KDC address `{0}` is not usable; write tcp://host:port, host[:port], or https://proxy/KdcProxy for a KDC proxy"
+    )]
     BadKdc(String),
+    /// The realm option is empty or malformed.
+    #[error("realm `{0}` is not usable: write the Kerberos realm, e.g. CORP.EXAMPLE")]
+    BadRealm(String),
 }
 
 /// The parts of a `krb5.conf` the transport uses.
@@ -145,6 +184,7 @@ pub fn split_user(
     Ok(KerberosUser {
         account: account.to_owned(),
         realm: realm.to_ascii_uppercase(),
+        enterprise: false,
     })
 }
 
@@ -165,10 +205,24 @@ pub fn service_principal(
 }
 
 /// Normalises a KDC address to the `tcp://host:port` form sspi takes: a bare `host` or
-/// `host:port` gets the `tcp://` scheme and port 88.
+/// `host:port` gets the `tcp://` scheme and port 88. An `https://` URL names a KDC proxy
+/// ([MS-KKDCP]) and is kept as written (it needs a host; plain `http://` is refused, since the
+/// proxy's certificate is what makes a proxy safe to use).
 pub fn kdc_url(address: &str) -> Result<String, KerberosConfigError> {
     let bad = || KerberosConfigError::BadKdc(address.to_owned());
     let trimmed = address.trim();
+    if is_kdc_proxy(trimmed) {
+        let parsed = url::Url::parse(trimmed).map_err(|_| bad())?;
+        if trimmed.get(8..).is_none_or(|rest| rest.starts_with('/'))
+            || parsed.host_str().is_none_or(str::is_empty)
+            || !parsed.username().is_empty()
+            || parsed.password().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(bad());
+        }
+        return Ok(parsed.to_string());
+    }
     // MIT krb5.conf writes the transport as a `tcp/` prefix (`kdc = tcp/host:port`).
     let rest = match trimmed.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("tcp") => rest,
@@ -195,6 +249,68 @@ pub fn kdc_url(address: &str) -> Result<String, KerberosConfigError> {
     } else {
         Ok(format!("tcp://{rest}:88"))
     }
+}
+
+/// Whether a KDC address names a KDC proxy (`https://...`).
+pub fn is_kdc_proxy(address: &str) -> bool {
+    address
+        .trim()
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+}
+
+/// Checks the `realm` option: non-empty, no spaces, `@`, `/` or `\`; returned upper-cased, as
+/// Active Directory realms are written.
+pub fn check_realm(realm: &str) -> Result<String, KerberosConfigError> {
+    let r = realm.trim();
+    if r.is_empty() || r.contains(|c: char| c.is_whitespace() || matches!(c, '@' | '/' | '\\')) {
+        return Err(KerberosConfigError::BadRealm(realm.to_owned()));
+    }
+    Ok(r.to_ascii_uppercase())
+}
+
+/// Names the Kerberos client for `user` (`user`, `DOMAIN\user` or `user@suffix`) given the
+/// realm the logon goes to (`realm`, with where it came from) and the realms `krb5.conf` lists:
+///
+/// - `user@suffix` where the suffix is the realm (in any case): an NT-PRINCIPAL `user@REALM`;
+/// - `user@suffix` where the suffix is another realm listed in `krb5.conf` and the realm was
+///   not given explicitly: an NT-PRINCIPAL in that realm;
+/// - any other `user@suffix`: the whole UPN as an NT-ENTERPRISE name sent to `realm`;
+/// - `DOMAIN\user`: the account in `realm` when one was given explicitly, else in `DOMAIN`;
+/// - a bare `user`: the account in `realm`.
+///
+/// Without a realm, `user@suffix` takes the suffix as the realm, as [`split_user`] does.
+pub fn client_principal(
+    user: &str,
+    realm: Option<(&str, RealmSource)>,
+    known_realms: &[String],
+) -> Result<KerberosUser, KerberosConfigError> {
+    let Some((realm, source)) = realm.filter(|(r, _)| !r.is_empty()) else {
+        return split_user(user, None);
+    };
+    let realm = realm.to_ascii_uppercase();
+    let plain = split_user(user, Some(&realm))?;
+    if user.contains('\\') {
+        return Ok(if source == RealmSource::Explicit {
+            KerberosUser { realm, ..plain }
+        } else {
+            plain
+        });
+    }
+    if !user.contains('@') || plain.realm.eq_ignore_ascii_case(&realm) {
+        return Ok(KerberosUser { realm, ..plain });
+    }
+    let suffix_is_a_realm = known_realms
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(&plain.realm));
+    if source != RealmSource::Explicit && suffix_is_a_realm {
+        return Ok(plain);
+    }
+    Ok(KerberosUser {
+        account: user.to_owned(),
+        realm,
+        enterprise: true,
+    })
 }
 
 /// Chooses the KDC: the explicit address, else the first `kdc` of the realm in `krb5.conf`.
@@ -270,7 +386,8 @@ mod tests {
             u,
             KerberosUser {
                 account: "alice".into(),
-                realm: "EXAMPLE.TEST".into()
+                realm: "EXAMPLE.TEST".into(),
+                enterprise: false,
             }
         );
         let u = split_user("CORP\\bob", None).unwrap();
@@ -325,6 +442,109 @@ mod tests {
         assert!(kdc_url("udp://kdc:88").is_err());
         assert!(kdc_url("kdc:port").is_err());
         assert!(kdc_url("").is_err());
+    }
+
+    #[test]
+    fn enterprise_names_only_for_foreign_suffixes() {
+        use RealmSource::*;
+        let known = vec!["CONTOSO.COM".to_owned(), "CHILD.CONTOSO.COM".to_owned()];
+        // The suffix is the realm, in any case: a plain principal.
+        let u = client_principal(
+            "alice@contoso.com",
+            Some(("CONTOSO.COM", DefaultRealm)),
+            &known,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.account.as_str(), u.realm.as_str(), u.enterprise),
+            ("alice", "CONTOSO.COM", false)
+        );
+        // An alternative UPN suffix: the whole UPN as an enterprise name to the realm.
+        let u = client_principal(
+            "john.smith@fabrikam.com",
+            Some(("contoso.com", DefaultRealm)),
+            &known,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.account.as_str(), u.realm.as_str(), u.enterprise),
+            ("john.smith@fabrikam.com", "CONTOSO.COM", true)
+        );
+        assert_eq!(
+            u.describe(),
+            "john.smith@fabrikam.com (NT-ENTERPRISE name) in realm CONTOSO.COM"
+        );
+        // Another realm krb5.conf knows: a plain principal there, unless the realm is explicit.
+        let u = client_principal(
+            "bob@child.contoso.com",
+            Some(("CONTOSO.COM", DefaultRealm)),
+            &known,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.realm.as_str(), u.enterprise),
+            ("CHILD.CONTOSO.COM", false)
+        );
+        let u = client_principal(
+            "bob@child.contoso.com",
+            Some(("CONTOSO.COM", Explicit)),
+            &known,
+        )
+        .unwrap();
+        assert_eq!(
+            (u.account.as_str(), u.realm.as_str(), u.enterprise),
+            ("bob@child.contoso.com", "CONTOSO.COM", true)
+        );
+        // NetBIOS domains give way to an explicit realm only.
+        let u =
+            client_principal("CONTOSO\\carol", Some(("CONTOSO.COM", Explicit)), &known).unwrap();
+        assert_eq!(
+            (u.account.as_str(), u.realm.as_str(), u.enterprise),
+            ("carol", "CONTOSO.COM", false)
+        );
+        let u = client_principal(
+            "CONTOSO\\carol",
+            Some(("CONTOSO.COM", DefaultRealm)),
+            &known,
+        )
+        .unwrap();
+        assert_eq!(u.realm, "CONTOSO");
+        // A bare name takes the realm; without any realm, the suffix is the realm.
+        let u = client_principal("dave", Some(("contoso.com", Dns)), &known).unwrap();
+        assert_eq!(u.describe(), "dave@CONTOSO.COM");
+        let u = client_principal("erin@fabrikam.com", None, &known).unwrap();
+        assert_eq!(u.describe(), "erin@FABRIKAM.COM");
+        assert!(client_principal("frank", None, &known).is_err());
+    }
+
+    #[test]
+    fn realm_option_is_checked() {
+        assert_eq!(check_realm(" contoso.com ").unwrap(), "CONTOSO.COM");
+        for bad in ["", "  ", "a b", "user@REALM", "A/B", "A\\B"] {
+            assert!(check_realm(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kdc_proxy_urls_are_kept() {
+        assert!(is_kdc_proxy("HTTPS://gw.example/KdcProxy"));
+        assert!(!is_kdc_proxy("tcp://kdc:88"));
+        assert_eq!(
+            kdc_url("https://gw.example/KdcProxy").unwrap(),
+            "https://gw.example/KdcProxy"
+        );
+        assert_eq!(
+            kdc_url("https://127.0.0.1:8443/KdcProxy?x=1").unwrap(),
+            "https://127.0.0.1:8443/KdcProxy?x=1"
+        );
+        assert!(kdc_url("http://gw.example/KdcProxy").is_err());
+        assert!(kdc_url("https://user:pw@gw.example/KdcProxy").is_err());
+        assert!(kdc_url("https:///KdcProxy").is_err());
+        let c = Krb5Conf::parse("[realms]\n R = {\n kdc = https://gw.example/KdcProxy\n }\n");
+        assert_eq!(
+            choose_kdc(None, Some(&c), "R").unwrap(),
+            Some("https://gw.example/KdcProxy".into())
+        );
     }
 
     #[test]

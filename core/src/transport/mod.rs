@@ -26,7 +26,9 @@
 //! Kerberos names the user as account + realm: write `user@REALM` (the DNS realm, e.g.
 //! `alice@CORP.EXAMPLE`); `DOMAIN\user` takes `DOMAIN` as the realm, which suits NTLM but
 //! rarely Kerberos. The KDC comes from [`TransportOptions::kdc`], else `krb5.conf`, else the
-//! `_kerberos._tcp.<realm>` SRV records.
+//! `_kerberos._tcp.<realm>` SRV records; an `https://` KDC is a KDC proxy ([MS-KKDCP]). A UPN
+//! whose suffix is not the realm goes to the realm ([`TransportOptions::realm`], else
+//! `default_realm`, else DNS) as an NT-ENTERPRISE name.
 
 pub mod address;
 pub mod auth;
@@ -38,7 +40,10 @@ pub mod cookies;
 pub mod dns_srv;
 pub mod encryption;
 pub mod error;
+mod kdc_proxy;
+pub mod kdc_reply;
 pub mod kerberos;
+pub mod kerberos_error;
 pub mod probe;
 pub mod tls;
 
@@ -47,4 +52,5 @@ pub use auth::{AuthMethod, Credentials};
 pub use client::{RESPONSE_OVERHEAD, Timeouts, Transport, TransportOptions, UNSEALED_TEXT_LIMIT};
 pub use encryption::{SealProtocol, SealingContext};
 pub use error::{CertificateProblem, SealingError, TimeoutPhase, TransportError};
+pub use kerberos_error::KerberosError;
 pub use tls::TlsOptions;

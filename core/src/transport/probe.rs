@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -25,7 +24,9 @@ use super::auth_header::{self, Challenge, Scheme};
 use super::client::{self, Transport, TransportOptions};
 use super::connection::{self, Connection, ReadLimits, Response, SendFailure, TlsSetup};
 use super::error::{TimeoutPhase, TransportError};
-use super::kerberos;
+use super::kdc_reply::KdcReply;
+use super::kerberos::{self, KerberosUser};
+use super::kerberos_error::KerberosError;
 use super::tls::{self, TlsOptions};
 
 /// What a certificate says about itself, read without trusting it.
@@ -319,6 +320,15 @@ pub struct ServiceTicket {
     pub spn: String,
     /// The KDC asked, when one was configured or discovered.
     pub kdc: Option<String>,
+    /// The client principal as the KDC was asked for it (`alice@CORP.EXAMPLE`, or
+    /// `john.smith@fabrikam.com (NT-ENTERPRISE name) in realm CORP.EXAMPLE`).
+    pub principal: Option<String>,
+    /// The encryption type of the service ticket (18 AES256, 17 AES128, 23 RC4), read from
+    /// the TGS-REP.
+    pub ticket_etype: Option<i64>,
+    /// The KDC's clock minus this machine's, in seconds, from the time in the KDC's
+    /// pre-authentication error (whole seconds; a second either way is transit).
+    pub kdc_clock_offset: Option<i64>,
 }
 
 /// Why no service ticket was obtained.
@@ -363,10 +373,27 @@ pub async fn kerberos_service_ticket(
         .step(Scheme::Kerberos, &spn, None, None, settings.kdc_timeout)
         .await
     {
-        Ok(_) => Ok(ServiceTicket {
-            spn,
-            kdc: settings.kdc,
-        }),
+        Ok(_) => {
+            let replies = ctx.kdc_replies();
+            let ticket_etype = replies.iter().rev().find_map(|(r, _)| match r {
+                KdcReply::Ticket(t) if t.service => Some(t.ticket_etype),
+                _ => None,
+            });
+            let kdc_clock_offset = replies.iter().find_map(|(r, at)| match r {
+                KdcReply::Error(e) if e.kdc_unix != 0 => Some(e.kdc_unix - at),
+                _ => None,
+            });
+            Ok(ServiceTicket {
+                spn,
+                kdc: settings.kdc.clone(),
+                principal: ctx.principal().map(KerberosUser::describe),
+                ticket_etype,
+                kdc_clock_offset,
+            })
+        }
+        Err(TransportError::Kerberos(KerberosError::SpnUnknown { spn, .. })) => {
+            Err(TicketError::PrincipalUnknown { spn })
+        }
         Err(TransportError::Auth { message, .. })
             if message.contains("server not found in Kerberos database") =>
         {
@@ -376,25 +403,12 @@ pub async fn kerberos_service_ticket(
     }
 }
 
-/// The KDC the transport would use: the explicit one, else `krb5.conf`, else DNS SRV records.
+/// The Kerberos settings the transport would use for `opts`.
 async fn kerberos_settings(opts: &TransportOptions) -> KerberosSettings {
-    let kdc = match &opts.kdc {
-        Some(k) => Some(k.clone()),
-        None if matches!(opts.auth, AuthMethod::Kerberos | AuthMethod::Negotiate) => {
-            auth::discover_kdc(
-                &opts.credentials,
-                &opts.dns_servers,
-                opts.timeouts.connect.min(Duration::from_secs(5)),
-            )
-            .await
-        }
-        None => None,
-    };
-    KerberosSettings {
-        kdc,
-        spn_override: opts.spn_override.clone(),
-        kdc_timeout: opts.timeouts.read,
-    }
+    let host = client::parse_url(&opts.url)
+        .map(|e| e.host)
+        .unwrap_or_default();
+    auth::kerberos_settings(opts, &host).await
 }
 
 /// The addresses of `host:port` as the transport resolves them: an override, the literal
