@@ -20,9 +20,18 @@ const EXIT_CODES: &str = "Exit codes:
 With --json the error's \"kind\" names its class (not_found, already_exists, access_denied,
 throttled, transient, auth, tls, ...) and \"hint\" what to change on the server.";
 
+/// `mx --version`: the release, and the version of the C ABI (include/monosync_exchange.h) that
+/// the same release's libmonosync_exchange implements.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (C ABI ",
+    env!("MX_C_ABI_VERSION"),
+    ")"
+);
+
 /// Manage on-premises Exchange Server over WS-Management and PSRP.
 #[derive(Debug, Parser)]
-#[command(name = "mx", version, after_help = EXIT_CODES)]
+#[command(name = "mx", version = VERSION, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -47,6 +56,27 @@ pub(crate) enum Mode {
     /// xml` output, or a PSRP message body) to JSON.
     #[command(after_help = "Exit codes: 0 success, 2 unreadable or invalid input")]
     Clixml(ClixmlArgs),
+    /// Print a shell completion script for mx, e.g. `mx completions bash >
+    /// /usr/share/bash-completion/completions/mx`.
+    Completions(CompletionsArgs),
+    /// Print mx's man page (mx.1), or with --dir write mx.1 and one page per subcommand.
+    Man(ManArgs),
+}
+
+/// `mx completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `mx man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write mx.1 and mx-<subcommand>.1 into this directory instead of printing mx.1.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// The authentication methods.

@@ -9,6 +9,7 @@ mod console;
 mod demo;
 mod doctor;
 mod error;
+mod help_files;
 mod output;
 mod params;
 mod run;
@@ -48,6 +49,8 @@ fn top_level(cli: Cli) -> anyhow::Result<u8> {
         Mode::Demo => runtime()?.block_on(demo::main()),
         Mode::Run(a) => runtime()?.block_on(run::main(*a)),
         Mode::Doctor(a) => runtime()?.block_on(doctor::main(*a)),
+        Mode::Completions(a) => help_files::completions(a.shell),
+        Mode::Man(a) => help_files::man(a.dir.as_deref()),
     })
 }
 

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use std::io::Write as _;
+
+use clap::{CommandFactory as _, Parser, ValueEnum};
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -91,6 +93,12 @@ struct Args {
     /// USER authenticates but is not in Remote Management Users, repeatable.
     #[arg(long, value_name = "USER")]
     deny: Vec<String>,
+    /// Print a completion script for this shell and exit.
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) and exit.
+    #[arg(long, exclusive = true)]
+    man: bool,
 }
 
 /// `--cbt` levels.
@@ -102,6 +110,24 @@ enum CbtArg {
     Relaxed,
     /// Refuse clients that send no bindings.
     Strict,
+}
+
+/// `--completions SHELL` and `--man`: generated from the parser, printed on stdout.
+fn help_file(args: &Args) -> ExitCode {
+    let mut text = Vec::new();
+    if let Some(shell) = args.completions {
+        clap_complete::generate(shell, &mut Args::command(), "mx-sim", &mut text);
+    } else if let Err(e) = clap_mangen::Man::new(Args::command()).render(&mut text) {
+        eprintln!("mx-sim: {e}");
+        return ExitCode::FAILURE;
+    }
+    match std::io::stdout().write_all(&text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("mx-sim: {e}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 /// Reads a file named on the command line, the error naming it.
@@ -207,6 +233,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if args.completions.is_some() || args.man {
+        return help_file(&args);
+    }
     let config = match config(args) {
         Ok(c) => c,
         Err(e) => {

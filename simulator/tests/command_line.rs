@@ -125,3 +125,21 @@ fn serves_with_the_flags_given() {
         "{second}"
     );
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_parser() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = mx_sim(&["--completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        assert!(
+            script.contains("mx-sim") && script.contains("shell-quota"),
+            "{shell}"
+        );
+    }
+    let out = mx_sim(&["--man"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains(".TH mx-sim 1"));
+    let out = mx_sim(&["--man", "--https"]);
+    assert_eq!(out.status.code(), Some(2), "--man takes no other flag");
+}
