@@ -533,6 +533,30 @@ pub extern "C" fn mx_options_set_shell_name(
     })
 }
 
+/// Records the conversation in the file at `path` (UTF-8): every request and response after
+/// unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL (the default)
+/// records nothing. The file is created, or truncated, when a session opens; a pool's n-th
+/// session records into the path with `.n` before the extension (`calls.1.yml`, ...).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_record(
+    options: *mut mx_options,
+    path: *const c_char,
+    path_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
+        let path = unsafe { try_opt_str(path, path_len, "path") }?;
+        if path.is_some_and(str::is_empty) {
+            return Err(FfiError::invalid("the record path is empty"));
+        }
+        update(options, |o| {
+            o.record = path.map(std::path::PathBuf::from);
+            Ok(())
+        })
+    })
+}
+
 /// Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
 /// reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
 #[unsafe(no_mangle)]

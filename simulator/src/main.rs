@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use monosync_exchange::recording::{self, IdPolicy, Replay};
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -34,6 +35,10 @@ Usage: mx-sim [options]
   --shell-quota N          shells per user (default 18)
   --machine NAME           machine name shown in faults
   --deny USER              USER authenticates but is not in Remote Management Users, repeatable
+  --replay FILE            serve a recorded conversation (mx run --record, or a pypsrp
+                           recording) instead of the organisation, ids rewritten for each client
+  --fresh-ids              with --replay: hand out new ShellIds and CommandIds, whatever the
+                           client proposed and the recorded server did
 ";
 
 fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<String, String> {
@@ -54,6 +59,8 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
         "::1".to_owned(),
     ];
     let (mut realm, mut host, mut kpw, mut kdc) = (None, None, None, None);
+    let mut replay = None;
+    let mut policy = IdPolicy::AsRecorded;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -112,8 +119,13 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
             }
             "--machine" => config.service.machine = value(&mut args, &arg)?,
             "--deny" => config.service.denied_users.push(value(&mut args, &arg)?),
+            "--replay" => replay = Some(value(&mut args, &arg)?),
+            "--fresh-ids" => policy = IdPolicy::Fresh,
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if let Some(path) = replay {
+        config.replay = Some(load_replay(&path, policy)?);
     }
     if config.listen.is_empty() {
         let port = if https { 5986 } else { 5985 };
@@ -165,6 +177,19 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
     Ok((config, write_cert))
 }
 
+/// The first list of the recording at `path`, ready to serve.
+fn load_replay(path: &str, policy: IdPolicy) -> Result<Replay, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let lists = recording::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+    let exchanges = lists
+        .into_iter()
+        .next()
+        .map(|l| l.exchanges)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| format!("{path}: {}", recording::RecordingError::Empty))?;
+    Ok(Replay::new(exchanges, policy))
+}
+
 fn main() -> ExitCode {
     let (config, _) = match parse() {
         Ok(c) => c,
@@ -201,6 +226,15 @@ fn main() -> ExitCode {
         println!("Exchange endpoint: {}", server.url(Endpoint::PowerShell));
         println!("WinRM endpoint:    {}", server.url(Endpoint::Wsman));
         wait_for_stop().await;
+        if let Some((stats, mismatches)) = server.replay_report() {
+            println!(
+                "replay: {} exchanges served, {} terminate signals answered without a recorded one, {} recorded ones skipped",
+                stats.served, stats.synthesized_signals, stats.skipped_signals
+            );
+            for m in &mismatches {
+                println!("replay: {m}");
+            }
+        }
         server.shutdown();
         ExitCode::SUCCESS
     })
