@@ -791,6 +791,32 @@ mod tests {
     }
 
     #[test]
+    fn record_is_off_by_default_set_by_path_and_cleared_by_null() {
+        let o = mx_options_new();
+        let null = std::ptr::null_mut();
+        with(o, |opts| assert_eq!(opts.record, None));
+        let (p, n) = s("/var/tmp/failing.yml");
+        assert_eq!(mx_options_set_record(o, p, n, null), mx_result_code::MX_OK);
+        with(o, |opts| {
+            assert_eq!(
+                opts.record.as_deref(),
+                Some(std::path::Path::new("/var/tmp/failing.yml"))
+            );
+        });
+        let (p, _) = s("");
+        assert_eq!(
+            mx_options_set_record(o, p, 0, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_options_set_record(o, std::ptr::null(), 0, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| assert_eq!(opts.record, None));
+        mx_options_free(o);
+    }
+
+    #[test]
     fn bad_input_is_refused_with_a_reason() {
         let o = mx_options_new();
         let mut err: *mut mx_error = std::ptr::null_mut();
