@@ -856,6 +856,14 @@ mx_result_code mx_options_set_locale(mx_options *options, const char *locale, si
 mx_result_code mx_options_set_shell_name(mx_options *options, const char *name, size_t name_len, mx_error **err);
 
 /**
+ * Records the conversation in the file at `path` (UTF-8): every request and response after
+ * unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL (the default)
+ * records nothing. The file is created, or truncated, when a session opens; a pool's n-th
+ * session records into the path with `.n` before the extension (`calls.1.yml`, ...).
+ */
+mx_result_code mx_options_set_record(mx_options *options, const char *path, size_t path_len, mx_error **err);
+
+/**
  * Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
  * reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
  */

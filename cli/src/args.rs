@@ -149,6 +149,10 @@ pub(crate) struct RunArgs {
     /// Typed parameters as a JSON object (added after those on the command line).
     #[arg(long, value_name = "JSON")]
     pub(crate) params: Option<String>,
+    /// Record the conversation in FILE (every request and response after unsealing, secrets
+    /// redacted), in the format `mx-sim --replay FILE` serves.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) record: Option<PathBuf>,
     /// The cmdlet, then its parameters PowerShell style: -Name value, -Switch, -Name:$false,
     /// a,b for an array.
     #[arg(

@@ -200,7 +200,9 @@ fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
         Some(name) => Endpoint::Configuration(name.clone()),
         None => Endpoint::Exchange,
     };
-    Ok(SessionOptions::new(transport, endpoint))
+    let mut options = SessionOptions::new(transport, endpoint);
+    options.record = args.record.clone();
+    Ok(options)
 }
 
 /// The transport options the connection arguments describe, for `url`.

@@ -533,6 +533,30 @@ pub extern "C" fn mx_options_set_shell_name(
     })
 }
 
+/// Records the conversation in the file at `path` (UTF-8): every request and response after
+/// unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL (the default)
+/// records nothing. The file is created, or truncated, when a session opens; a pool's n-th
+/// session records into the path with `.n` before the extension (`calls.1.yml`, ...).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_record(
+    options: *mut mx_options,
+    path: *const c_char,
+    path_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
+        let path = unsafe { try_opt_str(path, path_len, "path") }?;
+        if path.is_some_and(str::is_empty) {
+            return Err(FfiError::invalid("the record path is empty"));
+        }
+        update(options, |o| {
+            o.record = path.map(std::path::PathBuf::from);
+            Ok(())
+        })
+    })
+}
+
 /// Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
 /// reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
 #[unsafe(no_mangle)]
@@ -763,6 +787,32 @@ mod tests {
             assert_eq!(opts.endpoint, Endpoint::Exchange);
             assert_eq!(opts.invoke_timeout, None);
         });
+        mx_options_free(o);
+    }
+
+    #[test]
+    fn record_is_off_by_default_set_by_path_and_cleared_by_null() {
+        let o = mx_options_new();
+        let null = std::ptr::null_mut();
+        with(o, |opts| assert_eq!(opts.record, None));
+        let (p, n) = s("/var/tmp/failing.yml");
+        assert_eq!(mx_options_set_record(o, p, n, null), mx_result_code::MX_OK);
+        with(o, |opts| {
+            assert_eq!(
+                opts.record.as_deref(),
+                Some(std::path::Path::new("/var/tmp/failing.yml"))
+            );
+        });
+        let (p, _) = s("");
+        assert_eq!(
+            mx_options_set_record(o, p, 0, null),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            mx_options_set_record(o, std::ptr::null(), 0, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| assert_eq!(opts.record, None));
         mx_options_free(o);
     }
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::io::Write as _;
 
 use clap::{CommandFactory as _, Parser, ValueEnum};
+use monosync_exchange::recording::{self, IdPolicy, Replay};
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -93,6 +94,14 @@ struct Args {
     /// USER authenticates but is not in Remote Management Users, repeatable.
     #[arg(long, value_name = "USER")]
     deny: Vec<String>,
+    /// Serve a recorded conversation (mx run --record, or a pypsrp recording) instead of the
+    /// organisation, ids rewritten for each client.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// With --replay: hand out new ShellIds and CommandIds, whatever the client proposed and
+    /// the recorded server did.
+    #[arg(long, requires = "replay")]
+    fresh_ids: bool,
     /// Print a completion script for this shell and exit.
     #[arg(long, value_name = "SHELL", exclusive = true)]
     completions: Option<clap_complete::Shell>,
@@ -175,6 +184,14 @@ fn config(args: Args) -> Result<SimConfig, String> {
         config.service.machine = machine;
     }
     config.service.denied_users.extend(args.deny);
+    if let Some(path) = &args.replay {
+        let policy = if args.fresh_ids {
+            IdPolicy::Fresh
+        } else {
+            IdPolicy::AsRecorded
+        };
+        config.replay = Some(load_replay(path, policy)?);
+    }
     if config.listen.is_empty() {
         let port = if args.https { 5986 } else { 5985 };
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
@@ -224,6 +241,20 @@ fn config(args: Args) -> Result<SimConfig, String> {
     Ok(config)
 }
 
+/// The first list of the recording at `path`, ready to serve.
+fn load_replay(path: &std::path::Path, policy: IdPolicy) -> Result<Replay, String> {
+    let named = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = String::from_utf8(read(path)?).map_err(|e| named(&e))?;
+    let lists = recording::parse(&text).map_err(|e| named(&e))?;
+    let exchanges = lists
+        .into_iter()
+        .next()
+        .map(|l| l.exchanges)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| named(&recording::RecordingError::Empty))?;
+    Ok(Replay::new(exchanges, policy))
+}
+
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
@@ -267,6 +298,15 @@ fn main() -> ExitCode {
         println!("Exchange endpoint: {}", server.url(Endpoint::PowerShell));
         println!("WinRM endpoint:    {}", server.url(Endpoint::Wsman));
         wait_for_stop().await;
+        if let Some((stats, mismatches)) = server.replay_report() {
+            println!(
+                "replay: {} exchanges served, {} terminate signals answered without a recorded one, {} recorded ones skipped",
+                stats.served, stats.synthesized_signals, stats.skipped_signals
+            );
+            for m in &mismatches {
+                println!("replay: {m}");
+            }
+        }
         server.shutdown();
         ExitCode::SUCCESS
     })

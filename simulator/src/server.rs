@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use monosync_exchange::recording::{Mismatch, Replay, ReplayStats};
 use tokio::sync::watch;
 
 use crate::SimError;
@@ -42,6 +43,9 @@ pub struct SimConfig {
     pub faults: FaultPlan,
     /// Append the request log to this file as JSON lines.
     pub log_file: Option<std::path::PathBuf>,
+    /// Serve this recorded conversation instead of the organisation (`--replay`), ids
+    /// rewritten for each client ([`monosync_exchange::recording::Replay`]).
+    pub replay: Option<Replay>,
 }
 
 impl Default for SimConfig {
@@ -56,6 +60,7 @@ impl Default for SimConfig {
             service: ServiceConfig::default(),
             faults: FaultPlan::default(),
             log_file: None,
+            replay: None,
         }
     }
 }
@@ -69,6 +74,7 @@ pub struct Server;
 pub struct RunningServer {
     addrs: Vec<SocketAddr>,
     https: bool,
+    replay: Option<Arc<Mutex<Replay>>>,
     service: Arc<Service>,
     log: Arc<RequestLog>,
     faults: Arc<FaultState>,
@@ -128,6 +134,7 @@ impl Server {
             ),
             None => None,
         };
+        let replay = config.replay.map(|r| Arc::new(Mutex::new(r)));
         let service = Arc::new(Service::new(config.service, Arc::new(Mutex::new(exchange))));
         let log = Arc::new(RequestLog::new(log_file));
         let faults = Arc::new(FaultState::new(config.faults));
@@ -141,6 +148,7 @@ impl Server {
             log: Arc::clone(&log),
             faults: Arc::clone(&faults),
             connections: std::sync::atomic::AtomicU64::new(0),
+            replay: replay.clone(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let addrs: Vec<SocketAddr> = listeners.iter().map(|(a, _)| *a).collect();
@@ -238,6 +246,7 @@ impl Server {
         Ok(RunningServer {
             addrs,
             https,
+            replay,
             service,
             log,
             faults,
@@ -283,6 +292,16 @@ impl RunningServer {
     /// Shells open now.
     pub fn shell_count(&self) -> usize {
         self.service.shell_count()
+    }
+
+    /// With `--replay`: what the replay served so far, and where the clients' requests
+    /// differed from the recorded ones.
+    pub fn replay_report(&self) -> Option<(ReplayStats, Vec<Mismatch>)> {
+        let replay = self.replay.as_ref()?;
+        let replay = replay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some((replay.stats(), replay.mismatches().to_vec()))
     }
 
     /// Replaces the fault plan (counters restart).

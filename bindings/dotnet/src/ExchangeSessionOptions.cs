@@ -123,6 +123,14 @@ namespace Monosync.Exchange
         /// <summary>The shell's name as the server shows it.</summary>
         public string ShellName { get; set; }
 
+        /// <summary>
+        /// A file to record the conversation in: every request and response after unsealing,
+        /// secrets redacted, in the format <c>mx-sim --replay</c> serves; null (the default)
+        /// records nothing. A pool's n-th session records into the path with <c>.n</c> before
+        /// the extension.
+        /// </summary>
+        public string Record { get; set; }
+
         /// <summary>A fixed MaxEnvelopeSize in bytes; null to negotiate it.</summary>
         public uint? MaxEnvelopeSize { get; set; }
 

@@ -56,6 +56,8 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) shell_name: Option<String>,
     /// `(exchange_uri, PSCredential)`: jump-host mode.
     pub(crate) jump_host: Option<Bound<'py, PyAny>>,
+    /// A file to record the conversation in.
+    pub(crate) record: Option<PathBuf>,
 }
 
 fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
@@ -190,6 +192,7 @@ impl ConnectArgs<'_> {
             .transpose()?;
         options.locale = self.locale.clone();
         options.shell_name = self.shell_name.clone();
+        options.record = self.record.clone();
         Ok(options)
     }
 }

@@ -59,7 +59,8 @@ impl Pool {
         ip_order="ipv4-first", resolve=None, kdc=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
-        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None
+        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
+        record=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -92,6 +93,7 @@ impl Pool {
         shell_name: Option<String>,
         on_progress: Option<Py<PyAny>>,
         jump_host: Option<Bound<'py, PyAny>>,
+        record: Option<PathBuf>,
     ) -> PyResult<Self> {
         let args = ConnectArgs {
             auth: auth.to_owned(),
@@ -117,6 +119,7 @@ impl Pool {
             locale: locale.to_owned(),
             shell_name,
             jump_host,
+            record,
         };
         let names = string_list(Some(&servers))?;
         let Some(first) = names.first() else {

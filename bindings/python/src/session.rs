@@ -34,7 +34,9 @@ use crate::stream::{Readers, ResultStream, collect};
 /// plain HTTP. Times in seconds: ``connect_timeout``, ``read_timeout``, ``request_timeout``
 /// (a whole HTTP request), ``operation_timeout`` (how long the server holds a Receive),
 /// ``invoke_timeout`` (a whole command; it is stopped on the server), ``idle_timeout``.
-/// ``on_progress`` is called with each :class:`ProgressRecord` as it arrives.
+/// ``on_progress`` is called with each :class:`ProgressRecord` as it arrives. ``record``
+/// names a file to record the conversation in (every request and response after unsealing,
+/// secrets redacted), which ``mx-sim --replay`` serves back.
 ///
 /// Jump-host mode, when only WinRM (5986) reaches a machine that reaches Exchange:
 /// ``server`` is that machine's WinRM service (a bare host name means
@@ -78,7 +80,8 @@ impl Session {
         ip_order="ipv4-first", resolve=None, kdc=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
-        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None
+        idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
+        record=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -108,6 +111,7 @@ impl Session {
         shell_name: Option<String>,
         on_progress: Option<Py<PyAny>>,
         jump_host: Option<Bound<'py, PyAny>>,
+        record: Option<PathBuf>,
     ) -> PyResult<Self> {
         let args = ConnectArgs {
             auth: auth.to_owned(),
@@ -133,6 +137,7 @@ impl Session {
             locale: locale.to_owned(),
             shell_name,
             jump_host,
+            record,
         };
         let options = args.session_options(py, &server)?;
         let url = options.transport.url.clone();

@@ -13,9 +13,11 @@
 
 use crate::psrp::{Fragment, FragmentError};
 
-/// Elements whose text is a secret.
+/// Start tags whose element text is a secret: a SecureString with or without attributes
+/// (`<SS>`, `<SS N="Password">`), and the key material of the session-key exchange.
 const MARKERS: &[&[u8]] = &[
     b"<SS>",
+    b"<SS ",
     b"<S N=\"PublicKey\">",
     b"<S N=\"EncryptedSessionKey\">",
 ];
@@ -26,6 +28,8 @@ const LONGEST: usize = 28;
 /// Redacts the PSRP payloads of one direction of a conversation.
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
+    /// Inside the start tag of a secret (its attributes).
+    in_tag: bool,
     /// Inside a secret's text.
     inside: bool,
     /// The last bytes of message data seen, for a marker split across fragments.
@@ -52,6 +56,13 @@ impl Redactor {
     /// Overwrites secrets in one run of message bytes.
     fn data(&mut self, data: &mut [u8]) {
         for byte in data.iter_mut() {
+            if self.in_tag {
+                if *byte == b'>' {
+                    self.in_tag = false;
+                    self.inside = true;
+                }
+                continue;
+            }
             if self.inside {
                 match *byte {
                     b'<' => self.inside = false,
@@ -66,8 +77,12 @@ impl Redactor {
             if self.tail.len() > LONGEST {
                 self.tail.remove(0);
             }
-            if MARKERS.iter().any(|m| self.tail.ends_with(m)) {
-                self.inside = true;
+            if let Some(marker) = MARKERS.iter().find(|m| self.tail.ends_with(m)) {
+                if marker.ends_with(b">") {
+                    self.inside = true;
+                } else {
+                    self.in_tag = true;
+                }
                 self.tail.clear();
             }
         }
@@ -191,15 +206,20 @@ mod tests {
 
     #[test]
     fn envelopes_keep_everything_but_the_secrets() {
-        let data = fragment(1, 0, true, true, b"<SS>c2VjcmV0</SS>");
+        let data = fragment(1, 0, true, true, b"<SS>c2VjcmV0</SS><SS N=\"V\">c2Vj</SS>");
         let encoded = crate::wsman::stream::encode_base64(&data);
         let xml = format!(
             "<s:Body><rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"X\">{encoded}</rsp:Stream></rsp:Send></s:Body>"
         );
         let out = envelope(&xml, &mut Redactor::new());
         assert_ne!(out, xml);
-        let expected =
-            crate::wsman::stream::encode_base64(&fragment(1, 0, true, true, b"<SS>AAAAAAAA</SS>"));
+        let expected = crate::wsman::stream::encode_base64(&fragment(
+            1,
+            0,
+            true,
+            true,
+            b"<SS>AAAAAAAA</SS><SS N=\"V\">AAAA</SS>",
+        ));
         assert!(out.contains(&expected), "{out}");
         assert!(out.starts_with("<s:Body><rsp:Send><rsp:Stream Name=\"stdin\" CommandId=\"X\">"));
     }

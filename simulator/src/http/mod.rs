@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     pub(crate) log: Arc<RequestLog>,
     pub(crate) faults: Arc<FaultState>,
     pub(crate) connections: AtomicU64,
+    /// A recorded conversation served instead of the WinRM service (`mx-sim --replay`).
+    pub(crate) replay: Option<Arc<Mutex<monosync_exchange::recording::Replay>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -393,7 +395,13 @@ async fn handle_inner(
         _ => {}
     }
     let who = AuthenticatedUser { name: user };
-    let (status, mut soap) = shared.service.handle(&who, endpoint, &plain).await;
+    let (status, mut soap) = match &shared.replay {
+        Some(replay) => {
+            let served = lock(replay).answer_or_fault(&plain);
+            (served.status, served.body)
+        }
+        None => shared.service.handle(&who, endpoint, &plain).await,
+    };
     if matches!(fault, Some(FaultAction::CorruptFragment)) {
         corrupt_stream(&mut soap);
     }

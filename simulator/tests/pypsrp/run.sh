@@ -10,6 +10,8 @@
 #            not set), with a krb5.conf generated for pypsrp
 #   RT_PY, RT_MX  two logging instances on which pypsrp and our `mx` do the same work, so that
 #            test_round_trips.py compares their round trips in the same run
+#   REPLAY   `mx-sim --replay` of a conversation `mx run --record` made against HTTP, which
+#            test_replay.py repeats with pypsrp
 # Needs a Python with pypsrp[kerberos] and pytest (PYTHON, default python3).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +58,8 @@ export MX_SIM_RT_PY_PORT=$(free_port)
 export MX_SIM_RT_MX_PORT=$(free_port)
 export MX_SIM_RT_PY_LOG="$work/rt-py.jsonl"
 export MX_SIM_RT_MX_LOG="$work/rt-mx.jsonl"
+export MX_SIM_REPLAY_PORT=$(free_port)
+export MX_REPLAY_EXPECTED="$work/replay-mx.json"
 
 cat >"$work/faults.json" <<'EOF'
 {"rules": [
@@ -113,4 +117,10 @@ start --log "$MX_SIM_RT_MX_LOG" --listen "127.0.0.1:$MX_SIM_RT_MX_PORT"
 "$python" "$here/wait_for_ports.py" "$MX_SIM_HTTP_PORT" "$MX_SIM_HTTPS_PORT" "$MX_SIM_BIG_PORT" \
     "$MX_SIM_QUOTA_PORT" "$MX_SIM_FAULTS_PORT" "$MX_SIM_KRB_PORT" "$MX_SIM_RT_PY_PORT" \
     "$MX_SIM_RT_MX_PORT"
-"$python" -m pytest -q -s "$here/test_pypsrp.py" "$here/test_round_trips.py" "$@"
+# A field recording made by mx, served back for pypsrp.
+MX_REPLAY_PASSWORD='P@ssw0rd!' "$MX_BIN" run --server "http://127.0.0.1:$MX_SIM_HTTP_PORT/PowerShell/" \
+    --auth ntlm --username Administrator --password-env MX_REPLAY_PASSWORD --json \
+    --record "$work/replay.yml" Get-Mailbox -Identity Administrator >"$MX_REPLAY_EXPECTED"
+start --replay "$work/replay.yml" --listen "127.0.0.1:$MX_SIM_REPLAY_PORT"
+"$python" "$here/wait_for_ports.py" "$MX_SIM_REPLAY_PORT"
+"$python" -m pytest -q -s "$here/test_pypsrp.py" "$here/test_round_trips.py" "$here/test_replay.py" "$@"

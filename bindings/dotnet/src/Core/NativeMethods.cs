@@ -130,6 +130,9 @@ namespace Monosync.Exchange.Core
         internal static extern ResultCode mx_options_set_shell_name(OptionsHandle o, byte[] name, UIntPtr len, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_options_set_record(OptionsHandle o, byte[] path, UIntPtr len, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_set_max_envelope_size(OptionsHandle o, uint bytes, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

@@ -70,6 +70,7 @@ namespace Monosync.Exchange.Core
             Text(o, NativeMethods.mx_options_set_spn, options.Spn, nameof(options.Spn));
             Text(o, NativeMethods.mx_options_set_locale, options.Locale, nameof(options.Locale));
             Text(o, NativeMethods.mx_options_set_shell_name, options.ShellName, nameof(options.ShellName));
+            Text(o, NativeMethods.mx_options_set_record, options.Record, nameof(options.Record));
             if (options.MaxEnvelopeSize.HasValue)
             {
                 Ensure.Success(NativeMethods.mx_options_set_max_envelope_size(o, options.MaxEnvelopeSize.Value, out err), err);

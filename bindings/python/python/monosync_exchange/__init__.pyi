@@ -376,6 +376,7 @@ class Session:
         shell_name: str | None = None,
         on_progress: Callable[[ProgressRecord], object] | None = None,
         jump_host: tuple[str, PSCredential] | None = None,
+        record: str | os.PathLike[str] | None = None,
     ) -> None: ...
     def invoke(
         self, command: str | Command, /, *args: ParamValue, **params: ParamValue
@@ -444,6 +445,7 @@ class Pool:
         shell_name: str | None = None,
         on_progress: Callable[[ProgressRecord], object] | None = None,
         jump_host: tuple[str, PSCredential] | None = None,
+        record: str | os.PathLike[str] | None = None,
     ) -> None: ...
     def invoke(
         self, command: str | Command, /, *args: ParamValue, **params: ParamValue
