@@ -199,8 +199,8 @@ enum mx_timeout
    */
   MX_TIMEOUT_CONNECT = 0,
   /**
-   * Waiting for a response head, and again its body. Default 120 s; keep it above
-   * `MX_TIMEOUT_RECEIVE_POLL`.
+   * One HTTP exchange: the request, then the response head and body together. Default
+   * 120 s; keep it above `MX_TIMEOUT_RECEIVE_POLL`.
    */
   MX_TIMEOUT_READ = 1,
   /**
@@ -223,6 +223,12 @@ enum mx_timeout
    * leaves the server's default.
    */
   MX_TIMEOUT_SHELL_IDLE = 5,
+  /**
+   * Opening a session: connect, authenticate, create the shell and open the runspace
+   * pool; when it passes, `mx_session_open` fails with `MX_TIMEOUT`. Default 180 s
+   * (PowerShell's OpenTimeout); 0 for none.
+   */
+  MX_TIMEOUT_OPEN = 6,
 };
 #ifndef __cplusplus
 typedef uint32_t mx_timeout;
@@ -871,7 +877,8 @@ mx_result_code mx_options_set_max_envelope_size(mx_options *options, uint32_t by
 
 /**
  * Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
- * the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`)
+ * the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`,
+ * `MX_TIMEOUT_OPEN`)
  * and is refused with `MX_INVALID_ARGUMENT` where it is not.
  */
 mx_result_code mx_options_set_timeout_ms(mx_options *options, uint32_t which, uint64_t milliseconds, mx_error **err);

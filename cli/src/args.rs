@@ -146,6 +146,14 @@ pub(crate) struct RunArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Seconds the cmdlet may run; when they pass it is stopped on the server and mx exits
+    /// with 3. No limit when absent or 0.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// Seconds opening the session may take: connecting, authenticating, creating the shell
+    /// and opening the runspace pool (PowerShell's OpenTimeout); 0 for no limit.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "180")]
+    pub(crate) open_timeout: std::time::Duration,
     /// Typed parameters as a JSON object (added after those on the command line).
     #[arg(long, value_name = "JSON")]
     pub(crate) params: Option<String>,
@@ -207,4 +215,13 @@ pub(crate) struct DoctorArgs {
 pub(crate) struct ClixmlArgs {
     /// The CLIXML file; `-` or absent for standard input.
     pub(crate) file: Option<PathBuf>,
+}
+
+/// A number of seconds, fractions allowed, as a duration.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(value)
+        .map_err(|_| format!("`{text}` is not a usable number of seconds"))
 }

@@ -26,10 +26,9 @@ pub(crate) async fn main(args: RunArgs) -> u8 {
             if json {
                 let _ = outln!("{}", error_document(&e));
             } else {
+                // The message carries the server's words (fault, error record or HTTP body)
+                // once, cut to a readable length.
                 errln!("mx run: {e}");
-                if let Some(record) = session_error(&e).and_then(SessionError::error_record) {
-                    errln!("ERROR: {}", output::error_line(record));
-                }
                 if let Some(hint) = e.hint() {
                     errln!("hint: {hint}");
                 }
@@ -47,7 +46,8 @@ fn session_error(e: &CliError) -> Option<&SessionError> {
 }
 
 /// `{"error": {"kind", "message", ...}}`, with the error record of a failed command and the
-/// output it produced before failing.
+/// output it produced before failing. The server's text is in `message` only (cut to a
+/// readable length); `record` and `fault` add the codes and identifiers around it.
 fn error_document(e: &CliError) -> Value {
     let mut error = json!({
         "kind": e.kind(),
@@ -61,20 +61,19 @@ fn error_document(e: &CliError) -> Value {
         if let Some(code) = session.server_code() {
             error["server_code"] = json!(code);
         }
-        if let Some(message) = session.server_message() {
-            error["server_message"] = json!(message);
-        }
         if let Some(record) = session.error_record() {
-            error["record"] = output::error_json(record);
+            let mut record = output::error_json(record);
+            if let Some(fields) = record.as_object_mut() {
+                fields.remove("message");
+            }
+            error["record"] = record;
         }
         if let Some(fault) = session.fault() {
             error["fault"] = json!({
                 "soap_code": fault.soap_code,
                 "soap_subcode": fault.soap_subcode,
-                "reason": fault.reason,
                 "wsman_code": fault.wsman_code,
                 "machine": fault.machine,
-                "message": fault.message,
             });
         }
         if let SessionError::Pipeline(failure) = session {
@@ -202,6 +201,8 @@ fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
     };
     let mut options = SessionOptions::new(transport, endpoint);
     options.record = args.record.clone();
+    options.invoke_timeout = args.timeout.filter(|d| !d.is_zero());
+    options.open_timeout = Some(args.open_timeout).filter(|d| !d.is_zero());
     Ok(options)
 }
 

@@ -359,6 +359,67 @@ fn run_terminating_error_is_an_error_object() {
 }
 
 #[test]
+fn a_terminating_error_prints_the_servers_text_once() {
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let url = server.url(Endpoint::PowerShell);
+    let out = run_admin(&url, &["Get-Nothing"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let err = stderr(&out);
+    let (_, doc) = run_json(&server, &["Get-Nothing"]);
+    let message = doc["error"]["message"].as_str().expect("message");
+    // The error record's text, after the exception type.
+    let text = message
+        .split(": ")
+        .nth(2)
+        .and_then(|t| t.split(" (").next())
+        .expect("the record's text");
+    assert!(text.len() > 10, "{message}");
+    assert_eq!(err.matches(text).count(), 1, "{err}");
+    assert_eq!(doc.to_string().matches(text).count(), 1, "{doc}");
+}
+
+#[test]
+fn open_timeout_and_timeout_bound_the_run() {
+    // A server that takes the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://127.0.0.1:{}/PowerShell/",
+        listener.local_addr().expect("addr").port()
+    );
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(1) {
+            held.push(stream);
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = run_admin(&url, &["--open-timeout", "0.5", "--json", "Get-Mailbox"]);
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(doc["error"]["kind"], "timeout", "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not open within 500ms")),
+        "{doc}"
+    );
+    assert!(elapsed < std::time::Duration::from_secs(4), "{elapsed:?}");
+    drop(hold);
+
+    let server = Server::start(SimConfig::default()).expect("sim");
+    let (out, doc) = run_json(&server, &["--timeout", "0.001", "Get-Mailbox"]);
+    assert_eq!(out.status.code(), Some(3), "{doc}");
+    assert_eq!(doc["error"]["kind"], "timeout", "{doc}");
+    let out = run_admin(
+        &server.url(Endpoint::PowerShell),
+        &["--open-timeout", "soon", "Get-Mailbox"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn run_text_mode_puts_errors_on_stderr() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let url = server.url(Endpoint::PowerShell);
@@ -542,7 +603,14 @@ fn configuration_selects_the_resource_uri() {
     let (out, doc) = run(&[]);
     assert_eq!(out.status.code(), Some(5), "{doc}");
     assert_eq!(doc["error"]["kind"], "protocol");
-    assert!(doc["error"]["fault"]["reason"].is_string(), "{doc}");
+    assert_eq!(doc["error"]["fault"]["soap_code"], "Sender", "{doc}");
+    // The server's text is in the message, once.
+    let text = doc.to_string();
+    assert_eq!(
+        text.matches("cannot process the request").count(),
+        1,
+        "{doc}"
+    );
     // Microsoft.PowerShell opens, and has no Exchange cmdlets.
     let (out, doc) = run(&["--configuration", "Microsoft.PowerShell"]);
     assert_eq!(out.status.code(), Some(6), "{doc}");

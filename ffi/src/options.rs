@@ -52,8 +52,8 @@ pub enum mx_ip_order {
 pub enum mx_timeout {
     /// TCP connect per address, and again the TLS handshake. Default 30 s.
     Connect = 0,
-    /// Waiting for a response head, and again its body. Default 120 s; keep it above
-    /// `MX_TIMEOUT_RECEIVE_POLL`.
+    /// One HTTP exchange: the request, then the response head and body together. Default
+    /// 120 s; keep it above `MX_TIMEOUT_RECEIVE_POLL`.
     Read = 1,
     /// One whole HTTP request including reconnects; 0 for none (the default).
     Request = 2,
@@ -67,6 +67,10 @@ pub enum mx_timeout {
     /// The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37); 0
     /// leaves the server's default.
     ShellIdle = 5,
+    /// Opening a session: connect, authenticate, create the shell and open the runspace
+    /// pool; when it passes, `mx_session_open` fails with `MX_TIMEOUT`. Default 180 s
+    /// (PowerShell's OpenTimeout); 0 for none.
+    Open = 6,
 }
 
 /// Connection settings for `mx_session_open`: URL, authentication, credentials, endpoint,
@@ -574,7 +578,8 @@ pub extern "C" fn mx_options_set_max_envelope_size(
 }
 
 /// Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
-/// the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`)
+/// the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`,
+/// `MX_TIMEOUT_OPEN`)
 /// and is refused with `MX_INVALID_ARGUMENT` where it is not.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_timeout_ms(
@@ -597,6 +602,7 @@ pub extern "C" fn mx_options_set_timeout_ms(
                 x if x == mx_timeout::ReceivePoll as u32 => o.operation_timeout = required()?,
                 x if x == mx_timeout::Invoke as u32 => o.invoke_timeout = optional,
                 x if x == mx_timeout::ShellIdle as u32 => o.idle_timeout = optional,
+                x if x == mx_timeout::Open as u32 => o.open_timeout = optional,
                 other => return Err(FfiError::invalid(format!("{other} is not an mx_timeout"))),
             }
             Ok(())
@@ -786,7 +792,20 @@ mod tests {
         with(o, |opts| {
             assert_eq!(opts.endpoint, Endpoint::Exchange);
             assert_eq!(opts.invoke_timeout, None);
+            assert_eq!(opts.open_timeout, Some(Duration::from_secs(180)));
         });
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Open as u32, 2_500, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| {
+            assert_eq!(opts.open_timeout, Some(Duration::from_millis(2_500)))
+        });
+        assert_eq!(
+            mx_options_set_timeout_ms(o, mx_timeout::Open as u32, 0, null),
+            mx_result_code::MX_OK
+        );
+        with(o, |opts| assert_eq!(opts.open_timeout, None));
         mx_options_free(o);
     }
 
