@@ -17,6 +17,8 @@ const EXIT_CODES: &str = "Exit codes:
   6  access denied: WinRM access, or a cmdlet or parameter the account's RBAC roles do not
      grant (Exchange reports an unknown cmdlet the same way)
   7  throttled: shell quota or throttling budget; retry later
+A reader that closes the output early (mx run ... | head) is not a failure: mx stops reading,
+closes the session (the command ends with it) and exits 0.
 With --json the error's \"kind\" names its class (not_found, already_exists, access_denied,
 throttled, transient, auth, tls, ...) and \"hint\" what to change on the server.";
 

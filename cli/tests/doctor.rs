@@ -265,6 +265,32 @@ fn an_account_that_may_not_read_the_policy_is_told_how_to_grant_it() {
     assert_eq!(server.shell_count(), 0);
 }
 
+#[test]
+fn failing_commands_still_close_the_session() {
+    use mx_sim::{FaultAction, FaultPlan, FaultRule};
+
+    let server = Server::start(SimConfig::default()).expect("sim");
+    // Every command of doctor's session is refused, as by an overloaded server.
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Command".into(),
+            nth: 1,
+            count: 100,
+            action: FaultAction::Http503,
+        }],
+    });
+    let (_, doc) = admin_doctor(&server.url(Endpoint::PowerShell), &[]);
+    assert_eq!(status(&doc, "exchange.endpoint"), "pass", "{doc:#}");
+    assert_eq!(status(&doc, "exchange.rbac"), "warn", "{doc:#}");
+    assert_eq!(status(&doc, "exchange.throttling"), "warn", "{doc:#}");
+    assert!(
+        text(&doc, "exchange.throttling", "detail").contains("the budget was not read"),
+        "{doc:#}"
+    );
+    assert_eq!(shells_created(&server), 1);
+    assert_eq!(server.shell_count(), 0, "closed after the errors");
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_the_exchange_checks_closes_the_session() {

@@ -70,7 +70,7 @@ async fn wrong_password_is_an_auth_error() {
             message,
             hint,
         } => {
-            assert_eq!(scheme, "Negotiate");
+            assert_eq!(scheme, "NTLM", "named for the method asked for");
             assert!(message.contains("rejected"), "{message}");
             assert!(hint.as_deref().unwrap_or_default().contains("password"));
         }

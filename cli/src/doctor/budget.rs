@@ -94,17 +94,19 @@ impl Budgets {
     }
 
     fn summary(&self) -> String {
-        let per = |(n, t): (Budget, Budget)| match (n, t) {
-            (Budget::Unlimited, _) => "Unlimited".to_owned(),
-            (n, Budget::Limited(t)) => format!("{n} per {t} s"),
-            (n, Budget::Unlimited) => format!("{n} (period Unlimited)"),
+        let period = |t: Budget| match t {
+            Budget::Unlimited => "Unlimited".to_owned(),
+            Budget::Limited(t) => format!("{t} s"),
         };
         format!(
-            "PowerShellMaxConcurrency {}, PowerShellMaxCmdlets {}, PowerShellMaxDestructiveCmdlets {}, PowerShellMaxRunspaces {}",
+            "PowerShellMaxConcurrency {}, PowerShellMaxCmdlets {} (PowerShellMaxCmdletsTimePeriod {}), PowerShellMaxDestructiveCmdlets {} (PowerShellMaxDestructiveCmdletsTimePeriod {}), PowerShellMaxRunspaces {} (PowerShellMaxRunspacesTimePeriod {})",
             self.concurrency,
-            per(self.cmdlets),
-            per(self.destructive),
-            per(self.runspaces)
+            self.cmdlets.0,
+            period(self.cmdlets.1),
+            self.destructive.0,
+            period(self.destructive.1),
+            self.runspaces.0,
+            period(self.runspaces.1)
         )
     }
 
@@ -335,11 +337,9 @@ mod tests {
     fn shortfalls_compare_the_budgets_with_the_pool() {
         let roomy = budgets(Budget::Limited(18), Budget::Unlimited);
         assert!(roomy.shortfalls(2).is_empty());
-        assert!(
-            roomy
-                .summary()
-                .contains("PowerShellMaxDestructiveCmdlets 10 per 60 s")
-        );
+        assert!(roomy.summary().contains(
+            "PowerShellMaxDestructiveCmdlets 10 (PowerShellMaxDestructiveCmdletsTimePeriod 60 s)"
+        ));
         let tight = budgets(Budget::Limited(2), Budget::Limited(1));
         let short = tight.shortfalls(2);
         assert_eq!(short.len(), 2, "{short:?}");
