@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use monosync_exchange::transport::keytab::Keytab;
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -24,6 +25,9 @@ Usage: mx-sim [options]
   --no-ntlm                refuse NTLM
   --kerberos-realm REALM --kerberos-host HOST --kerberos-password PW [--kdc tcp://host:88]
                            accept Kerberos for HTTP/HOST@REALM (key derived from the password)
+  --kerberos-keytab FILE [--kdc tcp://host:88]
+                           accept Kerberos for every principal of an MIT keytab (realm and host
+                           from its principals; the keys of an AD computer account serve its SPNs)
   --offer-kerberos         /PowerShell also offers the `Kerberos` scheme
   --allow-unencrypted      accept unsealed bodies and Basic over plain HTTP
   --cbt none|relaxed|strict  channel-binding hardening over HTTPS (default relaxed)
@@ -54,6 +58,7 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
         "::1".to_owned(),
     ];
     let (mut realm, mut host, mut kpw, mut kdc) = (None, None, None, None);
+    let mut keytab = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -74,6 +79,7 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
             "--kerberos-realm" => realm = Some(value(&mut args, &arg)?),
             "--kerberos-host" => host = Some(value(&mut args, &arg)?),
             "--kerberos-password" => kpw = Some(value(&mut args, &arg)?),
+            "--kerberos-keytab" => keytab = Some(value(&mut args, &arg)?),
             "--kdc" => kdc = Some(value(&mut args, &arg)?),
             "--offer-kerberos" => config.auth.offer_kerberos_scheme = true,
             "--allow-unencrypted" => config.allow_unencrypted = true,
@@ -119,19 +125,35 @@ fn parse() -> Result<(SimConfig, Option<PathBuf>), String> {
         let port = if https { 5986 } else { 5985 };
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    match (realm, host, kpw) {
-        (Some(realm), Some(host), Some(password)) => {
+    match (realm, host, kpw, keytab) {
+        (None, None, None, Some(path)) => {
+            let keytab = Keytab::read(&path).map_err(|e| format!("--kerberos-keytab: {e}"))?;
+            let service = KerberosService::from_keytab(keytab, kdc)
+                .map_err(|e| format!("--kerberos-keytab {path}: {e}"))?;
+            println!(
+                "Kerberos: HTTP/{}@{} and every principal of {path}",
+                service.host, service.realm
+            );
+            config.auth.kerberos = Some(service);
+        }
+        (Some(_), _, _, Some(_)) | (_, Some(_), _, Some(_)) | (_, _, Some(_), Some(_)) => {
+            return Err(
+                "--kerberos-keytab replaces --kerberos-realm, --kerberos-host and --kerberos-password".into(),
+            );
+        }
+        (Some(realm), Some(host), Some(password), None) => {
             config.auth.kerberos = Some(KerberosService {
                 kdc_url: kdc.unwrap_or_else(|| format!("tcp://{host}:88")),
                 realm,
                 host,
                 password,
+                keytab: None,
             });
         }
-        (None, None, None) => {}
+        (None, None, None, None) => {}
         _ => {
             return Err(
-                "Kerberos needs --kerberos-realm, --kerberos-host and --kerberos-password".into(),
+                "Kerberos needs --kerberos-realm, --kerberos-host and --kerberos-password, or --kerberos-keytab".into(),
             );
         }
     }

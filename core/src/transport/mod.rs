@@ -39,6 +39,7 @@ pub mod dns_srv;
 pub mod encryption;
 pub mod error;
 pub mod kerberos;
+pub mod keytab;
 pub mod probe;
 pub mod tls;
 
