@@ -228,7 +228,7 @@ pub(super) fn transport_kind(e: &TransportError) -> ErrorKind {
         | TransportError::TlsUntrusted { .. }
         | TransportError::TlsPinMismatch { .. }
         | TransportError::Tls(_) => ErrorKind::Tls,
-        TransportError::Auth { .. } => ErrorKind::Auth,
+        TransportError::Auth { .. } | TransportError::Keytab(_) => ErrorKind::Auth,
         TransportError::Http { status, body } => http_kind(*status, body),
         TransportError::Timeout { .. } => ErrorKind::Timeout,
         TransportError::Sealing(_) => ErrorKind::Protocol,

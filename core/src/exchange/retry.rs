@@ -136,7 +136,8 @@ pub fn never_delivered(error: &SessionError) -> bool {
             | TransportError::TlsUntrusted { .. }
             | TransportError::TlsPinMismatch { .. }
             | TransportError::Tls(_)
-            | TransportError::Auth { .. } => true,
+            | TransportError::Auth { .. }
+            | TransportError::Keytab(_) => true,
             // 503: IIS or the application pool refused before Exchange saw the request.
             TransportError::Http { status, .. } => matches!(*status, 401 | 403 | 503),
             TransportError::Timeout { phase } => {

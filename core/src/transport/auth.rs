@@ -9,9 +9,9 @@ use std::time::Duration;
 use sspi::generator::GeneratorState;
 use sspi::{
     AuthIdentity, AuthIdentityBuffers, BufferType, ClientRequestFlags, CredentialUse,
-    CredentialsBuffers, DataRepresentation, EncryptionFlags, Kerberos, KerberosConfig, Negotiate,
-    NegotiateConfig, NetworkProtocol, NetworkRequest, Ntlm, SecurityBuffer, SecurityBufferRef,
-    SecurityStatus, Sspi, SspiImpl, Username,
+    CredentialsBuffers, DataRepresentation, EncryptionFlags, Kerberos, KerberosConfig,
+    KeytabIdentity, Negotiate, NegotiateConfig, NetworkProtocol, NetworkRequest, Ntlm,
+    SecurityBuffer, SecurityBufferRef, SecurityStatus, Sspi, SspiImpl, Username,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use zeroize::Zeroizing;
@@ -21,6 +21,7 @@ use super::cbt::sec_channel_bindings;
 use super::encryption::SealingContext;
 use super::error::{SealingError, TimeoutPhase, TransportError};
 use super::kerberos::{self, KerberosConfigError};
+use super::keytab::{self, Keytab};
 
 /// Largest KDC reply accepted; real replies are a few kilobytes.
 const MAX_KDC_REPLY: usize = 1024 * 1024;
@@ -42,13 +43,17 @@ pub enum AuthMethod {
     Basic,
 }
 
-/// User name and password. The password is wiped from memory when dropped.
+/// User name and password, or a keytab. The password is wiped from memory when dropped.
 #[derive(Clone)]
 pub struct Credentials {
-    /// `user`, `DOMAIN\user` or `user@REALM`.
+    /// `user`, `DOMAIN\user` or `user@REALM`; with a keytab, the principal whose key logs on
+    /// (empty: the keytab's first principal).
     pub username: String,
     /// The password.
     pub password: Zeroizing<String>,
+    /// An MIT keytab file whose key logs on instead of the password (Kerberos and Negotiate
+    /// only): the entry of `username` with AES256, else AES128, at the highest kvno.
+    pub keytab: Option<std::path::PathBuf>,
 }
 
 impl Credentials {
@@ -57,6 +62,17 @@ impl Credentials {
         Self {
             username: username.into(),
             password: Zeroizing::new(password.into()),
+            keytab: None,
+        }
+    }
+
+    /// Credentials that log on with a key from `keytab`, for the principal `username` (empty:
+    /// the keytab's first principal), as service accounts do without a password at rest.
+    pub fn with_keytab(username: impl Into<String>, keytab: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            username: username.into(),
+            password: Zeroizing::new(String::new()),
+            keytab: Some(keytab.into()),
         }
     }
 }
@@ -66,8 +82,63 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("keytab", &self.keytab)
             .finish()
     }
+}
+
+/// The sspi identity for a keytab logon: the chosen entry's principal (account + realm, an
+/// NT-PRINCIPAL) and key, and the KDC for its realm.
+fn keytab_identity(
+    scheme: Scheme,
+    creds: &Credentials,
+    path: &std::path::Path,
+    settings: &KerberosSettings,
+    conf: Option<&kerberos::Krb5Conf>,
+) -> Result<(sspi::Credentials, Option<String>), TransportError> {
+    let keytab = Keytab::read(path)?;
+    let wanted = Some(creds.username.as_str()).filter(|u| !u.is_empty());
+    let entry = keytab.logon_key(wanted)?;
+    let principal = &entry.principal;
+    let [account] = principal.components.as_slice() else {
+        return Err(TransportError::Auth {
+            scheme: scheme.as_str().to_owned(),
+            message: format!(
+                "keytab principal `{principal}` is a service name; a keytab logs on as an account"
+            ),
+            hint: Some(
+                "name a user or computer account of the keytab (svc@REALM, NAME$@REALM) as the user name"
+                    .to_owned(),
+            ),
+        });
+    };
+    let auth = |message: String| TransportError::Auth {
+        scheme: scheme.as_str().to_owned(),
+        message,
+        hint: None,
+    };
+    let key_enctype = match entry.enctype {
+        keytab::enctype::AES256_CTS_HMAC_SHA1_96 => {
+            picky_krb::crypto::CipherSuite::Aes256CtsHmacSha196
+        }
+        _ => picky_krb::crypto::CipherSuite::Aes128CtsHmacSha196,
+    };
+    let username = Username::new_down_level_logon_name(account, &principal.realm)
+        .map_err(|e| auth(format!("keytab principal `{principal}`: {e}")))?;
+    let kdc = kerberos::choose_kdc(settings.kdc.as_deref(), conf, &principal.realm)
+        .map_err(|e| config_error(scheme, e))?;
+    tracing::debug!(
+        principal = %principal,
+        kvno = entry.kvno,
+        enctype = %keytab::enctype_name(entry.enctype),
+        "Kerberos logon with a keytab key"
+    );
+    let identity = KeytabIdentity {
+        principal: username,
+        key: entry.key().to_vec().into(),
+        key_enctype,
+    };
+    Ok((identity.into(), kdc))
 }
 
 /// Where the Kerberos client finds its KDC and what it names the service.
@@ -91,7 +162,7 @@ pub(crate) async fn discover_kdc(
 ) -> Option<String> {
     let conf = kerberos::load_krb5_conf();
     let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
-    let user = kerberos::split_user(&creds.username, default_realm.as_deref()).ok()?;
+    let user = kerberos_user(creds, conf.as_ref(), default_realm.as_deref()).ok()?;
     if let Ok(Some(kdc)) = kerberos::choose_kdc(None, conf.as_ref(), &user.realm) {
         return Some(kdc);
     }
@@ -106,6 +177,21 @@ pub(crate) async fn discover_kdc(
         .await
         .into_iter()
         .next()
+}
+
+/// The Kerberos account and realm of `creds`: `DOMAIN\\user` with a NetBIOS domain takes the
+/// `krb5.conf` realm the domain stands for (`CONTOSO` -> `CONTOSO.COM`); an AD KDC knows the
+/// account by its sAMAccountName under that realm.
+fn kerberos_user(
+    creds: &Credentials,
+    conf: Option<&kerberos::Krb5Conf>,
+    default_realm: Option<&str>,
+) -> Result<kerberos::KerberosUser, KerberosConfigError> {
+    let mut user = kerberos::split_user(&creds.username, default_realm)?;
+    if let Some(realm) = kerberos::realm_for_netbios(&user.realm, conf) {
+        user.realm = realm;
+    }
+    Ok(user)
 }
 
 /// An sspi security context and its credentials handle.
@@ -224,40 +310,46 @@ impl SecurityContext {
                 };
                 let conf = kerberos::load_krb5_conf();
                 let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
-                let (identity, kdc) = match kerberos::split_user(
-                    &creds.username,
-                    default_realm.as_deref(),
-                ) {
-                    Ok(user) => {
-                        let kdc = kerberos::choose_kdc(
-                            settings.kdc.as_deref(),
-                            conf.as_ref(),
-                            &user.realm,
-                        )
-                        .map_err(|e| config_error(scheme, e))?;
-                        // Account + realm makes an NT-PRINCIPAL name; `user@REALM` would be sent
-                        // as an enterprise name, which MIT KDCs reject.
-                        let username =
-                            Username::new_down_level_logon_name(&user.account, &user.realm)
-                                .map_err(|e| TransportError::Auth {
-                                    scheme: scheme.as_str().to_owned(),
-                                    message: format!("user name `{}`: {e}", creds.username),
-                                    hint: None,
-                                })?;
-                        (
-                            AuthIdentity {
-                                username,
-                                password: creds.password.to_string().into(),
-                            },
-                            kdc,
-                        )
-                    }
-                    // Negotiate can still fall back to NTLM for a user without a realm.
-                    Err(e) if method == AuthMethod::Negotiate => {
-                        tracing::debug!(reason = %e, "no Kerberos realm; Negotiate will use NTLM");
-                        (ntlm_identity(creds)?, None)
-                    }
-                    Err(e) => return Err(config_error(scheme, e)),
+                let (creds, kdc): (sspi::Credentials, _) = if let Some(path) = &creds.keytab {
+                    keytab_identity(scheme, creds, path, settings, conf.as_ref())?
+                } else {
+                    let (identity, kdc) = match kerberos_user(
+                        creds,
+                        conf.as_ref(),
+                        default_realm.as_deref(),
+                    ) {
+                        Ok(user) => {
+                            let kdc = kerberos::choose_kdc(
+                                settings.kdc.as_deref(),
+                                conf.as_ref(),
+                                &user.realm,
+                            )
+                            .map_err(|e| config_error(scheme, e))?;
+                            // Account + realm makes an NT-PRINCIPAL name; `user@REALM` would be sent
+                            // as an enterprise name, which MIT KDCs reject.
+                            let username =
+                                Username::new_down_level_logon_name(&user.account, &user.realm)
+                                    .map_err(|e| TransportError::Auth {
+                                        scheme: scheme.as_str().to_owned(),
+                                        message: format!("user name `{}`: {e}", creds.username),
+                                        hint: None,
+                                    })?;
+                            (
+                                AuthIdentity {
+                                    username,
+                                    password: creds.password.to_string().into(),
+                                },
+                                kdc,
+                            )
+                        }
+                        // Negotiate can still fall back to NTLM for a user without a realm.
+                        Err(e) if method == AuthMethod::Negotiate => {
+                            tracing::debug!(reason = %e, "no Kerberos realm; Negotiate will use NTLM");
+                            (ntlm_identity(creds)?, None)
+                        }
+                        Err(e) => return Err(config_error(scheme, e)),
+                    };
+                    (identity.into(), kdc)
                 };
                 let kconf = match &kdc {
                     Some(url) => KerberosConfig::new_with_kdc_url(url, client_name.to_owned()),
@@ -266,7 +358,6 @@ impl SecurityContext {
                         client_computer_name: client_name.to_owned(),
                     },
                 };
-                let creds: sspi::Credentials = identity.into();
                 if method == AuthMethod::Kerberos {
                     let mut ctx = Box::new(
                         Kerberos::new_client_from_config(kconf)

@@ -164,6 +164,9 @@ pub enum TransportError {
         /// What an administrator can do about it.
         hint: Option<String>,
     },
+    /// The keytab could not be read or holds no usable key (no AES key, no such principal).
+    #[error(transparent)]
+    Keytab(#[from] super::keytab::KeytabError),
     /// The server answered with an unexpected HTTP status.
     #[error("HTTP {status}: {}", truncate_body(.body))]
     Http {
