@@ -113,3 +113,8 @@ def test_keytab_logon(realm: dict[str, str], make_sim: Callable[..., Sim], tmp_p
     assert "rc4-hmac" in str(e.value)
     with pytest.raises(mx.ConfigError, match="keytab= or password="):
         connect(sim, realm, auth="kerberos", keytab=AD, password="x")
+
+
+def test_an_unreadable_keytab_is_an_auth_error_naming_the_file(sim: Sim) -> None:
+    with pytest.raises(mx.AuthError, match="/nonexistent/mx-python-test.keytab"):
+        mx.Session(sim.url, auth="negotiate", keytab="/nonexistent/mx-python-test.keytab")
