@@ -840,6 +840,15 @@ mx_result_code mx_options_add_resolve(mx_options *options, const char *entry, si
 mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t kdc_len, mx_error **err);
 
 /**
+ * Logs on with a key from this MIT keytab file instead of the password (Kerberos and
+ * Negotiate only): the entry of the user name's principal (the keytab's first principal when
+ * the user name is empty) with AES256, else AES128, at the highest kvno. A keytab with only
+ * RC4 or DES keys fails the connect with `MX_AUTH`. NULL goes back to the password. Copied;
+ * the file is read when a session authenticates.
+ */
+mx_result_code mx_options_set_keytab(mx_options *options, const char *path, size_t path_len, mx_error **err);
+
+/**
  * Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
  * `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
  */

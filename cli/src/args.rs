@@ -100,9 +100,13 @@ pub(crate) struct ConnectArgs {
     /// Authentication method.
     #[arg(long, value_enum, default_value = "negotiate")]
     pub(crate) auth: AuthArg,
-    /// User: user, DOMAIN\user or user@REALM.
-    #[arg(long)]
+    /// User: user, DOMAIN\user or user@REALM; with --keytab, the principal whose key logs on
+    /// (default: the keytab's first principal).
+    #[arg(long, required_unless_present = "keytab", default_value = "")]
     pub(crate) username: String,
+    /// Log on with a key from this MIT keytab instead of a password (Kerberos; AES keys).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["password_env", "password_file"])]
+    pub(crate) keytab: Option<PathBuf>,
     /// Read the password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
     pub(crate) password_env: Option<String>,

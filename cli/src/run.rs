@@ -211,12 +211,16 @@ pub(crate) fn transport_options(
     args: &ConnectArgs,
     url: &str,
 ) -> Result<TransportOptions, CliError> {
-    let password = read_password(args)?;
-    let mut transport = TransportOptions::new(
-        url.to_owned(),
-        auth_method(args.auth),
-        Credentials::new(args.username.clone(), password),
-    );
+    let credentials = match &args.keytab {
+        Some(keytab) => Credentials::with_keytab(args.username.clone(), keytab.clone()),
+        None if args.username.is_empty() => {
+            return Err(CliError::Usage(
+                "--username is required (or --keytab for a keytab logon)".into(),
+            ));
+        }
+        None => Credentials::new(args.username.clone(), read_password(args)?),
+    };
+    let mut transport = TransportOptions::new(url.to_owned(), auth_method(args.auth), credentials);
     transport.tls.ca_file = args.ca_file.clone();
     transport.tls.pinned_thumbprints = args.pin_thumbprint.clone();
     transport.tls.insecure = args.insecure;

@@ -7,6 +7,7 @@
 
 use std::process::{Command, Output};
 
+use monosync_exchange::transport::keytab::Keytab;
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{AuthConfig, CbtLevel, Endpoint, RunningServer, Server, ServiceConfig, SimConfig};
@@ -22,16 +23,17 @@ fn env(name: &str) -> Option<String> {
 
 /// Runs `mx doctor <server> --json <rest>` with the password in `PASSWORD_VAR`.
 fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
+    // A keytab logon reads no password.
+    let password_args: &[&str] = if rest.contains(&"--keytab") {
+        &[]
+    } else {
+        &["--password-env", PASSWORD_VAR]
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_mx"))
         .arg("doctor")
         .arg(server)
-        .args([
-            "--password-env",
-            PASSWORD_VAR,
-            "--json",
-            "--connect-timeout",
-            "2",
-        ])
+        .args(password_args)
+        .args(["--json", "--connect-timeout", "2"])
         .args(rest)
         .env(PASSWORD_VAR, password)
         .output()
@@ -503,15 +505,114 @@ fn view_only_account_lacks_enable_mailbox_and_reads_the_budget() {
     assert_eq!(server.shell_count(), 0);
 }
 
+/// The fixture's service keys: derived from the password (MIT's realm), else the exported
+/// keytab (AD, where the key exists only there).
+fn kerberos_service() -> Option<KerberosService> {
+    let (kdc, realm, host) = (
+        env("MX_KDC_URL")?,
+        env("MX_KRB5_REALM")?,
+        env("MX_KRB5_SERVICE_HOST")?,
+    );
+    Some(match env("MX_KRB5_SERVICE_PASSWORD") {
+        Some(password) => KerberosService {
+            realm,
+            host,
+            password,
+            kdc_url: kdc,
+            keytab: None,
+        },
+        None => KerberosService::from_keytab(
+            Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab"),
+            Some(kdc),
+        )
+        .expect("service keys"),
+    })
+}
+
+#[test]
+fn keytab_logon_passes_the_kerberos_checks() {
+    let (Some(kdc), Some(host), Some(service), Some(keytab), Some(account)) = (
+        env("MX_KDC_URL"),
+        env("MX_KRB5_SERVICE_HOST"),
+        kerberos_service(),
+        env("MX_AD_KEYTAB"),
+        env("MX_AD_KEYTAB_USER"),
+    ) else {
+        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+        return;
+    };
+    let server = Server::start(SimConfig {
+        auth: AuthConfig {
+            kerberos: Some(service),
+            ..AuthConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    server
+        .exchange()
+        .rbac_mut()
+        .set_account(mx_sim::exchange::SimAccount {
+            user: account.clone(),
+            password: String::new(),
+            role_groups: vec!["Organization Management".into()],
+            cmdlets: Vec::new(),
+        });
+    let port = server.addr().port();
+    let url = format!("http://{host}:{port}/PowerShell");
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    // No --username: the keytab's first principal logs on.
+    for auth in ["kerberos", "negotiate"] {
+        let (out, doc) = doctor(
+            &url,
+            "",
+            &[
+                "--auth",
+                auth,
+                "--keytab",
+                &keytab,
+                "--kdc",
+                &kdc,
+                "--resolve",
+                &resolve,
+            ],
+        );
+        assert_eq!(status(&doc, "kerberos.spn"), "pass", "{doc:#}");
+        assert_eq!(status(&doc, "auth.account"), "pass", "{doc:#}");
+        assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    }
+    // An RC4-only keytab: the logon fails and says what to change on the account.
+    let rc4 = env("MX_AD_RC4_KEYTAB").expect("the AD fixture's RC4 keytab");
+    let (out, doc) = doctor(
+        &url,
+        "",
+        &[
+            "--auth",
+            "kerberos",
+            "--keytab",
+            &rc4,
+            "--kdc",
+            &kdc,
+            "--resolve",
+            &resolve,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+    assert!(
+        doc.to_string().contains("msDS-SupportedEncryptionTypes"),
+        "{doc:#}"
+    );
+}
+
 #[test]
 fn unknown_spn_hints_setspn_and_the_fqdn() {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(svc_pw)) = (
+    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(service)) = (
         env("MX_KDC_URL"),
         env("MX_KRB5_REALM"),
         env("MX_KRB5_USER"),
         env("MX_KRB5_PASSWORD"),
         env("MX_KRB5_SERVICE_HOST"),
-        env("MX_KRB5_SERVICE_PASSWORD"),
+        kerberos_service(),
     ) else {
         assert!(
             env("CI").is_none(),
@@ -522,12 +623,7 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
     };
     let server = Server::start(SimConfig {
         auth: AuthConfig {
-            kerberos: Some(KerberosService {
-                realm: realm.clone(),
-                host: host.clone(),
-                password: svc_pw,
-                kdc_url: kdc.clone(),
-            }),
+            kerberos: Some(service),
             ..AuthConfig::default()
         },
         ..SimConfig::default()
@@ -597,15 +693,26 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
     assert_eq!(status(&doc, "dns.ipv4"), "pass");
     assert!(text(&doc, "dns.ipv4", "detail").contains("--resolve"));
 
-    // The KDC issues the ticket, but the server holds the key of another SPN (HTTP/localhost).
+    // The KDC issues the ticket, but the server holds the key of another SPN (MIT:
+    // HTTP/localhost; AD: the keytab of another account, whose only key is RC4).
+    let other = match env("MX_KRB5_SERVICE_PASSWORD") {
+        Some(password) => KerberosService {
+            realm: realm.clone(),
+            host: "localhost".into(),
+            password,
+            kdc_url: kdc.clone(),
+            keytab: None,
+        },
+        None => KerberosService::from_keytab(
+            Keytab::read(env("MX_AD_RC4_KEYTAB").expect("the AD fixture's RC4 keytab"))
+                .expect("keytab"),
+            Some(kdc.clone()),
+        )
+        .expect("service"),
+    };
     let other_key = Server::start(SimConfig {
         auth: AuthConfig {
-            kerberos: Some(KerberosService {
-                realm: realm.clone(),
-                host: "localhost".into(),
-                password: env("MX_KRB5_SERVICE_PASSWORD").unwrap_or_default(),
-                kdc_url: kdc.clone(),
-            }),
+            kerberos: Some(other),
             ..AuthConfig::default()
         },
         ..SimConfig::default()

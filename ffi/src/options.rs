@@ -457,6 +457,28 @@ pub extern "C" fn mx_options_set_kdc(
     })
 }
 
+/// Logs on with a key from this MIT keytab file instead of the password (Kerberos and
+/// Negotiate only): the entry of the user name's principal (the keytab's first principal when
+/// the user name is empty) with AES256, else AES128, at the highest kvno. A keytab with only
+/// RC4 or DES keys fails the connect with `MX_AUTH`. NULL goes back to the password. Copied;
+/// the file is read when a session authenticates.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_keytab(
+    options: *mut mx_options,
+    path: *const c_char,
+    path_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
+        let path = unsafe { try_opt_str(path, path_len, "path") }?;
+        update(options, |o| {
+            o.transport.credentials.keytab = path.map(PathBuf::from);
+            Ok(())
+        })
+    })
+}
+
 /// Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
 /// `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
 #[unsafe(no_mangle)]

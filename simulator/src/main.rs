@@ -8,6 +8,7 @@ use std::io::Write as _;
 
 use clap::{CommandFactory as _, Parser, ValueEnum};
 use monosync_exchange::recording::{self, IdPolicy, Replay};
+use monosync_exchange::transport::keytab::Keytab;
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -55,8 +56,12 @@ struct Args {
     /// The service principal's password (its keys are derived from it).
     #[arg(long, value_name = "PW", requires = "kerberos_realm")]
     kerberos_password: Option<String>,
+    /// Accept Kerberos for every principal of an MIT keytab (realm and host from its
+    /// principals; the keys of an AD computer account serve its SPNs).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["kerberos_realm", "kerberos_host", "kerberos_password"])]
+    kerberos_keytab: Option<PathBuf>,
     /// The KDC (default tcp://HOST:88).
-    #[arg(long, value_name = "URL", requires = "kerberos_realm")]
+    #[arg(long, value_name = "URL")]
     kdc: Option<String>,
     /// /PowerShell also offers the `Kerberos` scheme.
     #[arg(long)]
@@ -196,7 +201,18 @@ fn config(args: Args) -> Result<SimConfig, String> {
         let port = if args.https { 5986 } else { 5985 };
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    if let (Some(realm), Some(host), Some(password)) = (
+    if let Some(path) = &args.kerberos_keytab {
+        let keytab = Keytab::read(path).map_err(|e| format!("--kerberos-keytab: {e}"))?;
+        let service = KerberosService::from_keytab(keytab, args.kdc.clone())
+            .map_err(|e| format!("--kerberos-keytab {}: {e}", path.display()))?;
+        println!(
+            "Kerberos: HTTP/{}@{} and every principal of {}",
+            service.host,
+            service.realm,
+            path.display()
+        );
+        config.auth.kerberos = Some(service);
+    } else if let (Some(realm), Some(host), Some(password)) = (
         args.kerberos_realm,
         args.kerberos_host,
         args.kerberos_password,
@@ -206,7 +222,10 @@ fn config(args: Args) -> Result<SimConfig, String> {
             realm,
             host,
             password,
+            keytab: None,
         });
+    } else if args.kdc.is_some() {
+        return Err("--kdc needs --kerberos-realm or --kerberos-keytab".into());
     }
     if args.https {
         let mut names = vec![

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use monosync_exchange::transport::cbt::{sec_channel_bindings, tls_server_end_point};
+use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, ResolveOverride};
 use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
 use mx_sim::exchange::SimAccount;
@@ -400,22 +401,20 @@ fn env(name: &str) -> Option<String> {
 }
 
 struct Realm {
-    kdc: String,
-    realm: String,
     user: String,
     password: String,
     host: String,
-    service_password: String,
+    /// The service's keys: from the password (MIT's realm), else the keytab (AD).
+    service: KerberosService,
 }
 
 fn realm() -> Option<Realm> {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(service_password)) = (
+    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host)) = (
         env("MX_KDC_URL"),
         env("MX_KRB5_REALM"),
         env("MX_KRB5_USER"),
         env("MX_KRB5_PASSWORD"),
         env("MX_KRB5_SERVICE_HOST"),
-        env("MX_KRB5_SERVICE_PASSWORD"),
     ) else {
         assert!(
             env("CI").is_none(),
@@ -424,13 +423,25 @@ fn realm() -> Option<Realm> {
         eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
         return None;
     };
+    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
+        Some(password) => KerberosService {
+            realm,
+            host: host.clone(),
+            password,
+            kdc_url: kdc,
+            keytab: None,
+        },
+        None => KerberosService::from_keytab(
+            Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab"),
+            Some(kdc),
+        )
+        .expect("service keys"),
+    };
     Some(Realm {
-        kdc,
-        realm,
         user,
         password,
         host,
-        service_password,
+        service,
     })
 }
 
@@ -440,12 +451,7 @@ fn kerberos_server(realm: &Realm, cbt: CbtLevel) -> (RunningServer, Cert) {
         AuthConfig {
             basic: false,
             ntlm: false,
-            kerberos: Some(KerberosService {
-                realm: realm.realm.clone(),
-                host: realm.host.clone(),
-                password: realm.service_password.clone(),
-                kdc_url: realm.kdc.clone(),
-            }),
+            kerberos: Some(realm.service.clone()),
             offer_kerberos_scheme: true,
             domains: Vec::new(),
         },
@@ -470,12 +476,13 @@ async fn kerberos_logon(
 ) -> u16 {
     let cb = bindings(identity, bind);
     let auth = AuthIdentity {
-        username: Username::new_down_level_logon_name(&realm.user, &realm.realm).expect("user"),
+        username: Username::new_down_level_logon_name(&realm.user, &realm.service.realm)
+            .expect("user"),
         password: realm.password.clone().into(),
     };
     let creds: sspi::Credentials = auth.into();
     let target = format!("HTTP/{}", realm.host);
-    let kconf = KerberosConfig::new_with_kdc_url(&realm.kdc, "client".into());
+    let kconf = KerberosConfig::new_with_kdc_url(&realm.service.kdc_url, "client".into());
     let token = if spnego {
         let mut ctx = Negotiate::new_client(NegotiateConfig::new(
             Box::new(kconf),
@@ -549,10 +556,10 @@ async fn the_core_client_runs_kerberos_under_strict() {
     let mut opts = Client::options(
         &url,
         AuthMethod::Kerberos,
-        &format!("{}@{}", realm.user, realm.realm),
+        &format!("{}@{}", realm.user, realm.service.realm),
         &realm.password,
     );
-    opts.kdc = Some(realm.kdc.clone());
+    opts.kdc = Some(realm.service.kdc_url.clone());
     opts.tls.pinned_thumbprints = vec![identity.thumbprint.clone()];
     opts.resolve_overrides = vec![ResolveOverride {
         host: realm.host.clone(),

@@ -111,6 +111,13 @@ namespace Monosync.Exchange
         /// <summary>The Kerberos KDC (<c>tcp://host:port</c> or <c>host[:port]</c>); null for krb5.conf and DNS.</summary>
         public string Kdc { get; set; }
 
+        /// <summary>
+        /// An MIT keytab file whose key logs on instead of <see cref="Password"/> (Kerberos and Negotiate):
+        /// <see cref="UserName"/> names its principal, or null for the keytab's first one. AES keys only;
+        /// a keytab with only RC4 or DES keys fails with an authentication error. Null by default.
+        /// </summary>
+        public string Keytab { get; set; }
+
         /// <summary>DNS servers (<c>ip:port</c>) for KDC discovery.</summary>
         public IList<string> DnsServers { get; } = new List<string>();
 

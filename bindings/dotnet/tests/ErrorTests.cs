@@ -8,6 +8,16 @@ namespace Monosync.Exchange.Tests
     public class ErrorTests
     {
         [Test]
+        public void AnUnreadableKeytabIsAnAuthErrorNamingTheFile()
+        {
+            ExchangeSessionOptions o = Sim.Options();
+            o.Auth = ExchangeAuthMethod.Negotiate;
+            o.Keytab = "/nonexistent/mx-dotnet-test.keytab";
+            var e = Assert.Throws<ExchangeAuthException>(() => ExchangeSession.Open(o).Dispose());
+            StringAssert.Contains("/nonexistent/mx-dotnet-test.keytab", e.Message);
+        }
+
+        [Test]
         public void NotFoundIsARecordThenAnExceptionUnderErrorActionStop()
         {
             using (ExchangeSession s = Sim.Open())

@@ -43,6 +43,8 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) ip_order: String,
     pub(crate) resolve: Option<Bound<'py, PyAny>>,
     pub(crate) kdc: Option<String>,
+    /// An MIT keytab file: logs on with its key instead of a password.
+    pub(crate) keytab: Option<PathBuf>,
     pub(crate) spn: Option<String>,
     pub(crate) allow_unencrypted: bool,
     pub(crate) allow_basic_over_http: bool,
@@ -125,6 +127,16 @@ impl ConnectArgs<'_> {
             }
             return Ok(credential.get().credentials());
         }
+        if let Some(keytab) = &self.keytab {
+            if self.password.is_some() {
+                return Err(config_error(
+                    py,
+                    "give either keytab= or password=, not both",
+                ));
+            }
+            let user = self.username.clone().unwrap_or_default();
+            return Ok(Credentials::with_keytab(user, keytab.clone()));
+        }
         match (&self.username, &self.password) {
             (Some(user), Some(password)) => {
                 let secret = SecureString::from_py(password)?;
@@ -132,7 +144,7 @@ impl ConnectArgs<'_> {
             }
             _ => Err(config_error(
                 py,
-                "a user name and a password are needed (username= and password=, or credential=)",
+                "a user name and a password are needed (username= and password=, or credential=, or keytab=)",
             )),
         }
     }

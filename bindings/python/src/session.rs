@@ -23,7 +23,9 @@ use crate::stream::{Readers, ResultStream, collect};
 /// means ``https://<host>/PowerShell/`` (``https://<host>:5986/wsman`` with a
 /// ``configuration``). ``auth`` is ``"negotiate"``, ``"kerberos"``, ``"ntlm"`` or
 /// ``"basic"``; give ``username`` and ``password`` (a str or SecureString), or
-/// ``credential`` (a PSCredential). Kerberos names the user ``user@REALM``.
+/// ``credential`` (a PSCredential). Kerberos names the user ``user@REALM``. A service
+/// account logs on without a password with ``keytab`` (an MIT keytab file; ``username``
+/// names its principal, else the keytab's first one is used; AES keys only).
 ///
 /// TLS: ``ca_file`` (PEM of extra trusted CAs), ``pin_thumbprint`` (SHA-1 or SHA-256 hex,
 /// or a list; when set, only those certificates are accepted), ``insecure`` (accept any
@@ -77,7 +79,7 @@ impl Session {
     #[pyo3(signature = (
         server, *, auth="negotiate", username=None, password=None, credential=None,
         configuration=None, ca_file=None, pin_thumbprint=None, insecure=false,
-        ip_order="ipv4-first", resolve=None, kdc=None, spn=None,
+        ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
         idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
@@ -98,6 +100,7 @@ impl Session {
         ip_order: &str,
         resolve: Option<Bound<'py, PyAny>>,
         kdc: Option<String>,
+        keytab: Option<PathBuf>,
         spn: Option<String>,
         allow_unencrypted: bool,
         allow_basic_over_http: bool,
@@ -125,6 +128,7 @@ impl Session {
             ip_order: ip_order.to_owned(),
             resolve,
             kdc,
+            keytab,
             spn,
             allow_unencrypted,
             allow_basic_over_http,

@@ -16,7 +16,7 @@ fn configured(opts: &TransportOptions) -> bool {
     match opts.auth {
         AuthMethod::Kerberos => true,
         AuthMethod::Negotiate => {
-            opts.kdc.is_some() || {
+            opts.kdc.is_some() || opts.credentials.keytab.is_some() || {
                 let conf = load_krb5_conf();
                 let realm = conf.as_ref().and_then(|c| c.default_realm.clone());
                 split_user(&opts.credentials.username, realm.as_deref())

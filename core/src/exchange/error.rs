@@ -252,7 +252,9 @@ pub(super) fn transport_kind(e: &TransportError) -> ErrorKind {
         | TransportError::TlsPinMismatch { .. }
         | TransportError::TlsRejected { .. }
         | TransportError::Tls(_) => ErrorKind::Tls,
-        TransportError::Auth { .. } | TransportError::Kerberos(_) => ErrorKind::Auth,
+        TransportError::Auth { .. } | TransportError::Kerberos(_) | TransportError::Keytab(_) => {
+            ErrorKind::Auth
+        }
         TransportError::Http { status, body } => http_kind(*status, body),
         TransportError::Timeout { .. } => ErrorKind::Timeout,
         TransportError::Sealing(_)

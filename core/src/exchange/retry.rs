@@ -138,7 +138,8 @@ pub fn never_delivered(error: &SessionError) -> bool {
             | TransportError::TlsRejected { .. }
             | TransportError::Tls(_)
             | TransportError::Auth { .. }
-            | TransportError::Kerberos(_) => true,
+            | TransportError::Kerberos(_)
+            | TransportError::Keytab(_) => true,
             // 503: IIS or the application pool refused before Exchange saw the request.
             TransportError::Http { status, .. } => matches!(*status, 401 | 403 | 503),
             TransportError::Timeout { phase } => {

@@ -9,9 +9,9 @@ use std::time::Duration;
 use sspi::generator::GeneratorState;
 use sspi::{
     AuthIdentity, AuthIdentityBuffers, BufferType, ClientRequestFlags, CredentialUse,
-    CredentialsBuffers, DataRepresentation, EncryptionFlags, Kerberos, KerberosConfig, Negotiate,
-    NegotiateConfig, NetworkProtocol, NetworkRequest, Ntlm, SecurityBuffer, SecurityBufferRef,
-    SecurityStatus, Sspi, SspiImpl, Username,
+    CredentialsBuffers, DataRepresentation, EncryptionFlags, Kerberos, KerberosConfig,
+    KeytabIdentity, Negotiate, NegotiateConfig, NetworkProtocol, NetworkRequest, Ntlm,
+    SecurityBuffer, SecurityBufferRef, SecurityStatus, Sspi, SspiImpl, Username,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use zeroize::Zeroizing;
@@ -26,6 +26,7 @@ use super::kdc_reply::{self, KdcReply};
 use super::kerberos::{self, KerberosConfigError, KerberosUser, RealmSource};
 use super::kerberos_error::KerberosError;
 use super::tls::TlsOptions;
+use super::keytab::{self, Keytab};
 
 /// Largest KDC reply accepted; real replies are a few kilobytes.
 const MAX_KDC_REPLY: usize = 1024 * 1024;
@@ -47,13 +48,17 @@ pub enum AuthMethod {
     Basic,
 }
 
-/// User name and password. The password is wiped from memory when dropped.
+/// User name and password, or a keytab. The password is wiped from memory when dropped.
 #[derive(Clone)]
 pub struct Credentials {
-    /// `user`, `DOMAIN\user` or `user@REALM`.
+    /// `user`, `DOMAIN\user` or `user@REALM`; with a keytab, the principal whose key logs on
+    /// (empty: the keytab's first principal).
     pub username: String,
     /// The password.
     pub password: Zeroizing<String>,
+    /// An MIT keytab file whose key logs on instead of the password (Kerberos and Negotiate
+    /// only): the entry of `username` with AES256, else AES128, at the highest kvno.
+    pub keytab: Option<std::path::PathBuf>,
 }
 
 impl Credentials {
@@ -62,6 +67,17 @@ impl Credentials {
         Self {
             username: username.into(),
             password: Zeroizing::new(password.into()),
+            keytab: None,
+        }
+    }
+
+    /// Credentials that log on with a key from `keytab`, for the principal `username` (empty:
+    /// the keytab's first principal), as service accounts do without a password at rest.
+    pub fn with_keytab(username: impl Into<String>, keytab: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            username: username.into(),
+            password: Zeroizing::new(String::new()),
+            keytab: Some(keytab.into()),
         }
     }
 }
@@ -71,8 +87,66 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("keytab", &self.keytab)
             .finish()
     }
+}
+
+/// The sspi identity for a keytab logon: the chosen entry's principal (account + realm, an
+/// NT-PRINCIPAL) and key, and the KDC for its realm.
+fn keytab_identity(
+    scheme: Scheme,
+    creds: &Credentials,
+    path: &std::path::Path,
+    settings: &KerberosSettings,
+    conf: Option<&kerberos::Krb5Conf>,
+) -> Result<(sspi::Credentials, Option<String>), TransportError> {
+    let keytab = Keytab::read(path)?;
+    let wanted = Some(creds.username.as_str()).filter(|u| !u.is_empty());
+    let entry = keytab.logon_key(wanted)?;
+    let principal = &entry.principal;
+    let [account] = principal.components.as_slice() else {
+        return Err(TransportError::Auth {
+            scheme: scheme.as_str().to_owned(),
+            message: format!(
+                "keytab principal `{principal}` is a service name; a keytab logs on as an account"
+            ),
+            hint: Some(
+                "name a user or computer account of the keytab (svc@REALM, NAME$@REALM) as the user name"
+                    .to_owned(),
+            ),
+        });
+    };
+    let auth = |message: String| TransportError::Auth {
+        scheme: scheme.as_str().to_owned(),
+        message,
+        hint: None,
+    };
+    let key_enctype = match entry.enctype {
+        keytab::enctype::AES256_CTS_HMAC_SHA1_96 => {
+            picky_krb::crypto::CipherSuite::Aes256CtsHmacSha196
+        }
+        _ => picky_krb::crypto::CipherSuite::Aes128CtsHmacSha196,
+    };
+    let username = Username::new_down_level_logon_name(account, &principal.realm)
+        .map_err(|e| auth(format!("keytab principal `{principal}`: {e}")))?;
+    let kdc = match &settings.kdc {
+        Some(k) => Some(kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?),
+        None => kerberos::choose_kdc(None, conf, &principal.realm)
+            .map_err(|e| config_error(scheme, e))?,
+    };
+    tracing::debug!(
+        principal = %principal,
+        kvno = entry.kvno,
+        enctype = %keytab::enctype_name(entry.enctype),
+        "Kerberos logon with a keytab key"
+    );
+    let identity = KeytabIdentity {
+        principal: username,
+        key: entry.key().to_vec().into(),
+        key_enctype,
+    };
+    Ok((identity.into(), kdc))
 }
 
 /// Where the Kerberos client finds its KDC, whom it logs on as and what it names the service.
@@ -201,7 +275,7 @@ pub(crate) async fn resolve_kerberos(inputs: KerberosInputs<'_>) -> KerberosSett
             }
         }
     }
-    let user = match kerberos::client_principal(
+    let mut user = match kerberos::client_principal(
         user_name,
         realm.as_ref().map(|(r, s)| (r.as_str(), *s)),
         &known,
@@ -217,6 +291,11 @@ pub(crate) async fn resolve_kerberos(inputs: KerberosInputs<'_>) -> KerberosSett
             };
         }
     };
+    // `DOMAIN\\user`: an AD KDC knows the account by its sAMAccountName under the realm the
+    // NetBIOS domain stands for (`CONTOSO` -> `CONTOSO.COM` in krb5.conf).
+    if let Some(r) = kerberos::realm_for_netbios(&user.realm, conf.as_ref()) {
+        user.realm = r;
+    }
     let kdc = match inputs.kdc {
         Some(k) => Some(k.to_owned()),
         None => match kerberos::choose_kdc(None, conf.as_ref(), &user.realm) {
@@ -432,53 +511,59 @@ impl SecurityContext {
                 } else {
                     Scheme::Negotiate
                 };
-                let resolved = match (&settings.user, &settings.user_error) {
-                    (Some(u), _) => Ok(u.clone()),
-                    (None, Some(e)) => Err(e.clone()),
-                    (None, None) => {
-                        let conf = kerberos::load_krb5_conf();
-                        let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
-                        kerberos::split_user(&creds.username, default_realm.as_deref())
-                    }
-                };
-                let (identity, kdc) = match resolved {
-                    Ok(user) => {
-                        let kdc = match &settings.kdc {
-                            Some(k) => {
-                                Some(kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?)
-                            }
-                            None => kerberos::choose_kdc(
-                                None,
-                                kerberos::load_krb5_conf().as_ref(),
-                                &user.realm,
+                let (creds, kdc): (sspi::Credentials, _) = if let Some(path) = &creds.keytab {
+                    let conf = kerberos::load_krb5_conf();
+                    keytab_identity(scheme, creds, path, settings, conf.as_ref())?
+                } else {
+                    let resolved = match (&settings.user, &settings.user_error) {
+                        (Some(u), _) => Ok(u.clone()),
+                        (None, Some(e)) => Err(e.clone()),
+                        (None, None) => {
+                            let conf = kerberos::load_krb5_conf();
+                            let default_realm = conf.as_ref().and_then(|c| c.default_realm.clone());
+                            kerberos::split_user(&creds.username, default_realm.as_deref())
+                        }
+                    };
+                    let (identity, kdc) = match resolved {
+                        Ok(user) => {
+                            let kdc = match &settings.kdc {
+                                Some(k) => {
+                                    Some(kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?)
+                                }
+                                None => kerberos::choose_kdc(
+                                    None,
+                                    kerberos::load_krb5_conf().as_ref(),
+                                    &user.realm,
+                                )
+                                .map_err(|e| config_error(scheme, e))?,
+                            };
+                            // Account + realm: sspi sends an account containing `@` as an
+                            // NT-ENTERPRISE name (the UPN), and one without as an NT-PRINCIPAL, to
+                            // the realm given here; a `user@REALM` string would always be sent as
+                            // an enterprise name, which MIT KDCs reject.
+                            let username =
+                                Username::new_down_level_logon_name(&user.account, &user.realm)
+                                    .map_err(|e| TransportError::Auth {
+                                        scheme: scheme.as_str().to_owned(),
+                                        message: format!("user name `{}`: {e}", creds.username),
+                                        hint: None,
+                                    })?;
+                            (
+                                AuthIdentity {
+                                    username,
+                                    password: creds.password.to_string().into(),
+                                },
+                                kdc,
                             )
-                            .map_err(|e| config_error(scheme, e))?,
-                        };
-                        // Account + realm: sspi sends an account containing `@` as an
-                        // NT-ENTERPRISE name (the UPN), and one without as an NT-PRINCIPAL, to
-                        // the realm given here; a `user@REALM` string would always be sent as
-                        // an enterprise name, which MIT KDCs reject.
-                        let username =
-                            Username::new_down_level_logon_name(&user.account, &user.realm)
-                                .map_err(|e| TransportError::Auth {
-                                    scheme: scheme.as_str().to_owned(),
-                                    message: format!("user name `{}`: {e}", creds.username),
-                                    hint: None,
-                                })?;
-                        (
-                            AuthIdentity {
-                                username,
-                                password: creds.password.to_string().into(),
-                            },
-                            kdc,
-                        )
-                    }
-                    // Negotiate can still fall back to NTLM for a user without a realm.
-                    Err(e) if method == AuthMethod::Negotiate => {
-                        tracing::debug!(reason = %e, "no Kerberos realm; Negotiate will use NTLM");
-                        (ntlm_identity(creds)?, None)
-                    }
-                    Err(e) => return Err(config_error(scheme, e)),
+                        }
+                        // Negotiate can still fall back to NTLM for a user without a realm.
+                        Err(e) if method == AuthMethod::Negotiate => {
+                            tracing::debug!(reason = %e, "no Kerberos realm; Negotiate will use NTLM");
+                            (ntlm_identity(creds)?, None)
+                        }
+                        Err(e) => return Err(config_error(scheme, e)),
+                    };
+                    (identity.into(), kdc)
                 };
                 let kconf = match &kdc {
                     Some(url) => KerberosConfig::new_with_kdc_url(url, client_name.to_owned()),
@@ -487,7 +572,6 @@ impl SecurityContext {
                         client_computer_name: client_name.to_owned(),
                     },
                 };
-                let creds: sspi::Credentials = identity.into();
                 if method == AuthMethod::Kerberos {
                     let mut ctx = Box::new(
                         Kerberos::new_client_from_config(kconf)

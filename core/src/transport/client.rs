@@ -228,6 +228,14 @@ impl Transport {
                 ),
             });
         }
+        if opts.credentials.keytab.is_some()
+            && matches!(opts.auth, AuthMethod::Basic | AuthMethod::Ntlm)
+        {
+            return Err(TransportError::Config(
+                "a keytab logs on with Kerberos only: use the kerberos or negotiate authentication"
+                    .to_owned(),
+            ));
+        }
         if matches!(opts.auth, AuthMethod::Kerberos) {
             kerberos::service_principal(&endpoint.host, opts.spn_override.as_deref()).map_err(
                 |e| TransportError::Auth {

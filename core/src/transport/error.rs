@@ -276,6 +276,9 @@ pub enum TransportError {
     /// unknown user, KDC proxy failure).
     #[error(transparent)]
     Kerberos(#[from] super::kerberos_error::KerberosError),
+    /// The keytab could not be read or holds no usable key (no AES key, no such principal).
+    #[error(transparent)]
+    Keytab(#[from] super::keytab::KeytabError),
     /// The server answered with an unexpected HTTP status.
     #[error("HTTP {status}: {}", crate::server_text::clip_bytes(.body))]
     Http {

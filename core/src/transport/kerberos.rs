@@ -329,6 +329,24 @@ pub fn choose_kdc(
     }
 }
 
+/// The realm a NetBIOS domain name (`CONTOSO` of `CONTOSO\\user`) stands for: the
+/// `krb5.conf` realm, default_realm first, whose first label is the domain
+/// (`CONTOSO.COM`). `None` when the name is already a DNS realm or none matches.
+pub fn realm_for_netbios(domain: &str, conf: Option<&Krb5Conf>) -> Option<String> {
+    if domain.contains('.') {
+        return None;
+    }
+    let conf = conf?;
+    conf.default_realm
+        .iter()
+        .chain(conf.realms.iter().map(|(r, _)| r))
+        .find(|r| {
+            r.split_once('.')
+                .is_some_and(|(first, _)| first.eq_ignore_ascii_case(domain))
+        })
+        .map(|r| r.to_ascii_uppercase())
+}
+
 /// Reads `krb5.conf` from `KRB5_CONFIG` (a colon-separated list, first readable file wins) or
 /// `/etc/krb5.conf`. A missing file is not an error: the result is `None`.
 pub fn load_krb5_conf() -> Option<Krb5Conf> {
@@ -409,6 +427,22 @@ mod tests {
             split_user("a\\b\\c", None),
             Err(KerberosConfigError::BadUser(_))
         ));
+    }
+
+    #[test]
+    fn netbios_domains_map_to_configured_realms() {
+        let c = Krb5Conf::parse(CONF);
+        assert_eq!(
+            realm_for_netbios("example", Some(&c)).as_deref(),
+            Some("EXAMPLE.TEST")
+        );
+        assert_eq!(
+            realm_for_netbios("OTHER", Some(&c)).as_deref(),
+            Some("OTHER.TEST")
+        );
+        assert_eq!(realm_for_netbios("NONE", Some(&c)), None);
+        assert_eq!(realm_for_netbios("EXAMPLE.TEST", Some(&c)), None);
+        assert_eq!(realm_for_netbios("EXAMPLE", None), None);
     }
 
     #[test]

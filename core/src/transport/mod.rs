@@ -44,6 +44,7 @@ mod kdc_proxy;
 pub mod kdc_reply;
 pub mod kerberos;
 pub mod kerberos_error;
+pub mod keytab;
 pub mod probe;
 pub mod tls;
 

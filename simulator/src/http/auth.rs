@@ -11,6 +11,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use monosync_exchange::transport::SealingContext;
+use monosync_exchange::transport::keytab::{Keytab, enctype};
+use picky_krb::crypto::CipherSuite;
 use sspi::kerberos::ServerProperties;
 use sspi::ntlm::NtlmConfig;
 use sspi::{
@@ -20,9 +22,12 @@ use sspi::{
     UsernameParts,
 };
 
+use zeroize::Zeroizing;
+
 use crate::exchange::SimAccount;
 
-/// The Kerberos service this server is: `HTTP/<host>@<realm>` with a password-derived key.
+/// The Kerberos service this server is: `HTTP/<host>@<realm>` with a password-derived key, or
+/// every principal of a keytab, as IIS on Windows holds the machine account's keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KerberosService {
     /// The realm (`CORP.EXAMPLE`).
@@ -30,29 +35,166 @@ pub struct KerberosService {
     /// The host part of the service principal (`ex01.corp.example`).
     pub host: String,
     /// The service principal's password; the key is derived with salt realm + `HTTP` + host.
+    /// Not used when `keytab` is set.
     pub password: String,
     /// The KDC (`tcp://host:88`); the acceptor needs it only for its configuration.
     pub kdc_url: String,
+    /// Long-term keys: tickets for any principal of the keytab are accepted, whatever salt
+    /// made the key (the keys are used as they are, never derived).
+    pub keytab: Option<Keytab>,
+}
+
+/// A numeric Kerberos field (etype, kvno) from its big-endian two's-complement bytes.
+pub(crate) fn asn1_int(bytes: &[u8]) -> i64 {
+    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
+    let start: i64 = if negative { -1 } else { 0 };
+    bytes
+        .iter()
+        .take(8)
+        .fold(start, |acc, b| (acc << 8) | i64::from(*b))
 }
 
 impl KerberosService {
-    /// The AES256 key of the service principal, which decrypts its tickets.
-    pub(crate) fn key(&self) -> Option<Vec<u8>> {
+    /// A service holding the keys of `keytab`. The realm and host come from its first
+    /// `HTTP/<host>` principal, else its first two-part principal, else a computer account
+    /// `NAME$` (host `name.<realm>`, as AD names the machine); `kdc_url` defaults to
+    /// `tcp://<realm>:88`.
+    pub fn from_keytab(keytab: Keytab, kdc_url: Option<String>) -> Result<Self, String> {
+        let principals = keytab.principals();
+        let two_part = |http: bool| {
+            principals.iter().find(|p| {
+                p.components.len() == 2 && (!http || p.components[0].eq_ignore_ascii_case("HTTP"))
+            })
+        };
+        let (realm, host) = if let Some(p) = two_part(true).or_else(|| two_part(false)) {
+            (p.realm.clone(), p.components[1].to_ascii_lowercase())
+        } else if let Some((p, name)) = principals.iter().find_map(|p| {
+            let [name] = p.components.as_slice() else {
+                return None;
+            };
+            name.strip_suffix('$').map(|n| (p, n))
+        }) {
+            (
+                p.realm.clone(),
+                format!(
+                    "{}.{}",
+                    name.to_ascii_lowercase(),
+                    p.realm.to_ascii_lowercase()
+                ),
+            )
+        } else {
+            return Err(format!(
+                "the keytab holds no service principal (HTTP/<host>) or computer account (NAME$): it has {}",
+                principals
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        };
+        Ok(Self {
+            kdc_url: kdc_url.unwrap_or_else(|| format!("tcp://{realm}:88")),
+            realm,
+            host,
+            password: String::new(),
+            keytab: Some(keytab),
+        })
+    }
+
+    /// The key that decrypts a ticket for `sname` encrypted with `etype` at `kvno`: from the
+    /// keytab (a computer account's key also serves its host's SPNs, `SVC/name.domain`), or
+    /// derived from the password for `HTTP/<host>`.
+    pub(crate) fn ticket_key(
+        &self,
+        sname: &[String],
+        etype: i32,
+        kvno: Option<u32>,
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let Some(keytab) = &self.keytab else {
+            let ours = sname.len() == 2
+                && sname[0].eq_ignore_ascii_case("HTTP")
+                && sname[1].eq_ignore_ascii_case(&self.host);
+            return ours.then(|| self.password_key(etype)).flatten();
+        };
+        if let Some(e) = keytab.service_key(sname, etype, kvno) {
+            return Some(Zeroizing::new(e.key().to_vec()));
+        }
+        let machine = [format!("{}$", sname.get(1)?.split('.').next()?)];
+        (sname.len() == 2)
+            .then(|| keytab.service_key(&machine, etype, kvno))
+            .flatten()
+            .map(|e| Zeroizing::new(e.key().to_vec()))
+    }
+
+    fn password_key(&self, etype: i32) -> Option<Zeroizing<Vec<u8>>> {
         let salt = format!("{}HTTP{}", self.realm, self.host);
-        picky_krb::crypto::CipherSuite::Aes256CtsHmacSha196
+        let suite = match etype {
+            enctype::AES128_CTS_HMAC_SHA1_96 => CipherSuite::Aes128CtsHmacSha196,
+            enctype::AES256_CTS_HMAC_SHA1_96 => CipherSuite::Aes256CtsHmacSha196,
+            _ => return None,
+        };
+        suite
             .cipher()
             .generate_key_from_password(self.password.as_bytes(), salt.as_bytes())
             .ok()
+            .map(Zeroizing::new)
+    }
+
+    /// The service names and keys the acceptor honours: `HTTP/<host>` with the password's
+    /// AES256 key, or each keytab principal with its best AES key (AES256, then AES128; the
+    /// highest kvno), plus `HTTP/<host>` with a computer account's key when the keytab names
+    /// only the account.
+    fn service_keys(&self) -> Vec<(Vec<String>, Zeroizing<Vec<u8>>)> {
+        let http = vec!["HTTP".to_owned(), self.host.clone()];
+        let Some(keytab) = &self.keytab else {
+            return self
+                .password_key(enctype::AES256_CTS_HMAC_SHA1_96)
+                .map(|k| vec![(http, k)])
+                .unwrap_or_default();
+        };
+        let mut keys: Vec<(Vec<String>, Zeroizing<Vec<u8>>)> = keytab
+            .principals()
+            .into_iter()
+            .filter_map(|p| {
+                let e = keytab.best_key(p).ok()?;
+                Some((p.components.clone(), Zeroizing::new(e.key().to_vec())))
+            })
+            .collect();
+        let has_http = keys.iter().any(|(c, _)| {
+            c.len() == 2
+                && c[0].eq_ignore_ascii_case("HTTP")
+                && c[1].eq_ignore_ascii_case(&self.host)
+        });
+        if !has_http
+            && let Some(e) = [
+                enctype::AES256_CTS_HMAC_SHA1_96,
+                enctype::AES128_CTS_HMAC_SHA1_96,
+            ]
+            .into_iter()
+            .find_map(|et| self.ticket_key(&http, et, None))
+        {
+            keys.push((http, e));
+        }
+        keys
     }
 
     fn properties(&self) -> Option<ServerProperties> {
-        ServerProperties::new(
-            &["HTTP", self.host.as_str()],
+        let mut keys = self.service_keys().into_iter();
+        let (first, key) = keys.next()?;
+        fn names(c: &[String]) -> Vec<&str> {
+            c.iter().map(String::as_str).collect()
+        }
+        let mut props = ServerProperties::new(
+            &names(&first),
             None,
             Duration::from_secs(300),
-            Some(self.key()?.into()),
+            Some(key.to_vec().into()),
         )
-        .ok()
+        .ok()?;
+        for (c, k) in keys {
+            props.add_service_key(&names(&c), k.to_vec().into()).ok()?;
+        }
+        Some(props)
     }
 }
 

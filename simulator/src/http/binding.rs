@@ -15,7 +15,7 @@ use picky_krb::gss_api::KrbMessage;
 use picky_krb::messages::ApReq;
 
 use super::CbtLevel;
-use super::auth::KerberosService;
+use super::auth::{KerberosService, asn1_int};
 
 /// The GSS-API checksum type that carries the bindings ([RFC 4121] 4.1.1).
 const GSS_CHECKSUM_TYPE: u32 = 0x8003;
@@ -194,11 +194,28 @@ fn kerberos(token: &[u8], service: Option<&KerberosService>) -> Found {
     if message.0.krb5_token_id != [0x01, 0x00] {
         return Found::NotApplicable;
     }
-    // Derived only now: the key costs a PBKDF2 run.
-    let Some(key) = service.and_then(KerberosService::key) else {
+    let ap_req = &message.0.krb_msg.0;
+    let ticket = &ap_req.ticket.0.0;
+    let sname: Vec<String> = ticket
+        .sname
+        .0
+        .name_string
+        .0
+        .0
+        .iter()
+        .map(|c| String::from_utf8_lossy(c.0.as_bytes()).into_owned())
+        .collect();
+    let enc = &ticket.enc_part.0;
+    let etype = i32::try_from(asn1_int(&enc.etype.0.0)).unwrap_or(-1);
+    let kvno = enc
+        .kvno
+        .0
+        .as_ref()
+        .and_then(|k| u32::try_from(asn1_int(&k.0.0)).ok());
+    // Looked up (or derived, a PBKDF2 run) only now.
+    let Some(key) = service.and_then(|s| s.ticket_key(&sname, etype, kvno)) else {
         return Found::Unreadable;
     };
-    let ap_req = &message.0.krb_msg.0;
     let decrypt = |data: &picky_krb::data_types::EncryptedData, key: &[u8], usage: i32| {
         let suite = CipherSuite::try_from(data.etype.0.0.as_slice()).ok()?;
         suite.cipher().decrypt(key, usage, &data.cipher.0.0).ok()

@@ -1,11 +1,13 @@
-//! `Session` over HTTP with Kerberos message encryption against the MIT KDC fixture
-//! (tests/kdc): run with its environment sourced, as `scripts/test.sh` does. Without
-//! `MX_KDC_URL` the tests say so and pass, except under CI (`CI` set), where a missing KDC is a
-//! failure.
+//! `Session` over HTTP with Kerberos message encryption against a KDC fixture of tests/kdc:
+//! MIT's (`start-kdc.sh`) or a Samba AD DC (`samba/start-dc.sh`), whichever environment is
+//! sourced; `scripts/test.sh` runs these tests once with each. Without `MX_KDC_URL` the tests
+//! say so and pass, except under CI (`CI` set), where a missing KDC is a failure. The AD-only
+//! tests (user name forms, keytab logons) run when the Samba DC's `MX_AD_*` variables are set.
 
-use monosync_exchange::exchange::{Command, ErrorKind, Session, SessionOptions};
+use monosync_exchange::exchange::{Command, ErrorKind, Session, SessionError, SessionOptions};
 use monosync_exchange::psrp::PSInvocationState;
-use monosync_exchange::transport::{AuthMethod, Credentials};
+use monosync_exchange::transport::keytab::{Keytab, KeytabError};
+use monosync_exchange::transport::{AuthMethod, Credentials, TransportError};
 use mx_sim::exchange::SimAccount;
 use mx_sim::http::auth::KerberosService;
 use mx_sim::{AuthConfig, RunningServer, Server, SimConfig};
@@ -21,18 +23,36 @@ struct Realm {
     user: String,
     password: String,
     host: String,
-    service_password: String,
+    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
+    /// (AD, where the service key exists only there).
+    service: KerberosService,
 }
 
 fn realm() -> Option<Realm> {
     let realm = (|| {
+        let kdc = env("MX_KDC_URL")?;
+        let realm = env("MX_KRB5_REALM")?;
+        let host = env("MX_KRB5_SERVICE_HOST")?;
+        let service = match env("MX_KRB5_SERVICE_PASSWORD") {
+            Some(password) => KerberosService {
+                realm: realm.clone(),
+                host: host.clone(),
+                password,
+                kdc_url: kdc.clone(),
+                keytab: None,
+            },
+            None => {
+                let keytab = Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab");
+                KerberosService::from_keytab(keytab, Some(kdc.clone())).expect("service keys")
+            }
+        };
         Some(Realm {
-            kdc: env("MX_KDC_URL")?,
-            realm: env("MX_KRB5_REALM")?,
+            kdc,
+            realm,
             user: env("MX_KRB5_USER")?,
             password: env("MX_KRB5_PASSWORD")?,
-            host: env("MX_KRB5_SERVICE_HOST")?,
-            service_password: env("MX_KRB5_SERVICE_PASSWORD")?,
+            host,
+            service,
         })
     })();
     if realm.is_none() {
@@ -52,33 +72,43 @@ fn kerberos_server(r: &Realm) -> RunningServer {
         auth: AuthConfig {
             basic: false,
             ntlm: false,
-            kerberos: Some(KerberosService {
-                realm: r.realm.clone(),
-                host: r.host.clone(),
-                password: r.service_password.clone(),
-                kdc_url: r.kdc.clone(),
-            }),
+            kerberos: Some(r.service.clone()),
             offer_kerberos_scheme: true,
             domains: Vec::new(),
         },
         ..SimConfig::default()
     })
     .expect("server starts");
+    add_admin(&server, &r.user);
+    server
+}
+
+/// Makes `user` an Organization Management member of the simulator.
+fn add_admin(server: &RunningServer, user: &str) {
     server.exchange().rbac_mut().set_account(SimAccount {
-        user: r.user.clone(),
+        user: user.to_owned(),
         password: String::new(),
         role_groups: vec!["Organization Management".into()],
         cmdlets: Vec::new(),
     });
-    server
 }
 
 fn options(r: &Realm, server: &RunningServer, auth: AuthMethod, password: &str) -> SessionOptions {
+    let user = format!("{}@{}", r.user, r.realm);
+    options_with(r, server, auth, Credentials::new(user, password))
+}
+
+fn options_with(
+    r: &Realm,
+    server: &RunningServer,
+    auth: AuthMethod,
+    credentials: Credentials,
+) -> SessionOptions {
     let port = server.addr().port();
     let mut o = SessionOptions::exchange(
         format!("http://{}:{port}/PowerShell", r.host),
         auth,
-        Credentials::new(format!("{}@{}", r.user, r.realm), password),
+        credentials,
     );
     o.transport.kdc = Some(r.kdc.clone());
     // The service name must resolve to the simulator whatever /etc/hosts says.
@@ -161,5 +191,223 @@ async fn a_wrong_kerberos_password_is_auth_with_the_spn_hint() {
     println!("{err}\n    hint: {hint}");
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(hint.contains("setspn -S HTTP/<fqdn>"), "{hint}");
+    assert_eq!(server.shell_count(), 0);
+}
+
+/// The Samba AD DC's extra accounts, when that fixture is sourced.
+struct Ad {
+    netbios: String,
+    dns_domain: String,
+    upn_user: String,
+    upn: String,
+    upn_password: String,
+    keytab_user: String,
+    keytab_principal: String,
+    keytab: String,
+    rc4_keytab: String,
+}
+
+fn ad() -> Option<Ad> {
+    let ad = (|| {
+        Some(Ad {
+            netbios: env("MX_AD_NETBIOS_DOMAIN")?,
+            dns_domain: env("MX_AD_DNS_DOMAIN")?,
+            upn_user: env("MX_AD_UPN_USER")?,
+            upn: env("MX_AD_UPN")?,
+            upn_password: env("MX_AD_UPN_PASSWORD")?,
+            keytab_user: env("MX_AD_KEYTAB_USER")?,
+            keytab_principal: env("MX_AD_KEYTAB_PRINCIPAL")?,
+            keytab: env("MX_AD_KEYTAB")?,
+            rc4_keytab: env("MX_AD_RC4_KEYTAB")?,
+        })
+    })();
+    if ad.is_none() {
+        eprintln!("MX_AD_* not set: the AD-only tests need tests/kdc/samba/start-dc.sh");
+    }
+    ad
+}
+
+/// Connects with `credentials`, runs Get-Mailbox, closes; returns the user the simulator
+/// saw on every SOAP request.
+async fn logon(
+    r: &Realm,
+    server: &RunningServer,
+    auth: AuthMethod,
+    credentials: Credentials,
+) -> Result<String, SessionError> {
+    let before = server.request_log().entries().len();
+    let mut session = Session::connect(options_with(r, server, auth, credentials)).await?;
+    let result = session
+        .invoke(Command::new("Get-Mailbox").param("Identity", "Administrator"))
+        .await?;
+    assert_eq!(result.state, Some(PSInvocationState::Completed));
+    session.close().await?;
+    let log = server.request_log().entries();
+    let users: Vec<_> = log[before..]
+        .iter()
+        .filter(|e| e.operation != "Auth" && e.status == 200)
+        .map(|e| {
+            assert!(e.sealed, "{e:?}");
+            e.user.clone().unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| u == &users[0]),
+        "{users:?}"
+    );
+    Ok(users[0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ad_user_name_forms_log_on_with_a_password() {
+    let (Some(r), Some(ad)) = (realm(), ad()) else {
+        return;
+    };
+    let server = kerberos_server(&r);
+    add_admin(&server, &ad.upn_user);
+    let upn_prefix = ad.upn.split('@').next().unwrap_or_default();
+    let forms = [
+        // user@REALM, the realm in any case.
+        (format!("{}@{}", r.user, r.realm), &r.password, &r.user),
+        (
+            format!("{}@{}", r.user, r.realm.to_ascii_lowercase()),
+            &r.password,
+            &r.user,
+        ),
+        (
+            format!("{}@{}", r.user.to_ascii_uppercase(), ad.dns_domain),
+            &r.password,
+            &r.user,
+        ),
+        // DOMAIN\user with the NetBIOS domain: the realm comes from krb5.conf.
+        (format!("{}\\{}", ad.netbios, r.user), &r.password, &r.user),
+        (
+            format!("{}\\{}", ad.netbios.to_ascii_lowercase(), r.user),
+            &r.password,
+            &r.user,
+        ),
+        // A user whose UPN prefix is not the sAMAccountName, by either name.
+        (
+            format!("{}@{}", ad.upn_user, r.realm),
+            &ad.upn_password,
+            &ad.upn_user,
+        ),
+        (
+            format!("{}\\{}", ad.netbios, ad.upn_user),
+            &ad.upn_password,
+            &ad.upn_user,
+        ),
+        (ad.upn.clone(), &ad.upn_password, &ad.upn_user),
+        (
+            format!("{upn_prefix}@{}", r.realm),
+            &ad.upn_password,
+            &ad.upn_user,
+        ),
+    ];
+    for (name, password, account) in forms {
+        for auth in [AuthMethod::Kerberos, AuthMethod::Negotiate] {
+            let user = logon(
+                &r,
+                &server,
+                auth,
+                Credentials::new(name.clone(), password.as_str()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name} ({auth:?}): {e}"));
+            assert!(
+                user.eq_ignore_ascii_case(account),
+                "{name}: logged on as {user}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ad_service_account_logs_on_with_its_keytab() {
+    let (Some(r), Some(ad)) = (realm(), ad()) else {
+        return;
+    };
+    let server = kerberos_server(&r);
+    add_admin(&server, &ad.keytab_user);
+    // The principal named, in AD's forms, and none (the keytab's first principal).
+    let names = [
+        ad.keytab_principal.clone(),
+        format!("{}\\{}", ad.netbios, ad.keytab_user),
+        ad.keytab_user.clone(),
+        String::new(),
+    ];
+    for name in names {
+        for auth in [AuthMethod::Kerberos, AuthMethod::Negotiate] {
+            let user = logon(
+                &r,
+                &server,
+                auth,
+                Credentials::with_keytab(name.clone(), &ad.keytab),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("keytab logon as `{name}` ({auth:?}): {e}"));
+            assert_eq!(user, ad.keytab_user, "{name}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keytab_failures_are_typed_and_keep_the_key_out() {
+    let (Some(r), Some(ad)) = (realm(), ad()) else {
+        return;
+    };
+    let server = kerberos_server(&r);
+    // Only RC4 keys: refused before any KDC traffic, naming msDS-SupportedEncryptionTypes.
+    let err = Session::connect(options_with(
+        &r,
+        &server,
+        AuthMethod::Kerberos,
+        Credentials::with_keytab("", &ad.rc4_keytab),
+    ))
+    .await
+    .expect_err("an RC4-only keytab is refused");
+    println!("{err}");
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(
+        matches!(
+            &err,
+            SessionError::Transport(TransportError::Keytab(KeytabError::NoAesKey { .. }))
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("msDS-SupportedEncryptionTypes"),
+        "{err}"
+    );
+    // A principal the keytab does not hold: the error lists what it holds.
+    let err = Session::connect(options_with(
+        &r,
+        &server,
+        AuthMethod::Kerberos,
+        Credentials::with_keytab(format!("{}@{}", r.user, r.realm), &ad.keytab),
+    ))
+    .await
+    .expect_err("no key for alice");
+    assert!(err.to_string().contains(&ad.keytab_principal), "{err}");
+    // The key bytes appear in no message.
+    let keytab = Keytab::read(&ad.keytab).expect("keytab");
+    let key = keytab.logon_key(None).expect("AES key").key().to_vec();
+    for text in [format!("{err}"), format!("{err:?}"), format!("{keytab:?}")] {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !text.contains(&hex) && !text.contains(&format!("{key:?}")),
+            "{text}"
+        );
+    }
+    // A keytab with NTLM is a configuration error.
+    let err = Session::connect(options_with(
+        &r,
+        &server,
+        AuthMethod::Ntlm,
+        Credentials::with_keytab("", &ad.keytab),
+    ))
+    .await
+    .expect_err("NTLM cannot use a keytab");
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert_eq!(server.shell_count(), 0);
 }
