@@ -15,6 +15,12 @@ namespace Monosync.Exchange.Core
         /// <summary>The library's name: libmonosync_exchange.so, monosync_exchange.dll.</summary>
         internal const string Library = "monosync_exchange";
 
+        /// <summary>Finds and checks the library before the first call goes through it.</summary>
+        static NativeMethods()
+        {
+            NativeLibraryProbe.Load();
+        }
+
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int StreamCallback(IntPtr userdata, uint stream, mx_object* obj, mx_record* record);
 
