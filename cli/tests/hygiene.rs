@@ -146,6 +146,7 @@ fn kerberos_errors_name_kerberos_even_in_a_negotiate_header() {
                 host: host.clone(),
                 password: "not-the-service-password".into(),
                 kdc_url: kdc.clone(),
+                keytab: None,
             }),
             ..mx_sim::AuthConfig::default()
         },

@@ -96,6 +96,7 @@ fn kerberos_server(r: &Realm, account: &str) -> RunningServer {
                 host: r.host.clone(),
                 password: r.service_password.clone(),
                 kdc_url: r.kdc.clone(),
+                keytab: None,
             }),
             offer_kerberos_scheme: true,
             domains: Vec::new(),
