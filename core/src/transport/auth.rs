@@ -25,8 +25,8 @@ use super::kdc_proxy::{self, ProxyRoute, ProxyTls};
 use super::kdc_reply::{self, KdcReply};
 use super::kerberos::{self, KerberosConfigError, KerberosUser, RealmSource};
 use super::kerberos_error::KerberosError;
-use super::tls::TlsOptions;
 use super::keytab::{self, Keytab};
+use super::tls::TlsOptions;
 
 /// Largest KDC reply accepted; real replies are a few kilobytes.
 const MAX_KDC_REPLY: usize = 1024 * 1024;
@@ -527,9 +527,9 @@ impl SecurityContext {
                     let (identity, kdc) = match resolved {
                         Ok(user) => {
                             let kdc = match &settings.kdc {
-                                Some(k) => {
-                                    Some(kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?)
-                                }
+                                Some(k) => Some(
+                                    kerberos::kdc_url(k).map_err(|e| config_error(scheme, e))?,
+                                ),
                                 None => kerberos::choose_kdc(
                                     None,
                                     kerberos::load_krb5_conf().as_ref(),
