@@ -38,6 +38,8 @@ fn kerberos_opts(http_port: u16, kdc: String) -> TransportOptions {
             .unwrap(),
     ];
     o.kdc = Some(kdc);
+    // The realm of this test's own KDC, whatever krb5.conf the environment names.
+    o.realm = Some("CORP.TEST".to_owned());
     o.timeouts.read = Duration::from_secs(5);
     o
 }
@@ -269,6 +271,7 @@ fn client_opts(server: &TestServer, kdc: &MitKdc, password: &str) -> TransportOp
     );
     o.resolve_overrides = vec![format!("{SERVICE_HOST}:{port}:127.0.0.1").parse().unwrap()];
     o.kdc = Some(kdc.url.clone());
+    o.realm = Some(REALM.to_owned());
     o
 }
 
