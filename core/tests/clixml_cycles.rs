@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use monosync_exchange::clixml::{
-    ClixmlError, Container, PsValue, from_slice, objects_from_slice, to_json, to_vec,
+    ClixmlError, Container, PsValue, from_slice, objects_from_slice, streams_from_slice, to_json,
+    to_vec,
 };
 use serde_json::json;
 
@@ -123,4 +124,31 @@ fn deep_chains_of_back_references_stay_bounded() {
         Err(ClixmlError::TooDeep { .. })
     ));
     let _ = Container::List(Vec::new());
+}
+
+#[test]
+fn the_fuzz_seeds_for_the_new_shapes_decode() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/clixml");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("seeds") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if ["cycle-", "progress-", "streams-", "utf16"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            let bytes = std::fs::read(&path).expect("read");
+            let values = streams_from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!values.is_empty(), "{name}");
+            for v in &values {
+                let _ = to_json(&v.value);
+                assert_eq!(from_slice(&to_vec(&v.value)).expect("re-decodes"), v.value);
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 8);
 }
