@@ -152,3 +152,23 @@ fn the_fuzz_seeds_for_the_new_shapes_decode() {
     }
     assert_eq!(seen, 8);
 }
+
+#[test]
+fn a_part_kept_after_its_enclosing_object_is_dropped() {
+    let xml = r#"<Obj RefId="0"><MS><Obj N="Provider" RefId="1"><MS><Obj N="Drives" RefId="2"><LST><Ref RefId="0" /></LST></Obj></MS></Obj></MS></Obj>"#;
+    let drive = from_slice(xml.as_bytes()).expect("decodes");
+    let provider = drive.property("Provider").expect("Provider").clone();
+    drop(drive);
+    // The back-reference names an object that no longer exists: JSON keeps its label, the
+    // writer writes a null (never a <Ref> to nothing), and nothing panics.
+    assert_eq!(to_json(&provider), json!({"Drives": [{"$ref": 0}]}));
+    let written = String::from_utf8(to_vec(&provider)).unwrap();
+    assert!(written.contains("<LST><Nil /></LST>"), "{written}");
+    assert_eq!(
+        from_slice(written.as_bytes())
+            .expect("decodes")
+            .property("Drives")
+            .and_then(PsValue::as_list),
+        Some(&[PsValue::Nil][..])
+    );
+}
