@@ -325,6 +325,44 @@ fn clixml_bad_input_exits_2() {
 }
 
 #[test]
+fn clixml_utf16_export_with_a_cycle_and_a_stream() {
+    // Windows PowerShell 5.1's Export-Clixml: UTF-16LE with a byte-order mark; an ADObjectId
+    // whose DomainId is itself.
+    let dir = std::env::temp_dir().join(format!("mx-clixml-utf16-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let export = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<Objs Version=\"1.1.0.1\" \
+        xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><Obj RefId=\"0\"><MS>\
+        <S N=\"Name\">contoso.com</S><Ref N=\"DomainId\" RefId=\"0\" /></MS></Obj></Objs>";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(export.encode_utf16().flat_map(u16::to_le_bytes));
+    let file = dir.join("export.xml");
+    std::fs::write(&file, &bytes).expect("write");
+    let out = mx(&["clixml", file.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        doc,
+        serde_json::json!([{"$id": 0, "Name": "contoso.com", "DomainId": {"$ref": 0}}])
+    );
+    // powershell.exe -OutputFormat xml on standard error.
+    let stream = dir.join("stderr.txt");
+    std::fs::write(
+        &stream,
+        "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">\
+         <S S=\"Error\">denied_x000D__x000A_</S></Objs>",
+    )
+    .expect("write");
+    let out = mx(&["clixml", stream.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        doc,
+        serde_json::json!([{"$stream": "error", "$value": "denied\r\n"}])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn run_terminating_error_is_an_error_object() {
     let server = Server::start(SimConfig::default()).expect("sim");
     let (out, doc) = run_json(&server, &["Get-Nothing"]);

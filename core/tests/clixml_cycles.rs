@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use monosync_exchange::clixml::{
-    ClixmlError, Container, PsValue, from_slice, objects_from_slice, to_json, to_vec,
+    ClixmlError, Container, PsValue, from_slice, objects_from_slice, streams_from_slice, to_json,
+    to_vec,
 };
 use serde_json::json;
 
@@ -123,4 +124,51 @@ fn deep_chains_of_back_references_stay_bounded() {
         Err(ClixmlError::TooDeep { .. })
     ));
     let _ = Container::List(Vec::new());
+}
+
+#[test]
+fn the_fuzz_seeds_for_the_new_shapes_decode() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/clixml");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("seeds") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if ["cycle-", "progress-", "streams-", "utf16"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            let bytes = std::fs::read(&path).expect("read");
+            let values = streams_from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!values.is_empty(), "{name}");
+            for v in &values {
+                let _ = to_json(&v.value);
+                assert_eq!(from_slice(&to_vec(&v.value)).expect("re-decodes"), v.value);
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 8);
+}
+
+#[test]
+fn a_part_kept_after_its_enclosing_object_is_dropped() {
+    let xml = r#"<Obj RefId="0"><MS><Obj N="Provider" RefId="1"><MS><Obj N="Drives" RefId="2"><LST><Ref RefId="0" /></LST></Obj></MS></Obj></MS></Obj>"#;
+    let drive = from_slice(xml.as_bytes()).expect("decodes");
+    let provider = drive.property("Provider").expect("Provider").clone();
+    drop(drive);
+    // The back-reference names an object that no longer exists: JSON keeps its label, the
+    // writer writes a null (never a <Ref> to nothing), and nothing panics.
+    assert_eq!(to_json(&provider), json!({"Drives": [{"$ref": 0}]}));
+    let written = String::from_utf8(to_vec(&provider)).unwrap();
+    assert!(written.contains("<LST><Nil /></LST>"), "{written}");
+    assert_eq!(
+        from_slice(written.as_bytes())
+            .expect("decodes")
+            .property("Drives")
+            .and_then(PsValue::as_list),
+        Some(&[PsValue::Nil][..])
+    );
 }

@@ -7,6 +7,7 @@
 //! of graphs; it ends because every pair of back-reference targets is followed at most once.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::value::{Container, Property, PsObject, PsValue};
 
@@ -84,22 +85,23 @@ impl Graph {
     /// stand for, so that a cycle equals its unrolling (what writing a part of a cyclic value on
     /// its own gives).
     fn linked(&mut self, a: &PsValue, b: &PsValue) -> bool {
-        let pair = (target(a), target(b));
+        let (x, y) = match (a.to_object(), b.to_object()) {
+            (Some(x), Some(y)) => (x, y),
+            // Targets no longer alive: equal when both are, under the same label.
+            (None, None) => {
+                return match (a, b) {
+                    (PsValue::BackRef(x), PsValue::BackRef(y)) => x.ref_id() == y.ref_id(),
+                    _ => false,
+                };
+            }
+            _ => return false,
+        };
+        let pair = (Arc::as_ptr(&x), Arc::as_ptr(&y));
         if self.open.contains(&pair) || self.assumed.contains(&pair) {
             return true;
         }
-        match (a.to_object(), b.to_object()) {
-            (Some(x), Some(y)) => {
-                self.assumed.insert(pair);
-                self.objects(&x, &y)
-            }
-            // Targets no longer alive: equal when both are, under the same label.
-            (None, None) => match (a, b) {
-                (PsValue::BackRef(x), PsValue::BackRef(y)) => x.ref_id() == y.ref_id(),
-                _ => false,
-            },
-            _ => false,
-        }
+        self.assumed.insert(pair);
+        self.objects(&x, &y)
     }
 
     fn lists(&mut self, a: &[PsValue], b: &[PsValue]) -> bool {
@@ -127,15 +129,6 @@ impl Graph {
             && a.iter()
                 .zip(b)
                 .all(|(x, y)| x.name == y.name && self.values(&x.value, &y.value))
-    }
-}
-
-/// The address of the object a value stands for.
-fn target(value: &PsValue) -> *const PsObject {
-    match value {
-        PsValue::Object(o) => std::sync::Arc::as_ptr(o),
-        PsValue::BackRef(r) => r.target_ptr(),
-        _ => std::ptr::null(),
     }
 }
 

@@ -46,6 +46,8 @@
 //! it was first written. Output stays finite; plain shared objects (`<Ref>` to a complete
 //! object) are written out in full at each place, as before.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -104,9 +106,11 @@ impl Json {
             }
             PsValue::Object(obj) => self.object(obj),
             PsValue::BackRef(back) => {
-                let target = back.target_ptr();
-                if let Some(open) = self.open.iter_mut().rev().find(|(o, _)| *o == target) {
-                    open.1 = Some(back.ref_id());
+                if let Some(target) = back.object() {
+                    let target = Arc::as_ptr(&target);
+                    if let Some(open) = self.open.iter_mut().rev().find(|(o, _)| *o == target) {
+                        open.1 = Some(back.ref_id());
+                    }
                 }
                 let mut map = Map::new();
                 map.insert("$ref".into(), Value::from(back.ref_id()));

@@ -711,6 +711,29 @@ impl<'a> Parser<'a> {
         depth: usize,
     ) -> Result<PsValue, ClixmlError> {
         Ok(match kind {
+            Kind::Obj => {
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
+                self.object(&attrs, empty, depth + 1)?
+            }
+            Kind::Ref => {
+                let attrs = match attrs {
+                    Some(attrs) => attrs,
+                    None => self.attrs(e)?,
+                };
+                self.reference(&attrs, empty)?
+            }
+            Kind::PR => self.progress(empty, depth)?,
+            _ => self.scalar(kind, empty)?,
+        })
+    }
+
+    /// A primitive value. Apart from [`Parser::value_of`], which nested objects recurse through:
+    /// unoptimised builds give each local its own stack slot, and these arms hold many.
+    fn scalar(&mut self, kind: Kind, empty: bool) -> Result<PsValue, ClixmlError> {
+        Ok(match kind {
             Kind::Nil => {
                 self.expect_end(kind, empty)?;
                 PsValue::Nil
@@ -788,21 +811,6 @@ impl<'a> Parser<'a> {
             Kind::URI => PsValue::Uri(self.lossy_text(kind, empty)?),
             Kind::XD => PsValue::XmlDocument(self.lossy_text(kind, empty)?),
             Kind::SBK => PsValue::ScriptBlock(self.lossy_text(kind, empty)?),
-            Kind::Obj => {
-                let attrs = match attrs {
-                    Some(attrs) => attrs,
-                    None => self.attrs(e)?,
-                };
-                self.object(&attrs, empty, depth + 1)?
-            }
-            Kind::Ref => {
-                let attrs = match attrs {
-                    Some(attrs) => attrs,
-                    None => self.attrs(e)?,
-                };
-                self.reference(&attrs, empty)?
-            }
-            Kind::PR => self.progress(empty, depth)?,
             _ => {
                 return Err(ClixmlError::NotAValue {
                     name: kind.tag().to_owned(),
@@ -987,15 +995,15 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object_child(
+    /// `<TN>` or `<TNRef>`: the type-name chain. Apart from [`Parser::object_child`] for the
+    /// same reason as [`Parser::scalar`].
+    fn type_names_of(
         &mut self,
-        obj: &mut PsObject,
+        kind: Kind,
         e: &BytesStart<'a>,
         empty: bool,
-        depth: usize,
-    ) -> Result<(), ClixmlError> {
-        let kind = Kind::of(e.name().as_ref()).ok_or_else(|| self.unknown(e))?;
-        match kind {
+    ) -> Result<Arc<[String]>, ClixmlError> {
+        Ok(match kind {
             Kind::TN => {
                 let attrs = self.attrs(e)?;
                 let ref_id = match attrs.ref_id {
@@ -1020,7 +1028,7 @@ impl<'a> Parser<'a> {
                         position: self.pos(),
                     });
                 }
-                obj.type_names = Some(names);
+                names
             }
             Kind::TNRef => {
                 let attrs = self.attrs(e)?;
@@ -1035,8 +1043,22 @@ impl<'a> Parser<'a> {
                 // Each name costs its text plus the `<T></T>` around it.
                 let size = names.iter().map(|n| n.len() as u64 + 7).sum::<u64>() + 1;
                 self.expand(size)?;
-                obj.type_names = Some(names);
+                names
             }
+            _ => return Err(self.misplaced(e, Kind::Obj)),
+        })
+    }
+
+    fn object_child(
+        &mut self,
+        obj: &mut PsObject,
+        e: &BytesStart<'a>,
+        empty: bool,
+        depth: usize,
+    ) -> Result<(), ClixmlError> {
+        let kind = Kind::of(e.name().as_ref()).ok_or_else(|| self.unknown(e))?;
+        match kind {
+            Kind::TN | Kind::TNRef => obj.type_names = Some(self.type_names_of(kind, e, empty)?),
             Kind::ToString => obj.to_string = Some(self.lossy_text(kind, empty)?),
             Kind::Props | Kind::MS => {
                 let mut props = Vec::new();

@@ -118,12 +118,8 @@ impl BackRef {
 
     /// Whether this refers to `obj`.
     pub fn refers_to(&self, obj: &Arc<PsObject>) -> bool {
-        std::ptr::eq(self.target_ptr(), Arc::as_ptr(obj))
-    }
-
-    /// The target's address, for identity checks while it is alive (null before it is set).
-    pub(crate) fn target_ptr(&self) -> *const PsObject {
-        self.target.get().map_or(std::ptr::null(), Weak::as_ptr)
+        self.object()
+            .is_some_and(|target| Arc::ptr_eq(&target, obj))
     }
 }
 

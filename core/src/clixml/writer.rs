@@ -156,15 +156,12 @@ impl<'o> Writer<'o> {
     /// was decoded); the whole target when this value is written without it; `<Nil />` when
     /// the target no longer exists.
     fn back_ref(&mut self, back: &BackRef, name: Option<&str>) {
-        if let Some(ref_id) = self.objects.get(&back.target_ptr()) {
-            let ref_id = *ref_id;
-            self.open("Ref", name);
-            let _ = write!(self.out, " RefId=\"{ref_id}\" />");
-        } else if let Some(target) = back.object() {
-            self.object(&target, name);
-        } else {
+        let Some(target) = back.object() else {
             self.value(&PsValue::Nil, name);
-        }
+            return;
+        };
+        // `object` writes a `<Ref>` when the target was started already.
+        self.object(&target, name);
     }
 
     /// `<PR>` with its children in the order PowerShell's serializer writes and reads them.
