@@ -138,6 +138,68 @@ async fn self_signed_ca_certificate_is_untrusted_and_can_be_pinned() {
 }
 
 #[tokio::test]
+async fn openssl_req_x509_certificate_is_untrusted_and_can_be_pinned() {
+    // The certificate exactly as `openssl req -x509` makes it (CA:TRUE by default).
+    let dir = std::env::temp_dir().join(format!("mx-tls-openssl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key_path, cert_path) = (dir.join("key.pem"), dir.join("cert.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30", "-subj", &format!("/CN={HOST}")])
+        .args(["-addext", &format!("subjectAltName=DNS:{HOST}")])
+        .arg("-keyout")
+        .arg(&key_path)
+        .arg("-out")
+        .arg(&cert_path)
+        .output();
+    let Ok(made) = made else {
+        println!("skipped: no openssl command");
+        return;
+    };
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let cert = std::fs::read_to_string(&cert_path).unwrap();
+    assert!(
+        std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&cert_path)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("CA:TRUE"))
+            .unwrap(),
+        "openssl made a CA certificate"
+    );
+    use rustls_pki_types::pem::PemObject as _;
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes())
+        .unwrap()
+        .to_vec();
+    let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(&key_path)
+        .unwrap()
+        .secret_pkcs8_der()
+        .to_vec();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let server = serve(vec![der.clone()], key).await;
+    let err = refused(opts(&server)).await;
+    assert!(
+        matches!(err, TransportError::TlsUntrusted { .. }),
+        "{err:?}"
+    );
+    assert_thumbprints(&err, &der);
+    let mut o = opts(&server);
+    o.tls.pinned_thumbprints = vec![sha256_thumbprint(&der)];
+    accepted(o).await;
+}
+
+#[tokio::test]
 async fn certificate_without_server_authentication_names_the_eku() {
     let ca = root_ca();
     let key = KeyPair::generate().unwrap();
