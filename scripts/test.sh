@@ -44,10 +44,10 @@ cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log" || status=$?
 # The Kerberos tests again, against the AD KDC (the service key from the exported keytab).
 echo "== cargo test: Kerberos against the Samba AD DC"
 tests/kdc/samba/with-env.sh "$dc_dir" cargo test --no-fail-fast \
-    -p monosync-exchange-e2e --test kerberos \
+    -p monosync-exchange-e2e --test kerberos --test security \
     -p monosync-exchange-sim --test kerberos --test channel_binding 2>&1 | tee -a "$log" || status=$?
 tests/kdc/samba/with-env.sh "$dc_dir" cargo test --no-fail-fast \
-    -p monosync-exchange-cli --test doctor -- spn keytab 2>&1 | tee -a "$log" || status=$?
+    -p monosync-exchange-cli --test doctor --test mx -- spn keytab 2>&1 | tee -a "$log" || status=$?
 
 # Suites outside cargo (pypsrp, the bindings, the C example), one script each, in name order.
 # Each installs what it needs, prints its own "N passed, N failed" or pytest summary, and

@@ -731,3 +731,116 @@ fn text_mode_streams_objects_and_warnings() {
         stderr(&out)
     );
 }
+
+#[test]
+fn keytab_usage_errors_exit_2() {
+    // Neither a user nor a keytab.
+    let out = mx(&["run", "--server", "http://127.0.0.1:1/", "Get-Mailbox"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--username"), "{}", stderr(&out));
+    // A keytab and a password source.
+    let out = mx(&[
+        "run",
+        "--server",
+        "http://127.0.0.1:1/",
+        "--keytab",
+        "/nonexistent.keytab",
+        "--password-env",
+        PASSWORD_VAR,
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // A keytab with NTLM.
+    let out = mx(&[
+        "run",
+        "--server",
+        "http://127.0.0.1:1/",
+        "--auth",
+        "ntlm",
+        "--keytab",
+        "/nonexistent.keytab",
+        "Get-Mailbox",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Kerberos only"), "{}", stderr(&out));
+}
+
+/// `mx run --keytab` as the Samba AD DC's service account (tests/kdc/samba; skipped without
+/// its `MX_AD_*` variables), against mx-sim holding the Exchange computer account's keytab.
+#[test]
+fn run_logs_on_with_a_keytab() {
+    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let (Some(kdc), Some(host), Some(service_keytab), Some(keytab), Some(account), Some(rc4)) = (
+        env("MX_KDC_URL"),
+        env("MX_KRB5_SERVICE_HOST"),
+        env("MX_KRB5_KEYTAB"),
+        env("MX_AD_KEYTAB"),
+        env("MX_AD_KEYTAB_USER"),
+        env("MX_AD_RC4_KEYTAB"),
+    ) else {
+        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+        return;
+    };
+    let service = mx_sim::http::auth::KerberosService::from_keytab(
+        monosync_exchange::transport::keytab::Keytab::read(&service_keytab).expect("keytab"),
+        Some(kdc.clone()),
+    )
+    .expect("service");
+    let server = Server::start(SimConfig {
+        auth: mx_sim::AuthConfig {
+            basic: false,
+            ntlm: false,
+            kerberos: Some(service),
+            ..mx_sim::AuthConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("sim");
+    server
+        .exchange()
+        .rbac_mut()
+        .set_account(mx_sim::exchange::SimAccount {
+            user: account.clone(),
+            password: String::new(),
+            role_groups: vec!["Organization Management".into()],
+            cmdlets: Vec::new(),
+        });
+    let port = server.addr().port();
+    let url = format!("http://{host}:{port}/PowerShell");
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    let base = [
+        "run",
+        "--server",
+        &url,
+        "--auth",
+        "kerberos",
+        "--kdc",
+        &kdc,
+        "--resolve",
+        &resolve,
+        "--json",
+    ];
+    let out = mx(&[
+        &base[..],
+        &["--keytab", &keytab, "Get-Mailbox", "-Identity", JUSTIN],
+    ]
+    .concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(doc["output"][0]["SamAccountName"], JUSTIN, "{doc:#}");
+    assert!(
+        server
+            .request_log()
+            .entries()
+            .iter()
+            .any(|e| e.operation == "Create" && e.user.as_deref() == Some(account.as_str())),
+        "not logged on as {account}"
+    );
+    // An RC4-only keytab: authentication failure (exit 4), naming what to change.
+    let out = mx(&[&base[..], &["--keytab", &rc4, "Get-Mailbox"]].concat());
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    // With --json the error is the JSON document on stdout.
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("msDS-SupportedEncryptionTypes"), "{said}");
+    assert!(said.contains("rc4-hmac"), "{said}");
+}

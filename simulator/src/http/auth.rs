@@ -518,3 +518,127 @@ pub(crate) fn check_basic(encoded: &str, accounts: &[SimAccount]) -> Option<Stri
     let account = find_account(accounts, user)?;
     (account.password == password).then(|| account.user.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 0x502 keytab of `(principal components, realm, kvno, enctype, key byte)` entries.
+    fn keytab(entries: &[(&[&str], &str, u32, u16, u8)]) -> Keytab {
+        let mut out = vec![0x05, 0x02];
+        for (comps, realm, kvno, etype, fill) in entries {
+            let mut b = Vec::new();
+            let counted = |b: &mut Vec<u8>, s: &[u8]| {
+                b.extend_from_slice(&u16::try_from(s.len()).unwrap_or(0).to_be_bytes());
+                b.extend_from_slice(s);
+            };
+            b.extend_from_slice(&u16::try_from(comps.len()).unwrap_or(0).to_be_bytes());
+            counted(&mut b, realm.as_bytes());
+            for c in *comps {
+                counted(&mut b, c.as_bytes());
+            }
+            b.extend_from_slice(&1u32.to_be_bytes());
+            b.extend_from_slice(&0u32.to_be_bytes());
+            b.push(0);
+            b.extend_from_slice(&etype.to_be_bytes());
+            let len = if *etype == 18 { 32 } else { 16 };
+            counted(&mut b, &vec![*fill; len]);
+            b.extend_from_slice(&kvno.to_be_bytes());
+            out.extend_from_slice(&i32::try_from(b.len()).unwrap_or(0).to_be_bytes());
+            out.extend_from_slice(&b);
+        }
+        Keytab::parse(&out).expect("keytab")
+    }
+
+    #[test]
+    fn a_computer_account_keytab_serves_its_host_spns() {
+        let kt = keytab(&[
+            (&["EX01$"], "CONTOSO.COM", 2, 23, 1),
+            (&["EX01$"], "CONTOSO.COM", 2, 18, 2),
+            (&["EX01$"], "CONTOSO.COM", 3, 18, 3),
+            (&["EX01$"], "CONTOSO.COM", 3, 17, 4),
+        ]);
+        let svc = KerberosService::from_keytab(kt, None).expect("service");
+        assert_eq!(
+            (svc.realm.as_str(), svc.host.as_str(), svc.kdc_url.as_str()),
+            ("CONTOSO.COM", "ex01.contoso.com", "tcp://CONTOSO.COM:88")
+        );
+        let http = ["HTTP".to_owned(), "EX01.contoso.com".to_owned()];
+        // The ticket's kvno picks the key; without one, the highest.
+        assert_eq!(
+            svc.ticket_key(&http, 18, Some(2)).as_deref(),
+            Some(&vec![2; 32])
+        );
+        assert_eq!(
+            svc.ticket_key(&http, 18, None).as_deref(),
+            Some(&vec![3; 32])
+        );
+        assert_eq!(
+            svc.ticket_key(&http, 17, None).as_deref(),
+            Some(&vec![4; 16])
+        );
+        let other = ["HTTP".to_owned(), "ex02.contoso.com".to_owned()];
+        assert!(svc.ticket_key(&other, 18, None).is_none());
+        // The acceptor honours the account and HTTP/<host>, each with its best AES key.
+        let keys = svc.service_keys();
+        let names: Vec<String> = keys.iter().map(|(c, _)| c.join("/")).collect();
+        assert_eq!(names, ["EX01$", "HTTP/ex01.contoso.com"]);
+        assert!(keys.iter().all(|(_, k)| **k == vec![3; 32]));
+        assert!(svc.properties().is_some());
+    }
+
+    #[test]
+    fn a_service_keytab_names_realm_and_host() {
+        let kt = keytab(&[
+            (&["host", "ex01.contoso.com"], "CONTOSO.COM", 2, 18, 1),
+            (&["HTTP", "mail.contoso.com"], "CONTOSO.COM", 2, 18, 2),
+        ]);
+        let svc = KerberosService::from_keytab(kt, Some("tcp://dc1:88".into())).expect("service");
+        assert_eq!(
+            (svc.host.as_str(), svc.kdc_url.as_str()),
+            ("mail.contoso.com", "tcp://dc1:88")
+        );
+        let names: Vec<String> = svc
+            .service_keys()
+            .iter()
+            .map(|(c, _)| c.join("/"))
+            .collect();
+        assert_eq!(names, ["host/ex01.contoso.com", "HTTP/mail.contoso.com"]);
+    }
+
+    #[test]
+    fn a_user_keytab_or_rc4_keys_serve_nothing() {
+        let user = keytab(&[(&["svc-mx"], "CONTOSO.COM", 2, 18, 1)]);
+        let err = KerberosService::from_keytab(user, None).expect_err("no service");
+        assert!(err.contains("svc-mx@CONTOSO.COM"), "{err}");
+        let rc4 = keytab(&[(&["HTTP", "legacy.contoso.com"], "CONTOSO.COM", 2, 23, 1)]);
+        let svc = KerberosService::from_keytab(rc4, None).expect("service");
+        assert!(svc.service_keys().is_empty());
+        assert!(svc.properties().is_none());
+    }
+
+    #[test]
+    fn the_password_derives_aes_keys_for_http_host_only() {
+        let svc = KerberosService {
+            realm: "MONOSYNC.TEST".into(),
+            host: "sim.monosync.test".into(),
+            password: "Http-Service-Pass-2026".into(),
+            kdc_url: "tcp://127.0.0.1:88".into(),
+            keytab: None,
+        };
+        let http = ["HTTP".to_owned(), "sim.monosync.test".to_owned()];
+        // The known answers of tests/kdc/README.md.
+        let hex = |k: &[u8]| k.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(
+            hex(&svc.ticket_key(&http, 18, None).expect("aes256")),
+            "43f53862a44adf86c1644bb07e9bba52cdcac81cb4fcbbe19d87a949c92e42b3"
+        );
+        assert_eq!(
+            hex(&svc.ticket_key(&http, 17, None).expect("aes128")),
+            "55ab91abfba3ab119b9b26807557f86a"
+        );
+        assert!(svc.ticket_key(&http, 23, None).is_none());
+        let other = ["HTTP".to_owned(), "localhost".to_owned()];
+        assert!(svc.ticket_key(&other, 18, None).is_none());
+    }
+}

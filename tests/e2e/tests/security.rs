@@ -22,8 +22,10 @@ use monosync_exchange::clixml::PsValue;
 use monosync_exchange::exchange::{
     Command, ErrorKind, Pool, PoolOptions, Session, SessionError, SessionOptions,
 };
+use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, Credentials};
 use mx_sim::exchange::{SeedError, SimAccount};
+use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
 
@@ -565,4 +567,96 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
         used.iter().all(|m| m == "Spnego" || m == "Ntlm"),
         "{used:?}"
     );
+}
+
+/// A keytab logon (the Samba AD DC's service account, tests/kdc/samba; skipped without its
+/// `MX_AD_*` variables) logs neither the key nor the keytab's bytes, at any level, and no
+/// error text carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keytab_keys_never_appear_in_logs_or_error_texts() {
+    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let (Some(kdc), Some(host), Some(service_keytab), Some(keytab), Some(account)) = (
+        env("MX_KDC_URL"),
+        env("MX_KRB5_SERVICE_HOST"),
+        env("MX_KRB5_KEYTAB"),
+        env("MX_AD_KEYTAB"),
+        env("MX_AD_KEYTAB_USER"),
+    ) else {
+        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+        return;
+    };
+    let capture = capture();
+    let parsed = Keytab::read(&keytab).expect("keytab");
+    let server = Server::start(SimConfig {
+        auth: mx_sim::AuthConfig {
+            basic: false,
+            ntlm: false,
+            kerberos: Some(
+                KerberosService::from_keytab(
+                    Keytab::read(&service_keytab).expect("service keytab"),
+                    Some(kdc.clone()),
+                )
+                .expect("service"),
+            ),
+            ..mx_sim::AuthConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .expect("server");
+    server.exchange().rbac_mut().set_account(SimAccount {
+        user: account.clone(),
+        password: String::new(),
+        role_groups: vec!["Organization Management".into()],
+        cmdlets: Vec::new(),
+    });
+    let port = server.addr().port();
+    let connect = |principal: String| {
+        let mut o = SessionOptions::exchange(
+            format!("http://{host}:{port}/PowerShell"),
+            AuthMethod::Kerberos,
+            Credentials::with_keytab(principal, &keytab),
+        );
+        o.transport.kdc = Some(kdc.clone());
+        o.transport.resolve_overrides = vec![
+            format!("{host}:{port}:127.0.0.1")
+                .parse()
+                .expect("override"),
+        ];
+        Session::connect(o)
+    };
+    let mut s = connect(String::new()).await.expect("keytab logon");
+    s.invoke(Command::new("Get-Mailbox").param("Identity", "Administrator"))
+        .await
+        .expect("Get-Mailbox");
+    s.close().await.expect("close");
+    let e = connect("nobody@CONTOSO.COM".into())
+        .await
+        .expect_err("no such principal");
+    let texts = format!("{e}\n{e:?}\n{:?}\n{parsed:?}", e.hint());
+    let logs = capture
+        .text
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert!(
+        logs.contains("keytab"),
+        "the keytab logon was not logged at all"
+    );
+    for entry in parsed.entries() {
+        let key = entry.key();
+        for (form, bytes) in [
+            ("hex", hex(key).into_bytes()),
+            ("base64", STANDARD.encode(key).into_bytes()),
+            ("debug", format!("{key:?}").into_bytes()),
+        ] {
+            for (what, hay) in [("logs", logs.as_bytes()), ("errors", texts.as_bytes())] {
+                assert!(
+                    !find(hay, &bytes),
+                    "the {} key of {} appears ({form}) in the {what}",
+                    monosync_exchange::transport::keytab::enctype_name(entry.enctype),
+                    entry.principal
+                );
+            }
+        }
+    }
 }
