@@ -225,7 +225,7 @@ impl Replay {
                 let index = self.next;
                 self.next += 1;
                 self.compare(index, line, &rec_header, &rec_request, &header, &request)?;
-                return self.respond(index, &rec_header, &header);
+                return self.respond(index);
             }
             if is_terminate(&request) {
                 return Ok(self.synthesize_signal(&header));
@@ -479,12 +479,7 @@ impl Replay {
     }
 
     /// The recorded response of exchange `index`, rewritten for the live client.
-    fn respond(
-        &mut self,
-        index: usize,
-        rec_header: &Header,
-        header: &Header,
-    ) -> Result<Served, RecordingError> {
+    fn respond(&mut self, index: usize) -> Result<Served, RecordingError> {
         let exchange = &self.exchanges[index];
         let line = exchange.line;
         let status = exchange.http_status();
@@ -495,8 +490,6 @@ impl Replay {
                 exchange: Some(index),
             });
         };
-        let _ = rec_header;
-        let _ = header;
         match Response::parse(text.as_bytes()) {
             Ok((_, Response::Created(created))) => {
                 if let Ok(Some(recorded)) = created.shell_id() {
@@ -617,6 +610,157 @@ fn comparable(value: &impl std::fmt::Debug) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::recording::Exchange;
+    use crate::wsman::response::CreateResponse;
+    use crate::wsman::{Header, Request, Response, ResponseHeader, Selector};
+
+    const URL: &str = "http://ex01/PowerShell/";
+    const URI: &str = "http://schemas.microsoft.com/powershell/Microsoft.Exchange";
+
+    fn request(request: &Request, shell: Option<Uuid>) -> String {
+        let header = Header::new(URL, URI, Uuid::new_v4(), 512_000);
+        let header = match shell {
+            Some(id) => header.with_shell_id(id),
+            None => header,
+        };
+        String::from_utf8(request.to_xml(&header)).expect("UTF-8")
+    }
+
+    fn response(response: &Response) -> String {
+        let header = ResponseHeader {
+            message_id: Uuid::new_v4(),
+            relates_to: Some(Uuid::new_v4()),
+            activity_id: None,
+        };
+        String::from_utf8(response.to_xml(&header)).expect("UTF-8")
+    }
+
+    fn create(shell: Uuid) -> Request {
+        Request::Create {
+            shell_id: Some(shell),
+            name: None,
+            idle_timeout: None,
+            input_streams: vec!["stdin".into()],
+            output_streams: vec!["stdout".into()],
+            creation_xml: None,
+        }
+    }
+
+    fn created(shell: Uuid) -> Response {
+        Response::Created(CreateResponse {
+            address: URL.into(),
+            resource_uri: URI.into(),
+            selectors: vec![Selector {
+                name: "ShellId".into(),
+                value: shell.to_string().to_uppercase(),
+            }],
+            shell: None,
+        })
+    }
+
+    fn terminate(command: Uuid) -> Request {
+        Request::Signal {
+            command_id: Some(command),
+            code: signal::TERMINATE.into(),
+        }
+    }
+
+    /// Create, a terminate Signal, Delete: what a client that ends its commands records.
+    fn recording() -> (Vec<Exchange>, Uuid) {
+        let shell = Uuid::new_v4();
+        let exchanges = vec![
+            Exchange::new(request(&create(shell), None), response(&created(shell))),
+            Exchange::new(
+                request(&terminate(Uuid::new_v4()), Some(shell)),
+                response(&Response::Signal),
+            ),
+            Exchange::new(
+                request(&Request::Delete, Some(shell)),
+                response(&Response::Delete),
+            ),
+        ];
+        (exchanges, shell)
+    }
+
+    fn shell_of(served: &Served) -> Uuid {
+        match Response::parse(&served.body) {
+            Ok((_, Response::Created(c))) => c.shell_id().ok().flatten().expect("ShellId"),
+            other => panic!("not a CreateResponse: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_recorded_servers_ids_are_handed_out_as_it_did_or_fresh() {
+        for policy in [IdPolicy::AsRecorded, IdPolicy::Fresh] {
+            let (exchanges, recorded) = recording();
+            let mut replay = Replay::new(exchanges, policy);
+            let proposal = Uuid::new_v4();
+            let served = replay
+                .answer(request(&create(proposal), None).as_bytes())
+                .expect("create");
+            let shell = shell_of(&served);
+            assert_ne!(shell, recorded);
+            assert_eq!(shell == proposal, policy == IdPolicy::AsRecorded);
+            // A client that does not end its commands: the recorded Signal is passed over.
+            let served = replay
+                .answer(request(&Request::Delete, Some(shell)).as_bytes())
+                .expect("delete");
+            assert_eq!(served.status, 200);
+            assert_eq!(replay.stats().skipped_signals, 1);
+            assert!(replay.is_done());
+            // One that does: its Signal is answered beyond the recording.
+            let served = replay
+                .answer(request(&terminate(Uuid::new_v4()), Some(shell)).as_bytes())
+                .expect("signal");
+            assert_eq!(served.exchange, None);
+            assert_eq!(replay.stats().synthesized_signals, 1);
+            let receive = Request::Receive {
+                desired_stream: "stdout".into(),
+                command_id: None,
+            };
+            assert!(matches!(
+                replay.answer(request(&receive, Some(shell)).as_bytes()),
+                Err(RecordingError::Exhausted { .. })
+            ));
+            assert_eq!(replay.finish(), Vec::new());
+        }
+    }
+
+    #[test]
+    fn a_wrong_shell_id_is_a_mismatch_and_a_wrong_action_an_error() {
+        let (exchanges, _) = recording();
+        let mut replay = Replay::new(exchanges.clone(), IdPolicy::Fresh);
+        let proposal = Uuid::new_v4();
+        replay
+            .answer(request(&create(proposal), None).as_bytes())
+            .expect("create");
+        // The client keeps its proposal instead of the ShellId it was given.
+        replay
+            .answer(request(&Request::Delete, Some(proposal)).as_bytes())
+            .expect("delete");
+        let mismatches = replay.finish();
+        assert_eq!(mismatches.len(), 1, "{mismatches:?}");
+        assert!(
+            mismatches[0].what.starts_with("ShellId"),
+            "{}",
+            mismatches[0]
+        );
+
+        let mut replay = Replay::new(exchanges, IdPolicy::Fresh);
+        let err = replay
+            .answer(request(&Request::Delete, Some(proposal)).as_bytes())
+            .expect_err("out of step");
+        assert!(matches!(err, RecordingError::OutOfStep { .. }), "{err}");
+        let served = replay.answer_or_fault(request(&Request::Delete, Some(proposal)).as_bytes());
+        assert_eq!(served.status, 500);
+        assert!(String::from_utf8_lossy(&served.body).contains("replay: exchange 0"));
+        assert_eq!(
+            replay.finish().len(),
+            2,
+            "the fault and the unanswered Create"
+        );
+    }
 
     #[test]
     fn secure_strings_compare_equal_whatever_their_ciphertext() {

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use monosync_exchange::exchange::{Command, CommandResult, Session, SessionError, SessionOptions};
+use monosync_exchange::exchange::{
+    Command, CommandResult, Pool, PoolOptions, Session, SessionError, SessionOptions,
+};
 use monosync_exchange::psrp::{Defragmenter, MessageType, RawMessage};
 use monosync_exchange::recording::{self, IdPolicy, Replay};
 use monosync_exchange::transport::{AuthMethod, Credentials};
@@ -258,4 +260,44 @@ async fn an_unwritable_record_path_is_a_config_error() {
     assert_eq!(err.kind(), monosync_exchange::exchange::ErrorKind::Config);
     assert!(err.to_string().contains("mx-no-such-dir"), "{err}");
     assert_eq!(sim.shell_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_session_of_a_pool_records_into_its_own_numbered_file() {
+    let dir = std::env::temp_dir().join(format!("mx-pool-recording-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sim = Server::start(SimConfig::default()).expect("sim");
+    let mut pool_options = PoolOptions::new(options(&sim, Some(&dir.join("pool.yml"))));
+    pool_options.max_sessions = 2;
+    let pool = Pool::new(pool_options).expect("pool");
+    let get = || Command::new("Get-Mailbox").param("Identity", "Administrator");
+    let (a, b) = tokio::join!(pool.invoke(get()), pool.invoke(get()));
+    a.expect("first");
+    b.expect("second");
+    pool.close().await.expect("close");
+    sim.shutdown();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["pool.1.yml", "pool.2.yml"]);
+    for f in &files {
+        let text = std::fs::read_to_string(dir.join(f)).expect("read");
+        let exchanges = &recording::parse(&text).expect("parse")[0].exchanges;
+        let first = exchanges[0].request.as_deref().unwrap_or_default();
+        let last = exchanges
+            .last()
+            .and_then(|e| e.request.as_deref())
+            .unwrap_or_default();
+        assert!(
+            first.contains("transfer/Create"),
+            "{f} starts with its own Create"
+        );
+        assert!(
+            last.contains("transfer/Delete"),
+            "{f} ends with its own Delete"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
