@@ -8,7 +8,7 @@
 
 use aes::Aes256;
 use aes::cipher::block_padding::Pkcs7;
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use base64::Engine as _;
 use rand::RngCore;
 use rsa::traits::PublicKeyParts;
@@ -236,8 +236,8 @@ impl SessionKey {
         );
         let len = buf.len();
         buf.resize(len + (16 - len % 16), 0);
-        let cipher = Aes256CbcEnc::new(self.0.as_ref().into(), &ZERO_IV.into());
-        match cipher.encrypt_padded_mut::<Pkcs7>(&mut buf, len) {
+        let cipher = Aes256CbcEnc::new((&*self.0).into(), &ZERO_IV.into());
+        match cipher.encrypt_padded::<Pkcs7>(&mut buf, len) {
             Ok(ct) => EncryptedSecureString(ct.to_vec()),
             // The buffer always has room for a full padding block.
             Err(_) => EncryptedSecureString(Vec::new()),
@@ -253,9 +253,9 @@ impl SessionKey {
             return Err(CryptoError::BadCiphertext);
         }
         let mut buf = Zeroizing::new(secure.0.clone());
-        let cipher = Aes256CbcDec::new(self.0.as_ref().into(), &ZERO_IV.into());
+        let cipher = Aes256CbcDec::new((&*self.0).into(), &ZERO_IV.into());
         let plain = cipher
-            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .decrypt_padded::<Pkcs7>(&mut buf)
             .map_err(|_| CryptoError::BadCiphertext)?;
         if plain.len() % 2 != 0 {
             return Err(CryptoError::BadPlaintext);

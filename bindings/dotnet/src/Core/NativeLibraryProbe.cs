@@ -92,7 +92,14 @@ namespace Monosync.Exchange.Core
                 : "and the system library path (LD_LIBRARY_PATH, ldconfig).");
             text.Append(" Copy the package's runtimes/").Append(RuntimeId)
                 .Append("/native folder next to the application (as the .NET SDK does), or put the library's directory on ")
-                .Append(IsWindows ? "PATH" : "LD_LIBRARY_PATH").Append(". Loader: ").Append(detail);
+                .Append(IsWindows ? "PATH" : "LD_LIBRARY_PATH").Append(".");
+            string config = typeof(NativeLibraryProbe).Assembly.Location + ".config";
+            if (Type.GetType("Mono.Runtime") != null && File.Exists(config))
+            {
+                text.Append(" On Mono, ").Append(config)
+                    .Append(" maps the library to runtimes/: remove that file to load it from LD_LIBRARY_PATH instead.");
+            }
+            text.Append(" Loader: ").Append(detail);
             return text.ToString();
         }
 
