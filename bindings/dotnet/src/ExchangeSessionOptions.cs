@@ -144,7 +144,7 @@ namespace Monosync.Exchange
         /// <summary>TCP connect per address, and again the TLS handshake.</summary>
         public TimeSpan? ConnectTimeout { get; set; }
 
-        /// <summary>Waiting for a response head, and again its body.</summary>
+        /// <summary>One HTTP exchange: the request, then the response head and body together.</summary>
         public TimeSpan? ReadTimeout { get; set; }
 
         /// <summary>One whole HTTP request including reconnects.</summary>
@@ -156,6 +156,12 @@ namespace Monosync.Exchange
         /// <summary>One whole command; when it passes, the command is stopped and the call
         /// throws <see cref="ExchangeTimeoutException"/>.</summary>
         public TimeSpan? InvokeTimeout { get; set; }
+
+        /// <summary>Opening the session: connect, authenticate, create the shell and open the
+        /// runspace pool; when it passes, the constructor throws
+        /// <see cref="ExchangeTimeoutException"/>. Null keeps the default, 180 seconds
+        /// (PowerShell's OpenTimeout); <see cref="TimeSpan.Zero"/> sets no limit.</summary>
+        public TimeSpan? OpenTimeout { get; set; }
 
         /// <summary>The shell's idle timeout on the server.</summary>
         public TimeSpan? ShellIdleTimeout { get; set; }

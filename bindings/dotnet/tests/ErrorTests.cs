@@ -80,6 +80,29 @@ namespace Monosync.Exchange.Tests
         }
 
         [Test]
+        public void OpenTimeoutEndsAnOpenThatGetsNoAnswer()
+        {
+            // The kernel accepts the connection into the backlog; nothing ever answers.
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            try
+            {
+                int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+                ExchangeSessionOptions options = Sim.Options(url: "http://127.0.0.1:" + port + "/PowerShell/");
+                options.OpenTimeout = TimeSpan.FromMilliseconds(500);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var e = Assert.Throws<ExchangeTimeoutException>(() => ExchangeSession.Open(options));
+                Assert.Less(watch.Elapsed, TimeSpan.FromSeconds(5));
+                Assert.AreEqual(ExchangeErrorKind.Timeout, e.Kind);
+                StringAssert.Contains("did not open within", e.Message);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        [Test]
         public void WrongPasswordIsAuth()
         {
             var e = Assert.Throws<ExchangeAuthException>(

@@ -53,6 +53,7 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) request_timeout: Option<f64>,
     pub(crate) operation_timeout: f64,
     pub(crate) invoke_timeout: Option<f64>,
+    pub(crate) open_timeout: Option<f64>,
     pub(crate) idle_timeout: Option<f64>,
     pub(crate) locale: String,
     pub(crate) shell_name: Option<String>,
@@ -197,6 +198,10 @@ impl ConnectArgs<'_> {
         options.invoke_timeout = self
             .invoke_timeout
             .map(|s| seconds(py, "invoke_timeout", s))
+            .transpose()?;
+        options.open_timeout = self
+            .open_timeout
+            .map(|s| seconds(py, "open_timeout", s))
             .transpose()?;
         options.idle_timeout = self
             .idle_timeout

@@ -59,6 +59,7 @@ impl Pool {
         ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
+        open_timeout=180.0,
         idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
         record=None
     ))]
@@ -89,6 +90,7 @@ impl Pool {
         request_timeout: Option<f64>,
         operation_timeout: f64,
         invoke_timeout: Option<f64>,
+        open_timeout: Option<f64>,
         idle_timeout: Option<f64>,
         locale: &str,
         shell_name: Option<String>,
@@ -117,6 +119,7 @@ impl Pool {
             request_timeout,
             operation_timeout,
             invoke_timeout,
+            open_timeout,
             idle_timeout,
             locale: locale.to_owned(),
             shell_name,

@@ -35,7 +35,9 @@ use crate::stream::{Readers, ResultStream, collect};
 /// over HTTP (the server must allow it); ``allow_basic_over_http`` permits Basic over
 /// plain HTTP. Times in seconds: ``connect_timeout``, ``read_timeout``, ``request_timeout``
 /// (a whole HTTP request), ``operation_timeout`` (how long the server holds a Receive),
-/// ``invoke_timeout`` (a whole command; it is stopped on the server), ``idle_timeout``.
+/// ``invoke_timeout`` (a whole command; it is stopped on the server), ``open_timeout``
+/// (opening the session, 180 by default as PowerShell's OpenTimeout; None for no limit),
+/// ``idle_timeout``.
 /// ``on_progress`` is called with each :class:`ProgressRecord` as it arrives. ``record``
 /// names a file to record the conversation in (every request and response after unsealing,
 /// secrets redacted), which ``mx-sim --replay`` serves back.
@@ -82,6 +84,7 @@ impl Session {
         ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
+        open_timeout=180.0,
         idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
         record=None
     ))]
@@ -109,6 +112,7 @@ impl Session {
         request_timeout: Option<f64>,
         operation_timeout: f64,
         invoke_timeout: Option<f64>,
+        open_timeout: Option<f64>,
         idle_timeout: Option<f64>,
         locale: &str,
         shell_name: Option<String>,
@@ -137,6 +141,7 @@ impl Session {
             request_timeout,
             operation_timeout,
             invoke_timeout,
+            open_timeout,
             idle_timeout,
             locale: locale.to_owned(),
             shell_name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import socket
+import time
 import uuid
 from collections.abc import Callable
 
@@ -203,6 +204,24 @@ def test_timeout_of_a_command(make_sim: Callable[..., Sim]) -> None:
             s.invoke("Get-User", Identity="justin.martin")
         assert isinstance(info.value, TimeoutError)
         assert info.value.kind == mx.ErrorKind.Timeout
+
+
+def test_timeout_of_opening(make_sim: Callable[..., Sim]) -> None:
+    # The pool's open waits on Receive 1, which is held for 5 s: open_timeout ends it first.
+    sim = make_sim(faults=delay("Receive", 1, 5000))
+    started = time.monotonic()
+    with pytest.raises(mx.ExchangeTimeoutError) as info:
+        sim.session(open_timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert info.value.kind == mx.ErrorKind.Timeout
+    assert "did not open within" in str(info.value)
+    # None lifts the limit; a pool takes the keyword too.
+    with sim.session(open_timeout=None) as s:
+        assert len(s.invoke("Get-User", Identity="justin.martin")) == 1
+    with mx.Pool(
+        sim.url, auth="ntlm", username=ADMIN, password=ADMIN_PW, open_timeout=30.0
+    ) as pool:
+        assert len(pool.invoke("Get-User", Identity="justin.martin")) == 1
 
 
 def test_config_errors(sim: Sim) -> None:

@@ -68,5 +68,6 @@ namespace Monosync.Exchange.Core
         ReceivePoll = 3,
         Invoke = 4,
         ShellIdle = 5,
+        Open = 6,
     }
 }

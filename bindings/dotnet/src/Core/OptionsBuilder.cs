@@ -82,6 +82,7 @@ namespace Monosync.Exchange.Core
             Timeout(o, TimeoutId.ReceivePoll, options.ReceivePollInterval);
             Timeout(o, TimeoutId.Invoke, options.InvokeTimeout);
             Timeout(o, TimeoutId.ShellIdle, options.ShellIdleTimeout);
+            Timeout(o, TimeoutId.Open, options.OpenTimeout);
             foreach (string server in options.Servers)
             {
                 Text(o, NativeMethods.mx_options_add_server, server, nameof(options.Servers));
