@@ -411,3 +411,60 @@ async fn basic_wrong_password_names_the_scheme() {
         other => panic!("expected an auth error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_post_dropped_half_way_leaves_no_answer_for_the_next() {
+    // The first connection takes a request and never answers; later ones answer at once.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut held = Vec::new();
+        for n in 0.. {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            if n == 0 {
+                held.push(sock);
+                continue;
+            }
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while let Ok(read) = sock.read(&mut buf).await {
+                    if read == 0 {
+                        break;
+                    }
+                    let body = b"<reply>";
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if sock.write_all(head.as_bytes()).await.is_err()
+                        || sock.write_all(body).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let mut opts = TransportOptions::new(
+        format!("http://127.0.0.1:{port}/wsman"),
+        AuthMethod::Basic,
+        Credentials::new("u", "p"),
+    );
+    opts.allow_basic_over_http = true;
+    opts.timeouts.read = Duration::from_secs(5);
+    let mut t = Transport::new(opts).unwrap();
+    // The caller gives up (a cancelled task, an outer deadline): the future is dropped.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), t.post(b"a"))
+            .await
+            .is_err()
+    );
+    // The next call must not wait for the first one's answer on the same connection.
+    let out = tokio::time::timeout(Duration::from_secs(2), t.post(b"b"))
+        .await
+        .expect("answered on a new connection")
+        .unwrap();
+    assert_eq!(out, b"<reply>");
+    server.abort();
+}

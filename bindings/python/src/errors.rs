@@ -112,7 +112,7 @@ const CLASSES: [ClassSpec; 15] = [
         kind: ErrorKind::Timeout,
         name: "ExchangeTimeoutError",
         builtin: Some("TimeoutError"),
-        doc: "An operation ran out of time (a connect, a read, or invoke_timeout).",
+        doc: "An operation ran out of time (a connect, an HTTP exchange, open_timeout or invoke_timeout).",
     },
     ClassSpec {
         kind: ErrorKind::OutcomeUnknown,

@@ -115,6 +115,10 @@ impl Client {
         header: &Header,
         request: &Request,
     ) -> Result<Response, ClientError> {
+        // The server keeps its answer within the MaxEnvelopeSize the request carries.
+        if let Some(size) = header.max_envelope_size {
+            self.transport.set_max_envelope_size(size);
+        }
         let body = self.transport.post(&request.to_xml(header)).await?;
         Ok(Response::parse(&body)?.1)
     }
