@@ -118,6 +118,9 @@ namespace Monosync.Exchange.Core
         internal static extern ResultCode mx_options_set_kdc(OptionsHandle o, byte[] kdc, UIntPtr len, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_options_set_realm(OptionsHandle o, byte[] realm, UIntPtr len, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_add_dns_server(OptionsHandle o, byte[] server, UIntPtr len, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]

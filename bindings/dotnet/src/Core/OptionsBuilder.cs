@@ -63,6 +63,7 @@ namespace Monosync.Exchange.Core
                 Text(o, NativeMethods.mx_options_add_resolve, entry, nameof(options.Resolve));
             }
             Text(o, NativeMethods.mx_options_set_kdc, options.Kdc, nameof(options.Kdc));
+            Text(o, NativeMethods.mx_options_set_realm, options.Realm, nameof(options.Realm));
             foreach (string server in options.DnsServers)
             {
                 Text(o, NativeMethods.mx_options_add_dns_server, server, nameof(options.DnsServers));
