@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 log=$(mktemp)
 kdc_dir=""
+kdcproxy_dir=""
 cleanup() {
+    [ -z "$kdcproxy_dir" ] || tests/kdc/stop-kdcproxy.sh "$kdcproxy_dir" || true
+    [ -z "${MX_KDC_SKEWED_PID:-}" ] || kill "$MX_KDC_SKEWED_PID" 2>/dev/null || true
     [ -z "$kdc_dir" ] || tests/kdc/stop-kdc.sh "$kdc_dir" || true
     rm -f "$log"
 }
@@ -26,6 +29,12 @@ kdc_dir=$(tests/kdc/start-kdc.sh)
 set -a
 # shellcheck disable=SC1091
 . "$kdc_dir/env"
+# A KDC proxy (MS-KKDCP) in front of it, and a second KDC of the realm whose clock is off.
+kdcproxy_dir=$(tests/kdc/start-kdcproxy.sh "$(mktemp -d)" "$MX_KRB5_REALM=$MX_KDC_HOST:$MX_KDC_PORT")
+# shellcheck disable=SC1091
+. "$kdcproxy_dir/env"
+# shellcheck disable=SC1090
+. "$(tests/kdc/start-skewed-kdc.sh "$kdc_dir")"
 set +a
 
 echo "== cargo test"
