@@ -6,9 +6,7 @@
 
 use std::net::IpAddr;
 
-use monosync_exchange::transport::kdc_reply::{
-    ETYPE_AES128, ETYPE_AES256, etype_name, format_unix,
-};
+use monosync_exchange::transport::kdc_reply::{etype_name, format_unix, is_aes};
 use monosync_exchange::transport::kerberos::{load_krb5_conf, split_user};
 use monosync_exchange::transport::probe::{self, ServiceTicket, TicketError};
 use monosync_exchange::transport::{AuthMethod, KerberosError, TransportError, TransportOptions};
@@ -218,7 +216,7 @@ fn time_now() -> i64 {
 fn aes_check(t: &ServiceTicket, url: &Url, report: &mut Report) {
     report.push(match t.ticket_etype {
         None => Check::skip("kerberos.aes", "the service ticket's encryption type was not seen"),
-        Some(e) if e == ETYPE_AES256 || e == ETYPE_AES128 || e > 18 => Check::pass(
+        Some(e) if is_aes(e) => Check::pass(
             "kerberos.aes",
             format!("the service ticket for {} is {}", t.spn, etype_name(e)),
         ),

@@ -543,12 +543,7 @@ impl SecurityContext {
     /// tickets for an account without msDS-SupportedEncryptionTypes): its SPN and etype.
     pub(crate) fn weak_service_ticket(&self) -> Option<(String, i64)> {
         self.kdc.replies.iter().rev().find_map(|(r, _)| match r {
-            KdcReply::Ticket(t)
-                if t.service
-                    && t.ticket_etype != kdc_reply::ETYPE_AES256
-                    && t.ticket_etype != kdc_reply::ETYPE_AES128
-                    && t.ticket_etype < 19 =>
-            {
+            KdcReply::Ticket(t) if t.service && !kdc_reply::is_aes(t.ticket_etype) => {
                 Some((t.sname.clone(), t.ticket_etype))
             }
             _ => None,
@@ -1092,5 +1087,92 @@ impl SealingContext for SecurityContext {
             Mech::Kerberos(c, _) => c.signature_len(),
             Mech::Negotiate(c, _) => c.signature_len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::kdc_reply::{IssuedTicket, KdcError};
+
+    fn context() -> SecurityContext {
+        SecurityContext::new(
+            AuthMethod::Ntlm,
+            &Credentials::new("CONTOSO\\alice", "x"),
+            &KerberosSettings::default(),
+            "client",
+        )
+        .expect("context")
+    }
+
+    fn ticket(etype: i64) -> KdcReply {
+        KdcReply::Ticket(IssuedTicket {
+            service: true,
+            sname: "HTTP/ex01.contoso.com".into(),
+            realm: "CONTOSO.COM".into(),
+            crealm: "CONTOSO.COM".into(),
+            cname: "alice".into(),
+            ticket_etype: etype,
+        })
+    }
+
+    fn refused() -> TransportError {
+        TransportError::Auth {
+            scheme: "Kerberos".into(),
+            message: "the server rejected the credentials".into(),
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_rc4_ticket_names_msds_supported_encryption_types() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((ticket(kdc_reply::ETYPE_RC4_HMAC), 0));
+        let err = ctx.explain_rejection(refused());
+        assert!(
+            matches!(
+                &err,
+                TransportError::Kerberos(KerberosError::WeakServiceTicket { spn, etype })
+                    if spn == "HTTP/ex01.contoso.com" && etype == "rc4-hmac"
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("msDS-SupportedEncryptionTypes"));
+    }
+
+    #[test]
+    fn a_refused_aes_ticket_keeps_the_server_refusal() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((ticket(kdc_reply::ETYPE_AES256), 0));
+        assert!(matches!(
+            ctx.explain_rejection(refused()),
+            TransportError::Auth { .. }
+        ));
+    }
+
+    #[test]
+    fn a_skew_error_before_the_ticket_is_named_with_both_times() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((
+            KdcReply::Error(KdcError {
+                code: kdc_reply::code::SKEW,
+                kdc_time: "2026-12-07 19:00:00 UTC".into(),
+                kdc_unix: 1_796_670_000,
+                realm: "CONTOSO.COM".into(),
+                sname: "krbtgt/CONTOSO.COM".into(),
+                crealm: None,
+                cname: None,
+                text: None,
+            }),
+            1_796_677_200,
+        ));
+        ctx.kdc
+            .replies
+            .push((ticket(kdc_reply::ETYPE_AES256), 1_796_677_200));
+        let err = ctx.explain_rejection(refused());
+        let text = err.to_string();
+        assert!(text.contains("KRB_AP_ERR_SKEW"), "{text}");
+        assert!(text.contains("2026-12-07 19:00:00 UTC"), "{text}");
+        assert!(text.contains("2026-12-07 21:00:00 UTC"), "{text}");
     }
 }
