@@ -234,3 +234,54 @@ fn aes_check(t: &ServiceTicket, url: &Url, report: &mut Report) {
         ),
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(etype: Option<i64>, offset: Option<i64>) -> ServiceTicket {
+        ServiceTicket {
+            spn: "HTTP/ex01.contoso.com".into(),
+            kdc: None,
+            principal: None,
+            ticket_etype: etype,
+            kdc_clock_offset: offset,
+        }
+    }
+
+    fn url() -> Url {
+        Url::parse("http://ex01.contoso.com/PowerShell").expect("url")
+    }
+
+    #[test]
+    fn an_rc4_ticket_fails_the_aes_check_with_the_attribute_to_set() {
+        let mut report = Report::default();
+        aes_check(&ticket(Some(23), None), &url(), &mut report);
+        let c = report.get("kerberos.aes").expect("check");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.detail.contains("rc4-hmac"), "{}", c.detail);
+        let fix = c.fix.clone().unwrap_or_default();
+        assert!(fix.contains("msDS-SupportedEncryptionTypes"), "{fix}");
+        assert!(fix.contains("EX01$"), "{fix}");
+        let mut report = Report::default();
+        aes_check(&ticket(Some(18), None), &url(), &mut report);
+        assert_eq!(
+            report.get("kerberos.aes").map(|c| c.status),
+            Some(Status::Pass)
+        );
+    }
+
+    #[test]
+    fn the_clock_check_grades_the_offset() {
+        for (offset, status) in [
+            (2, Status::Pass),
+            (-120, Status::Warn),
+            (7200, Status::Fail),
+        ] {
+            let mut report = Report::default();
+            clock_check(&ticket(None, Some(offset)), &mut report);
+            let c = report.get("kerberos.clock").expect("check");
+            assert_eq!(c.status, status, "{offset}: {}", c.detail);
+        }
+    }
+}
