@@ -834,8 +834,9 @@ mx_result_code mx_options_set_ip_order(mx_options *options, uint32_t order, mx_e
 mx_result_code mx_options_add_resolve(mx_options *options, const char *entry, size_t entry_len, mx_error **err);
 
 /**
- * Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`); NULL goes back to the realm's
- * `kdc` in `krb5.conf`, then DNS SRV records.
+ * Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`), or a KDC proxy
+ * (`https://host/KdcProxy`, [MS-KKDCP], its certificate checked against the system roots and
+ * the CA file); NULL goes back to the realm's `kdc` in `krb5.conf`, then DNS SRV records.
  */
 mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t kdc_len, mx_error **err);
 
@@ -847,6 +848,14 @@ mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t k
  * the file is read when a session authenticates.
  */
 mx_result_code mx_options_set_keytab(mx_options *options, const char *path, size_t path_len, mx_error **err);
+
+/**
+ * Sets the Kerberos realm of the user's account (`CORP.EXAMPLE`); NULL goes back to
+ * `krb5.conf`'s `default_realm`, then DNS. A user `name@suffix` whose suffix is not this realm
+ * (an alternative UPN suffix) logs on with an NT-ENTERPRISE name sent to it.
+ * `MX_INVALID_ARGUMENT` when empty or malformed.
+ */
+mx_result_code mx_options_set_realm(mx_options *options, const char *realm, size_t realm_len, mx_error **err);
 
 /**
  * Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of

@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 kdc_dir=""
 dc_dir=""
+kdcproxy_dir=""
 cleanup() {
+    [ -z "$kdcproxy_dir" ] || tests/kdc/stop-kdcproxy.sh "$kdcproxy_dir" || true
+    [ -z "${MX_KDC_SKEWED_PID:-}" ] || kill "$MX_KDC_SKEWED_PID" 2>/dev/null || true
     [ -z "$kdc_dir" ] || tests/kdc/stop-kdc.sh "$kdc_dir" || true
     [ -z "$dc_dir" ] || tests/kdc/samba/stop-dc.sh "$dc_dir" || true
     rm -f "$log"
@@ -28,6 +31,12 @@ kdc_dir=$(tests/kdc/start-kdc.sh)
 set -a
 # shellcheck disable=SC1091
 . "$kdc_dir/env"
+# A KDC proxy (MS-KKDCP) in front of it, and a second KDC of the realm whose clock is off.
+kdcproxy_dir=$(tests/kdc/start-kdcproxy.sh "$(mktemp -d)" "$MX_KRB5_REALM=$MX_KDC_HOST:$MX_KDC_PORT")
+# shellcheck disable=SC1091
+. "$kdcproxy_dir/env"
+# shellcheck disable=SC1090
+. "$(tests/kdc/start-skewed-kdc.sh "$kdc_dir")"
 set +a
 
 # An Active Directory KDC beside it: a Samba AD DC (KDC only), provisioned in about 15 s.

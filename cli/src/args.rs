@@ -128,9 +128,13 @@ pub(crate) struct ConnectArgs {
     /// Order of resolved addresses: ipv4-first, ipv6-first or system.
     #[arg(long, value_name = "ORDER")]
     pub(crate) ip_order: Option<String>,
-    /// Kerberos KDC, tcp://host:port.
+    /// Kerberos KDC, tcp://host:port, or a KDC proxy, https://host/KdcProxy.
     #[arg(long, value_name = "URL")]
     pub(crate) kdc: Option<String>,
+    /// Kerberos realm of the user's account (default: krb5.conf's default_realm, then DNS);
+    /// a user name@suffix whose suffix is not the realm logs on as an enterprise name.
+    #[arg(long, value_name = "REALM")]
+    pub(crate) realm: Option<String>,
     /// Over plain HTTP, send messages unsealed and allow Basic (the server must allow it).
     #[arg(long)]
     pub(crate) allow_unencrypted: bool,

@@ -241,6 +241,12 @@ pub(crate) fn transport_options(
         kerberos::kdc_url(kdc).map_err(|e| CliError::Usage(format!("--kdc: {e}")))?;
     }
     transport.kdc = args.kdc.clone();
+    transport.realm = args
+        .realm
+        .as_deref()
+        .map(monosync_exchange::transport::kerberos::check_realm)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     transport.allow_unencrypted = args.allow_unencrypted;
     transport.allow_basic_over_http = args.allow_unencrypted;
     Ok(transport)

@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use monosync_exchange::transport::{
-    AuthMethod, Credentials, TimeoutPhase, Transport, TransportError, TransportOptions,
+    AuthMethod, Credentials, KerberosError, TimeoutPhase, Transport, TransportError,
+    TransportOptions,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use transport_support::{KerberosService, Mode, ServerConfig, TestServer, start};
@@ -38,8 +39,9 @@ fn kerberos_opts(http_port: u16, kdc: String) -> TransportOptions {
             .unwrap(),
     ];
     o.kdc = Some(kdc);
-    // The realm of this test's own KDC, whatever krb5.conf the environment names.
-    o.realm = Some("CORP.TEST".to_owned());
+    // The realm is explicit, so an ambient krb5.conf's default_realm does not make
+    // `alice@CORP.TEST` an enterprise name.
+    o.realm = Some("CORP.TEST".into());
     o.timeouts.read = Duration::from_secs(5);
     o
 }
@@ -394,10 +396,13 @@ async fn unknown_service_principal_points_at_the_spn() {
     o.spn_override = Some("HTTP/unknown.corp.test".into());
     let mut t = Transport::new(o).unwrap();
     match t.post(b"x").await.unwrap_err() {
-        TransportError::Auth { hint, .. } => {
-            assert!(hint.unwrap_or_default().contains("setspn"));
+        TransportError::Kerberos(KerberosError::SpnUnknown { spn, realm, .. }) => {
+            assert_eq!(
+                (spn.as_str(), realm.as_str()),
+                ("HTTP/unknown.corp.test", REALM)
+            );
         }
-        other => panic!("expected an auth error, got {other:?}"),
+        other => panic!("expected a missing-SPN error, got {other:?}"),
     }
 }
 

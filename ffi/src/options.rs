@@ -438,8 +438,9 @@ pub extern "C" fn mx_options_add_resolve(
     })
 }
 
-/// Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`); NULL goes back to the realm's
-/// `kdc` in `krb5.conf`, then DNS SRV records.
+/// Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`), or a KDC proxy
+/// (`https://host/KdcProxy`, [MS-KKDCP], its certificate checked against the system roots and
+/// the CA file); NULL goes back to the realm's `kdc` in `krb5.conf`, then DNS SRV records.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_kdc(
     options: *mut mx_options,
@@ -474,6 +475,31 @@ pub extern "C" fn mx_options_set_keytab(
         let path = unsafe { try_opt_str(path, path_len, "path") }?;
         update(options, |o| {
             o.transport.credentials.keytab = path.map(PathBuf::from);
+            Ok(())
+        })
+    })
+}
+
+/// Sets the Kerberos realm of the user's account (`CORP.EXAMPLE`); NULL goes back to
+/// `krb5.conf`'s `default_realm`, then DNS. A user `name@suffix` whose suffix is not this realm
+/// (an alternative UPN suffix) logs on with an NT-ENTERPRISE name sent to it.
+/// `MX_INVALID_ARGUMENT` when empty or malformed.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_realm(
+    options: *mut mx_options,
+    realm: *const c_char,
+    realm_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `realm` to be NULL or point at `realm_len` bytes.
+        let realm = unsafe { try_opt_str(realm, realm_len, "realm") }?;
+        let realm = realm
+            .map(mx_core::transport::kerberos::check_realm)
+            .transpose()
+            .map_err(|e| FfiError::invalid(e.to_string()))?;
+        update(options, |o| {
+            o.transport.realm = realm;
             Ok(())
         })
     })

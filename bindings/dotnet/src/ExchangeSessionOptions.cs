@@ -108,7 +108,9 @@ namespace Monosync.Exchange
         /// <summary>Fixed answers for host names, like curl's <c>--resolve</c>: <c>host:port:addr[,addr...]</c>.</summary>
         public IList<string> Resolve { get; } = new List<string>();
 
-        /// <summary>The Kerberos KDC (<c>tcp://host:port</c> or <c>host[:port]</c>); null for krb5.conf and DNS.</summary>
+        /// <summary>The Kerberos KDC (<c>tcp://host:port</c> or <c>host[:port]</c>), or a KDC proxy
+        /// (<c>https://host/KdcProxy</c>, MS-KKDCP, its certificate checked against the system roots and
+        /// <see cref="CaFile"/>); null for krb5.conf and DNS.</summary>
         public string Kdc { get; set; }
 
         /// <summary>
@@ -117,6 +119,10 @@ namespace Monosync.Exchange
         /// a keytab with only RC4 or DES keys fails with an authentication error. Null by default.
         /// </summary>
         public string Keytab { get; set; }
+        /// <summary>The Kerberos realm of the user's account (<c>CORP.EXAMPLE</c>); null for krb5.conf's
+        /// default_realm, then DNS. A user <c>name@suffix</c> whose suffix is not this realm (an alternative
+        /// UPN suffix) logs on with an NT-ENTERPRISE name sent to it.</summary>
+        public string Realm { get; set; }
 
         /// <summary>DNS servers (<c>ip:port</c>) for KDC discovery.</summary>
         public IList<string> DnsServers { get; } = new List<string>();

@@ -45,6 +45,7 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) kdc: Option<String>,
     /// An MIT keytab file: logs on with its key instead of a password.
     pub(crate) keytab: Option<PathBuf>,
+    pub(crate) realm: Option<String>,
     pub(crate) spn: Option<String>,
     pub(crate) allow_unencrypted: bool,
     pub(crate) allow_basic_over_http: bool,
@@ -173,6 +174,12 @@ impl ConnectArgs<'_> {
             .map(|s| ResolveOverride::from_str(s).map_err(|e| config_error(py, e.to_string())))
             .collect::<PyResult<_>>()?;
         transport.kdc = self.kdc.clone();
+        transport.realm = self
+            .realm
+            .as_deref()
+            .map(monosync_exchange::transport::kerberos::check_realm)
+            .transpose()
+            .map_err(|e| config_error(py, e.to_string()))?;
         transport.spn_override = self.spn.clone();
         transport.allow_unencrypted = self.allow_unencrypted;
         transport.allow_basic_over_http = self.allow_basic_over_http;

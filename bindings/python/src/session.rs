@@ -31,7 +31,8 @@ use crate::stream::{Readers, ResultStream, collect};
 /// or a list; when set, only those certificates are accepted), ``insecure`` (accept any
 /// certificate). Network: ``ip_order`` (``"ipv4-first"``, ``"ipv6-first"``, ``"system"``),
 /// ``resolve`` (curl-style ``"host:port:addr"`` overrides), ``kdc``
-/// (``"tcp://kdc:88"``), ``spn``. ``allow_unencrypted`` sends NTLM/Kerberos bodies unsealed
+/// (``"tcp://kdc:88"``, or a KDC proxy ``"https://gw/KdcProxy"``), ``realm`` (the account's
+/// Kerberos realm; a UPN with another suffix is sent as an enterprise name), ``spn``. ``allow_unencrypted`` sends NTLM/Kerberos bodies unsealed
 /// over HTTP (the server must allow it); ``allow_basic_over_http`` permits Basic over
 /// plain HTTP. Times in seconds: ``connect_timeout``, ``read_timeout``, ``request_timeout``
 /// (a whole HTTP request), ``operation_timeout`` (how long the server holds a Receive),
@@ -81,7 +82,7 @@ impl Session {
     #[pyo3(signature = (
         server, *, auth="negotiate", username=None, password=None, credential=None,
         configuration=None, ca_file=None, pin_thumbprint=None, insecure=false,
-        ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, spn=None,
+        ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, realm=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
         open_timeout=180.0,
@@ -104,6 +105,7 @@ impl Session {
         resolve: Option<Bound<'py, PyAny>>,
         kdc: Option<String>,
         keytab: Option<PathBuf>,
+        realm: Option<String>,
         spn: Option<String>,
         allow_unencrypted: bool,
         allow_basic_over_http: bool,
@@ -133,6 +135,7 @@ impl Session {
             resolve,
             kdc,
             keytab,
+            realm,
             spn,
             allow_unencrypted,
             allow_basic_over_http,

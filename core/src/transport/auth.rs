@@ -166,6 +166,14 @@ pub(crate) struct KerberosSettings {
     pub(crate) proxy_tls: TlsOptions,
     /// Fixed addresses, which also apply to a KDC proxy's host.
     pub(crate) overrides: Vec<ResolveOverride>,
+    /// Whether the realm was given by the `realm` option (no fallback from an enterprise name
+    /// to a plain principal then).
+    pub(crate) realm_explicit: bool,
+    /// Whether the KDC was given by the `kdc` option (kept when the realm changes).
+    pub(crate) kdc_explicit: bool,
+    /// DNS servers for `_kerberos._tcp` SRV look-ups (empty: the system's), and their limit.
+    pub(crate) dns_servers: Vec<std::net::SocketAddr>,
+    pub(crate) dns_timeout: Duration,
 }
 
 /// What [`resolve_kerberos`] needs from the transport options.
@@ -318,6 +326,10 @@ pub(crate) async fn resolve_kerberos(inputs: KerberosInputs<'_>) -> KerberosSett
         user_error: None,
         proxy_tls: inputs.tls.clone(),
         overrides: inputs.overrides.to_vec(),
+        realm_explicit: inputs.realm.is_some(),
+        kdc_explicit: inputs.kdc.is_some(),
+        dns_servers: inputs.dns_servers.to_vec(),
+        dns_timeout: inputs.dns_timeout,
     }
 }
 
@@ -354,6 +366,9 @@ pub(crate) struct SecurityContext {
     client_name: String,
     /// Realms the logon was referred through.
     referrals: Vec<String>,
+    /// Principals tried before the current one (an enterprise name that the KDC did not know,
+    /// before the plain principal).
+    tried: Vec<String>,
 }
 
 impl std::fmt::Debug for SecurityContext {
@@ -483,6 +498,7 @@ impl SecurityContext {
             settings: settings.clone(),
             client_name: client_name.to_owned(),
             referrals: Vec::new(),
+            tried: Vec::new(),
         })
     }
 
@@ -611,12 +627,7 @@ impl SecurityContext {
     /// tickets for an account without msDS-SupportedEncryptionTypes): its SPN and etype.
     pub(crate) fn weak_service_ticket(&self) -> Option<(String, i64)> {
         self.kdc.replies.iter().rev().find_map(|(r, _)| match r {
-            KdcReply::Ticket(t)
-                if t.service
-                    && t.ticket_etype != kdc_reply::ETYPE_AES256
-                    && t.ticket_etype != kdc_reply::ETYPE_AES128
-                    && t.ticket_etype < 19 =>
-            {
+            KdcReply::Ticket(t) if t.service && !kdc_reply::is_aes(t.ticket_etype) => {
                 Some((t.sname.clone(), t.ticket_etype))
             }
             _ => None,
@@ -678,12 +689,28 @@ impl SecurityContext {
                 Ok(v) => v,
                 Err(StepError::Transport(t)) => return Err(t),
                 Err(StepError::Sspi(e)) => {
-                    if input.is_none() && self.follow_referral()? {
+                    if input.is_none()
+                        && (self.follow_referral()? || self.fall_back_to_principal().await?)
+                    {
                         continue;
                     }
                     return Err(self.explain(scheme, target, &e));
                 }
             };
+            // SPNEGO falls back to NTLM on its own when the KDC does not know the enterprise
+            // name: try the plain principal first.
+            let no_ticket = !self
+                .kdc
+                .replies
+                .iter()
+                .any(|(r, _)| matches!(r, KdcReply::Ticket(_)));
+            if input.is_none()
+                && matches!(self.mech, Mech::Negotiate(..))
+                && no_ticket
+                && self.fall_back_to_principal().await?
+            {
+                continue;
+            }
             if let Some((spn, etype)) = self.weak_service_ticket() {
                 tracing::warn!(
                     spn = %spn,
@@ -740,6 +767,60 @@ impl SecurityContext {
         Ok(true)
     }
 
+    /// An enterprise name chosen because the UPN suffix differs from `default_realm` (or the
+    /// realm found in DNS) that the KDC does not know: starts over with the plain principal
+    /// `user@SUFFIX`, as MIT KDCs and cross-realm setups need. `false` when that does not apply.
+    async fn fall_back_to_principal(&mut self) -> Result<bool, TransportError> {
+        use kdc_reply::code;
+        let Some(user) = self.settings.user.clone() else {
+            return Ok(false);
+        };
+        if !user.enterprise || self.settings.realm_explicit || !self.tried.is_empty() {
+            return Ok(false);
+        }
+        let unknown = matches!(
+            self.kdc.replies.last(),
+            Some((KdcReply::Error(e), _))
+                if e.code == code::C_PRINCIPAL_UNKNOWN
+                    || (e.code == code::WRONG_REALM && e.crealm.is_none())
+                    || (e.code == code::S_PRINCIPAL_UNKNOWN && e.sname.starts_with("krbtgt/"))
+        );
+        if !unknown {
+            return Ok(false);
+        }
+        let Ok(plain) = kerberos::split_user(&self.credentials.username, None) else {
+            return Ok(false);
+        };
+        tracing::debug!(from = %user.describe(), to = %plain.describe(), "enterprise name unknown; trying the principal");
+        let mut settings = self.settings.clone();
+        if !settings.kdc_explicit {
+            settings.kdc =
+                kerberos::choose_kdc(None, kerberos::load_krb5_conf().as_ref(), &plain.realm)
+                    .ok()
+                    .flatten();
+            if settings.kdc.is_none() {
+                let system;
+                let servers = if settings.dns_servers.is_empty() {
+                    system = super::dns_srv::system_dns_servers();
+                    system.as_slice()
+                } else {
+                    settings.dns_servers.as_slice()
+                };
+                settings.kdc =
+                    super::dns_srv::lookup_kdcs(&plain.realm, servers, settings.dns_timeout)
+                        .await
+                        .into_iter()
+                        .next();
+            }
+        }
+        settings.user = Some(plain);
+        self.mech = Self::mech(self.method, &self.credentials, &settings, &self.client_name)?;
+        self.tried.push(user.describe());
+        self.settings = settings;
+        self.kdc.replies.clear();
+        Ok(true)
+    }
+
     /// Names a failed step from the KDC's last answer when it says more than sspi's error.
     fn explain(&self, scheme: Scheme, target: &str, e: &sspi::Error) -> TransportError {
         let user = self.settings.user.as_ref();
@@ -757,7 +838,13 @@ impl SecurityContext {
                     })
                 }
                 code::C_PRINCIPAL_UNKNOWN => user.map(|u| KerberosError::ClientUnknown {
-                    principal: u.describe(),
+                    principal: self
+                        .tried
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::once(u.describe()))
+                        .collect::<Vec<_>>()
+                        .join(", then "),
                     realm: k.realm.clone(),
                     hint: client_unknown_hint(u),
                 }),
@@ -1084,5 +1171,92 @@ impl SealingContext for SecurityContext {
             Mech::Kerberos(c, _) => c.signature_len(),
             Mech::Negotiate(c, _) => c.signature_len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::kdc_reply::{IssuedTicket, KdcError};
+
+    fn context() -> SecurityContext {
+        SecurityContext::new(
+            AuthMethod::Ntlm,
+            &Credentials::new("CONTOSO\\alice", "x"),
+            &KerberosSettings::default(),
+            "client",
+        )
+        .expect("context")
+    }
+
+    fn ticket(etype: i64) -> KdcReply {
+        KdcReply::Ticket(IssuedTicket {
+            service: true,
+            sname: "HTTP/ex01.contoso.com".into(),
+            realm: "CONTOSO.COM".into(),
+            crealm: "CONTOSO.COM".into(),
+            cname: "alice".into(),
+            ticket_etype: etype,
+        })
+    }
+
+    fn refused() -> TransportError {
+        TransportError::Auth {
+            scheme: "Kerberos".into(),
+            message: "the server rejected the credentials".into(),
+            hint: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_rc4_ticket_names_msds_supported_encryption_types() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((ticket(kdc_reply::ETYPE_RC4_HMAC), 0));
+        let err = ctx.explain_rejection(refused());
+        assert!(
+            matches!(
+                &err,
+                TransportError::Kerberos(KerberosError::WeakServiceTicket { spn, etype })
+                    if spn == "HTTP/ex01.contoso.com" && etype == "rc4-hmac"
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("msDS-SupportedEncryptionTypes"));
+    }
+
+    #[test]
+    fn a_refused_aes_ticket_keeps_the_server_refusal() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((ticket(kdc_reply::ETYPE_AES256), 0));
+        assert!(matches!(
+            ctx.explain_rejection(refused()),
+            TransportError::Auth { .. }
+        ));
+    }
+
+    #[test]
+    fn a_skew_error_before_the_ticket_is_named_with_both_times() {
+        let mut ctx = context();
+        ctx.kdc.replies.push((
+            KdcReply::Error(KdcError {
+                code: kdc_reply::code::SKEW,
+                kdc_time: "2026-12-07 19:00:00 UTC".into(),
+                kdc_unix: 1_796_670_000,
+                realm: "CONTOSO.COM".into(),
+                sname: "krbtgt/CONTOSO.COM".into(),
+                crealm: None,
+                cname: None,
+                text: None,
+            }),
+            1_796_677_200,
+        ));
+        ctx.kdc
+            .replies
+            .push((ticket(kdc_reply::ETYPE_AES256), 1_796_677_200));
+        let err = ctx.explain_rejection(refused());
+        let text = err.to_string();
+        assert!(text.contains("KRB_AP_ERR_SKEW"), "{text}");
+        assert!(text.contains("2026-12-07 19:00:00 UTC"), "{text}");
+        assert!(text.contains("2026-12-07 21:00:00 UTC"), "{text}");
     }
 }

@@ -222,6 +222,11 @@ pub fn format_unix(secs: i64) -> String {
     }
 }
 
+/// Whether an encryption type is one of the AES families (RFC 3962, RFC 8009).
+pub fn is_aes(etype: i64) -> bool {
+    matches!(etype, 17..=20)
+}
+
 /// The readable name of an encryption type.
 pub fn etype_name(etype: i64) -> String {
     match etype {
@@ -381,6 +386,8 @@ mod tests {
             }))
         );
         assert_eq!(etype_name(ETYPE_RC4_HMAC), "rc4-hmac");
+        assert!(!is_aes(ETYPE_RC4_HMAC) && !is_aes(3));
+        assert!(is_aes(ETYPE_AES256) && is_aes(ETYPE_AES128) && is_aes(20));
     }
 
     #[test]

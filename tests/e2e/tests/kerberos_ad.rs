@@ -11,7 +11,7 @@
 //! | `MX_KDC_URL`, `MX_KRB5_REALM` | the KDC and its realm |
 //! | `MX_KRB5_USER`, `MX_KRB5_PASSWORD` | a user in the realm (account name) |
 //! | `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` | the SPN host `HTTP/<host>` and the password its key derives from |
-//! | `MX_KRB5_UPN_USER`, `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT` | a user logging on by a UPN whose suffix is not the realm, and the account name the server sees |
+//! | `MX_KRB5_UPN_USER`, `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT` | a user logging on by a UPN whose suffix is not the realm, and the account name (sAMAccountName) the server sees |
 //! | `MX_KDC_PROXY_URL`, `MX_KDC_PROXY_CA` | a KDC proxy for the realm (tests/kdc/start-kdcproxy.sh) and its CA |
 //! | `MX_KDC_SKEWED_URL` | a KDC of the realm whose clock is hours off (tests/kdc/start-skewed-kdc.sh) |
 //! | `MX_KRB5_RC4_SERVICE_HOST` | a host whose SPN account has no AES keys (AD only) |

@@ -64,6 +64,7 @@ namespace Monosync.Exchange.Core
             }
             Text(o, NativeMethods.mx_options_set_kdc, options.Kdc, nameof(options.Kdc));
             Text(o, NativeMethods.mx_options_set_keytab, options.Keytab, nameof(options.Keytab));
+            Text(o, NativeMethods.mx_options_set_realm, options.Realm, nameof(options.Realm));
             foreach (string server in options.DnsServers)
             {
                 Text(o, NativeMethods.mx_options_add_dns_server, server, nameof(options.DnsServers));
