@@ -526,6 +526,9 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
                 .expect("override"),
         ];
         o.transport.kdc = Some(format!("tcp://127.0.0.1:{dead_kdc}"));
+        // The server's domain, whatever default_realm the environment's krb5.conf names: the
+        // UPN is then a plain principal, and its realm the NTLM domain.
+        o.transport.realm = Some("CONTOSO.COM".to_owned());
         o.transport.timeouts.read = Duration::from_secs(3);
         o
     };
