@@ -230,7 +230,8 @@ impl Pool {
         &self,
         invocation: impl Into<Invocation>,
     ) -> Result<CommandResult, SessionError> {
-        self.run(invocation.into(), None).await
+        // On the heap: the retry loop holds a session's whole command future.
+        Box::pin(self.run(invocation.into(), None)).await
     }
 
     /// [`Pool::invoke`] that `cancel` stops from another task or thread: while the call waits
@@ -244,7 +245,7 @@ impl Pool {
         invocation: impl Into<Invocation>,
         cancel: &CancelHandle,
     ) -> Result<CommandResult, SessionError> {
-        self.run(invocation.into(), Some(cancel)).await
+        Box::pin(self.run(invocation.into(), Some(cancel))).await
     }
 
     async fn run(
@@ -257,7 +258,7 @@ impl Pool {
         let mut attempt = 0u32;
         loop {
             attempt = attempt.saturating_add(1);
-            let (error, delivery, kind) = match self.inner.acquire_unless(cancel).await {
+            let (error, delivery, kind) = match Box::pin(self.inner.acquire_unless(cancel)).await {
                 // The caller's own limit on waiting, or its own stop: trying again would
                 // only wait longer.
                 Err(e @ (SessionError::Timeout(_) | SessionError::Cancelled)) => return Err(e),
@@ -265,7 +266,7 @@ impl Pool {
                     let kind = e.kind();
                     (e, Delivery::NotSent, kind)
                 }
-                Ok(mut lease) => match lease.run(invocation.clone(), cancel).await {
+                Ok(mut lease) => match Box::pin(lease.run(invocation.clone(), cancel)).await {
                     Ok(result) => {
                         lease.give_back().await;
                         return Ok(result);

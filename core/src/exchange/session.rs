@@ -256,11 +256,15 @@ impl Session {
     /// All of it must end within `options.open_timeout`, else [`SessionError::OpenTimeout`]
     /// (a shell already created is deleted in the background, as on drop).
     pub async fn connect(options: SessionOptions) -> Result<Session, SessionError> {
-        match options.open_timeout {
-            Some(limit) => tokio::time::timeout(limit, Self::open(options))
+        let limit = options.open_timeout;
+        // On the heap: opening (authentication, KDC and key exchange included) is a large state
+        // machine, and callers such as the pool hold it inside their own futures.
+        let open = Box::pin(Self::open(options));
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, open)
                 .await
                 .map_err(|_| SessionError::OpenTimeout(limit))?,
-            None => Self::open(options).await,
+            None => open.await,
         }
     }
 
