@@ -202,9 +202,8 @@ fn config(args: Args) -> Result<SimConfig, String> {
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     if let Some(path) = &args.kerberos_keytab {
-        let keytab = Keytab::read(path).map_err(|e| format!("--kerberos-keytab: {e}"))?;
-        let service = KerberosService::from_keytab(keytab, args.kdc.clone())
-            .map_err(|e| format!("--kerberos-keytab {}: {e}", path.display()))?;
+        let service = KerberosService::from_keytab_file(path, args.kdc.clone())
+            .map_err(|e| format!("--kerberos-keytab {e}"))?;
         println!(
             "Kerberos: HTTP/{}@{} and every principal of {}",
             service.host,

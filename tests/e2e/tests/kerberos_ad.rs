@@ -23,7 +23,6 @@
 
 use monosync_exchange::exchange::{Command, ErrorKind, Session, SessionError, SessionOptions};
 use monosync_exchange::psrp::PSInvocationState;
-use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, Credentials, KerberosError, TransportError};
 use mx_sim::exchange::SimAccount;
 use mx_sim::http::auth::KerberosService;
@@ -89,8 +88,8 @@ fn realm() -> Option<Realm> {
         },
         None => {
             let keytab = need(&["MX_KRB5_KEYTAB"], true)?;
-            let keytab = Keytab::read(&keytab[0]).expect("the fixture's keytab");
-            KerberosService::from_keytab(keytab, Some(kdc.clone())).expect("service keys")
+            KerberosService::from_keytab_file(&keytab[0], Some(kdc.clone()))
+                .expect("the fixture's keytab")
         }
     };
     Some(Realm {
