@@ -8,7 +8,6 @@ use std::io::Write as _;
 
 use clap::{CommandFactory as _, Parser, ValueEnum};
 use monosync_exchange::recording::{self, IdPolicy, Replay};
-use monosync_exchange::transport::keytab::Keytab;
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
