@@ -5,7 +5,8 @@
 //!
 //! Reads the variables of tests/kdc/start-kdc.sh (or an AD KDC's script exporting the same
 //! names): `MX_KDC_URL`, `MX_KRB5_REALM`, `MX_KRB5_USER`, `MX_KRB5_PASSWORD`,
-//! `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD`, `MX_KRB5_UPN_USER`,
+//! `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` (MIT; for the Samba AD DC, whose
+//! service key exists only in its exported keytab, `MX_KRB5_KEYTAB`), `MX_KRB5_UPN_USER`,
 //! `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT`; and, when set, `MX_KDC_PROXY_URL` /
 //! `MX_KDC_PROXY_CA` (start-kdcproxy.sh), `MX_KDC_SKEWED_URL` (start-skewed-kdc.sh) and
 //! `MX_KRB5_RC4_SERVICE_HOST` (an SPN whose account has no AES keys, AD only). Without the base
@@ -30,18 +31,36 @@ struct Realm {
     user: String,
     password: String,
     host: String,
-    service_password: String,
+    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
+    /// (the Samba AD DC, where the service key exists only there).
+    service: KerberosService,
 }
 
 fn realm() -> Option<Realm> {
     let r = (|| {
+        let (kdc, realm, host) = (
+            env("MX_KDC_URL")?,
+            env("MX_KRB5_REALM")?,
+            env("MX_KRB5_SERVICE_HOST")?,
+        );
+        let service = match env("MX_KRB5_SERVICE_PASSWORD") {
+            Some(password) => KerberosService {
+                realm: realm.clone(),
+                host: host.clone(),
+                password,
+                kdc_url: kdc.clone(),
+                keytab: None,
+            },
+            None => KerberosService::from_keytab_file(env("MX_KRB5_KEYTAB")?, Some(kdc.clone()))
+                .expect("the fixture's keytab"),
+        };
         Some(Realm {
-            kdc: env("MX_KDC_URL")?,
-            realm: env("MX_KRB5_REALM")?,
+            kdc,
+            realm,
             user: env("MX_KRB5_USER")?,
             password: env("MX_KRB5_PASSWORD")?,
-            host: env("MX_KRB5_SERVICE_HOST")?,
-            service_password: env("MX_KRB5_SERVICE_PASSWORD")?,
+            host,
+            service,
         })
     })();
     if r.is_none() {
@@ -57,13 +76,7 @@ fn realm() -> Option<Realm> {
 fn server(r: &Realm, account: &str) -> RunningServer {
     let server = Server::start(SimConfig {
         auth: AuthConfig {
-            kerberos: Some(KerberosService {
-                realm: r.realm.clone(),
-                host: r.host.clone(),
-                password: r.service_password.clone(),
-                kdc_url: r.kdc.clone(),
-                keytab: None,
-            }),
+            kerberos: Some(r.service.clone()),
             ..AuthConfig::default()
         },
         ..SimConfig::default()
@@ -221,6 +234,7 @@ fn a_short_host_name_is_flagged_and_the_spn_fix_names_the_fqdn() {
 #[test]
 fn a_skewed_kdc_fails_the_clock_check_with_both_times() {
     let Some(r) = realm() else { return };
+    // MIT only: no skewed AD KDC is started (a Samba DC takes its clock from the host).
     let Some(skewed) = env("MX_KDC_SKEWED_URL") else {
         eprintln!("MX_KDC_SKEWED_URL not set: start tests/kdc/start-skewed-kdc.sh");
         return;

@@ -3,7 +3,8 @@
 //! `mx_options_set_ca_file`, against mx-sim; and a malformed realm refused.
 //!
 //! Needs the environment of tests/kdc/start-kdc.sh and start-kdcproxy.sh (`MX_KDC_URL`,
-//! `MX_KRB5_REALM`, `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD`, `MX_KRB5_UPN_USER`,
+//! `MX_KRB5_REALM`, `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` (MIT; the Samba AD DC's
+//! environment gives `MX_KRB5_KEYTAB` instead), `MX_KRB5_UPN_USER`,
 //! `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT`, `MX_KDC_PROXY_URL`, `MX_KDC_PROXY_CA`);
 //! without it the test says so and passes, except under CI (`CI` set).
 
@@ -47,7 +48,6 @@ fn a_upn_suffix_with_the_realm_through_the_kdc_proxy() {
         "MX_KDC_URL",
         "MX_KRB5_REALM",
         "MX_KRB5_SERVICE_HOST",
-        "MX_KRB5_SERVICE_PASSWORD",
         "MX_KRB5_UPN_USER",
         "MX_KRB5_UPN_PASSWORD",
         "MX_KRB5_UPN_ACCOUNT",
@@ -64,20 +64,29 @@ fn a_upn_suffix_with_the_realm_through_the_kdc_proxy() {
         return;
     }
     let v: Vec<String> = values.into_iter().flatten().collect();
-    let (kdc, realm, host, service_password, upn, upn_password, account, proxy, ca) = (
-        &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
-    );
+    let (kdc, realm, host, upn, upn_password, account, proxy, ca) =
+        (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    // The service's keys: derived from the password (MIT's realm), else the exported keytab
+    // (the Samba AD DC, where the service key exists only there).
+    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
+        Some(password) => KerberosService {
+            realm: realm.clone(),
+            host: host.clone(),
+            password,
+            kdc_url: kdc.clone(),
+            keytab: None,
+        },
+        None => {
+            let keytab = env("MX_KRB5_KEYTAB").expect("MX_KRB5_SERVICE_PASSWORD or MX_KRB5_KEYTAB");
+            KerberosService::from_keytab_file(keytab, Some(kdc.clone()))
+                .expect("the fixture's keytab")
+        }
+    };
     let server = Server::start(SimConfig {
         auth: AuthConfig {
             basic: false,
             ntlm: false,
-            kerberos: Some(KerberosService {
-                realm: realm.clone(),
-                host: host.clone(),
-                password: service_password.clone(),
-                kdc_url: kdc.clone(),
-                keytab: None,
-            }),
+            kerberos: Some(service),
             offer_kerberos_scheme: true,
             domains: Vec::new(),
         },

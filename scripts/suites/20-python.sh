@@ -57,8 +57,9 @@ MX_SIM_BIN="$sim" "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider \
 
 # Kerberos again against the Samba AD DC when scripts/test.sh started one.
 if [ -n "${MX_SAMBA_DC_DIR:-}" ]; then
-    echo "== pytest bindings/python/tests/test_kerberos.py (Samba AD DC)"
+    echo "== pytest bindings/python/tests/test_kerberos.py test_kerberos_ad.py (Samba AD DC)"
     MX_SIM_BIN="$sim" "$root/tests/kdc/samba/with-env.sh" "$MX_SAMBA_DC_DIR" \
         "$root/$venv/bin/python" -m pytest -q -p no:cacheprovider \
-        "$root/bindings/python/tests/test_kerberos.py"
+        "$root/bindings/python/tests/test_kerberos.py" \
+        "$root/bindings/python/tests/test_kerberos_ad.py"
 fi

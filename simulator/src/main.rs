@@ -8,7 +8,6 @@ use std::io::Write as _;
 
 use clap::{CommandFactory as _, Parser, ValueEnum};
 use monosync_exchange::recording::{self, IdPolicy, Replay};
-use monosync_exchange::transport::keytab::Keytab;
 use mx_sim::exchange::{Exchange, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
@@ -202,9 +201,8 @@ fn config(args: Args) -> Result<SimConfig, String> {
         config.listen.push(SocketAddr::from(([127, 0, 0, 1], port)));
     }
     if let Some(path) = &args.kerberos_keytab {
-        let keytab = Keytab::read(path).map_err(|e| format!("--kerberos-keytab: {e}"))?;
-        let service = KerberosService::from_keytab(keytab, args.kdc.clone())
-            .map_err(|e| format!("--kerberos-keytab {}: {e}", path.display()))?;
+        let service = KerberosService::from_keytab_file(path, args.kdc.clone())
+            .map_err(|e| format!("--kerberos-keytab {e}"))?;
         println!(
             "Kerberos: HTTP/{}@{} and every principal of {}",
             service.host,

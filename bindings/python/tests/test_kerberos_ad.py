@@ -1,8 +1,10 @@
 """Kerberos as Active Directory uses it, from Python: a UPN whose suffix is not the realm
 (``realm=``), the KDC proxy (``kdc="https://..."`` with ``ca_file``), and named failures.
 
-Needs a KDC environment (tests/kdc/start-kdc.sh, and start-kdcproxy.sh for the proxy):
-``MX_KDC_URL``, ``MX_KRB5_REALM``, ``MX_KRB5_SERVICE_HOST``, ``MX_KRB5_SERVICE_PASSWORD``,
+Needs a KDC environment (tests/kdc/start-kdc.sh for MIT or tests/kdc/samba/start-dc.sh for the
+Samba AD DC, and start-kdcproxy.sh for the proxy; scripts/test.sh runs this file with each):
+``MX_KDC_URL``, ``MX_KRB5_REALM``, ``MX_KRB5_SERVICE_HOST``, ``MX_KRB5_SERVICE_PASSWORD`` (MIT)
+or ``MX_KRB5_KEYTAB`` (AD, where the service key exists only in the exported keytab),
 ``MX_KRB5_UPN_USER``, ``MX_KRB5_UPN_PASSWORD``, ``MX_KRB5_UPN_ACCOUNT``; ``MX_KDC_PROXY_URL``
 and ``MX_KDC_PROXY_CA``. Skipped without them, failed under CI.
 """
@@ -24,7 +26,6 @@ NEEDED = [
     "MX_KDC_URL",
     "MX_KRB5_REALM",
     "MX_KRB5_SERVICE_HOST",
-    "MX_KRB5_SERVICE_PASSWORD",
     "MX_KRB5_UPN_USER",
     "MX_KRB5_UPN_PASSWORD",
     "MX_KRB5_UPN_ACCOUNT",
@@ -53,6 +54,18 @@ def kerberos_sim(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     seed_file = tmp_path / "seed.json"
     seed_file.write_text(json.dumps(seed))
+    # The service's keys: derived from the password (MIT's realm), else the exported keytab.
+    if os.environ.get("MX_KRB5_SERVICE_PASSWORD"):
+        keys = [
+            "--kerberos-realm",
+            env["MX_KRB5_REALM"],
+            "--kerberos-host",
+            env["MX_KRB5_SERVICE_HOST"],
+            "--kerberos-password",
+            os.environ["MX_KRB5_SERVICE_PASSWORD"],
+        ]
+    else:
+        keys = ["--kerberos-keytab", need(["MX_KRB5_KEYTAB"])["MX_KRB5_KEYTAB"]]
     sim = start_sim(
         tmp_path,
         "--no-basic",
@@ -60,12 +73,7 @@ def kerberos_sim(tmp_path: Path):  # type: ignore[no-untyped-def]
         "--offer-kerberos",
         "--seed",
         str(seed_file),
-        "--kerberos-realm",
-        env["MX_KRB5_REALM"],
-        "--kerberos-host",
-        env["MX_KRB5_SERVICE_HOST"],
-        "--kerberos-password",
-        env["MX_KRB5_SERVICE_PASSWORD"],
+        *keys,
         "--kdc",
         env["MX_KDC_URL"],
     )

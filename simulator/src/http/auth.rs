@@ -101,6 +101,17 @@ impl KerberosService {
         })
     }
 
+    /// [`from_keytab`](Self::from_keytab) with the keytab read from `path` (an exported AD
+    /// keytab, as `mx-sim --kerberos-keytab` takes it).
+    pub fn from_keytab_file(
+        path: impl AsRef<std::path::Path>,
+        kdc_url: Option<String>,
+    ) -> Result<Self, String> {
+        let path = path.as_ref();
+        let keytab = Keytab::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_keytab(keytab, kdc_url).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// The key that decrypts a ticket for `sname` encrypted with `etype` at `kvno`: from the
     /// keytab (a computer account's key also serves its host's SPNs, `SVC/name.domain`), or
     /// derived from the password for `HTTP/<host>`.

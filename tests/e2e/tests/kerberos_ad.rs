@@ -4,13 +4,15 @@
 //! names and addresses, RC4 service tickets).
 //!
 //! Runs against any KDC whose environment provides these variables (tests/kdc/start-kdc.sh
-//! for MIT; an AD KDC's script exports the same names):
+//! for MIT; tests/kdc/samba/start-dc.sh exports the same names for the Samba AD DC, and
+//! scripts/test.sh runs this file with each):
 //!
 //! | variable | meaning |
 //! | --- | --- |
 //! | `MX_KDC_URL`, `MX_KRB5_REALM` | the KDC and its realm |
 //! | `MX_KRB5_USER`, `MX_KRB5_PASSWORD` | a user in the realm (account name) |
-//! | `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` | the SPN host `HTTP/<host>` and the password its key derives from |
+//! | `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` | the SPN host `HTTP/<host>` and the password its key derives from (MIT) |
+//! | `MX_KRB5_KEYTAB` | without a service password (AD): the keytab holding the service's keys |
 //! | `MX_KRB5_UPN_USER`, `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT` | a user logging on by a UPN whose suffix is not the realm, and the account name (sAMAccountName) the server sees |
 //! | `MX_KDC_PROXY_URL`, `MX_KDC_PROXY_CA` | a KDC proxy for the realm (tests/kdc/start-kdcproxy.sh) and its CA |
 //! | `MX_KDC_SKEWED_URL` | a KDC of the realm whose clock is hours off (tests/kdc/start-skewed-kdc.sh) |
@@ -57,7 +59,9 @@ struct Realm {
     user: String,
     password: String,
     host: String,
-    service_password: String,
+    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
+    /// (the Samba AD DC, where the service key exists only there).
+    service: KerberosService,
 }
 
 fn realm() -> Option<Realm> {
@@ -68,19 +72,33 @@ fn realm() -> Option<Realm> {
             "MX_KRB5_USER",
             "MX_KRB5_PASSWORD",
             "MX_KRB5_SERVICE_HOST",
-            "MX_KRB5_SERVICE_PASSWORD",
         ],
         true,
     )?;
     let mut v = v.into_iter();
     let mut next = || v.next().unwrap_or_default();
+    let (kdc, realm, user, password, host) = (next(), next(), next(), next(), next());
+    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
+        Some(password) => KerberosService {
+            realm: realm.clone(),
+            host: host.clone(),
+            password,
+            kdc_url: kdc.clone(),
+            keytab: None,
+        },
+        None => {
+            let keytab = need(&["MX_KRB5_KEYTAB"], true)?;
+            KerberosService::from_keytab_file(&keytab[0], Some(kdc.clone()))
+                .expect("the fixture's keytab")
+        }
+    };
     Some(Realm {
-        kdc: next(),
-        realm: next(),
-        user: next(),
-        password: next(),
-        host: next(),
-        service_password: next(),
+        kdc,
+        realm,
+        user,
+        password,
+        host,
+        service,
     })
 }
 
@@ -91,13 +109,7 @@ fn kerberos_server(r: &Realm, account: &str) -> RunningServer {
         auth: AuthConfig {
             basic: false,
             ntlm: false,
-            kerberos: Some(KerberosService {
-                realm: r.realm.clone(),
-                host: r.host.clone(),
-                password: r.service_password.clone(),
-                kdc_url: r.kdc.clone(),
-                keytab: None,
-            }),
+            kerberos: Some(r.service.clone()),
             offer_kerberos_scheme: true,
             domains: Vec::new(),
         },
@@ -299,6 +311,7 @@ async fn the_kdc_proxy_certificate_is_verified() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_skew_is_named_with_both_times() {
     let Some(r) = realm() else { return };
+    // MIT only: no skewed AD KDC is started (a Samba DC takes its clock from the host).
     let Some(s) = need(&["MX_KDC_SKEWED_URL"], false) else {
         return;
     };

@@ -289,17 +289,21 @@ stop_dc_process() {
 
 # --- /etc/hosts -----------------------------------------------------------------------------
 
-# Makes the Exchange host name resolve to 127.0.0.1 so that clients connect by the FQDN the
-# SPN names (as start-kdc.sh does for its host). MX_KDC_HOSTS=0 leaves /etc/hosts alone;
+# Makes the Exchange host name (and the legacy RC4 host) resolve to 127.0.0.1 so that clients
+# connect by the FQDN the SPN names (as start-kdc.sh does for its host). MX_KDC_HOSTS=0 leaves /etc/hosts alone;
 # clients then connect to 127.0.0.1 with an SPN override.
 ensure_hosts_entry() {
-    if getent ahostsv4 "$SERVICE_HOST" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1; then
-        return 0
-    fi
-    [[ ${MX_KDC_HOSTS:-1} == 0 ]] && return 1
-    [[ -w /etc/hosts ]] || return 1
-    printf '127.0.0.1 %s # monosync-exchange tests/kdc/samba\n' "$SERVICE_HOST" >>/etc/hosts 2>/dev/null || return 1
-    getent ahostsv4 "$SERVICE_HOST" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1
+    local host ok=0
+    for host in "$SERVICE_HOST" "$LEGACY_HOST"; do
+        if getent ahostsv4 "$host" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1; then
+            continue
+        fi
+        [[ ${MX_KDC_HOSTS:-1} == 0 ]] && { ok=1; continue; }
+        [[ -w /etc/hosts ]] || { ok=1; continue; }
+        printf '127.0.0.1 %s # monosync-exchange tests/kdc/samba\n' "$host" >>/etc/hosts 2>/dev/null || { ok=1; continue; }
+        getent ahostsv4 "$host" 2>/dev/null | awk '{print $1}' | grep -qx 127.0.0.1 || ok=1
+    done
+    return "$ok"
 }
 
 # --- env files ------------------------------------------------------------------------------
@@ -326,6 +330,7 @@ write_env() {
         MX_AD_ALT_SUFFIX MX_AD_ALT_UPN_USER MX_AD_ALT_UPN MX_AD_ALT_UPN_PASSWORD
         MX_AD_KEYTAB_USER MX_AD_KEYTAB_PRINCIPAL MX_AD_KEYTAB MX_AD_KEYTAB_PASSWORD
         MX_AD_RC4_ACCOUNT MX_AD_RC4_HOST MX_AD_RC4_PRINCIPAL MX_AD_RC4_KEYTAB MX_AD_RC4_PASSWORD
+        MX_KRB5_UPN_USER MX_KRB5_UPN_PASSWORD MX_KRB5_UPN_ACCOUNT MX_KRB5_RC4_SERVICE_HOST
     )
     local -A v=(
         [KRB5_CONFIG]=$dir/krb5.conf
@@ -371,6 +376,12 @@ write_env() {
         [MX_AD_RC4_PRINCIPAL]=HTTP/$LEGACY_HOST@$REALM
         [MX_AD_RC4_KEYTAB]=$dir/legacy.keytab
         [MX_AD_RC4_PASSWORD]=$LEGACY_PASSWORD
+        # The names the realm-independent tests read (tests/kdc/start-kdc.sh sets them for
+        # MIT): the user whose UPN suffix is not the realm, and the SPN host without AES keys.
+        [MX_KRB5_UPN_USER]=john.smith@$ALT_SUFFIX
+        [MX_KRB5_UPN_PASSWORD]=$JSMITH_PASSWORD
+        [MX_KRB5_UPN_ACCOUNT]=jsmith
+        [MX_KRB5_RC4_SERVICE_HOST]=$LEGACY_HOST
     )
     local n sep=''
     {

@@ -2,7 +2,8 @@
 # Runs a command with the Samba AD DC's environment in place of MIT's: every variable that
 # tests/kdc/start-kdc.sh exports is unset first (MIT-only ones such as
 # MX_KRB5_SERVICE_PASSWORD would otherwise leak into the AD run), then STATE_DIR/env is
-# sourced.
+# sourced. The KDC proxy's MX_KDC_PROXY_URL and MX_KDC_PROXY_CA are kept: scripts/test.sh
+# starts one proxy (start-kdcproxy.sh) that serves both realms.
 #
 # Usage: with-env.sh STATE_DIR COMMAND [ARGS...]
 set -euo pipefail
@@ -13,6 +14,8 @@ set -euo pipefail
 }
 dir=$1
 shift
+proxy_url=${MX_KDC_PROXY_URL:-}
+proxy_ca=${MX_KDC_PROXY_CA:-}
 for v in KRB5_CONFIG KRB5_KDC_PROFILE KRB5CCNAME KRB5_KTNAME $(compgen -e | grep -E '^MX_(KDC|KRB5|AD)_' || true); do
     unset "$v"
 done
@@ -21,4 +24,7 @@ set -a
 # shellcheck source=/dev/null
 . "$dir/env"
 set +a
+if [[ -n $proxy_url ]]; then
+    export MX_KDC_PROXY_URL=$proxy_url MX_KDC_PROXY_CA=$proxy_ca
+fi
 exec "$@"
