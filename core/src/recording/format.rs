@@ -13,7 +13,7 @@
 //! - `- request: <xml>` starts an exchange; `  response: <xml>` adds the answer;
 //! - a plain scalar may continue on lines indented by four spaces, which YAML folds into the
 //!   value with one space;
-//! - a value may instead be one double-quoted scalar (what [`write`] emits when a plain one
+//! - a value may instead be one double-quoted scalar (what [`write()`] emits when a plain one
 //!   would not survive a YAML parser: `: `, ` #`, line breaks);
 //! - `  transport_error:` / `  http_error:` / `  timeout:` carry a nested `key: value` block
 //!   (or an inline value) instead of, or beside, the response;

@@ -1,8 +1,8 @@
 //! Recorded WinRM conversations: the decrypted SOAP bodies of every request and response in
 //! order, in the YAML format of pypsrp's recordings and of the Windows captures in
-//! `shared/fixtures/windows-captures` (see [`format`]).
+//! `shared/fixtures/windows-captures` (see [`mod@format`]).
 //!
-//! - [`format`]: reading and writing recording files.
+//! - [`mod@format`]: reading and writing recording files.
 //! - [`ids`]: the id-rewriting rule that lets a recording answer a live client.
 //! - [`redact`]: secrets out of a recording (SecureStrings, credentials, the session key).
 //! - [`recorder`]: [`Recorder`], which writes a session's conversation as it goes.

@@ -125,6 +125,8 @@ namespace Monosync.Exchange.Core
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_set_keytab(OptionsHandle o, byte[] path, UIntPtr len, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_set_realm(OptionsHandle o, byte[] realm, UIntPtr len, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
