@@ -83,6 +83,8 @@ install_packages() {
 
 # shellcheck source=ports.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# shellcheck source=env-files.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env-files.sh"
 
 # --- configuration ---------------------------------------------------------------------------
 
@@ -254,13 +256,6 @@ ensure_hosts_entry() {
 
 # --- env files ------------------------------------------------------------------------------
 
-json_escape() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    printf '%s' "$s"
-}
-
 write_env() {
     local dir=$1 port=$2 pid=$3 resolves=$4
     local -a names=(
@@ -302,23 +297,7 @@ write_env() {
         [MX_SIM_ADDR]=127.0.0.1
         [MX_SIM_HOST_RESOLVES]=$resolves
     )
-    local n sep=''
-    {
-        printf '# Written by tests/kdc/start-kdc.sh; source it: . %s/env\n' "$dir"
-        for n in "${names[@]}"; do
-            printf 'export %s=%q\n' "$n" "${v[$n]}"
-        done
-    } >"$dir/env.tmp"
-    mv "$dir/env.tmp" "$dir/env"
-    {
-        printf '{'
-        for n in "${names[@]}"; do
-            printf '%s\n  "%s": "%s"' "$sep" "$n" "$(json_escape "${v[$n]}")"
-            sep=,
-        done
-        printf '\n}\n'
-    } >"$dir/env.json.tmp"
-    mv "$dir/env.json.tmp" "$dir/env.json"
+    write_env_files "$dir" tests/kdc/start-kdc.sh
 }
 
 # --- main -----------------------------------------------------------------------------------

@@ -49,6 +49,8 @@ readonly MARKER=.mx-samba-dc-state
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../ports.sh
 . "$here/../ports.sh"
+# shellcheck source=../env-files.sh
+. "$here/../env-files.sh"
 
 log() { printf 'start-dc: %s\n' "$*" >&2; }
 die() {
@@ -308,13 +310,6 @@ ensure_hosts_entry() {
 
 # --- env files ------------------------------------------------------------------------------
 
-json_escape() {
-    local s=$1
-    s=${s//\\/\\\\}
-    s=${s//\"/\\\"}
-    printf '%s' "$s"
-}
-
 write_env() {
     local dir=$1 port=$2 pid=$3 resolves=$4
     local -a names=(
@@ -383,23 +378,7 @@ write_env() {
         [MX_KRB5_UPN_ACCOUNT]=jsmith
         [MX_KRB5_RC4_SERVICE_HOST]=$LEGACY_HOST
     )
-    local n sep=''
-    {
-        printf '# Written by tests/kdc/samba/start-dc.sh; source it: . %s/env\n' "$dir"
-        for n in "${names[@]}"; do
-            printf 'export %s=%q\n' "$n" "${v[$n]}"
-        done
-    } >"$dir/env.tmp"
-    mv "$dir/env.tmp" "$dir/env"
-    {
-        printf '{'
-        for n in "${names[@]}"; do
-            printf '%s\n  "%s": "%s"' "$sep" "$n" "$(json_escape "${v[$n]}")"
-            sep=,
-        done
-        printf '\n}\n'
-    } >"$dir/env.json.tmp"
-    mv "$dir/env.json.tmp" "$dir/env.json"
+    write_env_files "$dir" tests/kdc/samba/start-dc.sh
 }
 
 # --- main -----------------------------------------------------------------------------------
