@@ -5,22 +5,22 @@
 //! arrived, [`crate::wsman`] wraps it in Create, Command, Send, Receive, Signal and Delete
 //! envelopes ([MS-PSRP] 3.1.5.3), and the transport carries them.
 //!
-//! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]).
+//! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]), and
+//!   [`options::jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
+//!   ([`SessionOptions::jump_host`], [`JumpHost`]).
 //! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]),
 //!   an explicit [`ResultSize`], and `-Confirm:$false` for the cmdlets Exchange prompts for.
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
-//! - [`jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
-//!   ([`SessionOptions::jump_host`], [`JumpHost`]).
-//! - [`error`]: the [`SessionError`] of every operation.
-//! - [`error_kind`]: the stable [`ErrorKind`] each error maps to; [`SessionError::hint`] says
-//!   what an administrator can change.
-//! - [`session`]: [`Session`] and [`InvokeStream`].
-//! - [`blocking`]: [`BlockingSession`], the same for hosts without an async runtime.
+//! - [`error`]: the [`SessionError`] of every operation, and [`error::kind`]: the stable
+//!   [`ErrorKind`] each error maps to; [`SessionError::hint`] says what an administrator can
+//!   change.
+//! - [`session`]: [`Session`] and [`InvokeStream`]; [`session::blocking`]: [`BlockingSession`],
+//!   the same for hosts without an async runtime.
 //! - [`pool`]: [`Pool`], sessions shared by many callers over several servers, with
-//!   [`pool_options`] ([`PoolOptions`]), [`failover`] (which server) and [`retry`] (when a
-//!   failed command is sent again).
-//! - [`blocking_pool`]: [`BlockingPool`], the pool for hosts without an async runtime.
+//!   [`pool::options`] ([`PoolOptions`]), [`pool::failover`] (which server) and [`pool::retry`]
+//!   (when a failed command is sent again); [`pool::blocking`]: [`BlockingPool`], the pool for
+//!   hosts without an async runtime.
 //!
 //! ```no_run
 //! use monosync_exchange::exchange::{Command, Session, SessionOptions, StreamItem};
@@ -60,32 +60,24 @@
 //! # }
 //! ```
 
-pub mod blocking;
-pub mod blocking_pool;
 pub mod cancel;
 pub mod error;
-pub mod error_kind;
-pub mod failover;
-mod hint;
 pub mod invocation;
-pub mod jump_host;
 pub mod options;
 pub mod pool;
-pub mod pool_options;
 pub mod result;
-pub mod retry;
 pub mod session;
 
-pub use blocking::{BlockingSession, BlockingStream};
-pub use blocking_pool::{BlockingPool, BlockingPoolStream};
 pub use cancel::CancelHandle;
-pub use error::{PipelineFailure, SessionError};
-pub use error_kind::{ErrorKind, failure_category, is_confirmation_prompt};
+pub use error::{
+    BootstrapFailure, ErrorKind, PipelineFailure, SessionError, failure_category,
+    is_confirmation_prompt,
+};
 pub use invocation::{Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation};
-pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
-pub use options::{DEFAULT_OPEN_TIMEOUT, Endpoint, SessionOptions};
-pub use pool::{Pool, PoolStats, PoolStream};
-pub use pool_options::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, PoolOptions};
+pub use options::{DEFAULT_OPEN_TIMEOUT, Endpoint, JumpHost, RemoteAuthentication, SessionOptions};
+pub use pool::{
+    BlockingPool, BlockingPoolStream, DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, Pool, PoolOptions,
+    PoolStats, PoolStream, RetryPolicy,
+};
 pub use result::{CommandResult, RoundTrips, StreamItem, is_truncation_warning};
-pub use retry::RetryPolicy;
-pub use session::{InvokeStream, Session};
+pub use session::{BlockingSession, BlockingStream, InvokeStream, Session};

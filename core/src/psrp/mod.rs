@@ -10,11 +10,12 @@
 //! The state machines on top, after quinn-proto: bytes in with `receive`, commands that only
 //! queue, and `poll_transmit` / `poll_event` out.
 //!
-//! - [`runspace_pool`]: the client [`RunspacePool`] and its pipelines ([MS-PSRP] 3.1).
+//! - [`client`]: the client [`RunspacePool`] and its pipelines ([MS-PSRP] 3.1).
 //! - [`server`]: the [`ServerRunspacePool`] a simulator answers with ([MS-PSRP] 3.2).
 //! - [`command`]: [`PowerShellSpec`] and [`Command`], what a pipeline runs.
 //! - [`host`]: the answers of a client without an interactive user to host calls.
-//! - [`events`], [`transmit`], [`state_error`]: what the machines report, send and refuse.
+//! - [`outbox`]: the queue both sides send from, cut into [`Transmit`]s of at most a given size.
+//! - [`events`], [`state_error`]: what the machines report and refuse.
 
 pub mod crypto;
 pub mod error;
@@ -28,21 +29,20 @@ pub use fragment::{Defragmenter, Fragment, Fragmenter};
 pub use message::{Destination, MessageType, RawMessage};
 pub use messages::{PSInvocationState, PsrpMessage, RunspacePoolState};
 
+pub mod client;
 mod codec;
 pub mod command;
 pub mod events;
 pub mod host;
-mod pipeline;
-pub mod runspace_pool;
+pub mod outbox;
 pub mod server;
 pub mod state_error;
 #[cfg(test)]
 mod tests;
-pub mod transmit;
 
+pub use client::{RunspacePool, RunspacePoolOptions};
 pub use command::{Command, MergeOptions, Parameter, PowerShellSpec};
 pub use events::{Event, ServerEvent};
-pub use runspace_pool::{RunspacePool, RunspacePoolOptions};
+pub use outbox::{StreamName, Transmit, TransmitPurpose, max_envelope_size};
 pub use server::{ServerOptions, ServerRunspacePool};
 pub use state_error::StateError;
-pub use transmit::{StreamName, Transmit, TransmitPurpose, max_envelope_size};

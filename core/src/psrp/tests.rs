@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::client::{RunspacePool, RunspacePoolOptions};
 use super::command::{Command, PowerShellSpec};
 use super::events::{Event, ServerEvent};
 use super::host::{HOST_NOT_INTERACTIVE_ERROR_ID, HostAnswer};
@@ -10,10 +11,9 @@ use super::messages::{
     Availability, CategoryInfo, ErrorRecord, InformationRecord, InformationalRecord,
     PSInvocationState, ProgressRecord, ProgressRecordType, RemoteHostMethodId, RunspacePoolState,
 };
-use super::runspace_pool::{RunspacePool, RunspacePoolOptions};
+use super::outbox::{Transmit, TransmitPurpose};
 use super::server::{ServerOptions, ServerRunspacePool};
 use super::state_error::StateError;
-use super::transmit::{Transmit, TransmitPurpose};
 use crate::clixml::{DateTimeKind, PsDateTime, PsValue, PsVersion};
 
 fn error_record(message: &str, id: &str) -> ErrorRecord {
@@ -636,12 +636,9 @@ fn host_calls_are_answered_without_waiting() {
         (write, RemoteHostMethodId::WriteLine2, &HostAnswer::None)
     );
     // A host response went to the prompt-response stream of that command.
-    assert!(
-        pair.client_transmits
-            .iter()
-            .any(|t| t.pipeline_id == Some(pid)
-                && t.stream == super::transmit::StreamName::PromptResponse)
-    );
+    assert!(pair.client_transmits.iter().any(
+        |t| t.pipeline_id == Some(pid) && t.stream == super::outbox::StreamName::PromptResponse
+    ));
 }
 
 #[test]
@@ -1116,9 +1113,12 @@ fn pool_host_calls_are_answered_on_the_shell() {
     let response = response.expect("answered");
     assert_eq!(response.call_id, call);
     assert_eq!(response.method, RemoteHostMethodId::ReadLine);
-    assert!(pair.client_transmits.iter().any(
-        |t| t.pipeline_id.is_none() && t.stream == super::transmit::StreamName::PromptResponse
-    ));
+    assert!(
+        pair.client_transmits
+            .iter()
+            .any(|t| t.pipeline_id.is_none()
+                && t.stream == super::outbox::StreamName::PromptResponse)
+    );
 }
 
 #[test]

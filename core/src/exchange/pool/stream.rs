@@ -15,8 +15,8 @@ use super::{Delivery, Forward, Inner, Pool, retry_kind};
 use crate::exchange::cancel::CancelHandle;
 use crate::exchange::error::SessionError;
 use crate::exchange::invocation::Invocation;
+use crate::exchange::pool::retry::{self, Decision};
 use crate::exchange::result::StreamItem;
-use crate::exchange::retry::{self, Decision};
 
 /// How many items the stream buffers ahead of its reader: enough to keep one Receive response
 /// in flight while the reader works, little enough to bound memory.

@@ -5,8 +5,8 @@ use crate::clixml::{Property, PsValue};
 
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
+use super::props::{Props, dotnet_enum, list_object, note_object};
 use super::records::ErrorRecord;
-use super::util::{Props, dotnet_enum, list_object, note_object};
 
 /// HostInfo ([MS-PSRP] 2.2.3.14): what the client's host offers, sent in INIT_RUNSPACEPOOL and
 /// CREATE_PIPELINE.

@@ -7,9 +7,9 @@
 mod host;
 mod pipeline;
 mod pool;
+mod props;
 mod records;
 mod session;
-mod util;
 
 pub use host::{
     HostCall, HostDefaultData, HostDefaultEntry, HostInfo, HostResponse, RemoteHostMethodId,

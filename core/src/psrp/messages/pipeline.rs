@@ -6,8 +6,8 @@ use super::super::error::PsrpError;
 use super::super::message::MessageType;
 use super::host::HostInfo;
 use super::pool::ApartmentState;
+use super::props::{Props, dotnet_enum, list_object, note_object};
 use super::records::ErrorRecord;
-use super::util::{Props, dotnet_enum, list_object, note_object};
 
 dotnet_enum! {
     /// The state of a pipeline (`System.Management.Automation.PSInvocationState`,

@@ -7,8 +7,8 @@ use crate::clixml::{Property, PsObject, PsValue};
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
 use super::host::HostInfo;
+use super::props::{Props, dotnet_enum, list_object, note_object, or_nil};
 use super::records::ErrorRecord;
-use super::util::{Props, dotnet_enum, list_object, note_object, or_nil};
 
 dotnet_enum! {
     /// The state of a runspace pool (`System.Management.Automation.Runspaces.RunspacePoolState`,

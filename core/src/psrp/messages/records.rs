@@ -11,7 +11,7 @@ use crate::clixml::{Property, PsDateTime, PsObject, PsValue};
 
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
-use super::util::{Props, note_object, or_nil, type_names};
+use super::props::{Props, note_object, or_nil, type_names};
 
 /// An `ErrorRecord` ([MS-PSRP] 2.2.3.15): the body of ERROR_RECORD, and the error inside
 /// RUNSPACEPOOL_STATE, PIPELINE_STATE and host responses.
@@ -333,7 +333,7 @@ impl InformationRecord {
                 Property::new("TimeGenerated", PsValue::DateTime(time_generated)),
                 Property::new(
                     "Tags",
-                    super::util::list_object(
+                    super::props::list_object(
                         &[
                             "System.Collections.Generic.List`1[[System.String, mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089]]",
                             "System.Object",

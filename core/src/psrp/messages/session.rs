@@ -4,7 +4,7 @@ use crate::clixml::{Property, PsValue, PsVersion};
 
 use super::super::error::PsrpError;
 use super::super::message::MessageType;
-use super::util::{Props, note_object};
+use super::props::{Props, note_object};
 
 /// SESSION_CAPABILITY ([MS-PSRP] 2.2.2.1): the versions each side speaks, sent first by both.
 #[derive(Debug, Clone, PartialEq, Eq)]

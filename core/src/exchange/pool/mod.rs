@@ -5,8 +5,8 @@
 //! per server, so callers share a small set of sessions: each call waits for a free one (in
 //! arrival order), runs its command there, and hands it back. Sessions open lazily, close
 //! when idle for long, and are probed after an error or a long rest; a broken one is closed
-//! and a new one opened, on the first healthy server ([`super::failover`]). Failed commands
-//! are retried by [`super::retry`]'s rules: reads on retryable errors, state changes only
+//! and a new one opened, on the first healthy server ([`crate::exchange::pool::failover`]). Failed commands
+//! are retried by [`crate::exchange::pool::retry`]'s rules: reads on retryable errors, state changes only
 //! when they surely never ran.
 //!
 //! ```no_run
@@ -51,18 +51,25 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
-use super::cancel::CancelHandle;
-use super::error::SessionError;
-use super::error_kind::ErrorKind;
-use super::failover::ServerList;
-use super::invocation::Invocation;
-use super::pool_options::PoolOptions;
-use super::result::CommandResult;
-use super::retry::{self, Decision, Delivery};
-use super::session::{InvokeStream, Session};
-
-mod stream;
+use crate::exchange::cancel::CancelHandle;
+use crate::exchange::error::SessionError;
+use crate::exchange::error::kind::ErrorKind;
+use crate::exchange::invocation::Invocation;
+use crate::exchange::result::CommandResult;
+use crate::exchange::session::{InvokeStream, Session};
 use crate::psrp::RunspacePoolState;
+use failover::ServerList;
+use retry::{Decision, Delivery};
+
+pub mod blocking;
+pub mod failover;
+pub mod options;
+pub mod retry;
+mod stream;
+
+pub use blocking::{BlockingPool, BlockingPoolStream};
+pub use options::{DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, PoolOptions};
+pub use retry::RetryPolicy;
 pub use stream::{PoolStream, READER_GONE_GRACE};
 
 /// The longest a shell deletion may take when the pool closes a session; a server that does

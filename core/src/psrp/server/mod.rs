@@ -12,21 +12,21 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{self, Inbox};
-use super::command::PowerShellSpec;
-use super::crypto::SessionKey;
-use super::events::ServerEvent;
-use super::message::MessageType;
-use super::messages::{
+use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
+use crate::psrp::codec::{self, Inbox};
+use crate::psrp::command::PowerShellSpec;
+use crate::psrp::crypto::SessionKey;
+use crate::psrp::events::ServerEvent;
+use crate::psrp::message::MessageType;
+use crate::psrp::messages::{
     ApplicationPrivateData, Availability, EncryptedSessionKey, ErrorRecord, HostCall,
     InformationRecord, InformationalRecord, PSInvocationState, PipelineStateMessage,
     ProgressRecord, PsrpMessage, PublicKeyRequest, RemoteHostMethodId, RunspaceAvailability,
     RunspacePoolInitData, RunspacePoolState, RunspacePoolStateMessage, SessionCapability,
     UserEvent,
 };
-use super::state_error::{StateError, check_pool_state};
-use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
-use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
+use crate::psrp::outbox::{Outbox, StreamName, Transmit, TransmitPurpose};
+use crate::psrp::state_error::{StateError, check_pool_state};
 
 /// What the server announces in its SESSION_CAPABILITY ([MS-PSRP] 2.2.2.1).
 #[derive(Debug, Clone, PartialEq)]
@@ -409,7 +409,7 @@ impl ServerRunspacePool {
             }
         }
         self.next_call_id += 1;
-        if super::host::has_return_value(method) {
+        if crate::psrp::host::has_return_value(method) {
             self.pending_host_calls.insert((pipeline_id, call_id));
         }
         Ok(call_id)

@@ -1,4 +1,4 @@
-//! Errors of a [`super::Session`]: each layer's error kept whole, so that the server's own
+//! Errors of a [`crate::exchange::Session`]: each layer's error kept whole, so that the server's own
 //! words (fault codes, error records) reach the caller.
 
 use std::time::Duration;
@@ -9,9 +9,14 @@ use crate::psrp::{PSInvocationState, RunspacePoolState};
 use crate::transport::TransportError;
 use crate::wsman::{WsManFault, WsmanError};
 
-use super::error_kind::ErrorKind;
-use super::jump_host::BootstrapFailure;
-use super::result::CommandResult;
+use crate::exchange::result::CommandResult;
+
+pub mod bootstrap;
+mod hint;
+pub mod kind;
+
+pub use bootstrap::BootstrapFailure;
+pub use kind::{ErrorKind, failure_category, is_confirmation_prompt};
 
 /// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
 /// produced before.
@@ -106,7 +111,7 @@ pub enum SessionError {
     /// The session was closed, or its shell was never created.
     #[error("the session is closed")]
     Closed,
-    /// The command was cancelled with a [`super::CancelHandle`]; it was stopped on the server.
+    /// The command was cancelled with a [`crate::exchange::CancelHandle`]; it was stopped on the server.
     #[error("the command was cancelled")]
     Cancelled,
     /// A blocking call was made from inside an async runtime, where blocking would stall it.
@@ -123,7 +128,7 @@ pub enum SessionError {
     /// Exchange password is `AccessDenied,PSSessionOpenFailed`). The shell was deleted.
     #[error("{0}")]
     JumpHost(Box<BootstrapFailure>),
-    /// The recording file ([`super::SessionOptions::record`]) could not be created.
+    /// The recording file ([`crate::exchange::SessionOptions::record`]) could not be created.
     #[error("{0}; check the path given to record")]
     Record(#[from] crate::recording::RecordingError),
     /// A command that changes state failed after it was sent, so it may or may not have run;
@@ -192,7 +197,7 @@ impl SessionError {
     /// that grants WinRM access, the SPN command, what channel-binding hardening expects, how to
     /// rebind a renewed certificate, the role group that grants a cmdlet.
     pub fn hint(&self) -> Option<String> {
-        super::hint::of(self)
+        crate::exchange::error::hint::of(self)
     }
 
     /// The WSManFault code ([MS-WSMV] 2.2.4.43, `f:WSManFault/@Code`): 5 for access denied,

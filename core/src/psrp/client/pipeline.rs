@@ -4,8 +4,8 @@
 
 use uuid::Uuid;
 
-use super::messages::PSInvocationState;
-use super::state_error::StateError;
+use crate::psrp::messages::PSInvocationState;
+use crate::psrp::state_error::StateError;
 
 /// States in which the pipeline is done and waits for `end_pipeline`.
 pub(crate) const FINISHED: &[PSInvocationState] = &[

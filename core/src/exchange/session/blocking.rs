@@ -13,12 +13,12 @@ use std::thread::ThreadId;
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::{OwnedMutexGuard, mpsc};
 
-use super::cancel::CancelHandle;
-use super::error::SessionError;
-use super::invocation::Invocation;
-use super::options::SessionOptions;
-use super::result::{CommandResult, RoundTrips, StreamItem};
-use super::session::Session;
+use crate::exchange::cancel::CancelHandle;
+use crate::exchange::error::SessionError;
+use crate::exchange::invocation::Invocation;
+use crate::exchange::options::SessionOptions;
+use crate::exchange::result::{CommandResult, RoundTrips, StreamItem};
+use crate::exchange::session::Session;
 use crate::transport::TransportError;
 
 /// How many items a [`BlockingStream`] buffers ahead of its reader: enough to keep one
@@ -204,7 +204,7 @@ async fn feed_stream(
 }
 
 /// The items of one command started by [`BlockingSession::invoke_stream`], as an iterator.
-/// A failed command ends with one `Err` item, as [`super::InvokeStream::next`] does.
+/// A failed command ends with one `Err` item, as [`crate::exchange::InvokeStream::next`] does.
 ///
 /// A cancel requested while the reader still has items to take ends the stream with
 /// [`SessionError::Cancelled`], even when the command finished on the server first and its

@@ -1,5 +1,5 @@
 //! The small, stable set of error kinds a provisioning engine acts on. Every
-//! [`super::SessionError`] maps to one ([`super::SessionError::kind`]); the bindings expose
+//! [`crate::exchange::SessionError`] maps to one ([`crate::exchange::SessionError::kind`]); the bindings expose
 //! the same kinds (C result codes, Python exception classes, .NET exception types).
 
 use crate::psrp::messages::ErrorRecord;
@@ -321,7 +321,7 @@ impl<'a> RecordFacts<'a> {
 }
 
 /// Whether `record` is a confirmation prompt the server could not put to a user: the cmdlet
-/// needs `-Confirm:$false` ([`super::Command::confirm`]).
+/// needs `-Confirm:$false` ([`crate::exchange::Command::confirm`]).
 pub fn is_confirmation_prompt(record: &ErrorRecord) -> bool {
     let info = record.category_info();
     RecordFacts::of(record, &info).is_prompt()

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::error::SessionError;
-use super::error_kind::ErrorKind;
-use super::invocation::Invocation;
+use crate::exchange::error::SessionError;
+use crate::exchange::error::kind::ErrorKind;
+use crate::exchange::invocation::Invocation;
 use crate::transport::{TimeoutPhase, TransportError};
 
 /// Verbs whose cmdlets only read. Exchange names every cmdlet `Verb-Noun`; anything else

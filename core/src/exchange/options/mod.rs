@@ -1,10 +1,13 @@
-//! Where a [`super::Session`] connects and how it talks to the endpoint.
+//! Where a [`crate::exchange::Session`] connects and how it talks to the endpoint.
 
 use std::time::Duration;
 
-use super::jump_host::JumpHost;
 use crate::transport::{AuthMethod, Credentials, TransportOptions};
 use crate::wsman::namespaces::RESOURCE_EXCHANGE;
+
+pub mod jump_host;
+
+pub use jump_host::{JumpHost, RemoteAuthentication};
 
 /// The PowerShell endpoint behind the URL, which fixes the WS-Management resource URI
 /// ([MS-PSRP] 3.1.5.1.1: `http://schemas.microsoft.com/powershell/<configuration>`).
@@ -17,7 +20,7 @@ pub enum Endpoint {
     /// `Microsoft.PowerShell`.
     Configuration(String),
     /// Jump-host mode: the WinRM service's `JumpHost::winrm_configuration` at `.../wsman`, from
-    /// which the session opens and imports a session to Exchange (see [`super::jump_host`]).
+    /// which the session opens and imports a session to Exchange (see [`crate::exchange::options::jump_host`]).
     ///
     /// A variant rather than a separate option, because the second hop decides what the
     /// session is connected to: it cannot be combined with [`Endpoint::Exchange`], and the
@@ -45,7 +48,7 @@ impl Endpoint {
 /// (`New-PSSessionOption -OpenTimeout`, 3 minutes).
 pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// Everything [`super::Session::connect`] needs.
+/// Everything [`crate::exchange::Session::connect`] needs.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
     /// URL, authentication, credentials, TLS, time limits, address order, resolve overrides,
@@ -60,10 +63,10 @@ pub struct SessionOptions {
     /// Limit on opening the session: connecting, authenticating, creating the shell and
     /// opening the runspace pool (and, for a jump host, the bootstrap); `None` for none. The
     /// default is PowerShell's OpenTimeout, 180 seconds. When it passes,
-    /// [`super::SessionError::OpenTimeout`] is returned.
+    /// [`crate::exchange::SessionError::OpenTimeout`] is returned.
     pub open_timeout: Option<Duration>,
     /// Limit on one whole command, `None` for none. When it passes the command is stopped on
-    /// the server and [`super::SessionError::Timeout`] returned.
+    /// the server and [`crate::exchange::SessionError::Timeout`] returned.
     pub invoke_timeout: Option<Duration>,
     /// `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `en-US`: the
     /// language of the server's messages and the culture it formats data with.
@@ -94,7 +97,7 @@ impl SessionOptions {
     /// Options for jump-host mode: the WinRM service at `winrm_url`
     /// (`https://<host>:5986/wsman`) with `auth` and `winrm_credentials`, then Exchange at
     /// `exchange_uri` (`http://<fqdn>/PowerShell/`, as the jump host reaches it) as
-    /// `exchange_credentials`, with Kerberos. [`super::Session::connect`] runs the bootstrap;
+    /// `exchange_credentials`, with Kerberos. [`crate::exchange::Session::connect`] runs the bootstrap;
     /// the rest of the session API is unchanged.
     pub fn jump_host(
         winrm_url: impl Into<String>,

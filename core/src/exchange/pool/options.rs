@@ -1,12 +1,12 @@
-//! What a [`super::Pool`] needs: the session options shared by every server, the servers,
+//! What a [`crate::exchange::Pool`] needs: the session options shared by every server, the servers,
 //! and the limits that keep the pool inside Exchange's budgets.
 
 use std::time::Duration;
 
-use super::error::SessionError;
-use super::invocation::{Command, Invocation};
-use super::options::SessionOptions;
-use super::retry::RetryPolicy;
+use crate::exchange::error::SessionError;
+use crate::exchange::invocation::{Command, Invocation};
+use crate::exchange::options::SessionOptions;
+use crate::exchange::pool::retry::RetryPolicy;
 use crate::transport::TransportError;
 
 /// The most sessions a pool may hold. Exchange lets one account hold 18 shells per server
@@ -18,7 +18,7 @@ pub const MAX_POOL_SESSIONS: usize = 16;
 /// ones, few enough to stay far from the throttling budget.
 pub const DEFAULT_POOL_SESSIONS: usize = 2;
 
-/// Everything [`super::Pool::new`] needs.
+/// Everything [`crate::exchange::Pool::new`] needs.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// Authentication, credentials, TLS and time limits for every session; its

@@ -13,16 +13,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::cancel::CancelHandle;
-use super::error::{PipelineFailure, SessionError};
-use super::invocation::Invocation;
-use super::jump_host;
-use super::options::{Endpoint, SessionOptions};
-use super::result::{CommandResult, RoundTrips, StreamItem};
 use crate::clixml::PsVersion;
+use crate::exchange::cancel::CancelHandle;
+use crate::exchange::error::{PipelineFailure, SessionError};
+use crate::exchange::invocation::Invocation;
+use crate::exchange::options::{Endpoint, SessionOptions};
+use crate::exchange::result::{CommandResult, RoundTrips, StreamItem};
 use crate::psrp::events::Event;
 use crate::psrp::messages::ErrorRecord;
-use crate::psrp::transmit::MIN_TRANSMIT_LEN;
+use crate::psrp::outbox::MIN_TRANSMIT_LEN;
 use crate::psrp::{
     PSInvocationState, RunspacePool, RunspacePoolOptions, RunspacePoolState, Transmit,
     TransmitPurpose, max_envelope_size,
@@ -33,6 +32,11 @@ use crate::wsman::fault::CODE_INVALID_SELECTORS;
 use crate::wsman::namespaces::signal;
 use crate::wsman::response::CreateResponse;
 use crate::wsman::{Header, ReceiveResponse, Request, Response, StreamData, max_stream_payload};
+
+pub mod blocking;
+mod bootstrap;
+
+pub use blocking::{BlockingSession, BlockingStream};
 
 /// The stream every PSRP server answers on ([MS-PSRP] 3.1.5.3.5).
 const STDOUT: &str = "stdout";
@@ -250,7 +254,7 @@ impl Session {
     /// `options.max_envelope_size` fixes it.
     ///
     /// With [`Endpoint::JumpHost`] it then runs the bootstrap (key exchange, `New-PSSession`
-    /// to Exchange and `Import-PSSession`, see [`super::jump_host`]); its failure is
+    /// to Exchange and `Import-PSSession`, see [`crate::exchange::options::jump_host`]); its failure is
     /// [`SessionError::JumpHost`], after the shell was deleted.
     ///
     /// All of it must end within `options.open_timeout`, else [`SessionError::OpenTimeout`]
@@ -347,7 +351,7 @@ impl Session {
             .receive_shell_until(|pool| pool.state() == RunspacePoolState::Opened)
             .await?;
         if let Endpoint::JumpHost(jump) = &options.endpoint
-            && let Err(e) = jump_host::bootstrap(&mut session, jump).await
+            && let Err(e) = bootstrap::bootstrap(&mut session, jump).await
         {
             // The shell is of no use without Exchange: delete it rather than leave it to
             // Drop or to the idle timeout.

@@ -37,13 +37,9 @@
 //! # }
 //! ```
 
-use crate::psrp::PSInvocationState;
-use crate::psrp::messages::ErrorRecord;
 use crate::transport::Credentials;
 
-use super::error::SessionError;
-use super::invocation::Command;
-use super::session::Session;
+use crate::exchange::invocation::Command;
 
 /// The script the bootstrap runs on the WinRM service endpoint. Its parameters come from
 /// [`JumpHost::bootstrap_command`]; nothing secret is ever part of the text.
@@ -149,62 +145,6 @@ impl JumpHost {
             )
             .param("ConfigurationName", self.configuration.as_str())
             .param("Authentication", self.authentication.as_str())
-    }
-}
-
-/// Why the jump host could not open or import the Exchange session.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct BootstrapFailure {
-    /// The Exchange endpoint the jump host tried.
-    pub exchange_uri: String,
-    /// The Exchange account it tried.
-    pub user: String,
-    /// How the bootstrap pipeline ended: Failed for a terminating error (a refused
-    /// `New-PSSession`), Completed when it only wrote errors.
-    pub state: Option<PSInvocationState>,
-    /// The server's error record: `PSRemotingTransportException` with
-    /// `AccessDenied,PSSessionOpenFailed` for a wrong password.
-    pub record: Option<ErrorRecord>,
-    /// Every error record the bootstrap wrote before it ended.
-    pub errors: Vec<ErrorRecord>,
-}
-
-impl std::fmt::Display for BootstrapFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the jump host could not open the Exchange session at {} as {}",
-            self.exchange_uri, self.user
-        )?;
-        if let Some(r) = &self.record {
-            write!(f, ": {}", super::error::RecordSummary(r))?;
-        }
-        Ok(())
-    }
-}
-
-/// Runs the bootstrap in `session`'s runspace pool. Transport, fault and protocol errors pass
-/// through; what the script itself reports becomes [`SessionError::JumpHost`].
-pub(crate) async fn bootstrap(session: &mut Session, jump: &JumpHost) -> Result<(), SessionError> {
-    let failure = |state, record, errors| {
-        SessionError::JumpHost(Box::new(BootstrapFailure {
-            exchange_uri: jump.exchange_uri.clone(),
-            user: jump.credentials.username.clone(),
-            state,
-            record,
-            errors,
-        }))
-    };
-    match session.invoke(jump.bootstrap_command()).await {
-        Ok(result) if result.errors.is_empty() => Ok(()),
-        Ok(result) => Err(failure(
-            result.state,
-            result.errors.first().cloned(),
-            result.errors,
-        )),
-        Err(SessionError::Pipeline(p)) => Err(failure(Some(p.state), p.record, p.partial.errors)),
-        Err(e) => Err(e),
     }
 }
 

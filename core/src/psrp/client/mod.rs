@@ -14,21 +14,24 @@ use std::collections::{HashMap, VecDeque};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::codec::{self, Inbox};
-use super::command::PowerShellSpec;
-use super::crypto::{KeyExchange, SessionKey};
-use super::events::{Event, HostCall};
-use super::host::{self, HostAnswer};
-use super::message::MessageType;
-use super::messages::{
+use crate::psrp::codec::{self, Inbox};
+use crate::psrp::command::PowerShellSpec;
+use crate::psrp::crypto::{KeyExchange, SessionKey};
+use crate::psrp::events::{Event, HostCall};
+use crate::psrp::host::{self, HostAnswer};
+use crate::psrp::message::MessageType;
+use crate::psrp::messages::{
     ApartmentState, ApplicationPrivateData, Availability, CallId, ConnectRunspacePool, HostInfo,
     HostResponse, InitRunspacePool, PSInvocationState, PsThreadOptions, PsrpMessage, PublicKey,
     RemoteHostMethodId, RunspacePoolState, SessionCapability, SetRunspaces,
 };
-use super::pipeline::ClientPipeline;
-use super::state_error::{StateError, check_pool_state};
-use super::transmit::{Outbox, StreamName, Transmit, TransmitPurpose};
+
 use crate::clixml::{EncryptedSecureString, PsValue, PsVersion};
+use crate::psrp::outbox::{Outbox, StreamName, Transmit, TransmitPurpose};
+use crate::psrp::state_error::{StateError, check_pool_state};
+use pipeline::ClientPipeline;
+
+mod pipeline;
 
 /// How a client pool introduces itself ([MS-PSRP] 2.2.2.1 SESSION_CAPABILITY, 2.2.2.2
 /// INIT_RUNSPACEPOOL).
@@ -149,7 +152,7 @@ impl RunspacePool {
 
     /// The protocol version the server announced in its SESSION_CAPABILITY, once received.
     /// Servers at 2.2 or later accept a MaxEnvelopeSize of 512000 bytes, older ones 153600
-    /// ([`super::transmit::max_envelope_size`]).
+    /// ([`crate::psrp::outbox::max_envelope_size`]).
     pub fn server_protocol_version(&self) -> Option<PsVersion> {
         self.server_protocol_version
     }
@@ -483,7 +486,7 @@ impl RunspacePool {
     }
 
     /// The next payload to send, at most `max_len` bytes (at least
-    /// [`super::transmit::MIN_TRANSMIT_LEN`]); compute `max_len` from the MaxEnvelopeSize
+    /// [`crate::psrp::outbox::MIN_TRANSMIT_LEN`]); compute `max_len` from the MaxEnvelopeSize
     /// minus the envelope and the base64 growth. Payloads never mix pipelines or streams.
     #[must_use]
     pub fn poll_transmit(&mut self, max_len: usize) -> Option<Transmit> {

@@ -1,19 +1,19 @@
 //! A blocking face of [`Pool`] for hosts without an async runtime (the C ABI, the Python and
-//! .NET bindings), on the process-wide runtime [`super::BlockingSession`] uses.
+//! .NET bindings), on the process-wide runtime [`crate::exchange::BlockingSession`] uses.
 //!
-//! Unlike a [`super::BlockingSession`], whose calls queue behind each other, a
+//! Unlike a [`crate::exchange::BlockingSession`], whose calls queue behind each other, a
 //! [`BlockingPool`] runs as many calls at once as it has sessions: threads that share one
 //! handle each get a session of their own, or wait in arrival order for one.
 
 use tokio::runtime::Handle;
 
-use super::blocking::blocking_runtime;
-use super::cancel::CancelHandle;
-use super::error::SessionError;
-use super::invocation::Invocation;
-use super::pool::{Pool, PoolStats, PoolStream};
-use super::pool_options::PoolOptions;
-use super::result::{CommandResult, StreamItem};
+use crate::exchange::cancel::CancelHandle;
+use crate::exchange::error::SessionError;
+use crate::exchange::invocation::Invocation;
+use crate::exchange::pool::options::PoolOptions;
+use crate::exchange::pool::{Pool, PoolStats, PoolStream};
+use crate::exchange::result::{CommandResult, StreamItem};
+use crate::exchange::session::blocking::blocking_runtime;
 
 /// A [`Pool`] behind a blocking, `Send + Sync` API. Share it between threads by reference
 /// or in an `Arc`; dropping it closes its sessions.
@@ -49,7 +49,7 @@ impl BlockingPool {
     }
 
     /// Starts a command on a session of the pool and returns an iterator over its items as
-    /// they arrive; see [`Pool::invoke_stream`]. Unlike a [`super::BlockingStream`], it holds
+    /// they arrive; see [`Pool::invoke_stream`]. Unlike a [`crate::exchange::BlockingStream`], it holds
     /// its own session, so the thread reading it may use the pool meanwhile.
     pub fn invoke_stream(
         &self,
