@@ -49,12 +49,13 @@ impl Link {
     /// out of step, and the next request authenticates again.
     async fn drive(&mut self, shell: &mut ShellClient, cancel: &CancelHandle) {
         loop {
+            // Cancellation first, as in the race below.
             let now = std::time::Instant::now();
-            if shell.poll_timeout().is_some_and(|at| at <= now) {
-                shell.handle_timeout(now);
-            }
             if cancel.is_cancelled() {
                 shell.cancel();
+            }
+            if shell.poll_timeout().is_some_and(|at| at <= now) {
+                shell.handle_timeout(now);
             }
             let Some(request) = shell.poll_request(now) else {
                 return;

@@ -175,7 +175,10 @@ enum StopPhase {
     /// A Receive of what the pipeline still says.
     Receive,
     /// A Receive was fed; what the pool answers is sent, then its events are read.
-    Drain { progress: bool, done: bool },
+    Drain {
+        progress: bool,
+        done: bool,
+    },
     /// The terminate Signal after stopping.
     Terminate,
     /// The terminate Signal of a pipeline that had already finished.
@@ -765,9 +768,8 @@ impl ShellClient {
             let finish = finish.take();
             self.command_ids.remove(&pipeline);
             self.pool.end_pipeline(pipeline)?;
-            let (state, error) = finish.map_or((PSInvocationState::Completed, None), |f| {
-                (f.state, f.error)
-            });
+            let (state, error) =
+                finish.map_or((PSInvocationState::Completed, None), |f| (f.state, f.error));
             self.complete(
                 task,
                 ShellEvent::Finished {
@@ -1009,7 +1011,11 @@ impl ShellClient {
     /// Takes the pool's events: with `emit`, the items of `pipeline` become
     /// [`ShellEvent::Item`]s; its final state is returned; a broken pool is an error. The
     /// server's SESSION_CAPABILITY raises the MaxEnvelopeSize unless it is fixed.
-    fn drain(&mut self, pipeline: Option<Uuid>, emit: bool) -> Result<Option<Finish>, SessionError> {
+    fn drain(
+        &mut self,
+        pipeline: Option<Uuid>,
+        emit: bool,
+    ) -> Result<Option<Finish>, SessionError> {
         let mut finish = None;
         while let Some(event) = self.pool.poll_event() {
             let (id, item) = match event {
@@ -1050,7 +1056,8 @@ impl ShellClient {
                 && emit
                 && (id == pipeline || id.is_none())
             {
-                self.events.push_back(ShellEvent::Item { pipeline: p, item });
+                self.events
+                    .push_back(ShellEvent::Item { pipeline: p, item });
             }
         }
         Ok(finish)

@@ -89,8 +89,12 @@ pub fn read_answer(
         .map_err(SessionError::from)
         .and_then(|body| Ok(Response::parse(&body)?.1));
     match (operation, parsed) {
-        (Operation::Create, Ok(Response::Created(created))) => Ok(Answer::Created(Box::new(created))),
-        (Operation::Command, Ok(Response::Command { command_id })) => Ok(Answer::Command(command_id)),
+        (Operation::Create, Ok(Response::Created(created))) => {
+            Ok(Answer::Created(Box::new(created)))
+        }
+        (Operation::Command, Ok(Response::Command { command_id })) => {
+            Ok(Answer::Command(command_id))
+        }
         (Operation::Send, Ok(Response::Send)) => Ok(Answer::Sent),
         (Operation::Receive, Ok(Response::Receive(received))) => Ok(Answer::Received(received)),
         (Operation::Signal, Ok(Response::Signal)) => Ok(Answer::Signalled),
