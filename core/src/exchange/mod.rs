@@ -2,8 +2,9 @@
 //! [`crate::transport::Transport`], that runs commands and returns their objects and records.
 //!
 //! It drives the sans-IO layers: [`crate::psrp::RunspacePool`] decides what to send and what
-//! arrived, [`crate::wsman`] wraps it in Create, Command, Send, Receive, Signal and Delete
-//! envelopes ([MS-PSRP] 3.1.5.3), and the transport carries them.
+//! arrived, [`crate::winrs::client::ShellClient`] puts it in Create, Command, Send, Receive,
+//! Signal and Delete envelopes of [`crate::wsman`] ([MS-PSRP] 3.1.5.3) and decides the next
+//! one, and the transport carries them.
 //!
 //! - [`options`]: where and how to connect ([`SessionOptions`], [`Endpoint`]), and
 //!   [`options::jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
