@@ -7,6 +7,7 @@
 //! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
 //! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
 //! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
+//! - [`winrs`]: the shells and commands over WS-Management; the server side as a machine.
 //! - [`exchange`]: the async [`exchange::Session`] that runs commands over the layers below.
 //! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
 #![forbid(unsafe_code)]
@@ -18,4 +19,5 @@ pub mod psrp;
 pub mod recording;
 pub mod server_text;
 pub mod transport;
+pub mod winrs;
 pub mod wsman;
