@@ -63,11 +63,12 @@ pub struct ServerConfig {
     pub private_data: PsValue,
 }
 
+/// WinRM's defaults: MaxShellsPerUser 30, IdleTimeout two hours, MaxEnvelopeSizekb 500.
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             machine: "localhost".into(),
-            max_shells_per_user: 25,
+            max_shells_per_user: 30,
             idle_timeout: Duration::from_secs(7200),
             max_envelope_size: 512_000,
             max_operation_timeout: Duration::from_secs(60),
