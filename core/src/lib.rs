@@ -7,8 +7,8 @@
 //! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
 //! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
 //! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
-//! - [`winrs`]: the WinRS shell that carries a runspace pool: which operation each PSRP step
-//!   takes, requests out and responses in.
+//! - [`winrs`]: the WinRS shell that carries a runspace pool, both sides as sans-IO machines:
+//!   which operation each PSRP step takes, requests out and responses in.
 //! - [`exchange`]: the async [`exchange::Session`] that runs commands over the layers below.
 //! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
 #![forbid(unsafe_code)]

@@ -4,7 +4,7 @@
 //! - [`exchange`]: the directory (users, mailboxes, contacts, groups, permissions, databases),
 //!   the recipient cmdlets with PowerShell's parameter binding, Exchange's error records and RBAC.
 //! - [`winrm`]: the WS-Management shell service ([MS-WSMV]) whose PSRP pipelines ([MS-PSRP]) run
-//!   through [`exchange::Exchange`].
+//!   run through the PowerShell interpreter (`powershell`) over [`exchange::Exchange`].
 //! - [`http`]: the HTTP(S) listener with Basic, NTLM, SPNEGO and Kerberos, message encryption
 //!   and channel binding.
 //! - [`Server::start`] puts it together; [`log`] and [`faults`] serve tests.
@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod faults;
 pub mod http;
 pub mod log;
+mod powershell;
 mod server;
 pub mod winrm;
 

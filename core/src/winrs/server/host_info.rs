@@ -3,11 +3,11 @@
 //! once with a HostException. The HostInfo travels in INIT_RUNSPACEPOOL and CREATE_PIPELINE,
 //! which this module reads from the same bytes the runspace pool receives.
 
-use monosync_exchange::psrp::messages::HostInfo;
-use monosync_exchange::psrp::{Defragmenter, PsrpMessage, RawMessage};
+use crate::psrp::messages::HostInfo;
+use crate::psrp::{Defragmenter, PsrpMessage, RawMessage};
 
 /// The HostInfo of the first INIT_RUNSPACEPOOL or CREATE_PIPELINE in `data` (PSRP fragments).
-pub(crate) fn find(data: &[u8]) -> Option<HostInfo> {
+pub(super) fn find(data: &[u8]) -> Option<HostInfo> {
     let blobs = Defragmenter::new().feed(data).ok()?;
     blobs.iter().find_map(|blob| {
         let raw = RawMessage::decode(blob).ok()?;
@@ -20,7 +20,7 @@ pub(crate) fn find(data: &[u8]) -> Option<HostInfo> {
 }
 
 /// Whether a pipeline with `pipeline` host info, in a pool with `pool` host info, can prompt.
-pub(crate) fn can_prompt(pool: Option<&HostInfo>, pipeline: Option<&HostInfo>) -> bool {
+pub fn can_prompt(pool: Option<&HostInfo>, pipeline: Option<&HostInfo>) -> bool {
     let usable = |h: &HostInfo| !h.is_host_null && !h.is_host_ui_null;
     match pipeline {
         Some(p) if p.use_runspace_host => pool.is_none_or(usable),
