@@ -29,7 +29,7 @@ pub(crate) enum LogonFailure {
     /// with the context it refused, whose KDC answers may explain why.
     Refused {
         error: HandshakeError,
-        context: Option<SecurityContext>,
+        context: Option<Box<SecurityContext>>,
     },
     /// The network, the KDC, the context or an HTTP error.
     Failed(TransportError),
@@ -138,7 +138,10 @@ pub(crate) async fn log_on(
                 };
             }
             HandshakeStep::Rejected(error) => {
-                return Err(LogonFailure::Refused { error, context });
+                return Err(LogonFailure::Refused {
+                    error,
+                    context: context.map(Box::new),
+                });
             }
             HandshakeStep::Unexpected { status } => {
                 return Err(LogonFailure::Failed(TransportError::Http {
