@@ -1,16 +1,16 @@
 //! Transport over plain HTTP against a loopback server: NTLM with sealed bodies, failures,
 //! reconnection, cookies and address selection.
 
-mod transport_support;
+mod common;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::transport::{Mode, ServerConfig, start, wait_for};
 use monosync_exchange::transport::{
     AuthMethod, Credentials, ResolveOverride, TimeoutPhase, Transport, TransportError,
     TransportOptions,
 };
-use transport_support::{Mode, ServerConfig, start, wait_for};
 
 fn ntlm_opts(url: String, user: &str, password: &str) -> TransportOptions {
     TransportOptions::new(url, AuthMethod::Ntlm, Credentials::new(user, password))

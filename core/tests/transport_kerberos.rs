@@ -1,17 +1,17 @@
 //! Kerberos client paths that need no real KDC: KDC framing, unreachable KDCs and name checks.
 //! Authentication against a real MIT KDC is covered by the cross-component tests.
 
-mod transport_support;
+mod common;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::transport::{KerberosService, Mode, ServerConfig, TestServer, start};
 use monosync_exchange::transport::{
     AuthMethod, Credentials, KerberosError, TimeoutPhase, Transport, TransportError,
     TransportOptions,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use transport_support::{KerberosService, Mode, ServerConfig, TestServer, start};
 
 /// A loopback HTTP endpoint that accepts connections and never answers: the Kerberos step
 /// fails before the first request is sent.
@@ -415,11 +415,11 @@ async fn kerberos_over_https_with_channel_binding() {
             return;
         }
     };
-    let (cert, key) = transport_support::self_signed(&[SERVICE_HOST]);
+    let (cert, key) = common::transport::self_signed(&[SERVICE_HOST]);
     let mut config = ServerConfig::new(Mode::Ntlm);
     config.scheme = "Kerberos";
     config.user = format!("alice@{REALM}");
-    config.tls = Some(transport_support::tls_server(cert.clone(), key));
+    config.tls = Some(common::transport::tls_server(cert.clone(), key));
     config.kerberos = Some(KerberosService {
         realm: REALM.into(),
         host: SERVICE_HOST.into(),

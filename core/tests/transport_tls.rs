@@ -1,17 +1,17 @@
 //! Transport over HTTPS against a loopback server: pinning, CA files, certificate errors that
 //! name the problem, and NTLM channel binding.
 
-mod transport_support;
+mod common;
 
 use std::io::Write as _;
 use std::sync::atomic::Ordering;
 
+use common::transport::{Mode, ServerConfig, ca_and_leaf, self_signed, start, tls_server};
 use monosync_exchange::transport::cbt::tls_server_end_point;
 use monosync_exchange::transport::tls::{sha1_thumbprint, sha256_thumbprint};
 use monosync_exchange::transport::{
     AuthMethod, Credentials, Transport, TransportError, TransportOptions,
 };
-use transport_support::{Mode, ServerConfig, ca_and_leaf, self_signed, start, tls_server};
 
 const HOST: &str = "ex01.corp.test";
 
@@ -19,14 +19,14 @@ async fn https_server(
     mode: Mode,
     cert: Vec<u8>,
     key: Vec<u8>,
-) -> (transport_support::TestServer, Vec<u8>) {
+) -> (common::transport::TestServer, Vec<u8>) {
     let mut config = ServerConfig::new(mode);
     config.tls = Some(tls_server(cert.clone(), key));
     (start("127.0.0.1:0", config).await.unwrap(), cert)
 }
 
 fn opts(
-    server: &transport_support::TestServer,
+    server: &common::transport::TestServer,
     auth: AuthMethod,
     password: &str,
 ) -> TransportOptions {

@@ -2,11 +2,12 @@
 //! that names the problem, what fixes it and the thumbprints to pin it, and pinning the
 //! refused certificate works.
 
-mod transport_support;
+mod common;
 
 use std::io::Write as _;
 use std::sync::Arc;
 
+use common::transport::{Mode, ServerConfig, start};
 use monosync_exchange::transport::tls::{sha1_thumbprint, sha256_thumbprint};
 use monosync_exchange::transport::{
     AuthMethod, CertificateProblem, Credentials, Transport, TransportError, TransportOptions,
@@ -15,7 +16,6 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyPair,
 };
-use transport_support::{Mode, ServerConfig, start};
 
 const HOST: &str = "ex01.corp.test";
 
@@ -34,7 +34,7 @@ impl rustls::server::ResolvesServerCert for Presents {
 }
 
 /// A server presenting `chain` (leaf first) with the leaf's key.
-async fn serve(chain: Vec<Vec<u8>>, key: Vec<u8>) -> transport_support::TestServer {
+async fn serve(chain: Vec<Vec<u8>>, key: Vec<u8>) -> common::transport::TestServer {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let signing = provider
         .key_provider
@@ -57,7 +57,7 @@ async fn serve(chain: Vec<Vec<u8>>, key: Vec<u8>) -> transport_support::TestServ
     start("127.0.0.1:0", config).await.unwrap()
 }
 
-fn opts(server: &transport_support::TestServer) -> TransportOptions {
+fn opts(server: &common::transport::TestServer) -> TransportOptions {
     let port = server.addr.port();
     let mut o = TransportOptions::new(
         format!("https://{HOST}:{port}/wsman"),

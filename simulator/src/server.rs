@@ -140,6 +140,11 @@ impl Server {
         let faults = Arc::new(FaultState::new(config.faults));
         let shared = Arc::new(Shared {
             service: Arc::clone(&service),
+            kerberos_keys: config
+                .auth
+                .kerberos
+                .as_ref()
+                .map(crate::http::auth::KerberosService::acceptor_keys),
             auth: config.auth,
             https: tls.is_some(),
             allow_unencrypted: config.allow_unencrypted,

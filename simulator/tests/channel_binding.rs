@@ -7,12 +7,13 @@
 //! (`. "$(tests/kdc/start-kdc.sh)/env"`); without it they say so and pass, except under CI, where
 //! a missing KDC is a failure.
 
-mod support;
+mod common;
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::Client;
 use monosync_exchange::transport::cbt::{sec_channel_bindings, tls_server_end_point};
 use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, ResolveOverride};
@@ -28,7 +29,6 @@ use sspi::{
     KerberosConfig, Negotiate, NegotiateConfig, Ntlm, SecurityBuffer, SecurityStatus, Sspi,
     SspiImpl, Username,
 };
-use support::Client;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const ADMIN: &str = "Administrator";

@@ -1,10 +1,11 @@
 //! Disconnect, Reconnect and Connect ([MS-WSMV] 3.1.4.15 to 3.1.4.17) and the background
 //! reaping of idle shells, with raw WS-Management envelopes over HTTP.
 
-mod support;
+mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Client, ClientError, Outcome};
 use monosync_exchange::psrp::{
     Command, PSInvocationState, PowerShellSpec, RunspacePool, RunspacePoolOptions,
     RunspacePoolState, TransmitPurpose,
@@ -14,7 +15,6 @@ use monosync_exchange::wsman::namespaces::{RESOURCE_EXCHANGE, SHELL, signal};
 use monosync_exchange::wsman::response::EnumerationItem;
 use monosync_exchange::wsman::{Header, Request, Response, Selector};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
-use support::{Client, ClientError, Outcome};
 
 const ADMIN: &str = "Administrator";
 const ADMIN_PW: &str = "P@ssw0rd!";

@@ -1,17 +1,17 @@
 //! The HTTP side over real sockets: Basic over HTTPS, unsealed bodies refused, confirmation
 //! prompts, and hostile input that must not stop the server.
 
-mod support;
+mod common;
 
 use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
+use common::Client;
 use monosync_exchange::psrp::{Command, PSInvocationState, PowerShellSpec};
 use monosync_exchange::transport::AuthMethod;
 use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, Server, SimConfig};
-use support::Client;
 
 const ADMIN: &str = "Administrator";
 const ADMIN_PW: &str = "P@ssw0rd!";

@@ -3,11 +3,12 @@
 //! each. Without `MX_KDC_URL` the test says so and passes, except under CI (`CI` set), where
 //! a missing KDC is a failure.
 
-mod support;
+mod common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command as Process, Stdio};
 
+use common::Client;
 use monosync_exchange::psrp::{Command, PSInvocationState, PowerShellSpec};
 use monosync_exchange::transport::AuthMethod;
 use monosync_exchange::transport::keytab::Keytab;
@@ -15,7 +16,6 @@ use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
 use mx_sim::exchange::SimAccount;
 use mx_sim::http::auth::KerberosService;
 use mx_sim::{AuthConfig, Server, SimConfig};
-use support::Client;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

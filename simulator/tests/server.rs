@@ -1,12 +1,12 @@
 //! The simulator over real loopback sockets, driven by the core's client pieces.
 
-mod support;
+mod common;
 
+use common::Client;
 use monosync_exchange::psrp::{Command, PSInvocationState, PowerShellSpec};
 use monosync_exchange::transport::AuthMethod;
 use monosync_exchange::wsman::namespaces::{RESOURCE_EXCHANGE, RESOURCE_POWERSHELL};
 use mx_sim::{Endpoint, Server, SimConfig};
-use support::Client;
 
 const ADMIN: &str = "Administrator";
 const ADMIN_PW: &str = "P@ssw0rd!";
@@ -287,7 +287,7 @@ async fn a_large_result_spans_many_receives_within_the_envelope() {
     assert!(
         receives
             .iter()
-            .all(|e| e.bytes_out <= support::MAX_ENVELOPE as usize + 1024)
+            .all(|e| e.bytes_out <= common::MAX_ENVELOPE as usize + 1024)
     );
 }
 
@@ -326,7 +326,7 @@ async fn pipeline_input_arrives_through_send() {
         .expect("input");
     client.pool.end_input(id).expect("end of input");
     client.flush().await.expect("sent");
-    let mut outcome = support::Outcome::default();
+    let mut outcome = common::Outcome::default();
     while !client.receive(Some(id)).await.expect("receives") {}
     client.collect(&mut outcome);
     assert_eq!(
@@ -360,7 +360,7 @@ async fn ctrl_c_stops_a_waiting_pipeline() {
         .signal(id, monosync_exchange::wsman::namespaces::signal::PS_CTRL_C)
         .await
         .expect("signalled");
-    let mut outcome = support::Outcome::default();
+    let mut outcome = common::Outcome::default();
     while !client.receive(Some(id)).await.expect("receives") {}
     client.collect(&mut outcome);
     assert_eq!(outcome.state, Some(PSInvocationState::Stopped));

@@ -12,12 +12,14 @@ use hyper::header;
 
 use super::address::{self, IpOrder, ResolveOverride};
 use super::auth::{self, AuthMethod, Credentials, KerberosSettings, SecurityContext};
-use super::auth_header::{self, Challenge, Scheme};
+use super::auth_header::{self, Scheme};
 use super::connection::{self, Connection, ReadLimits, Response, SendFailure, TlsSetup};
 use super::cookies::CookieJar;
 use super::encryption::{self, SealProtocol};
 use super::error::{TimeoutPhase, TransportError};
+use super::handshake::{self, ClientHandshake};
 use super::kerberos;
+use super::logon::{self, Legs, Logon, LogonFailure};
 use super::tls::{self, SeenCert, TlsOptions};
 use crate::psrp::max_envelope_size;
 
@@ -385,7 +387,12 @@ impl Transport {
                 .as_ref()
                 .is_some_and(|s| s.conn.channel_binding.is_some() && s.context.is_some());
             self.session = None;
-            return Err(self.rejected(scheme, &resp, sent_cbt));
+            let refused = handshake::refusal(
+                scheme,
+                resp.header_values("www-authenticate"),
+                self.endpoint.https && !sent_cbt,
+            );
+            return Err(refused.into());
         }
         let content_type = resp
             .headers
@@ -578,26 +585,6 @@ impl Transport {
         })
     }
 
-    /// The sequence of (context kind, header scheme) to try: the first, then the others the
-    /// server may offer instead when it rejects the first without a token.
-    fn plan(&self) -> &'static [(AuthMethod, Scheme)] {
-        match self.opts.auth {
-            AuthMethod::Kerberos => &[
-                (AuthMethod::Kerberos, Scheme::Kerberos),
-                (AuthMethod::Kerberos, Scheme::Negotiate),
-            ],
-            AuthMethod::Ntlm => &[
-                (AuthMethod::Ntlm, Scheme::Negotiate),
-                (AuthMethod::Ntlm, Scheme::Ntlm),
-            ],
-            _ => &[
-                (AuthMethod::Negotiate, Scheme::Negotiate),
-                (AuthMethod::Kerberos, Scheme::Kerberos),
-                (AuthMethod::Ntlm, Scheme::Ntlm),
-            ],
-        }
-    }
-
     pub(crate) fn client_name() -> String {
         std::env::var("HOSTNAME")
             .ok()
@@ -609,8 +596,6 @@ impl Transport {
         &mut self,
         conn: &mut Connection,
     ) -> Result<(SecurityContext, Scheme), TransportError> {
-        let plan = self.plan();
-        let mut step_index = 0usize;
         let settings = match &self.kerberos {
             Some(s) => s.clone(),
             None => {
@@ -628,182 +613,62 @@ impl Transport {
             Err(_) => format!("HTTP/{}", self.endpoint.host),
         };
         let channel_binding = conn.channel_binding.clone();
-        'plan: loop {
-            let Some(&(kind, scheme)) = plan.get(step_index) else {
-                return Err(TransportError::Auth {
-                    scheme: self.opts.auth_scheme_name(),
-                    message: "the server offers no authentication scheme this client can use"
-                        .to_owned(),
-                    hint: None,
-                });
-            };
-            let mut ctx = SecurityContext::new(
-                kind,
-                &self.opts.credentials,
-                &settings,
-                &Self::client_name(),
-            )?;
-            let mut input: Option<Vec<u8>> = None;
-            let mut leg = 0usize;
-            loop {
-                let (token, done) = ctx
-                    .step(
-                        scheme,
-                        &target,
-                        input.as_deref(),
-                        channel_binding.as_deref(),
-                        settings.kdc_timeout,
-                    )
-                    .await?;
-                leg += 1;
-                let mut req = self.base_request(Vec::new(), None)?;
-                let mut value = header::HeaderValue::from_str(&auth_header::token_authorization(
-                    scheme, &token,
-                ))
-                .map_err(|e| TransportError::Config(e.to_string()))?;
-                value.set_sensitive(true);
-                req.headers_mut().insert(header::AUTHORIZATION, value);
-                self.round_trips += 1;
-                let limits = ReadLimits {
-                    body: self.response_limit,
-                    clear: None,
-                };
-                let resp = match conn.send(req, self.opts.timeouts.read, limits).await {
-                    Ok(r) => r,
-                    Err(SendFailure::Lost(reason) | SendFailure::NotSent(reason)) => {
-                        return Err(TransportError::Io(reason));
-                    }
-                    Err(SendFailure::Fatal(e)) => return Err(e),
-                };
-                self.keep_cookies(&resp);
-                let challenges = auth_header::parse_challenges(
-                    resp.header_values("www-authenticate"),
-                )
-                .map_err(|e| TransportError::Auth {
-                    scheme: scheme.as_str().to_owned(),
-                    message: e.to_string(),
-                    hint: None,
-                })?;
-                let server_token =
-                    auth_header::find_challenge(&challenges, scheme).and_then(|c| c.token.clone());
-                match resp.status {
-                    200..=299 => {
-                        if let Some(t) = server_token {
-                            if !done {
-                                let (_, now_done) = ctx
-                                    .step(
-                                        scheme,
-                                        &target,
-                                        Some(&t),
-                                        channel_binding.as_deref(),
-                                        settings.kdc_timeout,
-                                    )
-                                    .await?;
-                                if !now_done {
-                                    return Err(TransportError::Auth {
-                                        scheme: scheme.as_str().to_owned(),
-                                        message:
-                                            "the server's final token did not complete the context"
-                                                .to_owned(),
-                                        hint: None,
-                                    });
-                                }
-                            }
-                        } else if !done {
-                            return Err(TransportError::Auth {
-                                scheme: scheme.as_str().to_owned(),
-                                message: "the server accepted the request without completing mutual authentication"
-                                    .to_owned(),
-                                hint: None,
-                            });
-                        }
-                        tracing::debug!(scheme = %scheme, legs = leg, "authenticated");
-                        return Ok((ctx, scheme));
-                    }
-                    401 => match server_token {
-                        Some(t) if !done => input = Some(t),
-                        _ if leg == 1 => {
-                            // Rejected outright: try a scheme the server does offer.
-                            let offered: Vec<Scheme> =
-                                challenges.iter().filter_map(|c| c.scheme).collect();
-                            match plan
-                                .iter()
-                                .enumerate()
-                                .skip(step_index + 1)
-                                .find(|(_, (_, s))| offered.contains(s))
-                            {
-                                Some((i, _)) => {
-                                    tracing::debug!(from = %scheme, offered = ?offered, "switching scheme");
-                                    step_index = i;
-                                    continue 'plan;
-                                }
-                                None => {
-                                    return Err(ctx.explain_rejection(self.rejected(
-                                        scheme,
-                                        &resp,
-                                        channel_binding.is_some(),
-                                    )));
-                                }
-                            }
-                        }
-                        _ => {
-                            return Err(ctx.explain_rejection(self.rejected(
-                                scheme,
-                                &resp,
-                                channel_binding.is_some(),
-                            )));
-                        }
-                    },
-                    status => {
-                        return Err(TransportError::Http {
-                            status,
-                            body: resp.body,
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    fn rejected(&self, scheme: Scheme, resp: &Response, sent_cbt: bool) -> TransportError {
-        let offered: Vec<String> =
-            auth_header::parse_challenges(resp.header_values("www-authenticate"))
-                .unwrap_or_default()
-                .iter()
-                .map(|c: &Challenge| c.scheme_name.clone())
-                .collect();
-        let mut hint = match scheme {
-            Scheme::Kerberos => "check the user and password, that the URL uses the FQDN and that the SPN HTTP/<fqdn> is registered".to_owned(),
-            Scheme::Basic => "check the user and password, and that Basic is enabled on the listener".to_owned(),
-            _ => "check the user name (DOMAIN\\user or user@domain) and the password".to_owned(),
+        let handshake = ClientHandshake::new(
+            self.opts.auth,
+            self.endpoint.https,
+            channel_binding.is_some(),
+        );
+        let credentials = self.opts.credentials.clone();
+        let client_name = Self::client_name();
+        let logon = Logon {
+            credentials: &credentials,
+            settings: &settings,
+            target: &target,
+            channel_binding: channel_binding.as_deref(),
+            client_name: &client_name,
+            kdc_timeout: settings.kdc_timeout,
         };
-        if !sent_cbt && self.endpoint.https {
-            hint.push_str("; no channel binding was sent");
-        }
-        TransportError::Auth {
-            scheme: scheme.as_str().to_owned(),
-            message: format!(
-                "the server rejected the credentials (HTTP 401; it offers: {})",
-                if offered.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    offered.join(", ")
-                }
-            ),
-            hint: Some(hint),
-        }
+        logon::log_on(
+            handshake,
+            &logon,
+            &mut AuthLegs {
+                transport: self,
+                conn,
+            },
+        )
+        .await
+        .map_err(LogonFailure::into_error)
     }
 }
 
-impl TransportOptions {
-    fn auth_scheme_name(&self) -> String {
-        match self.auth {
-            AuthMethod::Basic => "Basic",
-            AuthMethod::Kerberos => "Kerberos",
-            AuthMethod::Ntlm => "NTLM",
-            _ => "Negotiate",
-        }
-        .to_owned()
+/// The authentication requests of a [`Transport`]: empty POSTs with its headers and cookies.
+struct AuthLegs<'a> {
+    transport: &'a mut Transport,
+    conn: &'a mut Connection,
+}
+
+impl Legs for AuthLegs<'_> {
+    async fn send(&mut self, authorization: String) -> Result<Response, TransportError> {
+        let t = &mut *self.transport;
+        let mut req = t.base_request(Vec::new(), None)?;
+        let mut value = header::HeaderValue::from_str(&authorization)
+            .map_err(|e| TransportError::Config(e.to_string()))?;
+        value.set_sensitive(true);
+        req.headers_mut().insert(header::AUTHORIZATION, value);
+        t.round_trips += 1;
+        let limits = ReadLimits {
+            body: t.response_limit,
+            clear: None,
+        };
+        let resp = match self.conn.send(req, t.opts.timeouts.read, limits).await {
+            Ok(r) => r,
+            Err(SendFailure::Lost(reason) | SendFailure::NotSent(reason)) => {
+                return Err(TransportError::Io(reason));
+            }
+            Err(SendFailure::Fatal(e)) => return Err(e),
+        };
+        t.keep_cookies(&resp);
+        Ok(resp)
     }
 }
 

@@ -19,9 +19,9 @@
 //! # }
 //! ```
 //!
-//! This is the one module of the crate that does I/O. Framing and parsing ([`encryption`],
-//! [`auth_header`], [`cbt`], [`kerberos`], [`dns_srv`], [`cookies`]) stay sans-IO and are shared
-//! with servers.
+//! This is the one module of the crate that does I/O. Framing, parsing and the authentication
+//! rules ([`encryption`], [`auth_header`], [`handshake`], [`acceptor`], [`cbt`], [`kerberos`],
+//! [`dns_srv`], [`cookies`]) stay sans-IO and are shared with servers.
 //!
 //! Kerberos names the user as account + realm: write `user@REALM` (the DNS realm, e.g.
 //! `alice@CORP.EXAMPLE`); `DOMAIN\user` takes `DOMAIN` as the realm, which suits NTLM but
@@ -30,6 +30,7 @@
 //! whose suffix is not the realm goes to the realm ([`TransportOptions::realm`], else
 //! `default_realm`, else DNS) as an NT-ENTERPRISE name.
 
+pub mod acceptor;
 pub mod address;
 pub mod auth;
 pub mod auth_header;
@@ -40,11 +41,13 @@ pub mod cookies;
 pub mod dns_srv;
 pub mod encryption;
 pub mod error;
+pub mod handshake;
 mod kdc_proxy;
 pub mod kdc_reply;
 pub mod kerberos;
 pub mod kerberos_error;
 pub mod keytab;
+mod logon;
 pub mod probe;
 pub mod tls;
 

@@ -24,9 +24,11 @@ use super::auth_header::{self, Challenge, Scheme};
 use super::client::{self, Transport, TransportOptions};
 use super::connection::{self, Connection, ReadLimits, Response, SendFailure, TlsSetup};
 use super::error::{TimeoutPhase, TransportError};
+use super::handshake::{ClientHandshake, HandshakeError};
 use super::kdc_reply::KdcReply;
 use super::kerberos::{self, KerberosUser};
 use super::kerberos_error::KerberosError;
+use super::logon::{self, Legs, Logon, LogonFailure};
 use super::tls::{self, TlsOptions};
 
 /// What a certificate says about itself, read without trusting it.
@@ -246,17 +248,6 @@ pub async fn authenticate_with_binding(
     }
     let addrs = endpoint_addresses(opts, &endpoint).await?;
     let mut conn = open(opts, &endpoint, &addrs, &opts.tls).await?;
-    // The first 401 says which header scheme to use.
-    let first = send(&mut conn, opts, request(&endpoint, None)?).await?;
-    let offered: Vec<Scheme> = challenges(&first, Scheme::Negotiate)?
-        .iter()
-        .filter_map(|c| c.scheme)
-        .collect();
-    let scheme = match opts.auth {
-        AuthMethod::Kerberos if !offered.contains(&Scheme::Negotiate) => Scheme::Kerberos,
-        AuthMethod::Ntlm if !offered.contains(&Scheme::Negotiate) => Scheme::Ntlm,
-        _ => Scheme::Negotiate,
-    };
     let bindings = match binding {
         ChannelBinding::Correct => conn.channel_binding.clone(),
         ChannelBinding::Absent => None,
@@ -265,52 +256,43 @@ pub async fn authenticate_with_binding(
     let settings = kerberos_settings(opts).await;
     let target = kerberos::service_principal(&endpoint.host, opts.spn_override.as_deref())
         .unwrap_or_else(|_| format!("HTTP/{}", endpoint.host));
-    let mut ctx = SecurityContext::new(
-        opts.auth,
-        &opts.credentials,
-        &settings,
-        &Transport::client_name(),
-    )?;
-    let mut input: Option<Vec<u8>> = None;
-    // NTLM takes two legs, Kerberos one, SPNEGO up to three; more means a confused server.
-    for _ in 0..4 {
-        let (token, done) = ctx
-            .step(
-                scheme,
-                &target,
-                input.as_deref(),
-                bindings.as_deref(),
-                settings.kdc_timeout,
-            )
-            .await?;
-        let authorization = auth_header::token_authorization(scheme, &token);
-        let resp = send(&mut conn, opts, request(&endpoint, Some(&authorization))?).await?;
-        let found = challenges(&resp, scheme)?;
-        match resp.status {
-            200..=299 => return Ok(BindingOutcome::Accepted),
-            401 => {
-                match auth_header::find_challenge(&found, scheme).and_then(|c| c.token.clone()) {
-                    Some(t) if !done => input = Some(t),
-                    _ => {
-                        return Ok(BindingOutcome::Rejected {
-                            offered: found.iter().map(|c| c.scheme_name.clone()).collect(),
-                        });
-                    }
-                }
-            }
-            status => {
-                return Err(TransportError::Http {
-                    status,
-                    body: resp.body,
-                });
-            }
-        }
+    let client_name = Transport::client_name();
+    let logon = Logon {
+        credentials: &opts.credentials,
+        settings: &settings,
+        target: &target,
+        channel_binding: bindings.as_deref(),
+        client_name: &client_name,
+        kdc_timeout: settings.kdc_timeout,
+    };
+    let handshake = ClientHandshake::new(opts.auth, true, bindings.is_some());
+    let mut legs = ProbeLegs {
+        conn: &mut conn,
+        opts,
+        endpoint: &endpoint,
+    };
+    match logon::log_on(handshake, &logon, &mut legs).await {
+        Ok(_) => Ok(BindingOutcome::Accepted),
+        Err(LogonFailure::Refused {
+            error: HandshakeError::Refused { offered, .. },
+            ..
+        }) => Ok(BindingOutcome::Rejected { offered }),
+        Err(e) => Err(e.into_error()),
     }
-    Err(TransportError::Auth {
-        scheme: scheme.as_str().to_owned(),
-        message: "the server kept asking for more authentication legs".to_owned(),
-        hint: None,
-    })
+}
+
+/// The requests of a probe handshake: empty POSTs without cookies.
+struct ProbeLegs<'a> {
+    conn: &'a mut Connection,
+    opts: &'a TransportOptions,
+    endpoint: &'a client::Endpoint,
+}
+
+impl Legs for ProbeLegs<'_> {
+    async fn send(&mut self, authorization: String) -> Result<Response, TransportError> {
+        let req = request(self.endpoint, Some(&authorization))?;
+        send(self.conn, self.opts, req).await
+    }
 }
 
 /// A Kerberos service ticket obtained from the KDC.

@@ -1,30 +1,16 @@
-//! Server-side authentication: Basic against the seed's accounts, and NTLM, SPNEGO and Kerberos
-//! with sspi acceptors, one security context per TCP connection.
-//!
-//! The acceptor is chosen from the first token (raw NTLM `NTLMSSP\0`, SPNEGO, raw Kerberos),
-//! because clients such as pypsrp send raw tokens under the `Negotiate` scheme. sspi's raw NTLM
-//! acceptor checks only the password, so the user name is checked here with
-//! `query_context_names`.
+//! The simulator's Kerberos service: the keys its acceptor decrypts tickets with, from a
+//! password or a keytab. Checking `Authorization` values (Basic against the seed's accounts,
+//! NTLM, SPNEGO and Kerberos with sspi acceptors) is
+//! [`monosync_exchange::transport::acceptor`]'s, one [`ServerAuth`] per TCP connection.
 
-use std::time::Duration;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use monosync_exchange::transport::SealingContext;
+use monosync_exchange::transport::acceptor::{Account, KerberosKeys, ServiceKey};
 use monosync_exchange::transport::keytab::{Keytab, enctype};
 use picky_krb::crypto::CipherSuite;
-use sspi::kerberos::ServerProperties;
-use sspi::ntlm::NtlmConfig;
-use sspi::{
-    AuthIdentity, AuthIdentityBuffers, BufferType, CredentialUse, CredentialsBuffers,
-    DataRepresentation, Kerberos, KerberosConfig, KerberosServerConfig, Negotiate, NegotiateConfig,
-    Ntlm, SecurityBuffer, SecurityStatus, ServerRequestFlags, Sspi, SspiImpl, Username,
-    UsernameParts,
-};
-
 use zeroize::Zeroizing;
 
 use crate::exchange::SimAccount;
+
+pub use monosync_exchange::transport::acceptor::{Mechanism, ServerAuth};
 
 /// The Kerberos service this server is: `HTTP/<host>@<realm>` with a password-derived key, or
 /// every principal of a keytab, as IIS on Windows holds the machine account's keys.
@@ -189,345 +175,25 @@ impl KerberosService {
         keys
     }
 
-    fn properties(&self) -> Option<ServerProperties> {
-        let mut keys = self.service_keys().into_iter();
-        let (first, key) = keys.next()?;
-        fn names(c: &[String]) -> Vec<&str> {
-            c.iter().map(String::as_str).collect()
-        }
-        let mut props = ServerProperties::new(
-            &names(&first),
-            None,
-            Duration::from_secs(300),
-            Some(key.to_vec().into()),
-        )
-        .ok()?;
-        for (c, k) in keys {
-            props.add_service_key(&names(&c), k.to_vec().into()).ok()?;
-        }
-        Some(props)
-    }
-}
-
-/// Which mechanism a connection authenticated with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Mechanism {
-    /// Basic.
-    Basic,
-    /// Raw NTLM.
-    Ntlm,
-    /// SPNEGO (NTLM or Kerberos inside).
-    Spnego,
-    /// Raw Kerberos.
-    Kerberos,
-}
-
-/// One connection's security context.
-pub(crate) enum Acceptor {
-    Kerberos(Box<Kerberos>, Option<CredentialsBuffers>),
-    Ntlm(Box<Ntlm>, Option<AuthIdentityBuffers>),
-    Spnego(Box<Negotiate>, Option<CredentialsBuffers>),
-}
-
-impl std::fmt::Debug for Acceptor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Acceptor::Kerberos(..) => "Acceptor::Kerberos",
-            Acceptor::Ntlm(..) => "Acceptor::Ntlm",
-            Acceptor::Spnego(..) => "Acceptor::Spnego",
-        })
-    }
-}
-
-/// The result of one accept step.
-pub(crate) enum Step {
-    /// Another round trip: send this token in a 401.
-    Continue(Vec<u8>),
-    /// Authenticated as this account; the final token (maybe empty) goes on the 200.
-    Done { account: String, token: Vec<u8> },
-    /// Refused.
-    Rejected,
-}
-
-fn identity(user: &str, password: &str) -> Option<AuthIdentity> {
-    Some(AuthIdentity {
-        username: Username::parse(user).ok()?,
-        password: password.to_owned().into(),
-    })
-}
-
-/// A GSS-API token whose mechanism is krb5 (OID 1.2.840.113554.1.2.2) right after the length.
-fn is_raw_kerberos(token: &[u8]) -> bool {
-    const KRB5: [u8; 11] = [
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
-    ];
-    token.first() == Some(&0x60) && (2..=6).any(|i| token.get(i..i + KRB5.len()) == Some(&KRB5[..]))
-}
-
-fn is_spnego(token: &[u8]) -> bool {
-    const SPNEGO: [u8; 8] = [0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
-    token.first() == Some(&0x60) && (2..=6).any(|i| token.get(i..i + 8) == Some(&SPNEGO[..]))
-}
-
-/// Whether `token` starts a new context (an NTLM NEGOTIATE or a GSS initial token).
-pub(crate) fn is_initial_token(token: &[u8]) -> bool {
-    token.starts_with(b"NTLMSSP\0\x01\0\0\0") || token.first() == Some(&0x60)
-}
-
-/// An NTLM AUTHENTICATE message's domain and user (UTF-16LE fields at offsets 28 and 36,
-/// [MS-NLMP] 2.2.1.3).
-fn ntlm_authenticate_names(token: &[u8]) -> Option<(String, String)> {
-    if !token.starts_with(b"NTLMSSP\0\x03\0\0\0") {
-        return None;
-    }
-    let field = |at: usize| -> Option<String> {
-        let len = usize::from(u16::from_le_bytes(token.get(at..at + 2)?.try_into().ok()?));
-        let off = usize::try_from(u32::from_le_bytes(
-            token.get(at + 4..at + 8)?.try_into().ok()?,
-        ))
-        .ok()?;
-        let bytes = token.get(off..off.checked_add(len)?)?;
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        String::from_utf16(&units).ok()
-    };
-    Some((field(28)?, field(36)?))
-}
-
-/// The account name part of a user name, lower-cased (`CORP\alice`, `alice@corp` → `alice`).
-fn account_name(user: &Username) -> String {
-    match user.parts() {
-        UsernameParts::UserPrincipalName(p) => p.account_name().to_ascii_lowercase(),
-        UsernameParts::DownLevelLogonName(p) => p.account_name().to_ascii_lowercase(),
-    }
-}
-
-fn bare(user: &str) -> String {
-    let after_domain = user.rsplit('\\').next().unwrap_or(user);
-    after_domain
-        .split('@')
-        .next()
-        .unwrap_or(after_domain)
-        .to_ascii_lowercase()
-}
-
-fn find_account<'a>(accounts: &'a [SimAccount], name: &str) -> Option<&'a SimAccount> {
-    let want = bare(name);
-    accounts.iter().find(|a| bare(&a.user) == want)
-}
-
-impl Acceptor {
-    /// A context for `first_token`, or `None` when its mechanism is not served.
-    pub(crate) fn new(
-        first_token: &[u8],
-        accounts: &[SimAccount],
-        kerberos: Option<&KerberosService>,
-        allow_ntlm: bool,
-        domains: &[String],
-    ) -> Option<Acceptor> {
-        if first_token.starts_with(b"NTLMSSP\0") {
-            if !allow_ntlm {
-                return None;
-            }
-            // The right password is known only from the AUTHENTICATE message; until then any
-            // identity serves (the NEGOTIATE/CHALLENGE steps do not use it).
-            let mut ntlm = Box::new(Ntlm::new());
-            let first = accounts.first()?;
-            let handle = ntlm
-                .acquire_credentials_handle()
-                .with_credential_use(CredentialUse::Inbound)
-                .with_auth_data(&identity(&first.user, &first.password)?)
-                .execute(&mut *ntlm)
-                .ok()?
-                .credentials_handle;
-            Some(Acceptor::Ntlm(ntlm, handle))
-        } else if is_raw_kerberos(first_token) {
-            let svc = kerberos?;
-            let kconf = KerberosConfig::new_with_kdc_url(&svc.kdc_url, "server".into());
-            let krb = Box::new(Kerberos::new_server_from_config(kconf, svc.properties()?).ok()?);
-            Some(Acceptor::Kerberos(krb, None))
-        } else if is_spnego(first_token) {
-            let nconf = match kerberos {
-                Some(svc) => NegotiateConfig::new(
-                    Box::new(KerberosServerConfig {
-                        kerberos_config: KerberosConfig::new_with_kdc_url(
-                            &svc.kdc_url,
-                            "server".into(),
-                        ),
-                        server_properties: svc.properties()?,
-                    }),
-                    None,
-                    "server".into(),
-                ),
-                None if allow_ntlm => NegotiateConfig::new(
-                    Box::new(NtlmConfig::default()),
-                    Some("ntlm".into()),
-                    "server".into(),
-                ),
-                None => return None,
-            };
-            // sspi's Negotiate acceptor matches the user name with its format and domain, so
-            // every form a client may send is listed: bare, DOMAIN\user, user@suffix, and the
-            // DNS domain as the NTLM domain (`CONTOSO.COM\user`, what a client falling back
-            // from Kerberos sends for `user@contoso.com`; Windows accepts it as well).
-            let identities: Vec<AuthIdentity> = accounts
-                .iter()
-                .flat_map(|a| {
-                    let name = bare(&a.user);
-                    std::iter::once(a.user.clone())
-                        .chain(domains.iter().flat_map(move |d| {
-                            let mut forms = vec![format!("{d}\\{name}")];
-                            if d.contains('.') {
-                                forms.push(format!("{name}@{d}"));
-                                forms.push(format!("{}\\{name}", d.to_ascii_uppercase()));
-                            }
-                            forms
-                        }))
-                        .filter_map(|u| identity(&u, &a.password))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            let first = identities.first()?.clone();
-            let mut neg = Box::new(Negotiate::new_server(nconf, identities).ok()?);
-            let creds: sspi::Credentials = first.into();
-            let handle = neg
-                .acquire_credentials_handle()
-                .with_credential_use(CredentialUse::Inbound)
-                .with_auth_data(&creds)
-                .execute(&mut *neg)
-                .ok()?
-                .credentials_handle;
-            Some(Acceptor::Spnego(neg, handle))
-        } else {
-            None
-        }
-    }
-
-    /// The mechanism.
-    pub(crate) fn mechanism(&self) -> Mechanism {
-        match self {
-            Acceptor::Kerberos(..) => Mechanism::Kerberos,
-            Acceptor::Ntlm(..) => Mechanism::Ntlm,
-            Acceptor::Spnego(..) => Mechanism::Spnego,
-        }
-    }
-
-    /// One accept step with `token`; `cbt` is the channel binding application data over TLS.
-    pub(crate) fn step(
-        &mut self,
-        token: Vec<u8>,
-        accounts: &[SimAccount],
-        cbt: Option<&[u8]>,
-    ) -> Step {
-        let result = match self {
-            Acceptor::Kerberos(ctx, handle) => accept_step(&mut **ctx, handle, token, cbt),
-            Acceptor::Ntlm(ctx, handle) => {
-                if let Some((domain, user)) = ntlm_authenticate_names(&token) {
-                    let Some(account) = find_account(accounts, &user) else {
-                        return Step::Rejected;
-                    };
-                    // The NTLMv2 proof is keyed by the names the client used.
-                    let full = if domain.is_empty() {
-                        user.clone()
-                    } else {
-                        format!("{domain}\\{user}")
-                    };
-                    let Some(id) = identity(&full, &account.password) else {
-                        return Step::Rejected;
-                    };
-                    *handle = Some(AuthIdentityBuffers::from(id));
-                }
-                accept_step(&mut **ctx, handle, token, cbt)
-            }
-            Acceptor::Spnego(ctx, handle) => accept_step(&mut **ctx, handle, token, cbt),
-        };
-        let (out, done) = match result {
-            Ok(r) => r,
-            Err(_) => return Step::Rejected,
-        };
-        if !done {
-            return Step::Continue(out);
-        }
-        let names = match self {
-            Acceptor::Kerberos(ctx, _) => ctx.query_context_names().ok(),
-            Acceptor::Ntlm(ctx, _) => ctx.query_context_names().ok(),
-            Acceptor::Spnego(ctx, _) => ctx.query_context_names().ok(),
-        };
-        let Some(names) = names else {
-            return Step::Rejected;
-        };
-        let name = account_name(&names.username);
-        match find_account(accounts, &name) {
-            Some(account) => Step::Done {
-                account: account.user.clone(),
-                token: out,
-            },
-            None => Step::Rejected,
-        }
-    }
-
-    /// The context, for sealing.
-    pub(crate) fn sealing(&mut self) -> &mut dyn SealingContext {
-        match self {
-            Acceptor::Kerberos(c, _) => &mut **c,
-            Acceptor::Ntlm(c, _) => &mut **c,
-            Acceptor::Spnego(c, _) => &mut **c,
+    /// The keys as the acceptor takes them.
+    pub(crate) fn acceptor_keys(&self) -> KerberosKeys {
+        KerberosKeys {
+            kdc_url: self.kdc_url.clone(),
+            keys: self
+                .service_keys()
+                .into_iter()
+                .map(|(principal, key)| ServiceKey { principal, key })
+                .collect(),
         }
     }
 }
 
-fn accept_step<S: Sspi + SspiImpl>(
-    ctx: &mut S,
-    handle: &mut S::CredentialsHandle,
-    token: Vec<u8>,
-    cbt: Option<&[u8]>,
-) -> Result<(Vec<u8>, bool), sspi::Error> {
-    let mut input = vec![SecurityBuffer::new(token, BufferType::Token)];
-    if let Some(cb) = cbt {
-        input.push(SecurityBuffer::new(
-            monosync_exchange::transport::cbt::sec_channel_bindings(cb),
-            BufferType::ChannelBindings,
-        ));
-    }
-    let mut output = vec![SecurityBuffer::new(Vec::new(), BufferType::Token)];
-    let status = {
-        let builder = ctx
-            .accept_security_context()
-            .with_credentials_handle(handle)
-            .with_context_requirements(ServerRequestFlags::ALLOCATE_MEMORY)
-            .with_target_data_representation(DataRepresentation::Native)
-            .with_input(&mut input)
-            .with_output(&mut output);
-        ctx.accept_security_context_impl(builder)?
-            .resolve_to_result()?
-            .status
-    };
-    if matches!(
-        status,
-        SecurityStatus::CompleteNeeded | SecurityStatus::CompleteAndContinue
-    ) {
-        ctx.complete_auth_token(&mut output)?;
-    }
-    let done = !matches!(
-        status,
-        SecurityStatus::ContinueNeeded | SecurityStatus::CompleteAndContinue
-    );
-    let token = output
-        .first_mut()
-        .map(|b| std::mem::take(&mut b.buffer))
-        .unwrap_or_default();
-    Ok((token, done))
-}
-
-/// Checks a Basic `user:password` against the accounts; returns the account's logon name.
-pub(crate) fn check_basic(encoded: &str, accounts: &[SimAccount]) -> Option<String> {
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    let account = find_account(accounts, user)?;
-    (account.password == password).then(|| account.user.clone())
+/// The seed's accounts as the acceptor takes them.
+pub(crate) fn accounts(accounts: &[SimAccount]) -> Vec<Account> {
+    accounts
+        .iter()
+        .map(|a| Account::new(a.user.clone(), a.password.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -595,7 +261,7 @@ mod tests {
         let names: Vec<String> = keys.iter().map(|(c, _)| c.join("/")).collect();
         assert_eq!(names, ["EX01$", "HTTP/ex01.contoso.com"]);
         assert!(keys.iter().all(|(_, k)| **k == vec![3; 32]));
-        assert!(svc.properties().is_some());
+        assert_eq!(svc.acceptor_keys().keys.len(), 2);
     }
 
     #[test]
@@ -625,7 +291,7 @@ mod tests {
         let rc4 = keytab(&[(&["HTTP", "legacy.contoso.com"], "CONTOSO.COM", 2, 23, 1)]);
         let svc = KerberosService::from_keytab(rc4, None).expect("service");
         assert!(svc.service_keys().is_empty());
-        assert!(svc.properties().is_none());
+        assert!(svc.acceptor_keys().keys.is_empty());
     }
 
     #[test]

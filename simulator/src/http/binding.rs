@@ -14,8 +14,36 @@ use picky_krb::data_types::{Authenticator, EncTicketPart};
 use picky_krb::gss_api::KrbMessage;
 use picky_krb::messages::ApReq;
 
+use monosync_exchange::transport::acceptor::{BindingCheck, BindingPolicy};
+
 use super::CbtLevel;
 use super::auth::{KerberosService, asn1_int};
+
+/// The listener's channel-binding rule for the acceptor: over HTTPS, each token's bindings are
+/// judged by [`refuse`] at the hardening level, with the same rule for every mechanism; the
+/// context sees the bindings only once they are known to match.
+pub(crate) struct Hardening<'a> {
+    pub(crate) level: CbtLevel,
+    /// `tls-server-end-point:` + certificate hash; `None` over plain HTTP.
+    pub(crate) application_data: Option<&'a [u8]>,
+    pub(crate) service: Option<&'a KerberosService>,
+}
+
+impl BindingPolicy for Hardening<'_> {
+    fn check(&self, token: &[u8]) -> BindingCheck<'_> {
+        let Some(data) = self
+            .application_data
+            .filter(|_| self.level != CbtLevel::None)
+        else {
+            return BindingCheck::Pass(None);
+        };
+        let found = inspect(token, self.service);
+        if refuse(self.level, found, data) {
+            return BindingCheck::Refuse;
+        }
+        BindingCheck::Pass(matches!(found, Found::Hash(_)).then_some(data))
+    }
+}
 
 /// The GSS-API checksum type that carries the bindings ([RFC 4121] 4.1.1).
 const GSS_CHECKSUM_TYPE: u32 = 0x8003;

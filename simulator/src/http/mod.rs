@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
@@ -26,7 +24,9 @@ use crate::exchange::SimAccount;
 use crate::faults::{FaultAction, FaultState};
 use crate::log::{LogEntry, RequestLog};
 use crate::winrm::{AuthenticatedUser, Endpoint, Service};
-use auth::{Acceptor, KerberosService, Mechanism, Step};
+use auth::{KerberosService, Mechanism, ServerAuth};
+use monosync_exchange::transport::acceptor::{AcceptPolicy, KerberosKeys, Verdict};
+use monosync_exchange::transport::auth_header::Scheme;
 
 /// How strictly channel bindings are checked over HTTPS (WinRM's CbtHardeningLevel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -76,6 +76,8 @@ impl Default for AuthConfig {
 pub(crate) struct Shared {
     pub(crate) service: Arc<Service>,
     pub(crate) auth: AuthConfig,
+    /// The keys of `auth.kerberos`, derived once.
+    pub(crate) kerberos_keys: Option<KerberosKeys>,
     pub(crate) https: bool,
     pub(crate) allow_unencrypted: bool,
     pub(crate) cbt: CbtLevel,
@@ -101,6 +103,23 @@ impl Shared {
         self.auth.basic && (self.https || self.allow_unencrypted)
     }
 
+    /// The `Authorization` schemes accepted: the token schemes always (a mechanism that is
+    /// not served is refused by the acceptor), Basic where it is allowed.
+    fn accepted_schemes(&self) -> &'static [Scheme] {
+        const TOKENS: &[Scheme] = &[Scheme::Negotiate, Scheme::Kerberos, Scheme::Ntlm];
+        const WITH_BASIC: &[Scheme] = &[
+            Scheme::Negotiate,
+            Scheme::Kerberos,
+            Scheme::Ntlm,
+            Scheme::Basic,
+        ];
+        if self.basic_allowed() {
+            WITH_BASIC
+        } else {
+            TOKENS
+        }
+    }
+
     fn offers(&self, endpoint: Endpoint) -> Vec<String> {
         let mut offers = Vec::new();
         if self.auth.ntlm || self.auth.kerberos.is_some() {
@@ -124,9 +143,7 @@ impl Shared {
 
 #[derive(Default)]
 struct ConnState {
-    acceptor: Option<Acceptor>,
-    user: Option<String>,
-    mechanism: Option<Mechanism>,
+    auth: ServerAuth,
 }
 
 /// Serves one accepted connection (plain or TLS) until it closes.
@@ -174,18 +191,12 @@ fn empty(status: u16) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::default()))
 }
 
-fn challenge(
-    shared: &Shared,
-    endpoint: Endpoint,
-    token: Option<(&str, &[u8])>,
-) -> Response<Full<Bytes>> {
+/// A `401`: with the next leg's `WWW-Authenticate` value, or with every offer.
+fn challenge(shared: &Shared, endpoint: Endpoint, leg: Option<&str>) -> Response<Full<Bytes>> {
     let mut builder = reply(401);
-    match token {
-        Some((scheme, t)) => {
-            builder = builder.header(
-                "www-authenticate",
-                format!("{scheme} {}", STANDARD.encode(t)),
-            );
+    match leg {
+        Some(value) => {
+            builder = builder.header("www-authenticate", value);
         }
         None => {
             for offer in shared.offers(endpoint) {
@@ -238,7 +249,7 @@ async fn handle(
     let resp = handle_inner(req, shared, state, drop_now, &mut ctx).await;
     let (mechanism, user) = {
         let st = lock(state);
-        (st.mechanism, st.user.clone())
+        (st.auth.mechanism(), st.auth.user().map(str::to_owned))
     };
     let bytes_out = hyper::body::Body::size_hint(resp.body())
         .exact()
@@ -271,7 +282,8 @@ enum Prelude {
         user: String,
         plain: Vec<u8>,
         sealed: Option<SealProtocol>,
-        final_token: Option<(String, Vec<u8>)>,
+        /// The `WWW-Authenticate` value of the context's final token.
+        final_token: Option<String>,
     },
 }
 
@@ -358,13 +370,8 @@ async fn handle_inner(
         } => (user, plain, sealed, final_token),
     };
     let with_token = |mut b: hyper::http::response::Builder| {
-        if let Some((scheme, t)) = &final_token
-            && !t.is_empty()
-        {
-            b = b.header(
-                "www-authenticate",
-                format!("{scheme} {}", STANDARD.encode(t)),
-            );
+        if let Some(value) = &final_token {
+            b = b.header("www-authenticate", value);
         }
         b
     };
@@ -408,10 +415,10 @@ async fn handle_inner(
     let (content_type, mut out) = match sealed {
         Some(proto) => {
             let mut st = lock(state);
-            let Some(acceptor) = st.acceptor.as_mut() else {
+            let Some(context) = st.auth.sealing() else {
                 return empty(400);
             };
-            match seal_body(acceptor.sealing(), proto, &soap) {
+            match seal_body(context, proto, &soap) {
                 Ok(b) => (proto.content_type(), b),
                 Err(_) => return empty(500),
             }
@@ -504,85 +511,34 @@ fn prelude(
 ) -> Prelude {
     let mut st = lock(state);
     let mut final_token = None;
-    if let Some(auth) = authorization {
-        let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
-        let lower = scheme.to_ascii_lowercase();
-        match lower.as_str() {
-            "basic" => {
-                if !shared.basic_allowed() {
-                    return Prelude::Respond(challenge(shared, endpoint, None));
-                }
-                let accounts = shared.accounts();
-                match auth::check_basic(rest, &accounts) {
-                    Some(user) => {
-                        st.acceptor = None;
-                        st.user = Some(user);
-                        st.mechanism = Some(Mechanism::Basic);
-                    }
-                    None => {
-                        *st = ConnState::default();
-                        return Prelude::Respond(challenge(shared, endpoint, None));
-                    }
-                }
+    if let Some(authorization) = authorization {
+        let accounts = auth::accounts(&shared.accounts());
+        let hardening = binding::Hardening {
+            level: shared.cbt,
+            application_data: shared.cbt_data.as_deref().filter(|_| shared.https),
+            service: shared.auth.kerberos.as_ref(),
+        };
+        let policy = AcceptPolicy {
+            accounts: &accounts,
+            schemes: shared.accepted_schemes(),
+            ntlm: shared.auth.ntlm,
+            kerberos: shared.kerberos_keys.as_ref(),
+            domains: &shared.auth.domains,
+            bindings: &hardening,
+        };
+        match st.auth.authorize(authorization, &policy) {
+            Verdict::Continue { challenge: leg } => {
+                return Prelude::Respond(challenge(shared, endpoint, Some(&leg)));
             }
-            "negotiate" | "kerberos" | "ntlm" => {
-                let Ok(token) = STANDARD.decode(rest.trim()) else {
-                    *st = ConnState::default();
-                    return Prelude::Respond(challenge(shared, endpoint, None));
-                };
-                let accounts = shared.accounts();
-                if st.acceptor.is_none() || auth::is_initial_token(&token) {
-                    let allow_ntlm = shared.auth.ntlm && lower != "kerberos";
-                    *st = ConnState::default();
-                    st.acceptor = Acceptor::new(
-                        &token,
-                        &accounts,
-                        shared.auth.kerberos.as_ref(),
-                        allow_ntlm,
-                        &shared.auth.domains,
-                    );
-                }
-                let Some(acceptor) = st.acceptor.as_mut() else {
-                    return Prelude::Respond(challenge(shared, endpoint, None));
-                };
-                // Over HTTPS every mechanism's bindings are checked here, with the same rule for
-                // all; the acceptor sees the bindings only once they are known to match.
-                let mut cbt = None;
-                if shared.https
-                    && shared.cbt != CbtLevel::None
-                    && let Some(data) = shared.cbt_data.as_deref()
-                {
-                    let found = binding::inspect(&token, shared.auth.kerberos.as_ref());
-                    if binding::refuse(shared.cbt, found, data) {
-                        *st = ConnState::default();
-                        return Prelude::Respond(challenge(shared, endpoint, None));
-                    }
-                    if matches!(found, binding::Found::Hash(_)) {
-                        cbt = Some(data);
-                    }
-                }
-                let mechanism = acceptor.mechanism();
-                match acceptor.step(token, &accounts, cbt) {
-                    Step::Continue(out) => {
-                        return Prelude::Respond(challenge(shared, endpoint, Some((scheme, &out))));
-                    }
-                    Step::Rejected => {
-                        *st = ConnState::default();
-                        return Prelude::Respond(challenge(shared, endpoint, None));
-                    }
-                    Step::Done { account, token } => {
-                        st.user = Some(account);
-                        st.mechanism = Some(mechanism);
-                        final_token = Some((scheme.to_owned(), token));
-                    }
-                }
-            }
-            _ => {
+            Verdict::Rejected(_) => {
                 return Prelude::Respond(challenge(shared, endpoint, None));
             }
+            Verdict::Accepted {
+                final_token: token, ..
+            } => final_token = token,
         }
     }
-    let Some(user) = st.user.clone() else {
+    let Some(user) = st.auth.user().map(str::to_owned) else {
         return Prelude::Respond(challenge(shared, endpoint, None));
     };
     if body.is_empty() {
@@ -594,17 +550,17 @@ fn prelude(
         };
     }
     let sealed = content_type.and_then(SealProtocol::from_content_type);
-    let plain = match (sealed, st.acceptor.as_mut()) {
-        (Some(proto), Some(acceptor)) => {
+    let basic = st.auth.mechanism() == Some(Mechanism::Basic);
+    let plain = match (sealed, st.auth.sealing()) {
+        (Some(proto), Some(context)) => {
             ctx.sealed = true;
-            match unseal_body(acceptor.sealing(), proto, &body) {
+            match unseal_body(context, proto, &body) {
                 Ok(p) => p,
                 Err(_) => return Prelude::Respond(empty(400)),
             }
         }
         (Some(_), None) => return Prelude::Respond(empty(400)),
         (None, _) => {
-            let basic = st.mechanism == Some(Mechanism::Basic);
             if !shared.https && !shared.allow_unencrypted && !basic {
                 // AllowUnencrypted=false: WinRM refuses a plain body on an HTTP listener.
                 return Prelude::Respond(empty(400));
