@@ -14,82 +14,11 @@
 
 use std::process::{Command, Output};
 
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
-use mx_sim::{AuthConfig, RunningServer, Server, SimConfig};
+use mx_fixtures::{KdcProxy, Realm, UnderCi, UpnUser, need, start_sim};
+use mx_sim::RunningServer;
 use serde_json::Value;
 
 const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-struct Realm {
-    kdc: String,
-    realm: String,
-    user: String,
-    password: String,
-    host: String,
-    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
-    /// (the Samba AD DC, where the service key exists only there).
-    service: KerberosService,
-}
-
-fn realm() -> Option<Realm> {
-    let r = (|| {
-        let (kdc, realm, host) = (
-            env("MX_KDC_URL")?,
-            env("MX_KRB5_REALM")?,
-            env("MX_KRB5_SERVICE_HOST")?,
-        );
-        let service = match env("MX_KRB5_SERVICE_PASSWORD") {
-            Some(password) => KerberosService {
-                realm: realm.clone(),
-                host: host.clone(),
-                password,
-                kdc_url: kdc.clone(),
-                keytab: None,
-            },
-            None => KerberosService::from_keytab_file(env("MX_KRB5_KEYTAB")?, Some(kdc.clone()))
-                .expect("the fixture's keytab"),
-        };
-        Some(Realm {
-            kdc,
-            realm,
-            user: env("MX_KRB5_USER")?,
-            password: env("MX_KRB5_PASSWORD")?,
-            host,
-            service,
-        })
-    })();
-    if r.is_none() {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: start tests/kdc/start-kdc.sh and source its env"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-    }
-    r
-}
-
-fn server(r: &Realm, account: &str) -> RunningServer {
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            kerberos: Some(r.service.clone()),
-            ..AuthConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .expect("sim");
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: account.to_owned(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
-    server
-}
 
 /// Runs `mx doctor http://<host>:<port>/PowerShell --auth kerberos --json` with `host`
 /// resolved to the simulator.
@@ -141,9 +70,9 @@ fn text<'a>(doc: &'a Value, id: &str, field: &str) -> &'a str {
 
 #[test]
 fn a_healthy_realm_passes_every_kerberos_check() {
-    let Some(r) = realm() else { return };
-    let s = server(&r, &r.user);
-    let principal = format!("{}@{}", r.user, r.realm);
+    let Some(r) = Realm::from_env() else { return };
+    let s = start_sim(r.kerberos_beside_defaults(), &r.user);
+    let principal = r.principal();
     let (_, doc) = doctor(
         &s,
         &r.host,
@@ -170,51 +99,44 @@ fn a_healthy_realm_passes_every_kerberos_check() {
 
 #[test]
 fn a_upn_suffix_through_the_kdc_proxy_with_the_realm_option() {
-    let Some(r) = realm() else { return };
-    let (Some(upn), Some(upn_password), Some(account)) = (
-        env("MX_KRB5_UPN_USER"),
-        env("MX_KRB5_UPN_PASSWORD"),
-        env("MX_KRB5_UPN_ACCOUNT"),
-    ) else {
-        assert!(env("CI").is_none(), "MX_KRB5_UPN_USER not set under CI");
+    let Some(r) = Realm::from_env() else { return };
+    let (Some(upn), Some(proxy)) = (UpnUser::from_env(), KdcProxy::from_env()) else {
         return;
     };
-    let (Some(proxy), Some(ca)) = (env("MX_KDC_PROXY_URL"), env("MX_KDC_PROXY_CA")) else {
-        assert!(env("CI").is_none(), "MX_KDC_PROXY_URL not set under CI");
-        eprintln!("MX_KDC_PROXY_URL not set: start tests/kdc/start-kdcproxy.sh");
-        return;
-    };
-    let s = server(&r, &account);
+    let s = start_sim(r.kerberos_beside_defaults(), &upn.account);
     let (_, doc) = doctor(
         &s,
         &r.host,
-        &upn_password,
+        &upn.password,
         &[
             "--username",
-            &upn,
+            &upn.upn,
             "--realm",
             &r.realm,
             "--kdc",
-            &proxy,
+            &proxy.url,
             "--ca-file",
-            &ca,
+            &proxy.ca,
         ],
     );
     assert_eq!(status(&doc, "kerberos.spn"), "pass", "{doc:#}");
     let detail = text(&doc, "kerberos.spn", "detail");
     assert!(
-        detail.contains(&format!("{upn} (NT-ENTERPRISE name) in realm {}", r.realm)),
+        detail.contains(&format!(
+            "{} (NT-ENTERPRISE name) in realm {}",
+            upn.upn, r.realm
+        )),
         "{detail}"
     );
-    assert!(detail.contains(&proxy), "{detail}");
+    assert!(detail.contains(&proxy.url), "{detail}");
     assert_eq!(status(&doc, "auth.account"), "pass", "{doc:#}");
 }
 
 #[test]
 fn a_short_host_name_is_flagged_and_the_spn_fix_names_the_fqdn() {
-    let Some(r) = realm() else { return };
-    let s = server(&r, &r.user);
-    let principal = format!("{}@{}", r.user, r.realm);
+    let Some(r) = Realm::from_env() else { return };
+    let s = start_sim(r.kerberos_beside_defaults(), &r.user);
+    let principal = r.principal();
     let (out, doc) = doctor(
         &s,
         "nospn",
@@ -233,14 +155,13 @@ fn a_short_host_name_is_flagged_and_the_spn_fix_names_the_fqdn() {
 
 #[test]
 fn a_skewed_kdc_fails_the_clock_check_with_both_times() {
-    let Some(r) = realm() else { return };
+    let Some(r) = Realm::from_env() else { return };
     // MIT only: no skewed AD KDC is started (a Samba DC takes its clock from the host).
-    let Some(skewed) = env("MX_KDC_SKEWED_URL") else {
-        eprintln!("MX_KDC_SKEWED_URL not set: start tests/kdc/start-skewed-kdc.sh");
+    let Some([skewed]) = need(["MX_KDC_SKEWED_URL"], UnderCi::Optional) else {
         return;
     };
-    let s = server(&r, &r.user);
-    let principal = format!("{}@{}", r.user, r.realm);
+    let s = start_sim(r.kerberos_beside_defaults(), &r.user);
+    let principal = r.principal();
     let (out, doc) = doctor(
         &s,
         &r.host,
@@ -262,13 +183,12 @@ fn a_skewed_kdc_fails_the_clock_check_with_both_times() {
 
 #[test]
 fn an_rc4_service_ticket_fails_the_aes_check() {
-    let Some(r) = realm() else { return };
-    let Some(host) = env("MX_KRB5_RC4_SERVICE_HOST") else {
-        eprintln!("MX_KRB5_RC4_SERVICE_HOST not set (an AD KDC provides it): skipped");
+    let Some(r) = Realm::from_env() else { return };
+    let Some([host]) = need(["MX_KRB5_RC4_SERVICE_HOST"], UnderCi::Optional) else {
         return;
     };
-    let s = server(&r, &r.user);
-    let principal = format!("{}@{}", r.user, r.realm);
+    let s = start_sim(r.kerberos_beside_defaults(), &r.user);
+    let principal = r.principal();
     let (out, doc) = doctor(
         &s,
         &host,
