@@ -14,6 +14,10 @@ use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{AuthConfig, CbtLevel, Endpoint, RunningServer, Server, ServiceConfig, SimConfig};
 use serde_json::Value;
 
+mod common;
+
+use common::{check, status, text};
+
 const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
 const ADMIN: &str = "CONTOSO\\Administrator";
 const ADMIN_PASSWORD: &str = "P@ssw0rd!";
@@ -70,21 +74,6 @@ fn doctor_raw(server: &str, rest: &[&str]) -> (Output, String) {
 fn admin_doctor(server: &str, rest: &[&str]) -> (Output, Value) {
     let args = [&["--auth", "ntlm", "--username", ADMIN][..], rest].concat();
     doctor(server, ADMIN_PASSWORD, &args)
-}
-
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
-}
-
-fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
-    check(doc, id)["status"].as_str().unwrap_or("")
-}
-
-fn text<'a>(doc: &'a Value, id: &str, field: &str) -> &'a str {
-    check(doc, id)[field].as_str().unwrap_or("")
 }
 
 fn https_server(identity: TlsIdentity, cbt: CbtLevel, service: ServiceConfig) -> RunningServer {

@@ -18,6 +18,10 @@ use mx_fixtures::{KdcProxy, Realm, UnderCi, UpnUser, need, start_sim};
 use mx_sim::RunningServer;
 use serde_json::Value;
 
+mod common;
+
+use common::{status, text};
+
 const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
 
 /// Runs `mx doctor http://<host>:<port>/PowerShell --auth kerberos --json` with `host`
@@ -51,21 +55,6 @@ fn doctor(server: &RunningServer, host: &str, password: &str, rest: &[&str]) -> 
         )
     });
     (out, doc)
-}
-
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
-}
-
-fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
-    check(doc, id)["status"].as_str().unwrap_or("")
-}
-
-fn text<'a>(doc: &'a Value, id: &str, field: &str) -> &'a str {
-    check(doc, id)[field].as_str().unwrap_or("")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use mx_fixtures::{AdAccounts, Realm, shared_fixtures_dir, start_sim};
+use mx_fixtures::{AdAccounts, Realm, shared_fixtures_dir};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
 use serde_json::Value;
 
@@ -763,15 +763,7 @@ fn run_logs_on_with_a_keytab() {
     let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let server = start_sim(
-        mx_sim::AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(r.service.clone()),
-            ..mx_sim::AuthConfig::default()
-        },
-        &ad.keytab_user,
-    );
+    let server = r.kerberos_server(&ad.keytab_user);
     let (kdc, host, account) = (&r.kdc, &r.host, ad.keytab_user.as_str());
     let (keytab, rc4) = (&ad.keytab, &ad.rc4_keytab);
     let port = server.addr().port();

@@ -24,7 +24,7 @@ use monosync_exchange::exchange::{
 };
 use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, Credentials};
-use mx_fixtures::{AdAccounts, Realm, start_sim};
+use mx_fixtures::{AdAccounts, Realm};
 use mx_sim::exchange::{SeedError, SimAccount};
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
@@ -583,15 +583,7 @@ async fn keytab_keys_never_appear_in_logs_or_error_texts() {
     let (kdc, host, keytab) = (&r.kdc, &r.host, &ad.keytab);
     let capture = capture();
     let parsed = Keytab::read(keytab).expect("keytab");
-    let server = start_sim(
-        mx_sim::AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(r.service.clone()),
-            ..mx_sim::AuthConfig::default()
-        },
-        &ad.keytab_user,
-    );
+    let server = r.kerberos_server(&ad.keytab_user);
     let port = server.addr().port();
     let connect = |principal: String| {
         let mut o = SessionOptions::exchange(
