@@ -16,38 +16,10 @@ use serde_json::Value;
 
 mod common;
 
-use common::{check, status, text};
+use common::{PASSWORD_VAR, check, doctor, status, text};
 
-const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
 const ADMIN: &str = "CONTOSO\\Administrator";
 const ADMIN_PASSWORD: &str = "P@ssw0rd!";
-
-/// Runs `mx doctor <server> --json <rest>` with the password in `PASSWORD_VAR`.
-fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
-    // A keytab logon reads no password.
-    let password_args: &[&str] = if rest.contains(&"--keytab") {
-        &[]
-    } else {
-        &["--password-env", PASSWORD_VAR]
-    };
-    let out = Command::new(env!("CARGO_BIN_EXE_mx"))
-        .arg("doctor")
-        .arg(server)
-        .args(password_args)
-        .args(["--json", "--connect-timeout", "2"])
-        .args(rest)
-        .env(PASSWORD_VAR, password)
-        .output()
-        .expect("mx runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out, doc)
-}
 
 /// `mx doctor <server> <rest>` as the administrator, output not parsed.
 fn doctor_raw(server: &str, rest: &[&str]) -> (Output, String) {

@@ -12,7 +12,7 @@
 //! `MX_KRB5_RC4_SERVICE_HOST` (an SPN whose account has no AES keys, AD only). Without the base
 //! variables the tests say so and pass, except under CI (`CI` set).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use mx_fixtures::{KdcProxy, Realm, UnderCi, UpnUser, need, start_sim};
 use mx_sim::RunningServer;
@@ -22,39 +22,13 @@ mod common;
 
 use common::{status, text};
 
-const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
-
 /// Runs `mx doctor http://<host>:<port>/PowerShell --auth kerberos --json` with `host`
 /// resolved to the simulator.
 fn doctor(server: &RunningServer, host: &str, password: &str, rest: &[&str]) -> (Output, Value) {
     let port = server.addr().port();
     let resolve = format!("{host}:{port}:127.0.0.1");
-    let out = Command::new(env!("CARGO_BIN_EXE_mx"))
-        .arg("doctor")
-        .arg(format!("http://{host}:{port}/PowerShell"))
-        .args([
-            "--password-env",
-            PASSWORD_VAR,
-            "--json",
-            "--connect-timeout",
-            "2",
-            "--auth",
-            "kerberos",
-            "--resolve",
-            &resolve,
-        ])
-        .args(rest)
-        .env(PASSWORD_VAR, password)
-        .output()
-        .expect("mx runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out, doc)
+    let args = [&["--auth", "kerberos", "--resolve", &resolve][..], rest].concat();
+    common::doctor(&format!("http://{host}:{port}/PowerShell"), password, &args)
 }
 
 #[test]
