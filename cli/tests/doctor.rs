@@ -8,45 +8,18 @@
 use std::process::{Command, Output};
 
 use monosync_exchange::transport::keytab::Keytab;
+use mx_fixtures::{AdAccounts, Realm, start_sim};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{AuthConfig, CbtLevel, Endpoint, RunningServer, Server, ServiceConfig, SimConfig};
 use serde_json::Value;
 
-const PASSWORD_VAR: &str = "MX_DOCTOR_PASSWORD";
+mod common;
+
+use common::{PASSWORD_VAR, check, doctor, status, text};
+
 const ADMIN: &str = "CONTOSO\\Administrator";
 const ADMIN_PASSWORD: &str = "P@ssw0rd!";
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// Runs `mx doctor <server> --json <rest>` with the password in `PASSWORD_VAR`.
-fn doctor(server: &str, password: &str, rest: &[&str]) -> (Output, Value) {
-    // A keytab logon reads no password.
-    let password_args: &[&str] = if rest.contains(&"--keytab") {
-        &[]
-    } else {
-        &["--password-env", PASSWORD_VAR]
-    };
-    let out = Command::new(env!("CARGO_BIN_EXE_mx"))
-        .arg("doctor")
-        .arg(server)
-        .args(password_args)
-        .args(["--json", "--connect-timeout", "2"])
-        .args(rest)
-        .env(PASSWORD_VAR, password)
-        .output()
-        .expect("mx runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out, doc)
-}
 
 /// `mx doctor <server> <rest>` as the administrator, output not parsed.
 fn doctor_raw(server: &str, rest: &[&str]) -> (Output, String) {
@@ -73,21 +46,6 @@ fn doctor_raw(server: &str, rest: &[&str]) -> (Output, String) {
 fn admin_doctor(server: &str, rest: &[&str]) -> (Output, Value) {
     let args = [&["--auth", "ntlm", "--username", ADMIN][..], rest].concat();
     doctor(server, ADMIN_PASSWORD, &args)
-}
-
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
-}
-
-fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
-    check(doc, id)["status"].as_str().unwrap_or("")
-}
-
-fn text<'a>(doc: &'a Value, id: &str, field: &str) -> &'a str {
-    check(doc, id)[field].as_str().unwrap_or("")
 }
 
 fn https_server(identity: TlsIdentity, cbt: CbtLevel, service: ServiceConfig) -> RunningServer {
@@ -505,59 +463,13 @@ fn view_only_account_lacks_enable_mailbox_and_reads_the_budget() {
     assert_eq!(server.shell_count(), 0);
 }
 
-/// The fixture's service keys: derived from the password (MIT's realm), else the exported
-/// keytab (AD, where the key exists only there).
-fn kerberos_service() -> Option<KerberosService> {
-    let (kdc, realm, host) = (
-        env("MX_KDC_URL")?,
-        env("MX_KRB5_REALM")?,
-        env("MX_KRB5_SERVICE_HOST")?,
-    );
-    Some(match env("MX_KRB5_SERVICE_PASSWORD") {
-        Some(password) => KerberosService {
-            realm,
-            host,
-            password,
-            kdc_url: kdc,
-            keytab: None,
-        },
-        None => KerberosService::from_keytab(
-            Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab"),
-            Some(kdc),
-        )
-        .expect("service keys"),
-    })
-}
-
 #[test]
 fn keytab_logon_passes_the_kerberos_checks() {
-    let (Some(kdc), Some(host), Some(service), Some(keytab), Some(account)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_SERVICE_HOST"),
-        kerberos_service(),
-        env("MX_AD_KEYTAB"),
-        env("MX_AD_KEYTAB_USER"),
-    ) else {
-        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            kerberos: Some(service),
-            ..AuthConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .expect("sim");
-    server
-        .exchange()
-        .rbac_mut()
-        .set_account(mx_sim::exchange::SimAccount {
-            user: account.clone(),
-            password: String::new(),
-            role_groups: vec!["Organization Management".into()],
-            cmdlets: Vec::new(),
-        });
+    let server = start_sim(r.kerberos_beside_defaults(), &ad.keytab_user);
+    let (kdc, host, keytab) = (&r.kdc, &r.host, &ad.keytab);
     let port = server.addr().port();
     let url = format!("http://{host}:{port}/PowerShell");
     let resolve = format!("{host}:{port}:127.0.0.1");
@@ -570,9 +482,9 @@ fn keytab_logon_passes_the_kerberos_checks() {
                 "--auth",
                 auth,
                 "--keytab",
-                &keytab,
+                keytab,
                 "--kdc",
-                &kdc,
+                kdc,
                 "--resolve",
                 &resolve,
             ],
@@ -582,7 +494,7 @@ fn keytab_logon_passes_the_kerberos_checks() {
         assert_eq!(out.status.code(), Some(0), "{doc:#}");
     }
     // An RC4-only keytab: the logon fails and says what to change on the account.
-    let rc4 = env("MX_AD_RC4_KEYTAB").expect("the AD fixture's RC4 keytab");
+    let rc4 = &ad.rc4_keytab;
     let (out, doc) = doctor(
         &url,
         "",
@@ -590,9 +502,9 @@ fn keytab_logon_passes_the_kerberos_checks() {
             "--auth",
             "kerberos",
             "--keytab",
-            &rc4,
+            rc4,
             "--kdc",
-            &kdc,
+            kdc,
             "--resolve",
             &resolve,
         ],
@@ -606,53 +518,24 @@ fn keytab_logon_passes_the_kerberos_checks() {
 
 #[test]
 fn unknown_spn_hints_setspn_and_the_fqdn() {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(service)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_REALM"),
-        env("MX_KRB5_USER"),
-        env("MX_KRB5_PASSWORD"),
-        env("MX_KRB5_SERVICE_HOST"),
-        kerberos_service(),
-    ) else {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: scripts/test.sh must start tests/kdc/start-kdc.sh"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-        return;
-    };
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            kerberos: Some(service),
-            ..AuthConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .expect("sim");
-    server
-        .exchange()
-        .rbac_mut()
-        .set_account(mx_sim::exchange::SimAccount {
-            user: user.clone(),
-            password: String::new(),
-            role_groups: vec!["Organization Management".into()],
-            cmdlets: Vec::new(),
-        });
+    let Some(r) = Realm::from_env() else { return };
+    let server = start_sim(r.kerberos_beside_defaults(), &r.user);
+    let (kdc, realm, host, password) = (&r.kdc, &r.realm, &r.host, &r.password);
     let port = server.addr().port();
-    let principal = format!("{user}@{realm}");
+    let principal = r.principal();
     // The registered SPN first: the ticket is issued and the logon works.
     let good = format!("http://{host}:{port}/PowerShell");
     let resolve_good = format!("{host}:{port}:127.0.0.1");
     let (_, doc) = doctor(
         &good,
-        &password,
+        password,
         &[
             "--auth",
             "kerberos",
             "--username",
             &principal,
             "--kdc",
-            &kdc,
+            kdc,
             "--resolve",
             &resolve_good,
             "--shell-probe",
@@ -672,14 +555,14 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
     let resolve_bad = format!("{alias}:127.0.0.1");
     let (out, doc) = doctor(
         &bad,
-        &password,
+        password,
         &[
             "--auth",
             "kerberos",
             "--username",
             &principal,
             "--kdc",
-            &kdc,
+            kdc,
             "--resolve",
             &resolve_bad,
         ],
@@ -695,7 +578,7 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
 
     // The KDC issues the ticket, but the server holds the key of another SPN (MIT:
     // HTTP/localhost; AD: the keytab of another account, whose only key is RC4).
-    let other = match env("MX_KRB5_SERVICE_PASSWORD") {
+    let other = match mx_fixtures::env("MX_KRB5_SERVICE_PASSWORD") {
         Some(password) => KerberosService {
             realm: realm.clone(),
             host: "localhost".into(),
@@ -704,8 +587,10 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
             keytab: None,
         },
         None => KerberosService::from_keytab(
-            Keytab::read(env("MX_AD_RC4_KEYTAB").expect("the AD fixture's RC4 keytab"))
-                .expect("keytab"),
+            Keytab::read(
+                mx_fixtures::env("MX_AD_RC4_KEYTAB").expect("the AD fixture's RC4 keytab"),
+            )
+            .expect("keytab"),
             Some(kdc.clone()),
         )
         .expect("service"),
@@ -723,14 +608,14 @@ fn unknown_spn_hints_setspn_and_the_fqdn() {
     let resolve = format!("{host}:{port}:127.0.0.1");
     let (out, doc) = doctor(
         &url,
-        &password,
+        password,
         &[
             "--auth",
             "kerberos",
             "--username",
             &principal,
             "--kdc",
-            &kdc,
+            kdc,
             "--resolve",
             &resolve,
         ],

@@ -3,9 +3,9 @@
 //! authentication error names the method asked for; an unusable `--kdc` is a usage error
 //! before any request.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use mx_fixtures::{Realm, shared_fixtures_dir};
 use mx_sim::{Endpoint, Server, SimConfig};
 
 const PASSWORD_VAR: &str = "MX_HYGIENE_PASSWORD";
@@ -32,15 +32,6 @@ fn assert_quiet(out: &Output) {
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("Broken pipe"), "{err}");
     assert!(!err.contains("backtrace"), "{err}");
-}
-
-fn fixtures_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/fixtures"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| panic!("shared/fixtures not found above {}", manifest.display()))
 }
 
 fn connect_args<'a>(url: &'a str, auth: &'a str, user: &'a str) -> Vec<&'a str> {
@@ -81,8 +72,8 @@ fn run_into_a_closed_pipe_ends_quietly_and_closes_its_shell() {
 
 #[test]
 fn clixml_doctor_and_demo_into_a_closed_pipe_end_quietly() {
-    let file =
-        fixtures_dir().join("exchange/get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
+    let file = shared_fixtures_dir()
+        .join("exchange/get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
     let out = with_closed_stdout(&["clixml", file.to_str().expect("utf-8 path")]);
     assert_quiet(&out);
     assert_eq!(out.status.code(), Some(0));
@@ -114,35 +105,19 @@ fn clixml_doctor_and_demo_into_a_closed_pipe_end_quietly() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 /// Needs the MIT KDC of tests/kdc (`MX_*` variables); without them it says so and passes,
 /// except under CI.
 #[test]
 fn kerberos_errors_name_kerberos_even_in_a_negotiate_header() {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_REALM"),
-        env("MX_KRB5_USER"),
-        env("MX_KRB5_PASSWORD"),
-        env("MX_KRB5_SERVICE_HOST"),
-    ) else {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: scripts/test.sh must start tests/kdc/start-kdc.sh"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-        return;
-    };
+    let Some(r) = Realm::from_env() else { return };
+    let (kdc, host) = (&r.kdc, &r.host);
     // The server holds another key than the KDC's for its SPN: the ticket is issued, the
     // server cannot read it and refuses the logon. It offers only Negotiate, as Exchange's
     // /PowerShell does, so Kerberos travels in a Negotiate header.
     let server = Server::start(SimConfig {
         auth: mx_sim::AuthConfig {
             kerberos: Some(mx_sim::http::auth::KerberosService {
-                realm: realm.clone(),
+                realm: r.realm.clone(),
                 host: host.clone(),
                 password: "not-the-service-password".into(),
                 kdc_url: kdc.clone(),
@@ -156,13 +131,13 @@ fn kerberos_errors_name_kerberos_even_in_a_negotiate_header() {
     let port = server.addr().port();
     let url = format!("http://{host}:{port}/PowerShell");
     let resolve = format!("{host}:{port}:127.0.0.1");
-    let principal = format!("{user}@{realm}");
+    let principal = r.principal();
     let mut args = vec!["run"];
     args.extend(connect_args(&url, "kerberos", &principal));
-    args.extend(["--kdc", &kdc, "--resolve", &resolve, "Get-Mailbox"]);
+    args.extend(["--kdc", kdc, "--resolve", &resolve, "Get-Mailbox"]);
     let out = Command::new(env!("CARGO_BIN_EXE_mx"))
         .args(&args)
-        .env(PASSWORD_VAR, &password)
+        .env(PASSWORD_VAR, &r.password)
         .output()
         .expect("mx runs");
     let err = String::from_utf8_lossy(&out.stderr);

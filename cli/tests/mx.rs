@@ -1,9 +1,9 @@
 //! The `mx` binary as a user runs it: `mx demo`, `mx run` against an in-process mx-sim, and
 //! `mx clixml` on a real Exchange export.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use mx_fixtures::{AdAccounts, Realm, shared_fixtures_dir};
 use mx_sim::{Endpoint, RunningServer, Server, SimConfig};
 use serde_json::Value;
 
@@ -26,15 +26,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn fixtures_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/fixtures"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| panic!("shared/fixtures not found above {}", manifest.display()))
 }
 
 /// `mx run --server <url> --auth ntlm --username <administrator> --password-env ... <rest>`.
@@ -295,8 +286,8 @@ fn no_password_prompt_without_a_terminal() {
 
 #[test]
 fn clixml_export_to_json() {
-    let file =
-        fixtures_dir().join("exchange/get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
+    let file = shared_fixtures_dir()
+        .join("exchange/get-mailbox_ex2016-cu23_pipeline-output_3gstudent.xml");
     let out = mx(&["clixml", file.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -769,42 +760,12 @@ fn keytab_usage_errors_exit_2() {
 /// its `MX_AD_*` variables), against mx-sim holding the Exchange computer account's keytab.
 #[test]
 fn run_logs_on_with_a_keytab() {
-    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let (Some(kdc), Some(host), Some(service_keytab), Some(keytab), Some(account), Some(rc4)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_SERVICE_HOST"),
-        env("MX_KRB5_KEYTAB"),
-        env("MX_AD_KEYTAB"),
-        env("MX_AD_KEYTAB_USER"),
-        env("MX_AD_RC4_KEYTAB"),
-    ) else {
-        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let service = mx_sim::http::auth::KerberosService::from_keytab(
-        monosync_exchange::transport::keytab::Keytab::read(&service_keytab).expect("keytab"),
-        Some(kdc.clone()),
-    )
-    .expect("service");
-    let server = Server::start(SimConfig {
-        auth: mx_sim::AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(service),
-            ..mx_sim::AuthConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .expect("sim");
-    server
-        .exchange()
-        .rbac_mut()
-        .set_account(mx_sim::exchange::SimAccount {
-            user: account.clone(),
-            password: String::new(),
-            role_groups: vec!["Organization Management".into()],
-            cmdlets: Vec::new(),
-        });
+    let server = r.kerberos_server(&ad.keytab_user);
+    let (kdc, host, account) = (&r.kdc, &r.host, ad.keytab_user.as_str());
+    let (keytab, rc4) = (&ad.keytab, &ad.rc4_keytab);
     let port = server.addr().port();
     let url = format!("http://{host}:{port}/PowerShell");
     let resolve = format!("{host}:{port}:127.0.0.1");
@@ -815,14 +776,14 @@ fn run_logs_on_with_a_keytab() {
         "--auth",
         "kerberos",
         "--kdc",
-        &kdc,
+        kdc,
         "--resolve",
         &resolve,
         "--json",
     ];
     let out = mx(&[
         &base[..],
-        &["--keytab", &keytab, "Get-Mailbox", "-Identity", JUSTIN],
+        &["--keytab", keytab, "Get-Mailbox", "-Identity", JUSTIN],
     ]
     .concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -833,11 +794,11 @@ fn run_logs_on_with_a_keytab() {
             .request_log()
             .entries()
             .iter()
-            .any(|e| e.operation == "Create" && e.user.as_deref() == Some(account.as_str())),
+            .any(|e| e.operation == "Create" && e.user.as_deref() == Some(account)),
         "not logged on as {account}"
     );
     // An RC4-only keytab: authentication failure (exit 4), naming what to change.
-    let out = mx(&[&base[..], &["--keytab", &rc4, "Get-Mailbox"]].concat());
+    let out = mx(&[&base[..], &["--keytab", rc4, "Get-Mailbox"]].concat());
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     // With --json the error is the JSON document on stdout.
     let said = format!("{}{}", stdout(&out), stderr(&out));

@@ -3,7 +3,7 @@
 //! `mx_options_set_ca_file`, against mx-sim; and a malformed realm refused.
 //!
 //! Needs the environment of tests/kdc/start-kdc.sh and start-kdcproxy.sh (`MX_KDC_URL`,
-//! `MX_KRB5_REALM`, `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` (MIT; the Samba AD DC's
+//! `MX_KRB5_REALM`, `MX_KRB5_USER`, `MX_KRB5_PASSWORD`, `MX_KRB5_SERVICE_HOST`, `MX_KRB5_SERVICE_PASSWORD` (MIT; the Samba AD DC's
 //! environment gives `MX_KRB5_KEYTAB` instead), `MX_KRB5_UPN_USER`,
 //! `MX_KRB5_UPN_PASSWORD`, `MX_KRB5_UPN_ACCOUNT`, `MX_KDC_PROXY_URL`, `MX_KDC_PROXY_CA`);
 //! without it the test says so and passes, except under CI (`CI` set).
@@ -13,17 +13,11 @@ use monosync_exchange::error::*;
 use monosync_exchange::options::*;
 use monosync_exchange::result::*;
 use monosync_exchange::session::*;
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
-use mx_sim::{AuthConfig, Server, SimConfig};
+use mx_fixtures::{KdcProxy, Realm, UpnUser};
 
 mod common;
 
 use common::{check, s, take_error};
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 #[test]
 fn a_malformed_realm_is_an_invalid_argument() {
@@ -44,61 +38,13 @@ fn a_malformed_realm_is_an_invalid_argument() {
 
 #[test]
 fn a_upn_suffix_with_the_realm_through_the_kdc_proxy() {
-    let names = [
-        "MX_KDC_URL",
-        "MX_KRB5_REALM",
-        "MX_KRB5_SERVICE_HOST",
-        "MX_KRB5_UPN_USER",
-        "MX_KRB5_UPN_PASSWORD",
-        "MX_KRB5_UPN_ACCOUNT",
-        "MX_KDC_PROXY_URL",
-        "MX_KDC_PROXY_CA",
-    ];
-    let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
-    if values.iter().any(Option::is_none) {
-        assert!(
-            env("CI").is_none(),
-            "{names:?} not all set under CI: start tests/kdc/start-kdc.sh and start-kdcproxy.sh"
-        );
-        eprintln!("KDC and KDC proxy variables not set: skipped");
+    let (Some(r), Some(upn), Some(proxy)) =
+        (Realm::from_env(), UpnUser::from_env(), KdcProxy::from_env())
+    else {
         return;
-    }
-    let v: Vec<String> = values.into_iter().flatten().collect();
-    let (kdc, realm, host, upn, upn_password, account, proxy, ca) =
-        (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
-    // The service's keys: derived from the password (MIT's realm), else the exported keytab
-    // (the Samba AD DC, where the service key exists only there).
-    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
-        Some(password) => KerberosService {
-            realm: realm.clone(),
-            host: host.clone(),
-            password,
-            kdc_url: kdc.clone(),
-            keytab: None,
-        },
-        None => {
-            let keytab = env("MX_KRB5_KEYTAB").expect("MX_KRB5_SERVICE_PASSWORD or MX_KRB5_KEYTAB");
-            KerberosService::from_keytab_file(keytab, Some(kdc.clone()))
-                .expect("the fixture's keytab")
-        }
     };
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(service),
-            offer_kerberos_scheme: true,
-            domains: Vec::new(),
-        },
-        ..SimConfig::default()
-    })
-    .expect("server");
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: account.clone(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
+    let server = r.kerberos_server(&upn.account);
+    let host = &r.host;
     let port = server.addr().port();
 
     let o = mx_options_new();
@@ -122,11 +68,11 @@ fn a_upn_suffix_with_the_realm_through_the_kdc_proxy() {
         mx_options_set_auth(o, mx_auth::Kerberos as u32, &mut err),
         err,
     );
-    set(mx_options_set_username, upn);
-    set(mx_options_set_password, upn_password);
-    set(mx_options_set_realm, &realm.to_ascii_lowercase());
-    set(mx_options_set_kdc, proxy);
-    let (p, n) = s(ca);
+    set(mx_options_set_username, &upn.upn);
+    set(mx_options_set_password, &upn.password);
+    set(mx_options_set_realm, &r.realm.to_ascii_lowercase());
+    set(mx_options_set_kdc, &proxy.url);
+    let (p, n) = s(&proxy.ca);
     let mut err = std::ptr::null_mut();
     check(mx_options_set_ca_file(o, p, n, &mut err), err);
     set(mx_options_add_resolve, &format!("{host}:{port}:127.0.0.1"));

@@ -3,35 +3,10 @@
 # examples/c/provision.c with gcc -Wall -Wextra -Werror, and runs it against mx-sim, then
 # again under valgrind (no leaks, no errors) and once linked statically.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-root=$(pwd)
+# shellcheck source=lib/suite.sh
+. "$(dirname "$0")/lib/suite.sh"
 
-passed=0
-failed=0
-step() {
-    local name=$1
-    shift
-    echo "-- $name"
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "   ok: $name"
-    else
-        failed=$((failed + 1))
-        echo "   FAILED: $name"
-    fi
-}
-
-if ! command -v valgrind >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null && apt-get install -y -qq valgrind gcc make >/dev/null
-fi
-
-work=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+need_tools valgrind=valgrind gcc=gcc make=make
 
 build() {
     cargo build -q -p monosync-exchange-ffi && cargo build -q -p monosync-exchange-sim --bin mx-sim
@@ -39,19 +14,6 @@ build() {
 
 compile() {
     make -s -C examples/c ROOT="$root" OUT="$work" all static
-}
-
-# Starts mx-sim on a free port and sets $url from its "Exchange endpoint:" line.
-start_sim() {
-    "$root/target/debug/mx-sim" --listen 127.0.0.1:0 >"$work/sim.out" 2>&1 &
-    sim_pid=$!
-    for _ in $(seq 1 100); do
-        url=$(sed -n 's/^Exchange endpoint: *//p' "$work/sim.out")
-        [ -n "$url" ] && return 0
-        sleep 0.1
-    done
-    cat "$work/sim.out"
-    return 1
 }
 
 run_example() {
@@ -84,7 +46,7 @@ run_valgrind() {
 step "build libmonosync_exchange and mx-sim" build
 step "header matches the sources" scripts/check-header.sh
 step "gcc -Wall -Wextra -Werror provision.c (shared and static)" compile
-if step "start mx-sim" start_sim; then
+if step "start mx-sim" start_sim "$root/target/debug/mx-sim" sim; then
     echo "   mx-sim at $url"
     step "provision.c against mx-sim" run_example
     step "provision.c linked statically" run_static
@@ -93,5 +55,4 @@ else
     failed=$((failed + 3))
 fi
 
-echo "c-example: ${passed} passed, ${failed} failed"
-[ "$failed" -eq 0 ]
+finish c-example

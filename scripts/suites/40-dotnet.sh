@@ -6,21 +6,10 @@
 # jump-host mode), and one whose
 # Receives are delayed (cancellation). Ends with "dotnet: N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-root=$(pwd)
+# shellcheck source=lib/suite.sh
+. "$(dirname "$0")/lib/suite.sh"
 
-if ! command -v mcs >/dev/null 2>&1 || ! command -v mono >/dev/null 2>&1 || ! command -v nunit-console >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mono-mcs mono-devel nunit-console libnunit-cil-dev >/dev/null 2>&1
-fi
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+need_tools mcs=mono-mcs mono=mono-devel nunit-console=nunit-console,libnunit-cil-dev 2>/dev/null
 
 fail() {
     echo "$1"
@@ -32,33 +21,13 @@ cargo build -q -p monosync-exchange-ffi && cargo build -q -p monosync-exchange-s
     fail "building libmonosync_exchange or mx-sim failed"
 lib="$root/target/debug"
 
-# Starts mx-sim with the given options and sets `sim_url` to its endpoint URL once it
-# listens. Not called in a subshell, so that `pids` keeps the process to stop at exit.
-start_sim() {
-    local name=$1
-    shift
-    "$lib/mx-sim" --listen 127.0.0.1:0 "$@" >"$work/$name.out" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 300); do
-        local url
-        url=$(sed -n 's/^Exchange endpoint: *//p' "$work/$name.out")
-        if [ -n "$url" ]; then
-            sim_url=$url
-            return 0
-        fi
-        sleep 0.1
-    done
-    cat "$work/$name.out" >&2
-    return 1
-}
-
 echo '{"rules":[{"operation":"Receive","nth":1,"count":1000000,"action":{"kind":"delay","ms":300}}]}' >"$work/slow.json"
-start_sim plain --generate 1500 --log "$work/requests.jsonl" || fail "mx-sim did not start"
-MX_SIM_URL=$sim_url
-start_sim tls --https || fail "mx-sim --https did not start"
-MX_SIM_HTTPS_URL=$sim_url
-start_sim slow --generate 1500 --faults "$work/slow.json" || fail "mx-sim --faults did not start"
-MX_SIM_SLOW_URL=$sim_url
+start_sim "$lib/mx-sim" plain --generate 1500 --log "$work/requests.jsonl" || fail "mx-sim did not start"
+MX_SIM_URL=$url
+start_sim "$lib/mx-sim" tls --https || fail "mx-sim --https did not start"
+MX_SIM_HTTPS_URL=$url
+start_sim "$lib/mx-sim" slow --generate 1500 --faults "$work/slow.json" || fail "mx-sim --faults did not start"
+MX_SIM_SLOW_URL=$url
 MX_SIM_SHA256=$(sed -n 's/^certificate SHA-256 thumbprint: *//p' "$work/tls.out")
 # The same server's WinRM service endpoint, the first hop of jump-host mode.
 MX_SIM_HTTPS_WSMAN_URL=$(sed -n 's/^WinRM endpoint: *//p' "$work/tls.out")
@@ -101,5 +70,4 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
 fi
 
-echo "dotnet: ${passed} passed, ${failed} failed"
-[ "$failed" -eq 0 ]
+finish dotnet

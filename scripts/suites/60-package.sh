@@ -14,44 +14,11 @@
 #           everywhere, and `cargo install`s mx and mx-sim from the repository;
 # plus the portability check of core/ and ffi/. Ends with "package: N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-root=$(pwd)
+# shellcheck source=lib/suite.sh
+. "$(dirname "$0")/lib/suite.sh"
 
-passed=0
-failed=0
-step() {
-    local name=$1
-    shift
-    echo "-- $name"
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "   ok: $name"
-    else
-        failed=$((failed + 1))
-        echo "   FAILED: $name"
-    fi
-}
-
-need=()
-command -v gcc >/dev/null 2>&1 || need+=(gcc)
-command -v make >/dev/null 2>&1 || need+=(make)
-command -v cmake >/dev/null 2>&1 || need+=(cmake)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-command -v mcs >/dev/null 2>&1 || need+=(mono-mcs)
-command -v mono >/dev/null 2>&1 || need+=(mono-runtime mono-devel)
-command -v unzip >/dev/null 2>&1 || need+=(unzip)
-command -v readelf >/dev/null 2>&1 || need+=(binutils)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-work=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+need_tools gcc=gcc make=make cmake=cmake pkg-config=pkg-config mcs=mono-mcs \
+    mono=mono-runtime,mono-devel unzip=unzip readelf=binutils
 
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml)
 abi=$(sed -n 's/^#define MX_ABI_VERSION \([0-9][0-9]*\)$/\1/p' include/monosync_exchange.h)
@@ -62,19 +29,6 @@ package() {
     DIST="$dist" scripts/package.sh >"$work/package.log" 2>&1 || { cat "$work/package.log"; return 1; }
     grep '^package:' "$work/package.log" | sed 's/^/   /'
     (cd "$dist" && sha256sum -c --quiet SHA256SUMS)
-}
-
-# mx-sim from the CLI tarball, on a free port; sets $url.
-start_sim() {
-    "$work/cli/bin/mx-sim" --listen 127.0.0.1:0 >"$work/sim.out" 2>&1 &
-    sim_pid=$!
-    for _ in $(seq 1 100); do
-        url=$(sed -n 's/^Exchange endpoint: *//p' "$work/sim.out")
-        [ -n "$url" ] && return 0
-        sleep 0.1
-    done
-    cat "$work/sim.out"
-    return 1
 }
 
 unpack_cli() {
@@ -235,7 +189,7 @@ if step "scripts/package.sh" package; then
     step "examples/c with pkg-config, shared and static" c_pkg_config
     step "examples/c with CMake find_package, shared and static" c_cmake
     step "nupkg extracted as NuGet does" nuget_extract
-    if step "mx-sim from the CLI tarball" start_sim; then
+    if step "mx-sim from the CLI tarball" start_sim "$work/cli/bin/mx-sim" sim; then
         echo "   mx-sim at $url"
         step "examples/c (pkg-config and CMake builds) against mx-sim" run_c_all
         step "wheel in a fresh venv: examples/python against mx-sim" python_wheel
@@ -250,5 +204,4 @@ else
 fi
 step "cargo install --path cli and --path simulator" cargo_install
 
-echo "package: ${passed} passed, ${failed} failed"
-[ "$failed" -eq 0 ]
+finish package

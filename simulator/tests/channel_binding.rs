@@ -15,11 +15,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::Client;
 use monosync_exchange::transport::cbt::{sec_channel_bindings, tls_server_end_point};
-use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, ResolveOverride};
 use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
+use mx_fixtures::{Realm, add_admin};
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{AuthConfig, CbtLevel, Endpoint, RunningServer, Server, SimConfig};
 use sspi::generator::GeneratorState;
@@ -396,72 +394,9 @@ async fn the_core_client_binds_under_strict_with_negotiate() {
     );
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-struct Realm {
-    user: String,
-    password: String,
-    host: String,
-    /// The service's keys: from the password (MIT's realm), else the keytab (AD).
-    service: KerberosService,
-}
-
-fn realm() -> Option<Realm> {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_REALM"),
-        env("MX_KRB5_USER"),
-        env("MX_KRB5_PASSWORD"),
-        env("MX_KRB5_SERVICE_HOST"),
-    ) else {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: scripts/test.sh must start tests/kdc/start-kdc.sh"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-        return None;
-    };
-    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
-        Some(password) => KerberosService {
-            realm,
-            host: host.clone(),
-            password,
-            kdc_url: kdc,
-            keytab: None,
-        },
-        None => KerberosService::from_keytab(
-            Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab"),
-            Some(kdc),
-        )
-        .expect("service keys"),
-    };
-    Some(Realm {
-        user,
-        password,
-        host,
-        service,
-    })
-}
-
 fn kerberos_server(realm: &Realm, cbt: CbtLevel) -> (RunningServer, Cert) {
-    let (server, identity) = https_server(
-        cbt,
-        AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(realm.service.clone()),
-            offer_kerberos_scheme: true,
-            domains: Vec::new(),
-        },
-    );
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: realm.user.clone(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
+    let (server, identity) = https_server(cbt, realm.kerberos_only());
+    add_admin(&server, &realm.user);
     (server, identity)
 }
 
@@ -519,7 +454,7 @@ async fn kerberos_logon(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_bindings_are_checked_by_level() {
-    let Some(realm) = realm() else {
+    let Some(realm) = Realm::from_env() else {
         return;
     };
     let (strict, strict_id) = kerberos_server(&realm, CbtLevel::Strict);
@@ -548,7 +483,7 @@ async fn kerberos_bindings_are_checked_by_level() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_core_client_runs_kerberos_under_strict() {
-    let Some(realm) = realm() else {
+    let Some(realm) = Realm::from_env() else {
         return;
     };
     let (server, identity) = kerberos_server(&realm, CbtLevel::Strict);

@@ -11,82 +11,16 @@ use std::process::{Command as Process, Stdio};
 use common::Client;
 use monosync_exchange::psrp::{Command, PSInvocationState, PowerShellSpec};
 use monosync_exchange::transport::AuthMethod;
-use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::wsman::namespaces::RESOURCE_EXCHANGE;
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
-use mx_sim::{AuthConfig, Server, SimConfig};
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The fixture's service keys: derived from the password (MIT's realm), else the exported
-/// keytab (AD, where the key exists only there).
-fn kerberos_service() -> Option<KerberosService> {
-    let (kdc, realm, host) = (
-        env("MX_KDC_URL")?,
-        env("MX_KRB5_REALM")?,
-        env("MX_KRB5_SERVICE_HOST")?,
-    );
-    Some(match env("MX_KRB5_SERVICE_PASSWORD") {
-        Some(password) => KerberosService {
-            realm,
-            host,
-            password,
-            kdc_url: kdc,
-            keytab: None,
-        },
-        None => KerberosService::from_keytab(
-            Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab"),
-            Some(kdc),
-        )
-        .expect("service keys"),
-    })
-}
+use mx_fixtures::{Realm, UnderCi, need};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_sealed_get_mailbox() {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(service)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_REALM"),
-        env("MX_KRB5_USER"),
-        env("MX_KRB5_PASSWORD"),
-        env("MX_KRB5_SERVICE_HOST"),
-        kerberos_service(),
-    ) else {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: scripts/test.sh must start tests/kdc/start-kdc.sh"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-        return;
-    };
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(service),
-            offer_kerberos_scheme: true,
-            domains: Vec::new(),
-        },
-        ..SimConfig::default()
-    })
-    .expect("server starts");
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: user.clone(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
-    let url = format!("http://{host}:{}/PowerShell", server.addr().port());
-    let mut opts = Client::options(
-        &url,
-        AuthMethod::Kerberos,
-        &format!("{user}@{realm}"),
-        &password,
-    );
-    opts.kdc = Some(kdc);
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
+    let url = format!("http://{}:{}/PowerShell", r.host, server.addr().port());
+    let mut opts = Client::options(&url, AuthMethod::Kerberos, &r.principal(), &r.password);
+    opts.kdc = Some(r.kdc.clone());
     let mut client = Client::new(&url, RESOURCE_EXCHANGE, opts);
     client.open().await.expect("shell opens over Kerberos");
     let outcome = client
@@ -109,7 +43,7 @@ async fn kerberos_sealed_get_mailbox() {
             .all(|e| e.sealed && e.auth.as_deref() == Some("Kerberos")),
         "{log:?}"
     );
-    assert_eq!(soap[0].user.as_deref(), Some(user.as_str()));
+    assert_eq!(soap[0].user.as_deref(), Some(r.user.as_str()));
 }
 
 /// `mx-sim --kerberos-keytab FILE`, the keytab alone: realm and host come from its principals,
@@ -117,17 +51,20 @@ async fn kerberos_sealed_get_mailbox() {
 /// accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mx_sim_serves_kerberos_from_a_keytab_alone() {
-    let (Some(kdc), Some(realm), Some(user), Some(password), Some(host), Some(keytab)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_REALM"),
-        env("MX_KRB5_USER"),
-        env("MX_KRB5_PASSWORD"),
-        env("MX_KRB5_SERVICE_HOST"),
-        env("MX_KRB5_KEYTAB"),
+    let (Some(r), Some([keytab])) = (
+        Realm::from_env(),
+        need(["MX_KRB5_KEYTAB"], UnderCi::Optional),
     ) else {
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
         return;
     };
+    let Realm {
+        kdc,
+        realm,
+        user,
+        password,
+        host,
+        ..
+    } = r;
     // A seed whose only account is the realm's user, and the request log, in a temp dir.
     let dir = std::env::temp_dir().join(format!("mx-sim-keytab-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -8,94 +8,11 @@ use monosync_exchange::exchange::{Command, ErrorKind, Session, SessionError, Ses
 use monosync_exchange::psrp::PSInvocationState;
 use monosync_exchange::transport::keytab::{Keytab, KeytabError};
 use monosync_exchange::transport::{AuthMethod, Credentials, TransportError};
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
-use mx_sim::{AuthConfig, RunningServer, Server, SimConfig};
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The realm of the KDC fixture.
-struct Realm {
-    kdc: String,
-    realm: String,
-    user: String,
-    password: String,
-    host: String,
-    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
-    /// (AD, where the service key exists only there).
-    service: KerberosService,
-}
-
-fn realm() -> Option<Realm> {
-    let realm = (|| {
-        let kdc = env("MX_KDC_URL")?;
-        let realm = env("MX_KRB5_REALM")?;
-        let host = env("MX_KRB5_SERVICE_HOST")?;
-        let service = match env("MX_KRB5_SERVICE_PASSWORD") {
-            Some(password) => KerberosService {
-                realm: realm.clone(),
-                host: host.clone(),
-                password,
-                kdc_url: kdc.clone(),
-                keytab: None,
-            },
-            None => {
-                let keytab = Keytab::read(env("MX_KRB5_KEYTAB")?).expect("the fixture's keytab");
-                KerberosService::from_keytab(keytab, Some(kdc.clone())).expect("service keys")
-            }
-        };
-        Some(Realm {
-            kdc,
-            realm,
-            user: env("MX_KRB5_USER")?,
-            password: env("MX_KRB5_PASSWORD")?,
-            host,
-            service,
-        })
-    })();
-    if realm.is_none() {
-        assert!(
-            env("CI").is_none(),
-            "MX_KDC_URL not set under CI: scripts/test.sh must start tests/kdc/start-kdc.sh"
-        );
-        eprintln!("MX_KDC_URL not set: start tests/kdc/start-kdc.sh and source its env");
-    }
-    realm
-}
-
-/// The simulator with the service key of `HTTP/<host>` and the realm's user as an
-/// Organization Management member; NTLM off, so only Kerberos can succeed.
-fn kerberos_server(r: &Realm) -> RunningServer {
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(r.service.clone()),
-            offer_kerberos_scheme: true,
-            domains: Vec::new(),
-        },
-        ..SimConfig::default()
-    })
-    .expect("server starts");
-    add_admin(&server, &r.user);
-    server
-}
-
-/// Makes `user` an Organization Management member of the simulator.
-fn add_admin(server: &RunningServer, user: &str) {
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: user.to_owned(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
-}
+use mx_fixtures::{AdAccounts, Realm, add_admin};
+use mx_sim::RunningServer;
 
 fn options(r: &Realm, server: &RunningServer, auth: AuthMethod, password: &str) -> SessionOptions {
-    let user = format!("{}@{}", r.user, r.realm);
-    options_with(r, server, auth, Credentials::new(user, password))
+    options_with(r, server, auth, Credentials::new(r.principal(), password))
 }
 
 fn options_with(
@@ -123,7 +40,7 @@ fn options_with(
 /// Runs connect, Get-Mailbox and close, and checks the log: every SOAP body sealed, on a
 /// connection authenticated with one of `mechanisms`.
 async fn connect_invoke_close(r: &Realm, auth: AuthMethod, mechanisms: &[&str]) {
-    let server = kerberos_server(r);
+    let server = r.kerberos_server(&r.user);
     let mut session = Session::connect(options(r, &server, auth, &r.password))
         .await
         .expect("connect over Kerberos");
@@ -169,21 +86,21 @@ async fn connect_invoke_close(r: &Realm, auth: AuthMethod, mechanisms: &[&str]) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kerberos_sealed_session() {
-    let Some(r) = realm() else { return };
+    let Some(r) = Realm::from_env() else { return };
     connect_invoke_close(&r, AuthMethod::Kerberos, &["Kerberos"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negotiate_chooses_kerberos() {
-    let Some(r) = realm() else { return };
+    let Some(r) = Realm::from_env() else { return };
     // The server has NTLM off, so a SPNEGO logon that succeeds carried Kerberos.
     connect_invoke_close(&r, AuthMethod::Negotiate, &["Kerberos", "Spnego"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_kerberos_password_is_auth_with_the_spn_hint() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r);
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
     let err = Session::connect(options(&r, &server, AuthMethod::Kerberos, "wrong-password"))
         .await
         .expect_err("the KDC refuses");
@@ -192,39 +109,6 @@ async fn a_wrong_kerberos_password_is_auth_with_the_spn_hint() {
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(hint.contains("setspn -S HTTP/<fqdn>"), "{hint}");
     assert_eq!(server.shell_count(), 0);
-}
-
-/// The Samba AD DC's extra accounts, when that fixture is sourced.
-struct Ad {
-    netbios: String,
-    dns_domain: String,
-    upn_user: String,
-    upn: String,
-    upn_password: String,
-    keytab_user: String,
-    keytab_principal: String,
-    keytab: String,
-    rc4_keytab: String,
-}
-
-fn ad() -> Option<Ad> {
-    let ad = (|| {
-        Some(Ad {
-            netbios: env("MX_AD_NETBIOS_DOMAIN")?,
-            dns_domain: env("MX_AD_DNS_DOMAIN")?,
-            upn_user: env("MX_AD_UPN_USER")?,
-            upn: env("MX_AD_UPN")?,
-            upn_password: env("MX_AD_UPN_PASSWORD")?,
-            keytab_user: env("MX_AD_KEYTAB_USER")?,
-            keytab_principal: env("MX_AD_KEYTAB_PRINCIPAL")?,
-            keytab: env("MX_AD_KEYTAB")?,
-            rc4_keytab: env("MX_AD_RC4_KEYTAB")?,
-        })
-    })();
-    if ad.is_none() {
-        eprintln!("MX_AD_* not set: the AD-only tests need tests/kdc/samba/start-dc.sh");
-    }
-    ad
 }
 
 /// Connects with `credentials`, runs Get-Mailbox, closes; returns the user the simulator
@@ -260,10 +144,10 @@ async fn logon(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ad_user_name_forms_log_on_with_a_password() {
-    let (Some(r), Some(ad)) = (realm(), ad()) else {
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let server = kerberos_server(&r);
+    let server = r.kerberos_server(&r.user);
     add_admin(&server, &ad.upn_user);
     let upn_prefix = ad.upn.split('@').next().unwrap_or_default();
     let forms = [
@@ -324,10 +208,10 @@ async fn ad_user_name_forms_log_on_with_a_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ad_service_account_logs_on_with_its_keytab() {
-    let (Some(r), Some(ad)) = (realm(), ad()) else {
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let server = kerberos_server(&r);
+    let server = r.kerberos_server(&r.user);
     add_admin(&server, &ad.keytab_user);
     // The principal named, in AD's forms, and none (the keytab's first principal).
     let names = [
@@ -353,10 +237,10 @@ async fn ad_service_account_logs_on_with_its_keytab() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keytab_failures_are_typed_and_keep_the_key_out() {
-    let (Some(r), Some(ad)) = (realm(), ad()) else {
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
-    let server = kerberos_server(&r);
+    let server = r.kerberos_server(&r.user);
     // Only RC4 keys: refused before any KDC traffic, naming msDS-SupportedEncryptionTypes.
     let err = Session::connect(options_with(
         &r,

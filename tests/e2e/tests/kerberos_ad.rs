@@ -24,106 +24,8 @@
 use monosync_exchange::exchange::{Command, ErrorKind, Session, SessionError, SessionOptions};
 use monosync_exchange::psrp::PSInvocationState;
 use monosync_exchange::transport::{AuthMethod, Credentials, KerberosError, TransportError};
-use mx_sim::exchange::SimAccount;
-use mx_sim::http::auth::KerberosService;
-use mx_sim::{AuthConfig, RunningServer, Server, SimConfig};
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// `Some(value)`, or `None` after saying what is missing; under CI a missing required
-/// variable fails the test.
-fn need(names: &[&str], required_in_ci: bool) -> Option<Vec<String>> {
-    let values: Vec<Option<String>> = names.iter().map(|n| env(n)).collect();
-    if values.iter().all(Option::is_some) {
-        return Some(values.into_iter().flatten().collect());
-    }
-    let missing: Vec<&str> = names
-        .iter()
-        .zip(&values)
-        .filter(|(_, v)| v.is_none())
-        .map(|(n, _)| *n)
-        .collect();
-    assert!(
-        !(required_in_ci && env("CI").is_some()),
-        "{missing:?} not set under CI: start tests/kdc/start-kdc.sh (and start-kdcproxy.sh) and source their env"
-    );
-    eprintln!("{missing:?} not set: skipped");
-    None
-}
-
-struct Realm {
-    kdc: String,
-    realm: String,
-    user: String,
-    password: String,
-    host: String,
-    /// The service's keys: derived from the password (MIT's realm), else the exported keytab
-    /// (the Samba AD DC, where the service key exists only there).
-    service: KerberosService,
-}
-
-fn realm() -> Option<Realm> {
-    let v = need(
-        &[
-            "MX_KDC_URL",
-            "MX_KRB5_REALM",
-            "MX_KRB5_USER",
-            "MX_KRB5_PASSWORD",
-            "MX_KRB5_SERVICE_HOST",
-        ],
-        true,
-    )?;
-    let mut v = v.into_iter();
-    let mut next = || v.next().unwrap_or_default();
-    let (kdc, realm, user, password, host) = (next(), next(), next(), next(), next());
-    let service = match env("MX_KRB5_SERVICE_PASSWORD") {
-        Some(password) => KerberosService {
-            realm: realm.clone(),
-            host: host.clone(),
-            password,
-            kdc_url: kdc.clone(),
-            keytab: None,
-        },
-        None => {
-            let keytab = need(&["MX_KRB5_KEYTAB"], true)?;
-            KerberosService::from_keytab_file(&keytab[0], Some(kdc.clone()))
-                .expect("the fixture's keytab")
-        }
-    };
-    Some(Realm {
-        kdc,
-        realm,
-        user,
-        password,
-        host,
-        service,
-    })
-}
-
-/// mx-sim holding the key of `HTTP/<host>`, with `account` an Organization Management member;
-/// NTLM off, so only Kerberos can succeed.
-fn kerberos_server(r: &Realm, account: &str) -> RunningServer {
-    let server = Server::start(SimConfig {
-        auth: AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(r.service.clone()),
-            offer_kerberos_scheme: true,
-            domains: Vec::new(),
-        },
-        ..SimConfig::default()
-    })
-    .expect("server starts");
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: account.to_owned(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
-    server
-}
+use mx_fixtures::{KdcProxy, Realm, UnderCi, UpnUser, need};
+use mx_sim::RunningServer;
 
 /// Options for `http://<host>:<port>/PowerShell` with `host` resolved to the simulator.
 fn options(server: &RunningServer, host: &str, user: &str, password: &str) -> SessionOptions {
@@ -173,48 +75,36 @@ fn kerberos_error(err: &SessionError) -> &KerberosError {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_upn_with_another_suffix_logs_on_as_an_enterprise_name_with_the_realm_option() {
-    let Some(r) = realm() else { return };
-    let Some(upn) = need(
-        &[
-            "MX_KRB5_UPN_USER",
-            "MX_KRB5_UPN_PASSWORD",
-            "MX_KRB5_UPN_ACCOUNT",
-        ],
-        true,
-    ) else {
+    let Some(r) = Realm::from_env() else { return };
+    let Some(upn) = UpnUser::from_env() else {
         return;
     };
-    let server = kerberos_server(&r, &upn[2]);
-    let mut o = options(&server, &r.host, &upn[0], &upn[1]);
+    let server = r.kerberos_server(&upn.account);
+    let mut o = options(&server, &r.host, &upn.upn, &upn.password);
     o.transport.kdc = Some(r.kdc.clone());
     o.transport.realm = Some(r.realm.to_ascii_lowercase());
-    get_mailbox(o, &server, &upn[2]).await;
+    get_mailbox(o, &server, &upn.account).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_upn_with_another_suffix_takes_the_realm_from_krb5_conf() {
-    let Some(r) = realm() else { return };
-    let Some(upn) = need(
-        &[
-            "MX_KRB5_UPN_USER",
-            "MX_KRB5_UPN_PASSWORD",
-            "MX_KRB5_UPN_ACCOUNT",
-            "KRB5_CONFIG",
-        ],
-        true,
+    let Some(r) = Realm::from_env() else { return };
+    let (Some(upn), Some(_)) = (
+        UpnUser::from_env(),
+        need(["KRB5_CONFIG"], UnderCi::Required),
     ) else {
         return;
     };
     // No kdc and no realm option: default_realm and the realm's kdc come from krb5.conf.
-    let server = kerberos_server(&r, &upn[2]);
-    let o = options(&server, &r.host, &upn[0], &upn[1]);
-    get_mailbox(o, &server, &upn[2]).await;
+    let server = r.kerberos_server(&upn.account);
+    let o = options(&server, &r.host, &upn.upn, &upn.password);
+    get_mailbox(o, &server, &upn.account).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_realm_option_turns_a_netbios_style_name_into_the_realm() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r, &r.user);
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
     let mut o = options(
         &server,
         &r.host,
@@ -228,8 +118,8 @@ async fn the_realm_option_turns_a_netbios_style_name_into_the_realm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_upn_names_the_enterprise_principal_and_the_realm() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r, &r.user);
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
     let mut o = options(
         &server,
         &r.host,
@@ -263,38 +153,28 @@ async fn an_unknown_upn_names_the_enterprise_principal_and_the_realm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kdc_proxy_carries_the_logon() {
-    let Some(r) = realm() else { return };
-    let Some(p) = need(&["MX_KDC_PROXY_URL", "MX_KDC_PROXY_CA"], true) else {
+    let Some(r) = Realm::from_env() else { return };
+    let Some(p) = KdcProxy::from_env() else {
         return;
     };
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        &r.host,
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
-    o.transport.kdc = Some(p[0].clone());
-    o.transport.tls.ca_file = Some(p[1].clone().into());
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, &r.host, &r.principal(), &r.password);
+    o.transport.kdc = Some(p.url.clone());
+    o.transport.tls.ca_file = Some(p.ca.clone().into());
     get_mailbox(o, &server, &r.user).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kdc_proxy_certificate_is_verified() {
-    let Some(r) = realm() else { return };
-    let Some(p) = need(&["MX_KDC_PROXY_URL", "MX_KDC_PROXY_CA"], true) else {
+    let Some(r) = Realm::from_env() else { return };
+    let Some(p) = KdcProxy::from_env() else {
         return;
     };
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        &r.host,
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, &r.host, &r.principal(), &r.password);
     // The test CA is not trusted, and pinning or switching off the Exchange server's
     // certificate checks does not apply to the proxy.
-    o.transport.kdc = Some(p[0].clone());
+    o.transport.kdc = Some(p.url.clone());
     o.transport.tls.insecure = true;
     let err = Session::connect(o).await.expect_err("untrusted proxy");
     println!("{err}");
@@ -310,19 +190,14 @@ async fn the_kdc_proxy_certificate_is_verified() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_skew_is_named_with_both_times() {
-    let Some(r) = realm() else { return };
+    let Some(r) = Realm::from_env() else { return };
     // MIT only: no skewed AD KDC is started (a Samba DC takes its clock from the host).
-    let Some(s) = need(&["MX_KDC_SKEWED_URL"], false) else {
+    let Some([skewed]) = need(["MX_KDC_SKEWED_URL"], UnderCi::Optional) else {
         return;
     };
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        &r.host,
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
-    o.transport.kdc = Some(s[0].clone());
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, &r.host, &r.principal(), &r.password);
+    o.transport.kdc = Some(skewed);
     let err = Session::connect(o).await.expect_err("skewed KDC");
     println!("{err}");
     match kerberos_error(&err) {
@@ -342,16 +217,11 @@ async fn clock_skew_is_named_with_both_times() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_spn_names_setspn() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r, &r.user);
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
     let domain = r.host.split_once('.').map(|(_, d)| d).unwrap_or("test");
     let host = format!("nospn.{domain}");
-    let mut o = options(
-        &server,
-        &host,
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
+    let mut o = options(&server, &host, &r.principal(), &r.password);
     o.transport.kdc = Some(r.kdc.clone());
     let err = Session::connect(o).await.expect_err("no such SPN");
     println!("{err}");
@@ -374,14 +244,9 @@ async fn a_missing_spn_names_setspn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_host_name_says_kerberos_needs_the_fqdn() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        "nospn",
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, "nospn", &r.principal(), &r.password);
     o.transport.kdc = Some(r.kdc.clone());
     let err = Session::connect(o).await.expect_err("short name");
     println!("{err}");
@@ -403,14 +268,9 @@ async fn a_short_host_name_says_kerberos_needs_the_fqdn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ip_address_says_kerberos_needs_the_fqdn() {
-    let Some(r) = realm() else { return };
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        "127.0.0.1",
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
+    let Some(r) = Realm::from_env() else { return };
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, "127.0.0.1", &r.principal(), &r.password);
     o.transport.kdc = Some(r.kdc.clone());
     let err = Session::connect(o).await.expect_err("address");
     println!("{err}");
@@ -423,19 +283,14 @@ async fn an_ip_address_says_kerberos_needs_the_fqdn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_rc4_service_ticket_names_msds_supported_encryption_types() {
-    let Some(r) = realm() else { return };
-    let Some(h) = need(&["MX_KRB5_RC4_SERVICE_HOST"], false) else {
+    let Some(r) = Realm::from_env() else { return };
+    let Some([rc4_host]) = need(["MX_KRB5_RC4_SERVICE_HOST"], UnderCi::Optional) else {
         return;
     };
     // The simulator holds AES keys for its own SPN only: the RC4 ticket for the other host's
     // SPN is refused, as a server with AES-only keys refuses it.
-    let server = kerberos_server(&r, &r.user);
-    let mut o = options(
-        &server,
-        &h[0],
-        &format!("{}@{}", r.user, r.realm),
-        &r.password,
-    );
+    let server = r.kerberos_server(&r.user);
+    let mut o = options(&server, &rc4_host, &r.principal(), &r.password);
     o.transport.kdc = Some(r.kdc.clone());
     let err = Session::connect(o).await.expect_err("RC4 ticket refused");
     println!("{err}");

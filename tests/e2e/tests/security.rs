@@ -24,8 +24,8 @@ use monosync_exchange::exchange::{
 };
 use monosync_exchange::transport::keytab::Keytab;
 use monosync_exchange::transport::{AuthMethod, Credentials};
+use mx_fixtures::{AdAccounts, Realm};
 use mx_sim::exchange::{SeedError, SimAccount};
-use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{Endpoint, FaultAction, FaultPlan, FaultRule, RunningServer, Server, SimConfig};
 
@@ -577,47 +577,19 @@ async fn kerberos_falls_back_to_ntlm_only_under_negotiate() {
 /// error text carries them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keytab_keys_never_appear_in_logs_or_error_texts() {
-    let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let (Some(kdc), Some(host), Some(service_keytab), Some(keytab), Some(account)) = (
-        env("MX_KDC_URL"),
-        env("MX_KRB5_SERVICE_HOST"),
-        env("MX_KRB5_KEYTAB"),
-        env("MX_AD_KEYTAB"),
-        env("MX_AD_KEYTAB_USER"),
-    ) else {
-        eprintln!("MX_AD_* not set: the keytab logon needs tests/kdc/samba/start-dc.sh");
+    let (Some(r), Some(ad)) = (Realm::from_env(), AdAccounts::from_env()) else {
         return;
     };
+    let (kdc, host, keytab) = (&r.kdc, &r.host, &ad.keytab);
     let capture = capture();
-    let parsed = Keytab::read(&keytab).expect("keytab");
-    let server = Server::start(SimConfig {
-        auth: mx_sim::AuthConfig {
-            basic: false,
-            ntlm: false,
-            kerberos: Some(
-                KerberosService::from_keytab(
-                    Keytab::read(&service_keytab).expect("service keytab"),
-                    Some(kdc.clone()),
-                )
-                .expect("service"),
-            ),
-            ..mx_sim::AuthConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .expect("server");
-    server.exchange().rbac_mut().set_account(SimAccount {
-        user: account.clone(),
-        password: String::new(),
-        role_groups: vec!["Organization Management".into()],
-        cmdlets: Vec::new(),
-    });
+    let parsed = Keytab::read(keytab).expect("keytab");
+    let server = r.kerberos_server(&ad.keytab_user);
     let port = server.addr().port();
     let connect = |principal: String| {
         let mut o = SessionOptions::exchange(
             format!("http://{host}:{port}/PowerShell"),
             AuthMethod::Kerberos,
-            Credentials::with_keytab(principal, &keytab),
+            Credentials::with_keytab(principal, keytab),
         );
         o.transport.kdc = Some(kdc.clone());
         o.transport.resolve_overrides = vec![
