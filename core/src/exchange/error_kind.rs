@@ -32,26 +32,21 @@ macro_rules! error_kinds {
     ($callback:ident) => {
         $callback! {
             NotFound = 1, "not_found", python = NotFoundError(LookupError),
-                "The object the command names does not exist \
- (ManagementObjectNotFoundException).";
+                "The object the command names does not exist (ManagementObjectNotFoundException).";
             Ambiguous = 2, "ambiguous", python = AmbiguousError(),
                 "The identity matches more than one object (ManagementObjectAmbiguousException).";
             AlreadyExists = 3, "already_exists", python = AlreadyExistsError(),
-                "The object already exists, is already mail-enabled, a proxy address is in use, \
- or the member is already in the group.";
+                "The object already exists, is already mail-enabled, a proxy address is in use, or the member is already in the group.";
             AccessDenied = 4, "access_denied", python = AccessDeniedError(PermissionError),
-                "The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do \
- not grant (which Exchange reports as CommandNotFoundException).";
+                "The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not grant (which Exchange reports as CommandNotFoundException).";
             InvalidParameter = 5, "invalid_parameter", python = InvalidParameterError(ValueError),
                 "A parameter is missing, unknown, or its value is invalid.";
             Throttled = 6, "throttled", python = ThrottledError(),
-                "The server refused for load: the shell quota, or a throttling budget. Retry \
- later, with backoff.";
+                "The server refused for load: the shell quota, or a throttling budget. Retry later, with backoff.";
             Transient = 7, "transient", python = TransientError(),
                 "A failure that a retry may cure: the network, HTTP 503, a broken runspace.";
             Auth = 8, "auth", python = AuthError(),
-                "Authentication failed: wrong password, Kerberos errors, channel binding \
- rejected, or no usable mechanism.";
+                "Authentication failed: wrong password, Kerberos errors, channel binding rejected, or no usable mechanism.";
             Tls = 9, "tls", python = TlsError(),
                 "The TLS handshake or the certificate check (chain, name or pin) failed.";
             Protocol = 10, "protocol", python = ProtocolError(),
@@ -59,18 +54,14 @@ macro_rules! error_kinds {
             Cancelled = 11, "cancelled", python = CancelledError(),
                 "The caller cancelled the command; it was stopped on the server.";
             Timeout = 12, "timeout", python = ExchangeTimeoutError(TimeoutError),
-                "An operation ran out of time: a connect, an HTTP exchange, opening the session \
- or the command.";
+                "An operation ran out of time: a connect, an HTTP exchange, opening the session or the command.";
             OutcomeUnknown = 13, "outcome_unknown", python = OutcomeUnknownError(),
-                "A command that changes state may or may not have run: the connection failed \
- after it was sent. It is not re-run; check the object before trying again.";
+                "A command that changes state may or may not have run: the connection failed after it was sent. It is not re-run; check the object before trying again.";
             Config = 14, "config", python = ConfigError(ValueError),
-                "The options are not usable (a bad URL, a missing password), or the session was \
- misused (closed, or called from the thread reading one of its streams); fix the \
- configuration or the call sequence.";
+                "The options are not usable (a bad URL, a missing password), or the session was misused (closed, or called from the thread reading one of its streams); fix the \
+configuration or the call sequence.";
             Command = 15, "command", python = CommandError(),
-                "The command failed for another reason the server gave; its error record says \
- why.";
+                "The command failed for another reason the server gave; its error record says why.";
         }
     };
 }
