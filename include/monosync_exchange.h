@@ -43,64 +43,71 @@ enum mx_result_code
    */
   MX_OK = 0,
   /**
-   * The object the command names does not exist.
+   * The object the command names does not exist (ManagementObjectNotFoundException).
    */
   MX_NOT_FOUND = 1,
   /**
-   * The identity matches more than one object.
+   * The identity matches more than one object (ManagementObjectAmbiguousException).
    */
   MX_AMBIGUOUS = 2,
   /**
-   * The object already exists, or is already in the state asked for.
+   * The object already exists, is already mail-enabled, a proxy address is in use, or the member
+   * is already in the group.
    */
   MX_ALREADY_EXISTS = 3,
   /**
-   * The account may not do this (WinRM access denied, or a cmdlet its roles do not grant).
+   * The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not grant
+   * (which Exchange reports as CommandNotFoundException).
    */
   MX_ACCESS_DENIED = 4,
   /**
-   * A parameter of the command is missing, unknown or invalid.
+   * A parameter is missing, unknown, or its value is invalid.
    */
   MX_INVALID_PARAMETER = 5,
   /**
-   * The server refused for load; retry later with backoff.
+   * The server refused for load: the shell quota, or a throttling budget. Retry later, with
+   * backoff.
    */
   MX_THROTTLED = 6,
   /**
-   * A failure a retry may cure: the network, HTTP 503, a broken runspace.
+   * A failure that a retry may cure: the network, HTTP 503, a broken runspace.
    */
   MX_TRANSIENT = 7,
   /**
-   * Authentication failed.
+   * Authentication failed: wrong password, Kerberos errors, channel binding rejected, or no
+   * usable mechanism.
    */
   MX_AUTH = 8,
   /**
-   * The TLS handshake or the certificate check failed.
+   * The TLS handshake or the certificate check (chain, name or pin) failed.
    */
   MX_TLS = 9,
   /**
-   * The server's answer broke the protocol.
+   * The server's answer broke the protocol (unreadable XML, PSRP state errors).
    */
   MX_PROTOCOL = 10,
   /**
-   * The command was cancelled (`mx_session_cancel`).
+   * The caller cancelled the command; it was stopped on the server.
    */
   MX_CANCELLED = 11,
   /**
-   * An operation ran out of time.
+   * An operation ran out of time: a connect, an HTTP exchange, opening the session or the
+   * command.
    */
   MX_TIMEOUT = 12,
   /**
-   * A state-changing command may or may not have run; check before retrying.
+   * A command that changes state may or may not have run: the connection failed after it was
+   * sent. It is not re-run; check the object before trying again.
    */
   MX_OUTCOME_UNKNOWN = 13,
   /**
-   * The options are not usable, or the session is closed; fix the configuration or the
+   * The options are not usable (a bad URL, a missing password), or the session was misused
+   * (closed, or called from the thread reading one of its streams); fix the configuration or the
    * call sequence.
    */
   MX_CONFIG = 14,
   /**
-   * The command failed for another reason; its error record says why.
+   * The command failed for another reason the server gave; its error record says why.
    */
   MX_COMMAND = 15,
   /**

@@ -13,6 +13,9 @@ use mx_core::exchange::{ErrorKind, SessionError};
 use crate::boundary::{Castable, OwnershipBox, ffi_value, free_box, try_ref};
 use crate::strings::mx_str;
 
+// The kinds' enumerators are spelled out for cbindgen, which does not expand macros; the test
+// tests/e2e/tests/error_kind_bindings.rs checks the header they make against the core's table
+// (`mx_core::error_kinds!`): names, codes and docs.
 /// The outcome of a call. Stable: values are never renumbered or reused.
 ///
 /// Values 1 to 99 mirror the core's error kinds (`MX_NOT_FOUND` = NotFound = 1, ...); values
@@ -26,36 +29,43 @@ use crate::strings::mx_str;
 pub enum mx_result_code {
     /// Success.
     MX_OK = 0,
-    /// The object the command names does not exist.
+    /// The object the command names does not exist (ManagementObjectNotFoundException).
     MX_NOT_FOUND = 1,
-    /// The identity matches more than one object.
+    /// The identity matches more than one object (ManagementObjectAmbiguousException).
     MX_AMBIGUOUS = 2,
-    /// The object already exists, or is already in the state asked for.
+    /// The object already exists, is already mail-enabled, a proxy address is in use, or the member
+    /// is already in the group.
     MX_ALREADY_EXISTS = 3,
-    /// The account may not do this (WinRM access denied, or a cmdlet its roles do not grant).
+    /// The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not grant
+    /// (which Exchange reports as CommandNotFoundException).
     MX_ACCESS_DENIED = 4,
-    /// A parameter of the command is missing, unknown or invalid.
+    /// A parameter is missing, unknown, or its value is invalid.
     MX_INVALID_PARAMETER = 5,
-    /// The server refused for load; retry later with backoff.
+    /// The server refused for load: the shell quota, or a throttling budget. Retry later, with
+    /// backoff.
     MX_THROTTLED = 6,
-    /// A failure a retry may cure: the network, HTTP 503, a broken runspace.
+    /// A failure that a retry may cure: the network, HTTP 503, a broken runspace.
     MX_TRANSIENT = 7,
-    /// Authentication failed.
+    /// Authentication failed: wrong password, Kerberos errors, channel binding rejected, or no
+    /// usable mechanism.
     MX_AUTH = 8,
-    /// The TLS handshake or the certificate check failed.
+    /// The TLS handshake or the certificate check (chain, name or pin) failed.
     MX_TLS = 9,
-    /// The server's answer broke the protocol.
+    /// The server's answer broke the protocol (unreadable XML, PSRP state errors).
     MX_PROTOCOL = 10,
-    /// The command was cancelled (`mx_session_cancel`).
+    /// The caller cancelled the command; it was stopped on the server.
     MX_CANCELLED = 11,
-    /// An operation ran out of time.
+    /// An operation ran out of time: a connect, an HTTP exchange, opening the session or the
+    /// command.
     MX_TIMEOUT = 12,
-    /// A state-changing command may or may not have run; check before retrying.
+    /// A command that changes state may or may not have run: the connection failed after it was
+    /// sent. It is not re-run; check the object before trying again.
     MX_OUTCOME_UNKNOWN = 13,
-    /// The options are not usable, or the session is closed; fix the configuration or the
+    /// The options are not usable (a bad URL, a missing password), or the session was misused
+    /// (closed, or called from the thread reading one of its streams); fix the configuration or the
     /// call sequence.
     MX_CONFIG = 14,
-    /// The command failed for another reason; its error record says why.
+    /// The command failed for another reason the server gave; its error record says why.
     MX_COMMAND = 15,
     /// A NULL pointer, invalid UTF-8, or an out-of-range value was passed.
     MX_INVALID_ARGUMENT = 100,
@@ -72,29 +82,13 @@ pub enum mx_result_code {
 }
 
 impl mx_result_code {
-    /// The code of an error kind: the same number.
+    /// The code of an error kind: the same number. A kind the core adds later is still a
+    /// failure of a command until it gets its own code here (the test `every_kind_has_its_code`
+    /// fails until then).
     pub(crate) fn of_kind(kind: ErrorKind) -> mx_result_code {
-        use mx_result_code::*;
-        match kind {
-            ErrorKind::NotFound => MX_NOT_FOUND,
-            ErrorKind::Ambiguous => MX_AMBIGUOUS,
-            ErrorKind::AlreadyExists => MX_ALREADY_EXISTS,
-            ErrorKind::AccessDenied => MX_ACCESS_DENIED,
-            ErrorKind::InvalidParameter => MX_INVALID_PARAMETER,
-            ErrorKind::Throttled => MX_THROTTLED,
-            ErrorKind::Transient => MX_TRANSIENT,
-            ErrorKind::Auth => MX_AUTH,
-            ErrorKind::Tls => MX_TLS,
-            ErrorKind::Protocol => MX_PROTOCOL,
-            ErrorKind::Cancelled => MX_CANCELLED,
-            ErrorKind::Timeout => MX_TIMEOUT,
-            ErrorKind::OutcomeUnknown => MX_OUTCOME_UNKNOWN,
-            ErrorKind::Config => MX_CONFIG,
-            ErrorKind::Command => MX_COMMAND,
-            // A kind the core adds later is still a failure of a command until it gets its
-            // own code here (the test `every_kind_has_its_code` fails until then).
-            _ => MX_COMMAND,
-        }
+        mx_result_code::from_u32(kind.code())
+            .filter(|code| code.kind() == Some(kind))
+            .unwrap_or(mx_result_code::MX_COMMAND)
     }
 
     /// Every code, in numeric order.
@@ -141,30 +135,39 @@ impl mx_result_code {
         use mx_result_code::*;
         match self {
             MX_OK => c"ok",
-            MX_NOT_FOUND => c"not_found",
-            MX_AMBIGUOUS => c"ambiguous",
-            MX_ALREADY_EXISTS => c"already_exists",
-            MX_ACCESS_DENIED => c"access_denied",
-            MX_INVALID_PARAMETER => c"invalid_parameter",
-            MX_THROTTLED => c"throttled",
-            MX_TRANSIENT => c"transient",
-            MX_AUTH => c"auth",
-            MX_TLS => c"tls",
-            MX_PROTOCOL => c"protocol",
-            MX_CANCELLED => c"cancelled",
-            MX_TIMEOUT => c"timeout",
-            MX_OUTCOME_UNKNOWN => c"outcome_unknown",
-            MX_CONFIG => c"config",
-            MX_COMMAND => c"command",
             MX_INVALID_ARGUMENT => c"invalid_argument",
             MX_PANIC => c"panic",
             MX_END => c"end",
             MX_NO_SUCH_PROPERTY => c"no_such_property",
             MX_WRONG_TYPE => c"wrong_type",
             MX_LOGGER_IN_USE => c"logger_in_use",
+            kind_code => self::kind_c_name(kind_code as u32).unwrap_or(c"unknown"),
         }
     }
 }
+
+/// Makes [`kind_c_name`] from the core's table of error kinds.
+macro_rules! kind_c_names {
+    ($($variant:ident = $code:literal, $name:literal,
+       python = $class:ident($($base:ident)?), $doc:literal;)*) => {
+        /// The NUL-terminated name of the error kind with this code.
+        fn kind_c_name(code: u32) -> Option<&'static CStr> {
+            match code {
+                $($code => Some(
+                    const {
+                        match CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
+                            Ok(name) => name,
+                            Err(_) => panic!("an error kind's name holds a NUL"),
+                        }
+                    },
+                ),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+mx_core::error_kinds!(kind_c_names);
 
 /// A failure as this library reports it: the code and everything the server said.
 #[derive(Debug, Clone)]

@@ -5,9 +5,10 @@ namespace Monosync.Exchange
     /// <summary>
     /// Base of every error this library raises for a failed call: the kind, and what the
     /// server said (fault code, FullyQualifiedErrorId, exception type) kept whole.
-    /// Catch a subclass (<see cref="ExchangeNotFoundException"/>, ...) to handle one kind.
+    /// Catch a subclass (<see cref="ExchangeNotFoundException"/>, ...) to handle one kind;
+    /// <see cref="Create"/> makes the subclass of a kind (ExchangeExceptions.cs, generated).
     /// </summary>
-    public class ExchangeException : Exception
+    public partial class ExchangeException : Exception
     {
         /// <summary>Creates an error of the given kind.</summary>
         public ExchangeException(ExchangeErrorKind kind, string message)
@@ -41,29 +42,5 @@ namespace Monosync.Exchange
         /// transient failures, timeouts). Retry only commands that are safe to repeat.</summary>
         public bool IsRetryable =>
             Kind == ExchangeErrorKind.Throttled || Kind == ExchangeErrorKind.Transient || Kind == ExchangeErrorKind.Timeout;
-
-        /// <summary>The exception type for <paramref name="kind"/>.</summary>
-        public static ExchangeException Create(ExchangeErrorKind kind, string message)
-        {
-            switch (kind)
-            {
-                case ExchangeErrorKind.NotFound: return new ExchangeNotFoundException(message);
-                case ExchangeErrorKind.Ambiguous: return new ExchangeAmbiguousException(message);
-                case ExchangeErrorKind.AlreadyExists: return new ExchangeAlreadyExistsException(message);
-                case ExchangeErrorKind.AccessDenied: return new ExchangeAccessDeniedException(message);
-                case ExchangeErrorKind.InvalidParameter: return new ExchangeInvalidParameterException(message);
-                case ExchangeErrorKind.Throttled: return new ExchangeThrottledException(message);
-                case ExchangeErrorKind.Transient: return new ExchangeTransientException(message);
-                case ExchangeErrorKind.Auth: return new ExchangeAuthException(message);
-                case ExchangeErrorKind.Tls: return new ExchangeTlsException(message);
-                case ExchangeErrorKind.Protocol: return new ExchangeProtocolException(message);
-                case ExchangeErrorKind.Cancelled: return new ExchangeCancelledException(message);
-                case ExchangeErrorKind.Timeout: return new ExchangeTimeoutException(message);
-                case ExchangeErrorKind.OutcomeUnknown: return new ExchangeOutcomeUnknownException(message);
-                case ExchangeErrorKind.Config: return new ExchangeConfigException(message);
-                case ExchangeErrorKind.Command: return new ExchangeCommandException(message);
-                default: return new ExchangeException(kind, message);
-            }
-        }
     }
 }

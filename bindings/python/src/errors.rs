@@ -1,5 +1,5 @@
 //! The exception tree: one base, `ExchangeError`, and one subclass per [`ErrorKind`], built
-//! from one table. Every failure reaches Python through [`session_error`] or
+//! from the core's table of error kinds ([`EXCEPTION_CLASSES`]). Every failure reaches Python through [`session_error`] or
 //! [`record_error`], so the mapping from kinds to classes lives here only.
 //!
 //! The classes are plain Python exception classes (made with `type()` at import), not Rust
@@ -15,17 +15,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-use crate::kind::ErrorKind;
+use crate::kind::{EXCEPTION_CLASSES, ErrorKind};
 use crate::records::ErrorRecord;
 use crate::result::CommandResult;
-
-/// One exception class: its kind, name, the builtin it also derives from, and its doc.
-struct ClassSpec {
-    kind: ErrorKind,
-    name: &'static str,
-    builtin: Option<&'static str>,
-    doc: &'static str,
-}
 
 const BASE_DOC: &str = "Base of every error this package raises.
 
@@ -39,101 +31,6 @@ Attributes:
     hint: what to do about it (the record's RecommendedAction, or the library's advice).
     error_record: the ErrorRecord, for command errors.
     partial: the Result collected before a command failed, when one ran.";
-
-const CLASSES: [ClassSpec; 15] = [
-    ClassSpec {
-        kind: ErrorKind::NotFound,
-        name: "NotFoundError",
-        builtin: Some("LookupError"),
-        doc: "The object the command names does not exist (ManagementObjectNotFoundException).",
-    },
-    ClassSpec {
-        kind: ErrorKind::Ambiguous,
-        name: "AmbiguousError",
-        builtin: None,
-        doc: "The identity matches more than one object (ManagementObjectAmbiguousException).",
-    },
-    ClassSpec {
-        kind: ErrorKind::AlreadyExists,
-        name: "AlreadyExistsError",
-        builtin: None,
-        doc: "The object, proxy address or group membership already exists.",
-    },
-    ClassSpec {
-        kind: ErrorKind::AccessDenied,
-        name: "AccessDeniedError",
-        builtin: Some("PermissionError"),
-        doc: "The account may not do this: WinRM access denied, or a cmdlet outside its RBAC \
-              roles (which Exchange reports as CommandNotFoundException).",
-    },
-    ClassSpec {
-        kind: ErrorKind::InvalidParameter,
-        name: "InvalidParameterError",
-        builtin: Some("ValueError"),
-        doc: "A parameter is missing, unknown, or its value is invalid.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Throttled,
-        name: "ThrottledError",
-        builtin: None,
-        doc: "The server refused for load (shell quota, throttling budget); retry later.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Transient,
-        name: "TransientError",
-        builtin: None,
-        doc: "A failure a retry may cure: the network, HTTP 503, a broken runspace.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Auth,
-        name: "AuthError",
-        builtin: None,
-        doc: "Authentication failed: wrong password, Kerberos errors, channel binding.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Tls,
-        name: "TlsError",
-        builtin: None,
-        doc: "The TLS handshake or the certificate check failed.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Protocol,
-        name: "ProtocolError",
-        builtin: None,
-        doc: "The server's answer broke the protocol (unreadable XML, PSRP state errors).",
-    },
-    ClassSpec {
-        kind: ErrorKind::Cancelled,
-        name: "CancelledError",
-        builtin: None,
-        doc: "The command was cancelled with Session.cancel(); it was stopped on the server.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Timeout,
-        name: "ExchangeTimeoutError",
-        builtin: Some("TimeoutError"),
-        doc: "An operation ran out of time (a connect, an HTTP exchange, open_timeout or invoke_timeout).",
-    },
-    ClassSpec {
-        kind: ErrorKind::OutcomeUnknown,
-        name: "OutcomeUnknownError",
-        builtin: None,
-        doc: "A command that changes state may or may not have run; check before retrying.",
-    },
-    ClassSpec {
-        kind: ErrorKind::Config,
-        name: "ConfigError",
-        builtin: Some("ValueError"),
-        doc: "The options are not usable (a bad URL, a missing password), or the session was \
-              misused (closed, or called from the thread reading one of its streams).",
-    },
-    ClassSpec {
-        kind: ErrorKind::Command,
-        name: "CommandError",
-        builtin: None,
-        doc: "The command failed for another reason the server gave; see error_record.",
-    },
-];
 
 /// The classes, made once per process.
 pub(crate) struct Classes {
@@ -196,8 +93,8 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&Classes> {
                 ("partial", none()),
             ],
         )?;
-        let mut by_kind = Vec::with_capacity(CLASSES.len());
-        for spec in &CLASSES {
+        let mut by_kind = Vec::with_capacity(EXCEPTION_CLASSES.len());
+        for spec in &EXCEPTION_CLASSES {
             let mut bases = vec![base.bind(py).clone().into_any()];
             if let Some(builtin) = spec.builtin {
                 bases.push(builtins.getattr(builtin)?);
@@ -206,7 +103,7 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&Classes> {
                 py,
                 spec.name,
                 PyTuple::new(py, bases)?,
-                spec.doc,
+                spec.kind.doc(),
                 &[("kind", spec.kind.into_bound_py_any(py)?)],
             )?;
             by_kind.push((spec.kind, spec.name, cls));

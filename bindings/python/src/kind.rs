@@ -3,71 +3,59 @@
 use monosync_exchange::exchange::ErrorKind as CoreKind;
 use pyo3::prelude::*;
 
-/// What kind of failure an error is; the decision a caller makes (retry, report, fix the
-/// input, fix the server) depends on it. Every :class:`ExchangeError` has one as ``.kind``.
-/// The numbers are stable and match the C API's.
-#[pyclass(
-    frozen,
-    eq,
-    eq_int,
-    hash,
-    module = "monosync_exchange",
-    name = "ErrorKind"
-)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum ErrorKind {
-    /// The object the command names does not exist.
-    NotFound = 1,
-    /// The identity matches more than one object.
-    Ambiguous = 2,
-    /// The object, address or membership already exists.
-    AlreadyExists = 3,
-    /// The account may not do this (WinRM access or RBAC).
-    AccessDenied = 4,
-    /// A parameter is missing, unknown, or its value is invalid.
-    InvalidParameter = 5,
-    /// The server refused for load; retry later with backoff.
-    Throttled = 6,
-    /// A failure a retry may cure (network, HTTP 503, a broken runspace).
-    Transient = 7,
-    /// Authentication failed.
-    Auth = 8,
-    /// The TLS handshake or the certificate check failed.
-    Tls = 9,
-    /// The server's answer broke the protocol.
-    Protocol = 10,
-    /// The caller cancelled the command.
-    Cancelled = 11,
-    /// An operation ran out of time.
-    Timeout = 12,
-    /// A command that changes state may or may not have run.
-    OutcomeUnknown = 13,
-    /// The options are not usable.
-    Config = 14,
-    /// The command failed for another reason the server gave.
-    Command = 15,
+/// Makes the Python `ErrorKind` enum and the exception classes' table from the rows of the
+/// core's table of error kinds.
+macro_rules! python_error_kinds {
+    ($($variant:ident = $code:literal, $name:literal,
+       python = $class:ident($($base:ident)?), $doc:literal;)*) => {
+        /// What kind of failure an error is; the decision a caller makes (retry, report, fix the
+        /// input, fix the server) depends on it. Every :class:`ExchangeError` has one as
+        /// ``.kind``. The numbers are stable and match the C API's.
+        #[pyclass(
+            frozen,
+            eq,
+            eq_int,
+            hash,
+            module = "monosync_exchange",
+            name = "ErrorKind"
+        )]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum ErrorKind {
+            $(
+                #[doc = $doc]
+                $variant = $code,
+            )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in numeric order.
+            pub(crate) const ALL: [ErrorKind; [$($code),*].len()] = [$(ErrorKind::$variant),*];
+        }
+
+        /// Every kind's exception class: its name and the builtin it also derives from.
+        pub(crate) const EXCEPTION_CLASSES: [ExceptionClass; [$($code),*].len()] = [$(
+            ExceptionClass {
+                kind: ErrorKind::$variant,
+                name: stringify!($class),
+                builtin: python_error_kinds!(@base $($base)?),
+            },
+        )*];
+    };
+    (@base) => { None };
+    (@base $base:ident) => { Some(stringify!($base)) };
+}
+
+monosync_exchange::error_kinds!(python_error_kinds);
+
+/// One exception class of the tree: the kind it stands for, its name, and the builtin
+/// exception it also derives from (`TimeoutError` for timeouts, ...).
+pub(crate) struct ExceptionClass {
+    pub(crate) kind: ErrorKind,
+    pub(crate) name: &'static str,
+    pub(crate) builtin: Option<&'static str>,
 }
 
 impl ErrorKind {
-    /// Every kind, in numeric order.
-    pub(crate) const ALL: [ErrorKind; 15] = [
-        ErrorKind::NotFound,
-        ErrorKind::Ambiguous,
-        ErrorKind::AlreadyExists,
-        ErrorKind::AccessDenied,
-        ErrorKind::InvalidParameter,
-        ErrorKind::Throttled,
-        ErrorKind::Transient,
-        ErrorKind::Auth,
-        ErrorKind::Tls,
-        ErrorKind::Protocol,
-        ErrorKind::Cancelled,
-        ErrorKind::Timeout,
-        ErrorKind::OutcomeUnknown,
-        ErrorKind::Config,
-        ErrorKind::Command,
-    ];
-
     /// The core's kind with the same number.
     pub(crate) fn core(self) -> Option<CoreKind> {
         CoreKind::from_code(self as u32)
@@ -78,8 +66,13 @@ impl ErrorKind {
     pub(crate) fn from_core(kind: CoreKind) -> ErrorKind {
         ErrorKind::ALL
             .into_iter()
-            .find(|k| *k as u32 == kind as u32)
+            .find(|k| *k as u32 == kind.code())
             .unwrap_or(ErrorKind::Command)
+    }
+
+    /// What the kind means: the core's documentation of it.
+    pub(crate) fn doc(self) -> &'static str {
+        self.core().map_or("", CoreKind::doc)
     }
 }
 

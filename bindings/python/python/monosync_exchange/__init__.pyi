@@ -54,6 +54,7 @@ LogLevel = Literal["error", "warn", "warning", "info", "debug", "trace"]
 class ErrorKind:
     """What kind of failure an error is; stable numbers shared with the C API."""
 
+    # error kinds: begin (scripts/error-kinds.sh --write)
     NotFound: ClassVar[ErrorKind]
     Ambiguous: ClassVar[ErrorKind]
     AlreadyExists: ClassVar[ErrorKind]
@@ -69,6 +70,7 @@ class ErrorKind:
     OutcomeUnknown: ClassVar[ErrorKind]
     Config: ClassVar[ErrorKind]
     Command: ClassVar[ErrorKind]
+    # error kinds: end
     @property
     def code(self) -> int:
         """The stable numeric code (1 to 15)."""
@@ -92,50 +94,61 @@ class ExchangeError(Exception):
     error_record: ErrorRecord | None
     partial: Result | None
 
+# error kinds: begin (scripts/error-kinds.sh --write)
 class NotFoundError(ExchangeError, LookupError):
-    """The object the command names does not exist."""
+    """The object the command names does not exist (ManagementObjectNotFoundException)."""
 
 class AmbiguousError(ExchangeError):
-    """The identity matches more than one object."""
+    """The identity matches more than one object (ManagementObjectAmbiguousException)."""
 
 class AlreadyExistsError(ExchangeError):
-    """The object, proxy address or group membership already exists."""
+    """The object already exists, is already mail-enabled, a proxy address is in use, or the member
+    is already in the group."""
 
 class AccessDeniedError(ExchangeError, PermissionError):
-    """The account may not do this (WinRM access or RBAC)."""
+    """The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not grant
+    (which Exchange reports as CommandNotFoundException)."""
 
 class InvalidParameterError(ExchangeError, ValueError):
     """A parameter is missing, unknown, or its value is invalid."""
 
 class ThrottledError(ExchangeError):
-    """The server refused for load; retry later."""
+    """The server refused for load: the shell quota, or a throttling budget. Retry later, with
+    backoff."""
 
 class TransientError(ExchangeError):
-    """A failure a retry may cure."""
+    """A failure that a retry may cure: the network, HTTP 503, a broken runspace."""
 
 class AuthError(ExchangeError):
-    """Authentication failed."""
+    """Authentication failed: wrong password, Kerberos errors, channel binding rejected, or no
+    usable mechanism."""
 
 class TlsError(ExchangeError):
-    """The TLS handshake or the certificate check failed."""
+    """The TLS handshake or the certificate check (chain, name or pin) failed."""
 
 class ProtocolError(ExchangeError):
-    """The server's answer broke the protocol."""
+    """The server's answer broke the protocol (unreadable XML, PSRP state errors)."""
 
 class CancelledError(ExchangeError):
-    """The command was cancelled with Session.cancel()."""
+    """The caller cancelled the command; it was stopped on the server."""
 
 class ExchangeTimeoutError(ExchangeError, TimeoutError):
-    """An operation ran out of time."""
+    """An operation ran out of time: a connect, an HTTP exchange, opening the session or the
+    command."""
 
 class OutcomeUnknownError(ExchangeError):
-    """A command that changes state may or may not have run."""
+    """A command that changes state may or may not have run: the connection failed after it was
+    sent. It is not re-run; check the object before trying again."""
 
 class ConfigError(ExchangeError, ValueError):
-    """The options are not usable, or the session was misused."""
+    """The options are not usable (a bad URL, a missing password), or the session was misused
+    (closed, or called from the thread reading one of its streams); fix the configuration or the
+    call sequence."""
 
 class CommandError(ExchangeError):
-    """The command failed for another reason the server gave."""
+    """The command failed for another reason the server gave; its error record says why."""
+
+# error kinds: end
 
 @final
 class SecureString:

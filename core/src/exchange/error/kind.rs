@@ -1,97 +1,130 @@
 //! The small, stable set of error kinds a provisioning engine acts on. Every
 //! [`crate::exchange::SessionError`] maps to one ([`crate::exchange::SessionError::kind`]); the bindings expose
 //! the same kinds (C result codes, Python exception classes, .NET exception types).
+//!
+//! The kinds are declared once, in [`error_kinds!`](crate::error_kinds): the enum below, the
+//! Python binding's enum and exception classes are made from that table, and a test
+//! (`tests/e2e/tests/error_kind_bindings.rs`) checks the C header, the Python stubs, the .NET
+//! sources and `docs/errors.md` against it (and writes the generated ones).
 
 use crate::psrp::messages::ErrorRecord;
 
-/// What kind of failure an error is: the decision a caller makes (retry, report, fix the
-/// input, fix the server) depends on this, not on the layer it came from.
+/// The table of error kinds, the one place they are declared: hands every row to the macro
+/// named as its argument, which makes what it needs of them (an enum, a lookup table).
 ///
-/// The numeric values are stable: the C ABI and the bindings use them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[repr(u32)]
-pub enum ErrorKind {
-    /// The object the command names does not exist (ManagementObjectNotFoundException).
-    NotFound = 1,
-    /// The identity matches more than one object (ManagementObjectAmbiguousException).
-    Ambiguous = 2,
-    /// The object already exists, is already mail-enabled, a proxy address is in use, or the
-    /// member is already in the group.
-    AlreadyExists = 3,
-    /// The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not
-    /// grant (which Exchange reports as CommandNotFoundException).
-    AccessDenied = 4,
-    /// A parameter is missing, unknown, or its value is invalid.
-    InvalidParameter = 5,
-    /// The server refused for load: the shell quota, or a throttling budget. Retry later,
-    /// with backoff.
-    Throttled = 6,
-    /// A failure that a retry may cure: the network, HTTP 503, a broken runspace.
-    Transient = 7,
-    /// Authentication failed: wrong password, Kerberos errors, channel binding rejected.
-    Auth = 8,
-    /// The TLS handshake or the certificate check failed.
-    Tls = 9,
-    /// The server's answer broke the protocol (unreadable XML, PSRP state errors).
-    Protocol = 10,
-    /// The caller cancelled the command.
-    Cancelled = 11,
-    /// An operation ran out of time.
-    Timeout = 12,
-    /// A command that changes state may or may not have run: the connection failed after it
-    /// was sent. It is not re-run; check the object before trying again.
-    OutcomeUnknown = 13,
-    /// The options are not usable (a bad URL, a missing password); fix the configuration.
-    Config = 14,
-    /// The command failed for another reason the server gave; its error record says why.
-    Command = 15,
+/// A row is `Variant = code, "snake_name", python = ClassName(BuiltinBase), "doc";`, the base
+/// in parentheses being optional. The codes and names are a stable ABI (C result codes, JSON
+/// output, the bindings' enums): never renumber or rename a kind; a new one takes the next
+/// free code below 100.
+///
+/// ```
+/// macro_rules! names {
+///     ($($variant:ident = $code:literal, $name:literal,
+///        python = $class:ident($($base:ident)?), $doc:literal;)*) => {
+///         [$($name),*]
+///     };
+/// }
+/// let names = monosync_exchange::error_kinds!(names);
+/// assert_eq!(names[0], "not_found");
+/// ```
+#[macro_export]
+macro_rules! error_kinds {
+    ($callback:ident) => {
+        $callback! {
+            NotFound = 1, "not_found", python = NotFoundError(LookupError),
+                "The object the command names does not exist (ManagementObjectNotFoundException).";
+            Ambiguous = 2, "ambiguous", python = AmbiguousError(),
+                "The identity matches more than one object (ManagementObjectAmbiguousException).";
+            AlreadyExists = 3, "already_exists", python = AlreadyExistsError(),
+                "The object already exists, is already mail-enabled, a proxy address is in use, or the member is already in the group.";
+            AccessDenied = 4, "access_denied", python = AccessDeniedError(PermissionError),
+                "The account may not do this: WinRM access denied, or a cmdlet its RBAC roles do not grant (which Exchange reports as CommandNotFoundException).";
+            InvalidParameter = 5, "invalid_parameter", python = InvalidParameterError(ValueError),
+                "A parameter is missing, unknown, or its value is invalid.";
+            Throttled = 6, "throttled", python = ThrottledError(),
+                "The server refused for load: the shell quota, or a throttling budget. Retry later, with backoff.";
+            Transient = 7, "transient", python = TransientError(),
+                "A failure that a retry may cure: the network, HTTP 503, a broken runspace.";
+            Auth = 8, "auth", python = AuthError(),
+                "Authentication failed: wrong password, Kerberos errors, channel binding rejected, or no usable mechanism.";
+            Tls = 9, "tls", python = TlsError(),
+                "The TLS handshake or the certificate check (chain, name or pin) failed.";
+            Protocol = 10, "protocol", python = ProtocolError(),
+                "The server's answer broke the protocol (unreadable XML, PSRP state errors).";
+            Cancelled = 11, "cancelled", python = CancelledError(),
+                "The caller cancelled the command; it was stopped on the server.";
+            Timeout = 12, "timeout", python = ExchangeTimeoutError(TimeoutError),
+                "An operation ran out of time: a connect, an HTTP exchange, opening the session or the command.";
+            OutcomeUnknown = 13, "outcome_unknown", python = OutcomeUnknownError(),
+                "A command that changes state may or may not have run: the connection failed after it was sent. It is not re-run; check the object before trying again.";
+            Config = 14, "config", python = ConfigError(ValueError),
+                "The options are not usable (a bad URL, a missing password), or the session was misused (closed, or called from the thread reading one of its streams); fix the \
+configuration or the call sequence.";
+            Command = 15, "command", python = CommandError(),
+                "The command failed for another reason the server gave; its error record says why.";
+        }
+    };
 }
 
-impl ErrorKind {
-    /// Every kind, in numeric order.
-    pub const ALL: [ErrorKind; 15] = [
-        ErrorKind::NotFound,
-        ErrorKind::Ambiguous,
-        ErrorKind::AlreadyExists,
-        ErrorKind::AccessDenied,
-        ErrorKind::InvalidParameter,
-        ErrorKind::Throttled,
-        ErrorKind::Transient,
-        ErrorKind::Auth,
-        ErrorKind::Tls,
-        ErrorKind::Protocol,
-        ErrorKind::Cancelled,
-        ErrorKind::Timeout,
-        ErrorKind::OutcomeUnknown,
-        ErrorKind::Config,
-        ErrorKind::Command,
-    ];
-
-    /// The kind's stable snake_case name, as used in JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Ambiguous => "ambiguous",
-            ErrorKind::AlreadyExists => "already_exists",
-            ErrorKind::AccessDenied => "access_denied",
-            ErrorKind::InvalidParameter => "invalid_parameter",
-            ErrorKind::Throttled => "throttled",
-            ErrorKind::Transient => "transient",
-            ErrorKind::Auth => "auth",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::Cancelled => "cancelled",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::OutcomeUnknown => "outcome_unknown",
-            ErrorKind::Config => "config",
-            ErrorKind::Command => "command",
+/// Makes [`ErrorKind`] and its table accessors from the rows of [`error_kinds!`].
+macro_rules! declare_error_kind {
+    ($($variant:ident = $code:literal, $name:literal,
+       python = $class:ident($($base:ident)?), $doc:literal;)*) => {
+        /// What kind of failure an error is: the decision a caller makes (retry, report, fix
+        /// the input, fix the server) depends on this, not on the layer it came from.
+        ///
+        /// The numeric values are stable: the C ABI and the bindings use them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        #[repr(u32)]
+        pub enum ErrorKind {
+            $(
+                #[doc = $doc]
+                $variant = $code,
+            )*
         }
-    }
 
+        impl ErrorKind {
+            /// Every kind, in numeric order.
+            pub const ALL: [ErrorKind; [$($code),*].len()] = [$(ErrorKind::$variant),*];
+
+            /// The kind's stable numeric code: the C result code, and the value of the
+            /// bindings' enums.
+            pub const fn code(self) -> u32 {
+                self as u32
+            }
+
+            /// The kind's stable snake_case name, as used in JSON output and by the C API's
+            /// `mx_result_code_name`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $name,)*
+                }
+            }
+
+            /// The variant's name (`NotFound`), which the Python and .NET enums use too.
+            pub const fn variant_name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => stringify!($variant),)*
+                }
+            }
+
+            /// What the kind means, one paragraph: the documentation every binding carries.
+            pub const fn doc(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $doc,)*
+                }
+            }
+        }
+    };
+}
+
+crate::error_kinds!(declare_error_kind);
+
+impl ErrorKind {
     /// The kind with this numeric value.
     pub fn from_code(code: u32) -> Option<ErrorKind> {
-        ErrorKind::ALL.into_iter().find(|k| *k as u32 == code)
+        ErrorKind::ALL.into_iter().find(|k| k.code() == code)
     }
 
     /// Classifies a command's error record (terminating, or one of a result's non-terminating
@@ -341,6 +374,30 @@ mod tests {
         }
         assert_eq!(ErrorKind::from_code(0), None);
         assert_eq!(ErrorKind::from_code(16), None);
+    }
+
+    /// The codes and names are an ABI: released C callers, JSON consumers and the bindings'
+    /// enums depend on them. Adding a kind at the end extends this list; nothing else does.
+    #[test]
+    fn codes_and_names_stay_as_released() {
+        let table: Vec<String> = ErrorKind::ALL
+            .into_iter()
+            .map(|k| format!("{}={}:{}", k.variant_name(), k.code(), k.as_str()))
+            .collect();
+        assert_eq!(
+            table.join(" "),
+            "NotFound=1:not_found Ambiguous=2:ambiguous AlreadyExists=3:already_exists \
+             AccessDenied=4:access_denied InvalidParameter=5:invalid_parameter \
+             Throttled=6:throttled Transient=7:transient Auth=8:auth Tls=9:tls \
+             Protocol=10:protocol Cancelled=11:cancelled Timeout=12:timeout \
+             OutcomeUnknown=13:outcome_unknown Config=14:config Command=15:command"
+        );
+        for kind in ErrorKind::ALL {
+            assert!(
+                kind.doc().ends_with('.') && !kind.doc().contains("  "),
+                "{kind}"
+            );
+        }
     }
 
     fn record(
