@@ -9,6 +9,9 @@
 //! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]),
 //!   an explicit [`ResultSize`], and `-Confirm:$false` for the cmdlets Exchange prompts for.
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
+//! - [`invoke`]: one way to run commands on a session or a pool, async ([`Invoke`]) or
+//!   blocking ([`BlockingInvoke`]).
+//! - [`collect`]: a command's items made into a [`CommandResult`] ([`Collector`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`jump_host`]: reaching Exchange through the WinRM service when only 5986 is open
 //!   ([`SessionOptions::jump_host`], [`JumpHost`]).
@@ -63,11 +66,13 @@
 pub mod blocking;
 pub mod blocking_pool;
 pub mod cancel;
+pub mod collect;
 pub mod error;
 pub mod error_kind;
 pub mod failover;
 mod hint;
 pub mod invocation;
+pub mod invoke;
 pub mod jump_host;
 pub mod options;
 pub mod pool;
@@ -79,9 +84,11 @@ pub mod session;
 pub use blocking::{BlockingSession, BlockingStream};
 pub use blocking_pool::{BlockingPool, BlockingPoolStream};
 pub use cancel::CancelHandle;
+pub use collect::Collector;
 pub use error::{PipelineFailure, SessionError};
 pub use error_kind::{ErrorKind, failure_category, is_confirmation_prompt};
 pub use invocation::{Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation};
+pub use invoke::{BlockingInvoke, Invoke, ItemStream};
 pub use jump_host::{BootstrapFailure, JumpHost, RemoteAuthentication};
 pub use options::{DEFAULT_OPEN_TIMEOUT, Endpoint, SessionOptions};
 pub use pool::{Pool, PoolStats, PoolStream};
