@@ -16,12 +16,12 @@ use tokio::sync::{OwnedMutexGuard, mpsc};
 use super::cancel::CancelHandle;
 use super::error::SessionError;
 use super::invocation::Invocation;
+#[cfg(doc)]
+use super::invoke::BlockingInvoke;
 use super::invoke::Invoke;
 use super::options::SessionOptions;
 use super::result::{CommandResult, RoundTrips, StreamItem};
 use super::session::Session;
-#[cfg(doc)]
-use super::invoke::BlockingInvoke;
 use crate::transport::TransportError;
 
 /// How many items a [`BlockingStream`] buffers ahead of its reader: enough to keep one

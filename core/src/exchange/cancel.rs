@@ -162,6 +162,9 @@ mod tests {
         a.link(&a);
         c.cancel();
         assert!(b.is_cancelled());
-        assert!(!a.is_cancelled(), "only the linked handle's own request counts");
+        assert!(
+            !a.is_cancelled(),
+            "only the linked handle's own request counts"
+        );
     }
 }

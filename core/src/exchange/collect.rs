@@ -96,7 +96,9 @@ mod tests {
         let result = Collector::collect_items(
             [
                 Ok(StreamItem::Output(PsValue::I32(1))),
-                Ok(StreamItem::Warning(InformationalRecord::new("Warning", "w"))),
+                Ok(StreamItem::Warning(InformationalRecord::new(
+                    "Warning", "w",
+                ))),
                 Ok(StreamItem::Output(PsValue::I32(2))),
             ],
             |_| seen += 1,
