@@ -4,7 +4,9 @@
 //! call.
 //!
 //! ```no_run
-//! use monosync_exchange::exchange::{CancelHandle, Command, Invoke, SessionError, StreamItem};
+//! use monosync_exchange::exchange::{
+//!     CancelHandle, Command, Invoke, ItemStream, SessionError, StreamItem,
+//! };
 //!
 //! // The same code serves a session and a pool.
 //! async fn mailboxes(on: &mut impl Invoke, cancel: &CancelHandle) -> Result<usize, SessionError> {
