@@ -321,11 +321,12 @@ typedef uint32_t mx_log_level;
 #endif // __cplusplus
 
 /**
- * A cancel token for pool calls, made by `mx_cancel_new`, owned by the caller and freed with
- * `mx_cancel_free`. A pool runs many commands at once, so instead of cancelling "the" command
- * of the pool, a caller passes a token to `mx_pool_invoke_cancellable` or
- * `mx_pool_invoke_streaming` and calls `mx_cancel_request` from any thread. A requested token
- * stays requested: use a new one for the next call.
+ * A cancel token, made by `mx_cancel_new`, owned by the caller and freed with
+ * `mx_cancel_free`. A caller passes it to a session's or a pool's call
+ * (`mx_session_invoke_cancellable`, `mx_session_invoke_streaming_cancellable`,
+ * `mx_pool_invoke_cancellable`, `mx_pool_invoke_streaming`) and calls `mx_cancel_request`
+ * from any thread to stop that call. A requested token stays requested: use a new one for
+ * the next call.
  */
 typedef struct mx_cancel mx_cancel;
 
@@ -390,7 +391,7 @@ typedef struct mx_result mx_result;
  * `mx_session_free`. Thread-safe: every function may be called from any thread, also at the
  * same time; calls that run commands are served one at a time per session (a session runs
  * one command at a time), while different sessions run in parallel. `mx_session_cancel`
- * never waits.
+ * and `mx_cancel_request` never wait.
  */
 typedef struct mx_session mx_session;
 
@@ -429,15 +430,21 @@ typedef struct {
 typedef void (*mx_log_callback)(void *userdata, uint32_t level, mx_str target, mx_str message);
 
 /**
- * Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
- * order the server sent them:
- * `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
- * for every other stream `record` is set and `object` is NULL. Both are borrowed for the
- * duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
+ * Called by the streaming calls of sessions and pools once per item, in the order the server
+ * sent them: `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record`
+ * is NULL, for every other stream `record` is set and `object` is NULL. Both are borrowed for
+ * the duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
  * thread that started the stream; it must not call functions of the same session (they fail
  * with `MX_CONFIG`).
  */
 typedef int (*mx_stream_callback)(void *userdata, uint32_t stream, const mx_object *object, const mx_record *record);
+
+/**
+ * Called once per progress record while a command of the session or pool runs (whether it
+ * runs to its end or streams), on the thread that invoked it. `record` is borrowed for the
+ * call; read it with `mx_record_progress`.
+ */
+typedef void (*mx_progress_callback)(void *userdata, const mx_record *record);
 
 /**
  * Counts of a pool's sessions and of what happened to them, as `mx_pool_stats` reads them.
@@ -511,13 +518,6 @@ typedef struct {
   bool completed;
 } mx_progress;
 
-/**
- * Called once per progress record while a command of the session runs (both
- * `mx_session_invoke` and `mx_session_invoke_streaming`), on the thread that invoked it.
- * `record` is borrowed for the call; read it with `mx_record_progress`.
- */
-typedef void (*mx_progress_callback)(void *userdata, const mx_record *record);
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -532,6 +532,29 @@ const char *mx_version(void);
  * against `MX_ABI_VERSION`.
  */
 uint32_t mx_abi_version(void);
+
+/**
+ * Makes a cancel token, not requested. The caller owns `*out` and frees it with
+ * `mx_cancel_free`, after the calls it was given to have returned.
+ */
+mx_result_code mx_cancel_new(mx_cancel **out);
+
+/**
+ * Stops the calls the token was given to, which then fail with `MX_CANCELLED`: a pool call
+ * still waiting for a session gives up at once; a running `mx_session_invoke_cancellable`,
+ * `mx_session_invoke_streaming_cancellable` or `mx_pool_invoke_cancellable` sends the
+ * PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
+ * `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
+ * closed, which ends the command on the server. A call started with a requested token fails
+ * with `MX_CANCELLED` at once. Callable from any thread, never blocks.
+ */
+mx_result_code mx_cancel_request(const mx_cancel *cancel);
+
+/**
+ * Frees the token. NULL is fine. Must be called once, after every call the token was given
+ * to has returned.
+ */
+void mx_cancel_free(mx_cancel *cancel);
 
 /**
  * A new command running the cmdlet `name` (`name_len` bytes of UTF-8, e.g. `Get-Mailbox`).
@@ -960,28 +983,6 @@ mx_result_code mx_pool_open(const mx_options *options, mx_pool **out, mx_error *
 mx_result_code mx_pool_invoke(const mx_pool *pool, const mx_command *command, mx_result **out, mx_error **err);
 
 /**
- * Makes a cancel token, not requested. The caller owns `*out` and frees it with
- * `mx_cancel_free`, after the calls it was given to have returned.
- */
-mx_result_code mx_cancel_new(mx_cancel **out);
-
-/**
- * Stops the calls the token was given to, which then fail with `MX_CANCELLED`: one still
- * waiting for a session gives up at once; in `mx_pool_invoke_cancellable` the session sends
- * the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
- * `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
- * closed, which ends the command on the server. A call started with a requested token fails
- * with `MX_CANCELLED` at once. Callable from any thread, never blocks.
- */
-mx_result_code mx_cancel_request(const mx_cancel *cancel);
-
-/**
- * Frees the token. NULL is fine. Must be called once, after every call the token was given
- * to has returned.
- */
-void mx_cancel_free(mx_cancel *cancel);
-
-/**
  * `mx_pool_invoke` that `mx_cancel_request(cancel)` stops from another thread; the call then
  * fails with `MX_CANCELLED`, and the command is not sent again. `cancel` must not be NULL.
  */
@@ -999,6 +1000,17 @@ mx_result_code mx_pool_invoke_cancellable(const mx_pool *pool, const mx_command 
  * passed through untouched. Blocks; runs the callback on the calling thread.
  */
 mx_result_code mx_pool_invoke_streaming(const mx_pool *pool, const mx_command *command, const mx_cancel *cancel, mx_stream_callback callback, void *userdata, mx_error **err);
+
+/**
+ * Registers `callback` to receive progress records of the pool's commands, whether they run
+ * to their end or stream, as `mx_session_set_progress_callback` does for a session (NULL
+ * removes it). `userdata` is passed through untouched and must stay valid, and usable from
+ * any thread that runs commands on the pool, until the callback is replaced or the pool
+ * freed. Takes effect for commands started afterwards. With a callback, `mx_pool_invoke`
+ * reads its command as a stream, so that progress arrives while it runs: a failure is then
+ * retried only until the first item arrived, as `mx_pool_invoke_streaming` retries.
+ */
+mx_result_code mx_pool_set_progress_callback(const mx_pool *pool, mx_progress_callback callback, void *userdata);
 
 /**
  * Writes the pool's counters to `*out`. Never blocks. `out` must be valid for a write.
@@ -1140,6 +1152,14 @@ mx_result_code mx_session_open(const mx_options *options, mx_session **out, mx_e
 mx_result_code mx_session_invoke(const mx_session *session, const mx_command *command, mx_result **out, mx_error **err);
 
 /**
+ * `mx_session_invoke` that `mx_cancel_request(cancel)` stops from another thread: the
+ * command is sent the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and the call fails with
+ * `MX_CANCELLED` once the server confirmed; a call started with a requested token fails at
+ * once. The same tokens stop pool calls. `cancel` must not be NULL.
+ */
+mx_result_code mx_session_invoke_cancellable(const mx_session *session, const mx_command *command, const mx_cancel *cancel, mx_result **out, mx_error **err);
+
+/**
  * Runs `command` (copied) and calls `callback` with each item as it arrives, so a large
  * result never has to fit in memory. When the callback returns non-zero the call returns
  * `MX_OK` at once, and the command is stopped on the server (PowerShell's stop signal)
@@ -1150,11 +1170,19 @@ mx_result_code mx_session_invoke(const mx_session *session, const mx_command *co
 mx_result_code mx_session_invoke_streaming(const mx_session *session, const mx_command *command, mx_stream_callback callback, void *userdata, mx_error **err);
 
 /**
- * Stops the command running on the session, if any: the running `mx_session_invoke` or
- * `mx_session_invoke_streaming` sends the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8),
- * waits for the server to confirm, and fails with `MX_CANCELLED`. Callable from any thread
- * at any time, never blocks; a request made while nothing runs is forgotten when the next
- * command starts.
+ * `mx_session_invoke_streaming` that `cancel` (which may be NULL) also stops when
+ * `mx_cancel_request` is called on it from another thread: the command is sent the
+ * PowerShell stop signal and the call fails with `MX_CANCELLED` once the server confirmed,
+ * after the items that came before. The same tokens stop pool calls.
+ */
+mx_result_code mx_session_invoke_streaming_cancellable(const mx_session *session, const mx_command *command, const mx_cancel *cancel, mx_stream_callback callback, void *userdata, mx_error **err);
+
+/**
+ * Stops the command running on the session, if any, whichever call started it: it is sent
+ * the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8), and the call fails with `MX_CANCELLED`
+ * once the server confirmed. Callable from any thread at any time, never blocks; a request
+ * made while nothing runs is forgotten when the next command starts. To stop one particular
+ * call, as with pools, give it an `mx_cancel` token (`mx_session_invoke_cancellable`).
  */
 mx_result_code mx_session_cancel(const mx_session *session);
 
@@ -1173,8 +1201,8 @@ mx_result_code mx_session_close(const mx_session *session, mx_error **err);
 mx_result_code mx_session_round_trips(const mx_session *session, uint64_t *wsman, uint64_t *http, mx_error **err);
 
 /**
- * Registers `callback` to receive progress records of the session's commands (NULL removes
- * it). `userdata` is passed through untouched and must stay valid, and usable from any
+ * Registers `callback` to receive progress records of the session's commands, whether they
+ * run to their end or stream (NULL removes it). `userdata` is passed through untouched and must stay valid, and usable from any
  * thread that runs commands on the session, until the callback is replaced or the session
  * freed. Takes effect for commands started afterwards.
  */

@@ -38,8 +38,10 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod boundary;
+pub mod cancel;
 pub mod command;
 pub mod error;
+pub mod invoke;
 mod json_value;
 pub mod log;
 pub mod object;

@@ -3,16 +3,18 @@
 
 use std::ffi::c_void;
 
-use mx_core::exchange::{BlockingPool, CancelHandle};
+use mx_core::exchange::BlockingPool;
 
 use crate::boundary::{
     Castable, Out, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_ref,
 };
+use crate::cancel::{cancel_opt, cancel_ref, mx_cancel};
 use crate::command::mx_command;
 use crate::error::{FfiError, mx_error, mx_result_code};
+use crate::invoke::{Invoker, mx_progress_callback, mx_stream_callback};
 use crate::options::mx_options;
 use crate::result::{mx_result, new_result};
-use crate::session::{command_of, deliver, mx_stream_callback};
+use crate::session::command_of;
 
 /// The most sessions a pool may hold (`mx_options_set_pool_size`). Exchange lets one account
 /// hold 18 shells per server; the rest is left for an administrator's own session.
@@ -28,11 +30,11 @@ pub struct mx_pool {
 }
 
 impl Castable for mx_pool {
-    type RustType = BlockingPool;
+    type RustType = Invoker<BlockingPool>;
     type Ownership = OwnershipBox;
 }
 
-fn pool_ref<'a>(pool: *const mx_pool) -> Result<&'a BlockingPool, FfiError> {
+fn pool_ref<'a>(pool: *const mx_pool) -> Result<&'a Invoker<BlockingPool>, FfiError> {
     // SAFETY: every pool function's documentation requires `pool` to be NULL or a live handle
     // from `mx_pool_open`.
     unsafe { try_ref(pool, "pool") }
@@ -77,7 +79,7 @@ pub extern "C" fn mx_pool_open(
         // `mx_options_new`.
         let options = unsafe { try_ref(options, "options") }?.pool_snapshot();
         let pool = BlockingPool::new(options)?;
-        out.write(to_boxed_ptr::<mx_pool>(pool));
+        out.write(to_boxed_ptr::<mx_pool>(Invoker::new(pool)));
         Ok(())
     })
 }
@@ -101,65 +103,8 @@ pub extern "C" fn mx_pool_invoke(
         let out = unsafe { Out::new(out, "out") }?;
         let pool = pool_ref(pool)?;
         let command = command_of(command)?;
-        out.write(new_result(pool.invoke(command)?));
+        out.write(new_result(pool.invoke(command, None)?));
         Ok(())
-    })
-}
-
-/// A cancel token for pool calls, made by `mx_cancel_new`, owned by the caller and freed with
-/// `mx_cancel_free`. A pool runs many commands at once, so instead of cancelling "the" command
-/// of the pool, a caller passes a token to `mx_pool_invoke_cancellable` or
-/// `mx_pool_invoke_streaming` and calls `mx_cancel_request` from any thread. A requested token
-/// stays requested: use a new one for the next call.
-pub struct mx_cancel {
-    _private: [u8; 0],
-}
-
-impl Castable for mx_cancel {
-    type RustType = CancelHandle;
-    type Ownership = OwnershipBox;
-}
-
-fn cancel_ref<'a>(cancel: *const mx_cancel) -> Result<&'a CancelHandle, FfiError> {
-    // SAFETY: every token function's documentation requires `cancel` to be NULL or a live
-    // handle from `mx_cancel_new`.
-    unsafe { try_ref(cancel, "cancel") }
-}
-
-/// Makes a cancel token, not requested. The caller owns `*out` and frees it with
-/// `mx_cancel_free`, after the calls it was given to have returned.
-#[unsafe(no_mangle)]
-pub extern "C" fn mx_cancel_new(out: *mut *mut mx_cancel) -> mx_result_code {
-    ffi_result!({
-        // SAFETY: the documentation requires `out` to be valid for a write.
-        let out = unsafe { Out::new(out, "out") }?;
-        out.write(to_boxed_ptr::<mx_cancel>(CancelHandle::default()));
-        Ok(())
-    })
-}
-
-/// Stops the calls the token was given to, which then fail with `MX_CANCELLED`: one still
-/// waiting for a session gives up at once; in `mx_pool_invoke_cancellable` the session sends
-/// the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and waits for the server to confirm; in
-/// `mx_pool_invoke_streaming` the stream ends at the command's next item and its session is
-/// closed, which ends the command on the server. A call started with a requested token fails
-/// with `MX_CANCELLED` at once. Callable from any thread, never blocks.
-#[unsafe(no_mangle)]
-pub extern "C" fn mx_cancel_request(cancel: *const mx_cancel) -> mx_result_code {
-    ffi_result!({
-        cancel_ref(cancel)?.cancel();
-        Ok(())
-    })
-}
-
-/// Frees the token. NULL is fine. Must be called once, after every call the token was given
-/// to has returned.
-#[unsafe(no_mangle)]
-pub extern "C" fn mx_cancel_free(cancel: *mut mx_cancel) {
-    ffi_value!((), {
-        // SAFETY: the documentation requires `cancel` to be NULL or a live handle from
-        // `mx_cancel_new` that no call uses any more, freed once.
-        unsafe { free_box(cancel) }
     })
 }
 
@@ -179,7 +124,7 @@ pub extern "C" fn mx_pool_invoke_cancellable(
         let pool = pool_ref(pool)?;
         let cancel = cancel_ref(cancel)?;
         let command = command_of(command)?;
-        out.write(new_result(pool.invoke_cancellable(command, cancel)?));
+        out.write(new_result(pool.invoke(command, Some(cancel))?));
         Ok(())
     })
 }
@@ -206,12 +151,26 @@ pub extern "C" fn mx_pool_invoke_streaming(
         let pool = pool_ref(pool)?;
         let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
         let command = command_of(command)?;
-        let stream = if cancel.is_null() {
-            pool.invoke_stream(command)?
-        } else {
-            pool.invoke_stream_cancellable(command, cancel_ref(cancel)?)?
-        };
-        deliver(stream, callback, userdata, None)?;
+        pool.stream(command, cancel_opt(cancel), callback, userdata)?;
+        Ok(())
+    })
+}
+
+/// Registers `callback` to receive progress records of the pool's commands, whether they run
+/// to their end or stream, as `mx_session_set_progress_callback` does for a session (NULL
+/// removes it). `userdata` is passed through untouched and must stay valid, and usable from
+/// any thread that runs commands on the pool, until the callback is replaced or the pool
+/// freed. Takes effect for commands started afterwards. With a callback, `mx_pool_invoke`
+/// reads its command as a stream, so that progress arrives while it runs: a failure is then
+/// retried only until the first item arrived, as `mx_pool_invoke_streaming` retries.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_pool_set_progress_callback(
+    pool: *const mx_pool,
+    callback: mx_progress_callback,
+    userdata: *mut c_void,
+) -> mx_result_code {
+    ffi_result!({
+        pool_ref(pool)?.set_progress(callback, userdata);
         Ok(())
     })
 }
@@ -226,7 +185,7 @@ pub extern "C" fn mx_pool_stats(
     ffi_result!(err => {
         // SAFETY: the documentation requires `out` to be valid for a write.
         let out = unsafe { Out::new(out, "out") }?;
-        let stats = pool_ref(pool)?.stats();
+        let stats = pool_ref(pool)?.target().stats();
         let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         out.write(mx_pool_counters {
             sessions: wide(stats.sessions),
@@ -254,7 +213,7 @@ pub extern "C" fn mx_pool_server_opened(
     ffi_result!(err => {
         // SAFETY: the documentation requires `out` to be valid for a write.
         let out = unsafe { Out::new(out, "out") }?;
-        let stats = pool_ref(pool)?.stats();
+        let stats = pool_ref(pool)?.target().stats();
         let count = stats.opened_per_server.get(index).copied().ok_or_else(|| {
             FfiError::invalid(format!(
                 "server {index} is past the pool's {} servers",
@@ -272,7 +231,7 @@ pub extern "C" fn mx_pool_server_opened(
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_pool_close(pool: *const mx_pool, err: *mut *mut mx_error) -> mx_result_code {
     ffi_result!(err => {
-        pool_ref(pool)?.close()?;
+        pool_ref(pool)?.target().close()?;
         Ok(())
     })
 }
@@ -328,7 +287,11 @@ mod tests {
         );
         mx_pool_free(std::ptr::null_mut());
         assert_eq!(
-            mx_cancel_request(std::ptr::null()),
+            mx_pool_set_progress_callback(std::ptr::null(), None, std::ptr::null_mut()),
+            mx_result_code::MX_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            crate::cancel::mx_cancel_request(std::ptr::null()),
             mx_result_code::MX_INVALID_ARGUMENT
         );
         assert_eq!(
@@ -352,7 +315,7 @@ mod tests {
             ),
             mx_result_code::MX_INVALID_ARGUMENT
         );
-        mx_cancel_free(std::ptr::null_mut());
+        crate::cancel::mx_cancel_free(std::ptr::null_mut());
     }
 
     #[test]

@@ -1,85 +1,35 @@
 //! `mx_session`: one connection to the server (a runspace pool in a WinRM shell) that runs
 //! commands, over the core's `BlockingSession`.
 
-use std::ffi::{c_int, c_void};
-use std::sync::{PoisonError, RwLock};
+use std::ffi::c_void;
 
-use mx_core::exchange::{BlockingSession, CommandResult, SessionError, StreamItem};
+use mx_core::exchange::BlockingSession;
 
 use crate::boundary::{
     Castable, Out, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_ref,
 };
+use crate::cancel::{cancel_opt, cancel_ref, mx_cancel};
 use crate::command::mx_command;
 use crate::error::{FfiError, mx_error, mx_result_code};
-use crate::object::{lend, mx_object};
+use crate::invoke::{Invoker, mx_progress_callback, mx_stream_callback};
 use crate::options::mx_options;
-use crate::result::{Record, lend_record, mx_record, mx_result, mx_stream, new_result};
-
-/// Called by `mx_session_invoke_streaming` and `mx_pool_invoke_streaming` once per item, in the
-/// order the server sent them:
-/// `stream` is an `mx_stream`; for `MX_STREAM_OUTPUT` `object` is set and `record` is NULL,
-/// for every other stream `record` is set and `object` is NULL. Both are borrowed for the
-/// duration of the call only. Return 0 to go on, non-zero to stop the command. Runs on the
-/// thread that started the stream; it must not call functions of the same session (they fail
-/// with `MX_CONFIG`).
-pub type mx_stream_callback = Option<
-    unsafe extern "C" fn(
-        userdata: *mut c_void,
-        stream: u32,
-        object: *const mx_object,
-        record: *const mx_record,
-    ) -> c_int,
->;
-
-/// Called once per progress record while a command of the session runs (both
-/// `mx_session_invoke` and `mx_session_invoke_streaming`), on the thread that invoked it.
-/// `record` is borrowed for the call; read it with `mx_record_progress`.
-pub type mx_progress_callback =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, record: *const mx_record)>;
-
-/// A C callback and the userdata it was registered with.
-#[derive(Clone, Copy)]
-pub(crate) struct ProgressSink {
-    callback: unsafe extern "C" fn(*mut c_void, *const mx_record),
-    userdata: *mut c_void,
-}
-
-// SAFETY: the sink is only called, never dereferenced, by this library; the documentation of
-// `mx_session_set_progress_callback` makes the caller responsible for the userdata being
-// usable from the threads that invoke commands on the session.
-unsafe impl Send for ProgressSink {}
-// SAFETY: as above; calling through a shared reference copies the two pointers.
-unsafe impl Sync for ProgressSink {}
-
-impl ProgressSink {
-    fn call(&self, record: &Record) {
-        // SAFETY: the callback was registered by the caller with this userdata, and the record
-        // outlives the call.
-        unsafe { (self.callback)(self.userdata, lend_record(record)) }
-    }
-}
+use crate::result::{mx_result, new_result};
 
 /// A session to the server, made by `mx_session_open`, owned by the caller and freed with
 /// `mx_session_free`. Thread-safe: every function may be called from any thread, also at the
 /// same time; calls that run commands are served one at a time per session (a session runs
 /// one command at a time), while different sessions run in parallel. `mx_session_cancel`
-/// never waits.
+/// and `mx_cancel_request` never wait.
 pub struct mx_session {
     _private: [u8; 0],
 }
 
-/// The session behind an `mx_session`.
-pub(crate) struct SessionHandle {
-    session: BlockingSession,
-    progress: RwLock<Option<ProgressSink>>,
-}
-
 impl Castable for mx_session {
-    type RustType = SessionHandle;
+    type RustType = Invoker<BlockingSession>;
     type Ownership = OwnershipBox;
 }
 
-fn session_ref<'a>(session: *const mx_session) -> Result<&'a SessionHandle, FfiError> {
+fn session_ref<'a>(session: *const mx_session) -> Result<&'a Invoker<BlockingSession>, FfiError> {
     // SAFETY: every session function's documentation requires `session` to be NULL or a live
     // handle from `mx_session_open`.
     unsafe { try_ref(session, "session") }
@@ -91,23 +41,6 @@ pub(crate) fn command_of(
     // SAFETY: the documentation requires `command` to be NULL or a live handle from
     // `mx_command_new`.
     Ok(unsafe { try_ref(command, "command") }?.snapshot())
-}
-
-/// Collects a command's items into a result, handing progress records to `progress` as they
-/// arrive.
-fn collect(
-    items: impl Iterator<Item = Result<StreamItem, SessionError>>,
-    progress: Option<ProgressSink>,
-) -> Result<CommandResult, SessionError> {
-    let mut result = CommandResult::default();
-    for item in items {
-        let item = item?;
-        if let (Some(sink), StreamItem::Progress(p)) = (progress, &item) {
-            sink.call(&Record::progress(p));
-        }
-        result.push(item);
-    }
-    Ok(result)
 }
 
 /// Connects and opens a session with a copy of `options` (which the caller keeps and may
@@ -128,10 +61,7 @@ pub extern "C" fn mx_session_open(
         // `mx_options_new`.
         let options = unsafe { try_ref(options, "options") }?.snapshot();
         let session = BlockingSession::connect(options)?;
-        out.write(to_boxed_ptr::<mx_session>(SessionHandle {
-            session,
-            progress: RwLock::new(None),
-        }));
+        out.write(to_boxed_ptr::<mx_session>(Invoker::new(session)));
         Ok(())
     })
 }
@@ -155,16 +85,30 @@ pub extern "C" fn mx_session_invoke(
         let out = unsafe { Out::new(out, "out") }?;
         let handle = session_ref(session)?;
         let command = command_of(command)?;
-        let progress = *handle
-            .progress
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let result = match progress {
-            // The stream lets progress reach the caller while the command runs.
-            Some(sink) => collect(handle.session.invoke_stream(command)?, Some(sink))?,
-            None => handle.session.invoke(command)?,
-        };
-        out.write(new_result(result));
+        out.write(new_result(handle.invoke(command, None)?));
+        Ok(())
+    })
+}
+
+/// `mx_session_invoke` that `mx_cancel_request(cancel)` stops from another thread: the
+/// command is sent the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8) and the call fails with
+/// `MX_CANCELLED` once the server confirmed; a call started with a requested token fails at
+/// once. The same tokens stop pool calls. `cancel` must not be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_session_invoke_cancellable(
+    session: *const mx_session,
+    command: *const mx_command,
+    cancel: *const mx_cancel,
+    out: *mut *mut mx_result,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        let handle = session_ref(session)?;
+        let cancel = cancel_ref(cancel)?;
+        let command = command_of(command)?;
+        out.write(new_result(handle.invoke(command, Some(cancel))?));
         Ok(())
     })
 }
@@ -187,86 +131,42 @@ pub extern "C" fn mx_session_invoke_streaming(
         let handle = session_ref(session)?;
         let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
         let command = command_of(command)?;
-        let progress = *handle
-            .progress
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        deliver(
-            handle.session.invoke_stream(command)?,
-            callback,
-            userdata,
-            progress,
-        )?;
+        handle.stream(command, None, callback, userdata)?;
         Ok(())
     })
 }
 
-/// Hands each item of a command to a C stream callback (and progress records to `progress`
-/// too), until the items end or the callback returns non-zero; then drops `items`, which
-/// leaves the command to be stopped by whoever started it. The first failed item is
-/// returned, after the items that came before.
-pub(crate) fn deliver<I>(
-    items: I,
-    callback: unsafe extern "C" fn(*mut c_void, u32, *const mx_object, *const mx_record) -> c_int,
+/// `mx_session_invoke_streaming` that `cancel` (which may be NULL) also stops when
+/// `mx_cancel_request` is called on it from another thread: the command is sent the
+/// PowerShell stop signal and the call fails with `MX_CANCELLED` once the server confirmed,
+/// after the items that came before. The same tokens stop pool calls.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_session_invoke_streaming_cancellable(
+    session: *const mx_session,
+    command: *const mx_command,
+    cancel: *const mx_cancel,
+    callback: mx_stream_callback,
     userdata: *mut c_void,
-    progress: Option<ProgressSink>,
-) -> Result<(), SessionError>
-where
-    I: Iterator<Item = Result<StreamItem, SessionError>>,
-{
-    for item in items {
-        let item = item?;
-        let verdict = match &item {
-            StreamItem::Output(v) => {
-                // SAFETY: the callback was given by the caller; the object outlives the call.
-                unsafe {
-                    callback(
-                        userdata,
-                        mx_stream::Output as u32,
-                        lend(v),
-                        std::ptr::null(),
-                    )
-                }
-            }
-            other => match Record::of_item(other) {
-                Some(record) => {
-                    if let (Some(sink), StreamItem::Progress(_)) = (progress, other) {
-                        sink.call(&record);
-                    }
-                    // SAFETY: as above; the record outlives the call.
-                    unsafe {
-                        callback(
-                            userdata,
-                            record.stream() as u32,
-                            std::ptr::null(),
-                            lend_record(&record),
-                        )
-                    }
-                }
-                None => 0,
-            },
-        };
-        if verdict != 0 {
-            // Dropping a session's stream abandons the command between two Receives; the
-            // session stops it on the server ([MS-PSRP] 3.1.5.3.8) before its next
-            // operation. Cancelling instead would cut a Receive in flight and lose the output
-            // it carried, leaving the next fragments without their start. A pool's stream
-            // stops its command when dropped.
-            break;
-        }
-    }
-    Ok(())
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        let handle = session_ref(session)?;
+        let callback = callback.ok_or_else(|| FfiError::null("callback"))?;
+        let command = command_of(command)?;
+        handle.stream(command, cancel_opt(cancel), callback, userdata)?;
+        Ok(())
+    })
 }
 
-/// Stops the command running on the session, if any: the running `mx_session_invoke` or
-/// `mx_session_invoke_streaming` sends the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8),
-/// waits for the server to confirm, and fails with `MX_CANCELLED`. Callable from any thread
-/// at any time, never blocks; a request made while nothing runs is forgotten when the next
-/// command starts.
+/// Stops the command running on the session, if any, whichever call started it: it is sent
+/// the PowerShell stop signal ([MS-PSRP] 3.1.5.3.8), and the call fails with `MX_CANCELLED`
+/// once the server confirmed. Callable from any thread at any time, never blocks; a request
+/// made while nothing runs is forgotten when the next command starts. To stop one particular
+/// call, as with pools, give it an `mx_cancel` token (`mx_session_invoke_cancellable`).
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_session_cancel(session: *const mx_session) -> mx_result_code {
     ffi_result!({
-        session_ref(session)?.session.cancel();
+        session_ref(session)?.target().cancel();
         Ok(())
     })
 }
@@ -280,7 +180,7 @@ pub extern "C" fn mx_session_close(
     err: *mut *mut mx_error,
 ) -> mx_result_code {
     ffi_result!(err => {
-        session_ref(session)?.session.close()?;
+        session_ref(session)?.target().close()?;
         Ok(())
     })
 }
@@ -296,7 +196,7 @@ pub extern "C" fn mx_session_round_trips(
     err: *mut *mut mx_error,
 ) -> mx_result_code {
     ffi_result!(err => {
-        let trips = session_ref(session)?.session.round_trips()?;
+        let trips = session_ref(session)?.target().round_trips()?;
         for (ptr, value) in [(wsman, trips.wsman), (http, trips.http)] {
             if !ptr.is_null() {
                 // SAFETY: the documentation requires a non-NULL pointer to be valid for a
@@ -308,8 +208,8 @@ pub extern "C" fn mx_session_round_trips(
     })
 }
 
-/// Registers `callback` to receive progress records of the session's commands (NULL removes
-/// it). `userdata` is passed through untouched and must stay valid, and usable from any
+/// Registers `callback` to receive progress records of the session's commands, whether they
+/// run to their end or stream (NULL removes it). `userdata` is passed through untouched and must stay valid, and usable from any
 /// thread that runs commands on the session, until the callback is replaced or the session
 /// freed. Takes effect for commands started afterwards.
 #[unsafe(no_mangle)]
@@ -319,12 +219,7 @@ pub extern "C" fn mx_session_set_progress_callback(
     userdata: *mut c_void,
 ) -> mx_result_code {
     ffi_result!({
-        let handle = session_ref(session)?;
-        *handle
-            .progress
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) =
-            callback.map(|callback| ProgressSink { callback, userdata });
+        session_ref(session)?.set_progress(callback, userdata);
         Ok(())
     })
 }
@@ -344,81 +239,6 @@ pub extern "C" fn mx_session_free(session: *mut mx_session) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mx_core::clixml::PsValue;
-    use mx_core::psrp::messages::{ProgressRecord, ProgressRecordType};
-    use std::sync::Mutex;
-
-    static SEEN: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
-
-    unsafe extern "C" fn remember(userdata: *mut c_void, record: *const mx_record) {
-        let mut p = std::mem::MaybeUninit::<crate::result::mx_progress>::uninit();
-        if crate::result::mx_record_progress(record, p.as_mut_ptr()) != mx_result_code::MX_OK {
-            return;
-        }
-        // SAFETY: MX_OK means `p` was written; its strings live during this call.
-        let (percent, status) = unsafe {
-            let p = p.assume_init();
-            (
-                p.percent_complete,
-                p.status.to_str().unwrap_or_default().to_owned(),
-            )
-        };
-        // The userdata is the tag the test passed.
-        let tag = userdata as usize as i32;
-        SEEN.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((percent + tag, status));
-    }
-
-    fn progress(percent: i32) -> StreamItem {
-        StreamItem::Progress(ProgressRecord {
-            activity: "Enable-Mailbox".into(),
-            activity_id: 1,
-            status_description: format!("{percent}% done"),
-            current_operation: None,
-            parent_activity_id: -1,
-            percent_complete: percent,
-            record_type: ProgressRecordType::Processing,
-            seconds_remaining: -1,
-        })
-    }
-
-    #[test]
-    fn progress_reaches_the_callback_as_it_arrives() {
-        let sink = ProgressSink {
-            callback: remember,
-            userdata: 1000usize as *mut c_void,
-        };
-        let items = vec![
-            Ok(StreamItem::Output(PsValue::from("a"))),
-            Ok(progress(50)),
-            Ok(StreamItem::Output(PsValue::from("b"))),
-            Ok(progress(100)),
-        ];
-        let result = collect(items.into_iter(), Some(sink)).expect("collected");
-        assert_eq!(result.output.len(), 2);
-        assert_eq!(result.progress.len(), 2);
-        let seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        assert_eq!(
-            seen,
-            [
-                (1050, "50% done".to_owned()),
-                (1100, "100% done".to_owned())
-            ]
-        );
-    }
-
-    #[test]
-    fn a_failed_item_fails_the_collection() {
-        let items = vec![
-            Ok(StreamItem::Output(PsValue::from("a"))),
-            Err(SessionError::Cancelled),
-        ];
-        assert!(matches!(
-            collect(items.into_iter(), None),
-            Err(SessionError::Cancelled)
-        ));
-    }
 
     #[test]
     fn null_handles_are_refused() {

@@ -7,6 +7,7 @@ use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use monosync_exchange::cancel::*;
 use monosync_exchange::command::*;
 use monosync_exchange::error::*;
 use monosync_exchange::object::*;
@@ -518,5 +519,51 @@ fn a_pool_stream_is_stopped_by_its_callback_or_a_token_from_another_thread() {
     assert_eq!(server.shell_count(), 0);
     mx_command_free(all);
     mx_command_free(one);
+    mx_pool_free(pool);
+}
+
+static POOL_PROGRESS_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" fn count_pool_progress(_: *mut c_void, record: *const mx_record) {
+    assert_eq!(mx_record_stream(record), mx_stream::Progress as u32);
+    POOL_PROGRESS_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_pool_takes_a_progress_callback_as_a_session_does() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let o = options(&server.url(Endpoint::PowerShell));
+    let pool = open_pool(o);
+    mx_options_free(o);
+    let c = command("Get-Mailbox", &[("ResultSize", "20")]);
+    let plain = pool_invoke(pool, c);
+    assert_eq!(
+        mx_pool_set_progress_callback(pool, Some(count_pool_progress), std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    // With a progress callback the command is read as a stream; the result is the same.
+    let watched = pool_invoke(pool, c);
+    assert_eq!(mx_result_count(watched), 20);
+    for i in 0..20 {
+        assert_eq!(
+            text_property(mx_result_get(plain, i), "Alias"),
+            text_property(mx_result_get(watched, i), "Alias")
+        );
+    }
+    let mut reader = Reader::new();
+    assert_eq!(
+        stream_into(pool, c, std::ptr::null(), &mut reader),
+        mx_result_code::MX_OK
+    );
+    assert_eq!(reader.outputs, 20);
+    // The simulator reports no progress for Get-Mailbox.
+    assert_eq!(POOL_PROGRESS_CALLS.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        mx_pool_set_progress_callback(pool, None, std::ptr::null_mut()),
+        mx_result_code::MX_OK
+    );
+    mx_result_free(plain);
+    mx_result_free(watched);
+    mx_command_free(c);
     mx_pool_free(pool);
 }

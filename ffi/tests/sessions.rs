@@ -6,6 +6,7 @@ use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use monosync_exchange::cancel::*;
 use monosync_exchange::command::*;
 use monosync_exchange::error::*;
 use monosync_exchange::object::*;
@@ -452,6 +453,91 @@ fn a_progress_callback_leaves_results_unchanged() {
     );
     mx_result_free(plain);
     mx_result_free(watched);
+    mx_command_free(c);
+    mx_session_free(session);
+}
+
+#[test]
+fn a_cancel_token_stops_a_session_call_as_it_stops_a_pool_call() {
+    let server = Server::start(SimConfig::default()).expect("server");
+    let session = open(&server);
+    server.set_faults(FaultPlan {
+        rules: vec![FaultRule {
+            operation: "Receive".into(),
+            nth: 1,
+            count: 1,
+            action: FaultAction::Delay { ms: 10_000 },
+        }],
+    });
+    let mut token = std::ptr::null_mut();
+    assert_eq!(mx_cancel_new(&mut token), mx_result_code::MX_OK);
+    let shared = Shared(token.cast_const());
+    let canceller = std::thread::spawn(move || {
+        let shared = shared;
+        std::thread::sleep(Duration::from_millis(300));
+        mx_cancel_request(shared.0)
+    });
+    let c = command("Get-User", &[("Identity", "justin.martin")]);
+    let started = Instant::now();
+    let mut result = std::ptr::null_mut();
+    let mut err = std::ptr::null_mut();
+    let code = mx_session_invoke_cancellable(session, c, token, &mut result, &mut err);
+    assert_eq!(canceller.join().expect("thread"), mx_result_code::MX_OK);
+    assert_eq!(code, mx_result_code::MX_CANCELLED);
+    assert!(result.is_null());
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(take_error(err).0, mx_result_code::MX_CANCELLED);
+    server.set_faults(FaultPlan::default());
+    // The token stays requested: a call given it fails at once, streaming too.
+    let mut err = std::ptr::null_mut();
+    assert_eq!(
+        mx_session_invoke_cancellable(session, c, token, &mut result, &mut err),
+        mx_result_code::MX_CANCELLED
+    );
+    mx_error_free(err);
+    let state = StopAfter {
+        limit: usize::MAX,
+        objects: AtomicUsize::new(0),
+        records: AtomicUsize::new(0),
+    };
+    let mut err = std::ptr::null_mut();
+    assert_eq!(
+        mx_session_invoke_streaming_cancellable(
+            session,
+            c,
+            token,
+            Some(stop_after),
+            (&raw const state).cast_mut().cast(),
+            &mut err,
+        ),
+        mx_result_code::MX_CANCELLED
+    );
+    mx_error_free(err);
+    assert_eq!(state.objects.load(Ordering::SeqCst), 0);
+    mx_cancel_free(token);
+    // A fresh token, never requested, lets the command run; so does none at all.
+    let mut fresh = std::ptr::null_mut();
+    assert_eq!(mx_cancel_new(&mut fresh), mx_result_code::MX_OK);
+    let mut err = std::ptr::null_mut();
+    check(
+        mx_session_invoke_cancellable(session, c, fresh, &mut result, &mut err),
+        err,
+    );
+    assert_eq!(mx_result_count(result), 1);
+    mx_result_free(result);
+    check(
+        mx_session_invoke_streaming_cancellable(
+            session,
+            c,
+            std::ptr::null(),
+            Some(stop_after),
+            (&raw const state).cast_mut().cast(),
+            &mut err,
+        ),
+        err,
+    );
+    assert_eq!(state.objects.load(Ordering::SeqCst), 1);
+    mx_cancel_free(fresh);
     mx_command_free(c);
     mx_session_free(session);
 }

@@ -1,8 +1,5 @@
 using System;
-using System.Collections;
-using System.Collections.Generic;
 using System.Threading;
-using System.Threading.Tasks;
 using Monosync.Exchange.Core;
 using Monosync.Exchange.Core.Handles;
 
@@ -16,9 +13,14 @@ namespace Monosync.Exchange
     /// allows; further callers wait, in arrival order, for a session to come back. Sessions open
     /// on first need, on the first server that answers; a broken one is replaced, and a command
     /// that failed for a passing reason (a dropped connection, throttling) is sent again.
-    /// <see cref="Dispose"/> closes the pool, deleting its shells.
+    /// <see cref="Dispose"/> closes the pool, deleting its shells. Invoking, streaming and
+    /// progress are <see cref="ExchangeInvoker"/>'s, as for a session; a stream keeps its
+    /// session until it ends or is disposed, while other threads (the enumerating one too) use
+    /// the pool's other sessions. Until a stream's first object arrived, a failed read is
+    /// retried on another session; a stream stopped early closes its session rather than
+    /// reuse it.
     /// </summary>
-    public sealed class ExchangePool : IDisposable
+    public sealed class ExchangePool : ExchangeInvoker, IDisposable
     {
         private readonly PoolHandle handle;
         private readonly int serverCount;
@@ -41,85 +43,6 @@ namespace Monosync.Exchange
                 Ensure.Success(NativeMethods.mx_pool_open(o, out IntPtr pool, out IntPtr err), err);
                 return new ExchangePool(new PoolHandle(pool), 1 + options.Servers.Count);
             }
-        }
-
-        /// <summary>
-        /// Runs a cmdlet to its end on a free session, with the parameters and results of
-        /// <see cref="ExchangeSession.Invoke"/>; blocks while every session is busy. A
-        /// terminating error throws the exception of its kind; after <see cref="Close"/>,
-        /// <see cref="ExchangeConfigException"/>.
-        /// </summary>
-        public ExchangeResult Invoke(string cmdlet, IDictionary<string, object> parameters = null)
-        {
-            using (CommandHandle command = CommandBuilder.Build(cmdlet, parameters))
-            {
-                Ensure.Success(NativeMethods.mx_pool_invoke(handle, command, out IntPtr result, out IntPtr err), err);
-                return new ExchangeResult(new ResultHandle(result));
-            }
-        }
-
-        /// <summary>
-        /// <see cref="Invoke(string, IDictionary{string, object})"/> that
-        /// <paramref name="cancellationToken"/> stops: while the call waits for a session it
-        /// gives up at once; once its command runs, the command is stopped on the server
-        /// (PowerShell's stop signal) and the call throws <see cref="OperationCanceledException"/>
-        /// when the server confirmed. A cancelled command is not sent again.
-        /// </summary>
-        public ExchangeResult Invoke(string cmdlet, IDictionary<string, object> parameters, CancellationToken cancellationToken)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using (CommandHandle command = CommandBuilder.Build(cmdlet, parameters))
-            using (CancelHandle token = CancelHandle.Create())
-            using (cancellationToken.Register(token.Request))
-            {
-                ResultCode code = NativeMethods.mx_pool_invoke_cancellable(handle, command, token, out IntPtr result, out IntPtr err);
-                try
-                {
-                    Ensure.Success(code, err);
-                }
-                catch (ExchangeCancelledException e) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw new OperationCanceledException(e.Message, e, cancellationToken);
-                }
-                return new ExchangeResult(new ResultHandle(result));
-            }
-        }
-
-        /// <summary>
-        /// <see cref="Invoke(string, IDictionary{string, object}, CancellationToken)"/> on the
-        /// thread pool: cancelling <paramref name="cancellationToken"/> stops the command on the
-        /// server, and the task ends cancelled.
-        /// </summary>
-        public Task<ExchangeResult> InvokeAsync(
-            string cmdlet,
-            IDictionary<string, object> parameters = null,
-            CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return Task.Run(() => Invoke(cmdlet, parameters, cancellationToken), cancellationToken);
-        }
-
-        /// <summary>
-        /// Runs a cmdlet on a session of its own and yields its output objects as they arrive,
-        /// as <see cref="ExchangeSession.Stream"/> does; each object is valid until the
-        /// enumeration moves on, and records of the other streams go to
-        /// <paramref name="onRecord"/>. The session stays with the enumeration until it ends or
-        /// is disposed, while other threads (this one too) use the pool's other sessions.
-        /// Until the first object arrived, a failed read is retried on another session.
-        /// Disposing the enumeration early, or cancelling <paramref name="cancellationToken"/>
-        /// (which then throws <see cref="OperationCanceledException"/>), stops the command on
-        /// the server and closes its session rather than reuse it.
-        /// </summary>
-        public IEnumerable<ExchangeObject> Stream(
-            string cmdlet,
-            IDictionary<string, object> parameters = null,
-            Action<ExchangeRecord> onRecord = null,
-            CancellationToken cancellationToken = default(CancellationToken))
-        {
-            if (string.IsNullOrWhiteSpace(cmdlet))
-            {
-                throw new ArgumentException("The cmdlet name is empty.", nameof(cmdlet));
-            }
-            return new PoolStream(this, cmdlet, parameters, onRecord, cancellationToken);
         }
 
         /// <summary>The pool's counters now; never blocks.</summary>
@@ -169,103 +92,17 @@ namespace Monosync.Exchange
             handle.Dispose();
         }
 
-        /// <summary>Starts a stream per enumeration, each with its own cancel token.</summary>
-        private sealed class PoolStream : IEnumerable<ExchangeObject>
-        {
-            private readonly ExchangePool pool;
-            private readonly string cmdlet;
-            private readonly IDictionary<string, object> parameters;
-            private readonly Action<ExchangeRecord> onRecord;
-            private readonly CancellationToken cancellationToken;
+        internal override bool IsReleased => handle.IsClosed;
 
-            internal PoolStream(ExchangePool pool, string cmdlet, IDictionary<string, object> parameters, Action<ExchangeRecord> onRecord, CancellationToken cancellationToken)
-            {
-                this.pool = pool;
-                this.cmdlet = cmdlet;
-                this.parameters = parameters;
-                this.onRecord = onRecord;
-                this.cancellationToken = cancellationToken;
-            }
+        internal override ResultCode NativeInvoke(CommandHandle command, CancelHandle token, out IntPtr result, out IntPtr err) =>
+            token == null
+                ? NativeMethods.mx_pool_invoke(handle, command, out result, out err)
+                : NativeMethods.mx_pool_invoke_cancellable(handle, command, token, out result, out err);
 
-            public IEnumerator<ExchangeObject> GetEnumerator()
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var owned = new Owned();
-                try
-                {
-                    CommandHandle command = owned.Add(CommandBuilder.Build(cmdlet, parameters));
-                    CancelHandle token = owned.Add(CancelHandle.Create());
-                    // Disposed first: no request reaches the token once it is being freed.
-                    owned.Add(cancellationToken.Register(token.Request));
-                    PoolHandle handle = pool.handle;
-                    StreamStart start = (NativeMethods.StreamCallback callback, out IntPtr err) =>
-                        NativeMethods.mx_pool_invoke_streaming(handle, command, token, callback, IntPtr.Zero, out err);
-                    return new Enumerator(new StreamPump(start, owned, onRecord), cancellationToken);
-                }
-                catch
-                {
-                    owned.Dispose();
-                    throw;
-                }
-            }
+        internal override ResultCode NativeStream(CommandHandle command, CancelHandle token, NativeMethods.StreamCallback callback, out IntPtr err) =>
+            NativeMethods.mx_pool_invoke_streaming(handle, command, token, callback, IntPtr.Zero, out err);
 
-            IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-        }
-
-        /// <summary>Reports a cancellation through the caller's token as
-        /// <see cref="OperationCanceledException"/>.</summary>
-        private sealed class Enumerator : IEnumerator<ExchangeObject>
-        {
-            private readonly StreamPump pump;
-            private readonly CancellationToken cancellationToken;
-
-            internal Enumerator(StreamPump pump, CancellationToken cancellationToken)
-            {
-                this.pump = pump;
-                this.cancellationToken = cancellationToken;
-            }
-
-            public ExchangeObject Current => pump.Current;
-
-            object IEnumerator.Current => pump.Current;
-
-            public bool MoveNext()
-            {
-                try
-                {
-                    return pump.MoveNext();
-                }
-                catch (ExchangeCancelledException e) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw new OperationCanceledException(e.Message, e, cancellationToken);
-                }
-            }
-
-            public void Reset() => pump.Reset();
-
-            public void Dispose() => pump.Dispose();
-        }
-
-        /// <summary>What a stream owns, disposed in reverse order once its native call ended.</summary>
-        private sealed class Owned : IDisposable
-        {
-            private readonly List<IDisposable> items = new List<IDisposable>();
-
-            internal T Add<T>(T item)
-                where T : IDisposable
-            {
-                items.Add(item);
-                return item;
-            }
-
-            public void Dispose()
-            {
-                for (int i = items.Count - 1; i >= 0; i--)
-                {
-                    items[i].Dispose();
-                }
-                items.Clear();
-            }
-        }
+        internal override ResultCode NativeSetProgress(NativeMethods.ProgressCallback callback) =>
+            NativeMethods.mx_pool_set_progress_callback(handle, callback, IntPtr.Zero);
     }
 }

@@ -112,6 +112,31 @@ namespace Monosync.Exchange.Tests
         }
 
         [Test]
+        public void SessionsAndPoolsRunThroughOneInvoker()
+        {
+            using (ExchangeSession session = Sim.Open())
+            using (ExchangePool pool = ExchangePool.Open(Sim.Options()))
+            {
+                foreach (ExchangeInvoker invoker in new ExchangeInvoker[] { session, pool })
+                {
+                    int progress = 0;
+                    EventHandler<ExchangeProgressRecord> count = (sender, record) => Interlocked.Increment(ref progress);
+                    invoker.Progress += count;
+                    using (var cts = new CancellationTokenSource())
+                    using (ExchangeResult r = invoker.Invoke("Get-Mailbox", Sim.P("ResultSize", 3), cts.Token))
+                    {
+                        Assert.AreEqual(3, r.Output.Count);
+                    }
+                    Assert.AreEqual(2, invoker.Stream("Get-Mailbox", Sim.P("ResultSize", 2)).Count());
+                    invoker.Progress -= count;
+                    // The simulator reports no progress for Get-Mailbox.
+                    Assert.AreEqual(0, progress);
+                    Assert.Throws<OperationCanceledException>(() => invoker.Invoke("Get-Mailbox", null, new CancellationToken(true)));
+                }
+            }
+        }
+
+        [Test]
         public void AStreamHoldsOneSessionWhileTheThreadUsesTheOther()
         {
             int before = Sim.OpenShells();

@@ -8,8 +8,8 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use monosync_exchange::exchange::{
-    BlockingPool, BlockingPoolStream, BlockingSession, BlockingStream, CancelHandle,
-    Command as CoreCommand, CommandResult as CoreResult, SessionError, StreamItem,
+    BlockingInvoke, CancelHandle, Collector, Command as CoreCommand, CommandResult as CoreResult,
+    SessionError, StreamItem,
 };
 use monosync_exchange::psrp::messages::ProgressRecord as CoreProgressRecord;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -28,55 +28,8 @@ const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 type Item = Result<StreamItem, SessionError>;
 
-/// What runs commands: a session (one command at a time) or a pool (one per session). The
-/// pump, the readers and the streams only use this.
-pub(crate) trait Runner: Send + Sync + 'static {
-    /// The items of one started command.
-    type Stream: Iterator<Item = Item> + Send + 'static;
-    /// The handle that will cancel the next command started with it: the session's own, or a
-    /// new one per command of a pool, which runs several at once.
-    fn cancel_handle(&self) -> CancelHandle;
-    /// Starts `pipeline`, waiting for the runner to be free; `cancel` stops it.
-    fn start(
-        &self,
-        pipeline: Vec<CoreCommand>,
-        cancel: &CancelHandle,
-    ) -> Result<Self::Stream, SessionError>;
-}
-
-impl Runner for BlockingSession {
-    type Stream = BlockingStream;
-
-    fn cancel_handle(&self) -> CancelHandle {
-        BlockingSession::cancel_handle(self)
-    }
-
-    fn start(
-        &self,
-        pipeline: Vec<CoreCommand>,
-        _cancel: &CancelHandle,
-    ) -> Result<BlockingStream, SessionError> {
-        self.invoke_stream(pipeline)
-    }
-}
-
-impl Runner for BlockingPool {
-    type Stream = BlockingPoolStream;
-
-    fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::default()
-    }
-
-    fn start(
-        &self,
-        pipeline: Vec<CoreCommand>,
-        cancel: &CancelHandle,
-    ) -> Result<BlockingPoolStream, SessionError> {
-        self.invoke_stream_cancellable(pipeline, cancel)
-    }
-}
-
-/// A thread that starts a command and reads its [`BlockingStream`] into a channel, which
+/// A thread that starts a command on a session or a pool ([`BlockingInvoke`]) and reads its
+/// stream into a channel, which
 /// the Python thread waits on with a timeout: a blocking read could not be interrupted by a
 /// signal. Waiting for the session (another thread's command) also happens on the pump
 /// thread, so Ctrl-C works there too.
@@ -85,7 +38,7 @@ pub(crate) struct Pump {
 }
 
 impl Pump {
-    pub(crate) fn start<R: Runner>(
+    pub(crate) fn start<R: BlockingInvoke + 'static>(
         runner: Arc<R>,
         pipeline: Vec<CoreCommand>,
         cancel: CancelHandle,
@@ -93,20 +46,22 @@ impl Pump {
         let (tx, rx) = sync_channel(PUMP_BUFFER);
         std::thread::Builder::new()
             .name("monosync-exchange-stream".into())
-            .spawn(move || match runner.start(pipeline, &cancel) {
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-                Ok(stream) => {
-                    for item in stream {
-                        // A reader that went away abandons the command; dropping the stream
-                        // lets the session end it (a pool's stream stops it).
-                        if tx.send(item).is_err() {
-                            break;
+            .spawn(
+                move || match runner.invoke_stream_cancellable(pipeline, &cancel) {
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                    Ok(stream) => {
+                        for item in stream {
+                            // A reader that went away abandons the command; dropping the stream
+                            // lets the session end it (a pool's stream stops it).
+                            if tx.send(item).is_err() {
+                                break;
+                            }
                         }
                     }
-                }
-            })
+                },
+            )
             .map_err(|e| PyRuntimeError::new_err(format!("cannot start a stream thread: {e}")))?;
         Ok(Pump { rx })
     }
@@ -148,12 +103,14 @@ impl Readers {
     }
 
     /// Starts `pipeline` on `runner` and registers its reader for this thread.
-    pub(crate) fn start<R: Runner>(
+    pub(crate) fn start<R: BlockingInvoke + 'static>(
         &self,
         runner: &Arc<R>,
         pipeline: Vec<CoreCommand>,
     ) -> PyResult<Arc<Reader>> {
-        let cancel = runner.cancel_handle();
+        // Each command has its own token, for a session as for a pool: cancelling it stops
+        // this command, not whichever runs when the request arrives.
+        let cancel = CancelHandle::default();
         let reader = Arc::new(Reader {
             owner: std::thread::current().id(),
             pump: Mutex::new(Some(Pump::start(
@@ -213,7 +170,7 @@ pub(crate) fn notify_progress(
 
 /// Runs a command to its end: its items are collected (progress also passed to
 /// `on_progress` as it arrives). Ctrl-C cancels the command on the server.
-pub(crate) fn collect<R: Runner>(
+pub(crate) fn collect<R: BlockingInvoke + 'static>(
     py: Python<'_>,
     runner: &Arc<R>,
     readers: &Readers,
@@ -225,7 +182,7 @@ pub(crate) fn collect<R: Runner>(
     let Some(pump) = slot.as_mut() else {
         return Err(session_error(py, SessionError::Closed, None));
     };
-    let mut collected = CoreResult::default();
+    let mut collected = Collector::new();
     loop {
         let item = match pump.next(py) {
             Ok(item) => item,
@@ -234,26 +191,27 @@ pub(crate) fn collect<R: Runner>(
                 return Err(interrupt);
             }
         };
-        match item {
-            None => break,
-            Some(Ok(item)) => {
-                if let StreamItem::Progress(p) = &item {
-                    notify_progress(py, on_progress, p)?;
-                }
-                collected.push(item);
-            }
-            Some(Err(e)) => {
-                if let SessionError::Pipeline(failure) = &e {
-                    collected.state = Some(failure.state);
-                }
-                let partial = Py::new(py, CommandResult::from_core(py, collected)?)?;
-                return Err(session_error(py, e, Some(partial)));
-            }
+        let Some(item) = item else {
+            break;
+        };
+        if let Ok(StreamItem::Progress(p)) = &item {
+            notify_progress(py, on_progress, p)?;
+        }
+        if let Err(e) = collected.feed(item) {
+            // The command's own terminating error carries what came before it; any other
+            // failure gets what was collected so far.
+            let partial = match e {
+                SessionError::Pipeline(_) => None,
+                _ => Some(Py::new(
+                    py,
+                    CommandResult::from_core(py, collected.into_partial())?,
+                )?),
+            };
+            return Err(session_error(py, e, partial));
         }
     }
     *slot = None;
-    collected.state = Some(monosync_exchange::psrp::PSInvocationState::Completed);
-    Py::new(py, CommandResult::from_core(py, collected)?)
+    Py::new(py, CommandResult::from_core(py, collected.finish())?)
 }
 
 /// The output of a running command, as an iterator: each ``next()`` returns the next output

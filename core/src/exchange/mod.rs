@@ -12,6 +12,9 @@
 //! - [`invocation`]: what to run, with SecureString parameters ([`Invocation`], [`Command`]),
 //!   an explicit [`ResultSize`], and `-Confirm:$false` for the cmdlets Exchange prompts for.
 //! - [`result`]: what comes back ([`CommandResult`], [`StreamItem`]).
+//! - [`invoke`]: one way to run commands on a session or a pool, async ([`Invoke`]) or
+//!   blocking ([`BlockingInvoke`]).
+//! - [`collect`]: a command's items made into a [`CommandResult`] ([`Collector`]).
 //! - [`cancel`]: stopping a running command from elsewhere ([`CancelHandle`]).
 //! - [`error`]: the [`SessionError`] of every operation, and [`error::kind`]: the stable
 //!   [`ErrorKind`] each error maps to; [`SessionError::hint`] says what an administrator can
@@ -62,19 +65,23 @@
 //! ```
 
 pub mod cancel;
+pub mod collect;
 pub mod error;
 pub mod invocation;
+pub mod invoke;
 pub mod options;
 pub mod pool;
 pub mod result;
 pub mod session;
 
 pub use cancel::CancelHandle;
+pub use collect::Collector;
 pub use error::{
     BootstrapFailure, ErrorKind, PipelineFailure, SessionError, failure_category,
     is_confirmation_prompt,
 };
 pub use invocation::{Arg, Command, Invocation, ParamValue, ResultSize, prompts_for_confirmation};
+pub use invoke::{BlockingInvoke, Invoke, ItemStream};
 pub use options::{DEFAULT_OPEN_TIMEOUT, Endpoint, JumpHost, RemoteAuthentication, SessionOptions};
 pub use pool::{
     BlockingPool, BlockingPoolStream, DEFAULT_POOL_SESSIONS, MAX_POOL_SESSIONS, Pool, PoolOptions,

@@ -199,6 +199,10 @@ namespace Monosync.Exchange.Core
         internal static extern ResultCode mx_pool_invoke_streaming(PoolHandle pool, CommandHandle command, CancelHandle cancel, StreamCallback callback, IntPtr userdata, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_set_progress_callback(PoolHandle pool, ProgressCallback callback, IntPtr userdata);
+
+        // Cancel tokens, for session and pool calls alike
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_cancel_new(out IntPtr cancel);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -228,6 +232,12 @@ namespace Monosync.Exchange.Core
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_session_invoke_streaming(SessionHandle session, CommandHandle command, StreamCallback callback, IntPtr userdata, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_session_invoke_cancellable(SessionHandle session, CommandHandle command, CancelHandle cancel, out IntPtr result, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_session_invoke_streaming_cancellable(SessionHandle session, CommandHandle command, CancelHandle cancel, StreamCallback callback, IntPtr userdata, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_session_cancel(SessionHandle session);

@@ -10,6 +10,7 @@ use tokio::runtime::Handle;
 use crate::exchange::cancel::CancelHandle;
 use crate::exchange::error::SessionError;
 use crate::exchange::invocation::Invocation;
+use crate::exchange::invoke::Invoke;
 use crate::exchange::pool::options::PoolOptions;
 use crate::exchange::pool::{Pool, PoolStats, PoolStream};
 use crate::exchange::result::{CommandResult, StreamItem};
@@ -33,8 +34,7 @@ impl BlockingPool {
     /// Runs a command on a free session, retrying as [`Pool::invoke`] does. Blocks until a
     /// session is free and the command ended.
     pub fn invoke(&self, invocation: impl Into<Invocation>) -> Result<CommandResult, SessionError> {
-        let invocation = invocation.into();
-        blocking_runtime()?.block_on(self.pool.invoke(invocation))
+        self.run(invocation.into(), None)
     }
 
     /// [`BlockingPool::invoke`] that `cancel` stops from any thread; see
@@ -44,8 +44,7 @@ impl BlockingPool {
         invocation: impl Into<Invocation>,
         cancel: &CancelHandle,
     ) -> Result<CommandResult, SessionError> {
-        let invocation = invocation.into();
-        blocking_runtime()?.block_on(self.pool.invoke_cancellable(invocation, cancel))
+        self.run(invocation.into(), Some(cancel))
     }
 
     /// Starts a command on a session of the pool and returns an iterator over its items as
@@ -55,9 +54,7 @@ impl BlockingPool {
         &self,
         invocation: impl Into<Invocation>,
     ) -> Result<BlockingPoolStream, SessionError> {
-        let invocation = invocation.into();
-        let stream = blocking_runtime()?.block_on(self.pool.invoke_stream(invocation))?;
-        Ok(BlockingPoolStream { stream })
+        self.start_stream(invocation.into(), None)
     }
 
     /// [`BlockingPool::invoke_stream`] that `cancel` also stops; see
@@ -67,9 +64,29 @@ impl BlockingPool {
         invocation: impl Into<Invocation>,
         cancel: &CancelHandle,
     ) -> Result<BlockingPoolStream, SessionError> {
-        let invocation = invocation.into();
+        self.start_stream(invocation.into(), Some(cancel))
+    }
+
+    /// [`BlockingPool::invoke`], stopped by `cancel` when given ([`super::BlockingInvoke`]).
+    pub(crate) fn run(
+        &self,
+        invocation: Invocation,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<CommandResult, SessionError> {
+        let mut pool = self.pool.clone();
+        blocking_runtime()?.block_on(Invoke::invoke_with(&mut pool, invocation, cancel))
+    }
+
+    /// [`BlockingPool::invoke_stream`], stopped by `cancel` when given
+    /// ([`super::BlockingInvoke`]).
+    pub(crate) fn start_stream(
+        &self,
+        invocation: Invocation,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<BlockingPoolStream, SessionError> {
+        let mut pool = self.pool.clone();
         let stream = blocking_runtime()?
-            .block_on(self.pool.invoke_stream_cancellable(invocation, cancel))?;
+            .block_on(Invoke::invoke_stream_with(&mut pool, invocation, cancel))?;
         Ok(BlockingPoolStream { stream })
     }
 

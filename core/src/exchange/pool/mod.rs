@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::exchange::cancel::CancelHandle;
+use crate::exchange::collect::Collector;
 use crate::exchange::error::SessionError;
 use crate::exchange::error::kind::ErrorKind;
 use crate::exchange::invocation::Invocation;
@@ -844,21 +845,14 @@ fn retry_kind(error: &SessionError, delivery: Delivery) -> ErrorKind {
 
 /// Reads a started command to its end, as [`Session::invoke`] does, telling how far it got
 /// when it fails: a terminating error is the server's answer, anything else cut it off.
-async fn collect(mut stream: InvokeStream<'_>) -> Result<CommandResult, (SessionError, Delivery)> {
-    let mut result = CommandResult::default();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(item) => result.push(item),
-            Err(SessionError::Pipeline(mut failure)) => {
-                result.state = Some(failure.state);
-                failure.partial = result;
-                return Err((SessionError::Pipeline(failure), Delivery::Answered));
-            }
-            Err(e) => return Err((e, Delivery::Unknown)),
-        }
-    }
-    result.state = stream.state();
-    Ok(result)
+async fn collect(stream: InvokeStream<'_>) -> Result<CommandResult, (SessionError, Delivery)> {
+    Collector::collect_stream(stream).await.map_err(|e| {
+        let delivery = match e {
+            SessionError::Pipeline(_) => Delivery::Answered,
+            _ => Delivery::Unknown,
+        };
+        (e, delivery)
+    })
 }
 
 /// What becomes of a session after a failed command.

@@ -16,6 +16,9 @@ use tokio::sync::{OwnedMutexGuard, mpsc};
 use crate::exchange::cancel::CancelHandle;
 use crate::exchange::error::SessionError;
 use crate::exchange::invocation::Invocation;
+#[cfg(doc)]
+use crate::exchange::invoke::BlockingInvoke;
+use crate::exchange::invoke::Invoke;
 use crate::exchange::options::SessionOptions;
 use crate::exchange::result::{CommandResult, RoundTrips, StreamItem};
 use crate::exchange::session::Session;
@@ -78,23 +81,41 @@ impl BlockingSession {
     }
 
     /// Runs a command to its end; see [`Session::invoke`]. Waits for any call already
-    /// running on this handle.
+    /// running on this handle. [`BlockingInvoke::invoke_cancellable`] takes a cancel handle.
     pub fn invoke(&self, invocation: impl Into<Invocation>) -> Result<CommandResult, SessionError> {
-        let invocation = invocation.into();
-        let mut guard = self.lock()?;
-        let session = guard.as_mut().ok_or(SessionError::Closed)?;
-        blocking_runtime()?.block_on(session.invoke(invocation))
+        self.run(invocation.into(), None)
     }
 
     /// Starts a command and returns an iterator over its items as they arrive; see
     /// [`Session::invoke_stream`]. The handle's other calls wait until the stream is read
     /// to its end or dropped; a call from the thread holding the open stream fails with
     /// [`SessionError::StreamOpen`] instead of waiting for itself.
+    /// [`BlockingInvoke::invoke_stream_cancellable`] takes a cancel handle.
     pub fn invoke_stream(
         &self,
         invocation: impl Into<Invocation>,
     ) -> Result<BlockingStream, SessionError> {
-        let invocation = invocation.into();
+        self.start_stream(invocation.into(), None)
+    }
+
+    /// [`BlockingSession::invoke`], stopped by `cancel` when given ([`BlockingInvoke`]).
+    pub(crate) fn run(
+        &self,
+        invocation: Invocation,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<CommandResult, SessionError> {
+        let mut guard = self.lock()?;
+        let session = guard.as_mut().ok_or(SessionError::Closed)?;
+        blocking_runtime()?.block_on(Invoke::invoke_with(session, invocation, cancel))
+    }
+
+    /// [`BlockingSession::invoke_stream`], stopped by `cancel` when given
+    /// ([`BlockingInvoke`]).
+    pub(crate) fn start_stream(
+        &self,
+        invocation: Invocation,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<BlockingStream, SessionError> {
         let guard = self.lock()?;
         if guard.is_none() {
             return Err(SessionError::Closed);
@@ -104,7 +125,7 @@ impl BlockingSession {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current().id());
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        runtime()?.spawn(feed_stream(guard, invocation, tx));
+        runtime()?.spawn(feed_stream(guard, invocation, cancel.cloned(), tx));
         Ok(BlockingStream {
             rx,
             owner: std::thread::current().id(),
@@ -181,13 +202,14 @@ impl Drop for BlockingSession {
 async fn feed_stream(
     mut guard: OwnedMutexGuard<Option<Session>>,
     invocation: Invocation,
+    cancel: Option<CancelHandle>,
     tx: mpsc::Sender<Result<StreamItem, SessionError>>,
 ) {
     let Some(session) = guard.as_mut() else {
         let _ = tx.send(Err(SessionError::Closed)).await;
         return;
     };
-    match session.invoke_stream(invocation).await {
+    match Invoke::invoke_stream_with(session, invocation, cancel.as_ref()).await {
         Err(e) => {
             let _ = tx.send(Err(e)).await;
         }

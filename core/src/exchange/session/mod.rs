@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use uuid::Uuid;
 
 use crate::exchange::cancel::CancelHandle;
+use crate::exchange::collect::Collector;
 use crate::exchange::error::{PipelineFailure, SessionError};
 use crate::exchange::invocation::Invocation;
 use crate::exchange::options::{Endpoint, SessionOptions};
@@ -215,21 +216,8 @@ impl Session {
         &mut self,
         invocation: impl Into<Invocation>,
     ) -> Result<CommandResult, SessionError> {
-        let mut stream = self.invoke_stream(invocation).await?;
-        let mut result = CommandResult::default();
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(item) => result.push(item),
-                Err(SessionError::Pipeline(mut failure)) => {
-                    result.state = Some(failure.state);
-                    failure.partial = result;
-                    return Err(SessionError::Pipeline(failure));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        result.state = stream.state();
-        Ok(result)
+        let stream = self.invoke_stream(invocation).await?;
+        Collector::collect_stream(stream).await
     }
 
     /// Starts a command and returns its items as they arrive, one Receive response at a
