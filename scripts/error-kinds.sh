@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the bindings' error kinds against the core's table (core/src/exchange/error_kind.rs):
+# Checks the bindings' error kinds against the core's table (core/src/error/kind.rs):
 # the C header, the Python stubs and package, the .NET enum and exceptions, docs/errors.md.
 # `--write` regenerates the generated ones (.NET sources, the stubs' regions, docs/errors.md);
 # the C header comes from ffi/src/error.rs through scripts/check-header.sh --write.

@@ -7,14 +7,23 @@
 //! - [`clixml`]: the object model PSRP carries, and its XML reader and writer.
 //! - [`psrp`]: fragments, messages, and the runspace-pool and pipeline state machines.
 //! - [`wsman`]: SOAP envelopes for the WinRM shell operations, their responses and faults.
+//! - [`command`]: what a caller runs ([`command::Invocation`]) and what comes back
+//!   ([`command::CommandResult`]); [`error`]: the [`error::SessionError`] of every operation and
+//!   its stable [`error::ErrorKind`].
 //! - [`winrs`]: the WinRS shell that carries a runspace pool, both sides as sans-IO machines:
 //!   which operation each PSRP step takes, requests out and responses in.
-//! - [`exchange`]: the async [`exchange::Session`] that runs commands over the layers below.
+//! - [`exchange`]: the async [`exchange::Session`] and [`exchange::Pool`] that run commands over
+//!   the layers below, and their blocking forms; the crate's public face, which re-exports the
+//!   vocabulary of [`command`] and [`error`].
 //! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
+//!
+//! Each layer uses only those listed before it (and [`transport`]), never one after it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod clixml;
+pub mod command;
+pub mod error;
 pub mod exchange;
 pub mod psrp;
 pub mod recording;

@@ -1,4 +1,4 @@
-// Generated from the core's table of error kinds (core/src/exchange/error_kind.rs) by
+// Generated from the core's table of error kinds (core/src/error/kind.rs) by
 // scripts/error-kinds.sh --write; do not edit by hand.
 namespace Monosync.Exchange
 {

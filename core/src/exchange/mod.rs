@@ -66,13 +66,13 @@
 
 pub mod cancel;
 pub mod collect;
-pub mod error;
-pub mod invocation;
 pub mod invoke;
 pub mod options;
 pub mod pool;
-pub mod result;
 pub mod session;
+
+pub use crate::command::{invocation, result};
+pub use crate::error;
 
 pub use cancel::CancelHandle;
 pub use collect::Collector;

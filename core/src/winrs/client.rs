@@ -28,7 +28,8 @@ use super::envelope::{
     with_options,
 };
 use crate::clixml::PsVersion;
-use crate::exchange::{Invocation, SessionError, StreamItem};
+use crate::command::{Invocation, StreamItem};
+use crate::error::SessionError;
 use crate::psrp::events::Event;
 use crate::psrp::messages::ErrorRecord;
 use crate::psrp::{

@@ -6,7 +6,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::clixml::PsVersion;
-use crate::exchange::SessionError;
+use crate::error::SessionError;
 use crate::psrp::outbox::MIN_TRANSMIT_LEN;
 use crate::transport::TransportError;
 use crate::wsman::response::CreateResponse;

@@ -123,7 +123,7 @@ fn xml_escape(text: &str) -> String {
 
 /// The first lines of a generated file, after the language's comment marker.
 const GENERATED: [&str; 2] = [
-    "Generated from the core's table of error kinds (core/src/exchange/error_kind.rs) by",
+    "Generated from the core's table of error kinds (core/src/error/kind.rs) by",
     "scripts/error-kinds.sh --write; do not edit by hand.",
 ];
 

@@ -39,7 +39,7 @@
 
 use crate::transport::Credentials;
 
-use crate::exchange::invocation::Command;
+use crate::command::invocation::Command;
 
 /// The script the bootstrap runs on the WinRM service endpoint. Its parameters come from
 /// [`JumpHost::bootstrap_command`]; nothing secret is ever part of the text.

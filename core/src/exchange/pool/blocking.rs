@@ -7,13 +7,13 @@
 
 use tokio::runtime::Handle;
 
+use crate::command::invocation::Invocation;
+use crate::command::result::{CommandResult, StreamItem};
+use crate::error::SessionError;
 use crate::exchange::cancel::CancelHandle;
-use crate::exchange::error::SessionError;
-use crate::exchange::invocation::Invocation;
 use crate::exchange::invoke::Invoke;
 use crate::exchange::pool::options::PoolOptions;
 use crate::exchange::pool::{Pool, PoolStats, PoolStream};
-use crate::exchange::result::{CommandResult, StreamItem};
 use crate::exchange::session::blocking::blocking_runtime;
 
 /// A [`Pool`] behind a blocking, `Send + Sync` API. Share it between threads by reference

@@ -51,12 +51,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use crate::command::invocation::Invocation;
+use crate::command::result::CommandResult;
+use crate::error::SessionError;
+use crate::error::kind::ErrorKind;
 use crate::exchange::cancel::CancelHandle;
 use crate::exchange::collect::Collector;
-use crate::exchange::error::SessionError;
-use crate::exchange::error::kind::ErrorKind;
-use crate::exchange::invocation::Invocation;
-use crate::exchange::result::CommandResult;
 use crate::exchange::session::{InvokeStream, Session};
 use crate::psrp::RunspacePoolState;
 use failover::ServerList;

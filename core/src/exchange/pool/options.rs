@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::exchange::error::SessionError;
-use crate::exchange::invocation::{Command, Invocation};
+use crate::command::invocation::{Command, Invocation};
+use crate::error::SessionError;
 use crate::exchange::options::SessionOptions;
 use crate::exchange::pool::retry::RetryPolicy;
 use crate::transport::TransportError;

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use crate::exchange::error::SessionError;
-use crate::exchange::error::kind::ErrorKind;
-use crate::exchange::invocation::Invocation;
+use crate::command::invocation::Invocation;
+use crate::error::SessionError;
+use crate::error::kind::ErrorKind;
 use crate::transport::{TimeoutPhase, TransportError};
 
 /// Verbs whose cmdlets only read. Exchange names every cmdlet `Verb-Noun`; anything else

@@ -12,11 +12,11 @@ use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 
 use super::{Delivery, Forward, Inner, Pool, retry_kind};
+use crate::command::invocation::Invocation;
+use crate::command::result::StreamItem;
+use crate::error::SessionError;
 use crate::exchange::cancel::CancelHandle;
-use crate::exchange::error::SessionError;
-use crate::exchange::invocation::Invocation;
 use crate::exchange::pool::retry::{self, Decision};
-use crate::exchange::result::StreamItem;
 
 /// How many items the stream buffers ahead of its reader: enough to keep one Receive response
 /// in flight while the reader works, little enough to bound memory.

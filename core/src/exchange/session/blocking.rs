@@ -13,14 +13,14 @@ use std::thread::ThreadId;
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::{OwnedMutexGuard, mpsc};
 
+use crate::command::invocation::Invocation;
+use crate::command::result::{CommandResult, RoundTrips, StreamItem};
+use crate::error::SessionError;
 use crate::exchange::cancel::CancelHandle;
-use crate::exchange::error::SessionError;
-use crate::exchange::invocation::Invocation;
 #[cfg(doc)]
 use crate::exchange::invoke::BlockingInvoke;
 use crate::exchange::invoke::Invoke;
 use crate::exchange::options::SessionOptions;
-use crate::exchange::result::{CommandResult, RoundTrips, StreamItem};
 use crate::exchange::session::Session;
 use crate::transport::TransportError;
 

@@ -2,7 +2,7 @@
 //! [`crate::exchange::options::jump_host`]).
 
 use super::Session;
-use crate::exchange::error::{BootstrapFailure, SessionError};
+use crate::error::{BootstrapFailure, SessionError};
 use crate::exchange::options::JumpHost;
 
 /// Runs the bootstrap in `session`'s runspace pool. Transport, fault and protocol errors pass

@@ -9,12 +9,12 @@ use std::collections::VecDeque;
 
 use uuid::Uuid;
 
+use crate::command::invocation::Invocation;
+use crate::command::result::{CommandResult, RoundTrips, StreamItem};
+use crate::error::{PipelineFailure, SessionError};
 use crate::exchange::cancel::CancelHandle;
 use crate::exchange::collect::Collector;
-use crate::exchange::error::{PipelineFailure, SessionError};
-use crate::exchange::invocation::Invocation;
 use crate::exchange::options::{Endpoint, SessionOptions};
-use crate::exchange::result::{CommandResult, RoundTrips, StreamItem};
 use crate::psrp::{PSInvocationState, RunspacePool};
 use crate::recording::Recorder;
 use crate::transport::{Transport, TransportError};

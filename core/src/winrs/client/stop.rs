@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::{STOP_IDLE_RECEIVES, ShellClient, Step, is_final};
-use crate::exchange::SessionError;
+use crate::error::SessionError;
 use crate::winrs::envelope::Answer;
 use crate::wsman::CommandStateKind;
 use crate::wsman::namespaces::signal;

@@ -9,7 +9,7 @@ use crate::psrp::{PSInvocationState, RunspacePoolState};
 use crate::transport::TransportError;
 use crate::wsman::{WsManFault, WsmanError};
 
-use crate::exchange::result::CommandResult;
+use crate::command::result::CommandResult;
 
 pub mod bootstrap;
 mod hint;
@@ -197,7 +197,7 @@ impl SessionError {
     /// that grants WinRM access, the SPN command, what channel-binding hardening expects, how to
     /// rebind a renewed certificate, the role group that grants a cmdlet.
     pub fn hint(&self) -> Option<String> {
-        crate::exchange::error::hint::of(self)
+        crate::error::hint::of(self)
     }
 
     /// The WSManFault code ([MS-WSMV] 2.2.4.43, `f:WSManFault/@Code`): 5 for access denied,

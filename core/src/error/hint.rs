@@ -7,8 +7,8 @@ use crate::transport::TransportError;
 use crate::wsman::WsManFault;
 use crate::wsman::fault::{CODE_ACCESS_DENIED, CODE_SHELL_QUOTA};
 
-use crate::exchange::error::kind::{ErrorKind, is_confirmation_prompt};
-use crate::exchange::error::{SessionError, fault_kind, transport_kind};
+use crate::error::kind::{ErrorKind, is_confirmation_prompt};
+use crate::error::{SessionError, fault_kind, transport_kind};
 
 /// Cmdlet nouns the Recipient Management role group grants (Mail Recipients, Mail Recipient
 /// Creation, Distribution Groups roles).
