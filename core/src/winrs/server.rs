@@ -33,7 +33,7 @@ pub use shell::ServerShell;
 
 use crate::clixml::{self as values, PsObject, PsValue, PsVersion};
 use crate::psrp::messages::{HostInfo, HostResponse};
-use crate::psrp::{PowerShellSpec, StateError};
+use crate::psrp::{PowerShellSpec, ServerOptions, StateError};
 use crate::wsman::header::{format_duration, format_guid};
 use crate::wsman::namespaces::{WSMAN, signal};
 use crate::wsman::response::{CreateResponse, IdentifyResponse, ShellInfo};
@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub denied_users: Vec<String>,
     /// The APPLICATION_PRIVATE_DATA a pool sends when it opens ([MS-PSRP] 2.2.2.13).
     pub private_data: PsValue,
+    /// The versions each shell's pool announces in its SESSION_CAPABILITY ([MS-PSRP]
+    /// 2.2.2.1): protocol 2.3 by default, 2.1 for a PowerShell 2.0 server.
+    pub pool_options: ServerOptions,
 }
 
 /// WinRM's defaults: MaxShellsPerUser 30, IdleTimeout two hours, MaxEnvelopeSizekb 500.
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             max_operation_timeout: Duration::from_secs(60),
             denied_users: Vec::new(),
             private_data: windows_powershell_private_data(),
+            pool_options: ServerOptions::default(),
         }
     }
 }
@@ -409,6 +413,7 @@ impl ShellServer {
             client.user,
             client.resource_uri,
             self.config.private_data.clone(),
+            self.config.pool_options.clone(),
             now,
             idle,
         );

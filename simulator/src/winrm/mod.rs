@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use monosync_exchange::psrp::ServerOptions;
 use monosync_exchange::winrs::server::{
     Answer, Client, Outcome, ReceiveId, ServerConfig, ShellEvent, ShellServer, faults,
     windows_powershell_private_data,
@@ -122,6 +123,7 @@ impl ServiceConfig {
             max_operation_timeout: self.max_operation_timeout,
             denied_users: self.denied_users.clone(),
             private_data: windows_powershell_private_data(),
+            pool_options: ServerOptions::default(),
         }
     }
 }

@@ -60,6 +60,7 @@ impl ServerShell {
         owner: &str,
         resource_uri: &str,
         private_data: PsValue,
+        options: ServerOptions,
         now: Instant,
         idle_timeout: Duration,
     ) -> Self {
@@ -67,7 +68,7 @@ impl ServerShell {
             id,
             owner: owner.to_owned(),
             resource_uri: resource_uri.to_owned(),
-            pool: ServerRunspacePool::new(ServerOptions::default()),
+            pool: ServerRunspacePool::new(options),
             private_data,
             commands: HashMap::new(),
             pending: HashMap::new(),
@@ -154,6 +155,13 @@ impl ServerShell {
             _ => None,
         };
         self.pool.receive(target, data)?;
+        // The command exists from its Command on, even while the rest of a CREATE_PIPELINE too
+        // large for one envelope is still to come in Sends ([MS-PSRP] 3.1.5.3.3).
+        if let Some(pid) = target {
+            self.commands.entry(pid).or_insert(CommandRun {
+                done_reported: false,
+            });
+        }
         self.pump(host_info, events)
     }
 
@@ -178,12 +186,9 @@ impl ServerShell {
                 }
                 ServerEvent::PublicKey => self.pool.send_session_key()?,
                 ServerEvent::CreatePipeline { pipeline_id, spec } => {
-                    self.commands.insert(
-                        pipeline_id,
-                        CommandRun {
-                            done_reported: false,
-                        },
-                    );
+                    self.commands.entry(pipeline_id).or_insert(CommandRun {
+                        done_reported: false,
+                    });
                     events.push_back(ShellEvent::PipelineCreated {
                         shell,
                         pipeline: pipeline_id,

@@ -358,3 +358,36 @@ fn idle_shells_are_deleted_when_their_timeout_passes() {
     h.server.handle_timeout(h.now + Duration::from_secs(30));
     assert_eq!(h.server.shell_count(), 0);
 }
+
+#[test]
+fn a_create_pipeline_split_over_command_and_send_makes_one_command() {
+    let mut h = Harness::open(ServerConfig::default());
+    let spec =
+        PowerShellSpec::new(Command::new("Get-Mailbox").param("Identity", "x".repeat(4_000)));
+    let pid = h.pool.create_pipeline(&spec).expect("pool open");
+    let mut fragments = Vec::new();
+    while let Some(t) = h.pool.poll_transmit(1_000) {
+        fragments.push(t.data);
+    }
+    assert!(fragments.len() > 1, "{} fragments", fragments.len());
+    let rest = fragments.split_off(1);
+    let command = Request::Command {
+        command_id: Some(pid),
+        command: String::new(),
+        arguments: fragments.pop(),
+    };
+    assert!(matches!(ok(h.request(command)), Response::Command { .. }));
+    assert!(h.server.shell(h.shell).expect("shell").has_command(pid));
+    let send = Request::Send {
+        streams: vec![crate::wsman::StreamData::new(
+            "stdin",
+            Some(pid),
+            rest.concat(),
+        )],
+    };
+    assert!(matches!(ok(h.request(send)), Response::Send));
+    let created = std::iter::from_fn(|| h.server.poll_event())
+        .filter(|e| matches!(e, ShellEvent::PipelineCreated { pipeline, .. } if *pipeline == pid))
+        .count();
+    assert_eq!(created, 1);
+}
