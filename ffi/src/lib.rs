@@ -39,12 +39,14 @@
 
 mod boundary;
 pub mod command;
+pub mod config;
 pub mod error;
 mod json_value;
 pub mod log;
 pub mod object;
 pub mod options;
 pub mod pool;
+pub mod pool_options;
 pub mod result;
 pub mod session;
 pub mod strings;

@@ -127,13 +127,35 @@ pub extern "C" fn mx_session_open(
         // SAFETY: the documentation requires `options` to be NULL or a live handle from
         // `mx_options_new`.
         let options = unsafe { try_ref(options, "options") }?.snapshot();
-        let session = BlockingSession::connect(options)?;
-        out.write(to_boxed_ptr::<mx_session>(SessionHandle {
-            session,
-            progress: RwLock::new(None),
-        }));
+        out.write(open(options)?);
         Ok(())
     })
+}
+
+/// Connects and opens a session with `config` (from `mx_options_build`, which the caller
+/// keeps and may release at once), as `mx_session_open` does with options.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_session_open_config(
+    config: *const crate::config::mx_config,
+    out: *mut *mut mx_session,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        let options = crate::config::options_of(config)?;
+        out.write(open(mx_core::exchange::SessionOptions::clone(&options))?);
+        Ok(())
+    })
+}
+
+/// Opens a session with `options` and hands it to C.
+fn open(options: mx_core::exchange::SessionOptions) -> Result<*mut mx_session, SessionError> {
+    let session = BlockingSession::connect(options)?;
+    Ok(to_boxed_ptr::<mx_session>(SessionHandle {
+        session,
+        progress: RwLock::new(None),
+    }))
 }
 
 /// Runs `command` (copied; the caller keeps it) to its end and returns everything it

@@ -69,6 +69,7 @@ pub mod failover;
 mod hint;
 pub mod invocation;
 pub mod jump_host;
+pub mod option_table;
 pub mod options;
 pub mod pool;
 pub mod pool_options;

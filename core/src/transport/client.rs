@@ -19,6 +19,7 @@ use super::encryption::{self, SealProtocol};
 use super::error::{TimeoutPhase, TransportError};
 use super::kerberos;
 use super::tls::{self, SeenCert, TlsOptions};
+use crate::exchange::option_table;
 use crate::psrp::max_envelope_size;
 
 /// Time limits of the transport.
@@ -30,16 +31,17 @@ pub struct Timeouts {
     /// and body together; also one KDC round trip. Keep it above the WS-Management
     /// OperationTimeout of Receive requests.
     pub read: Duration,
-    /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit.
-    pub operation: Option<Duration>,
+    /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit
+    /// (`request_timeout` in every binding).
+    pub request: Option<Duration>,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            connect: Duration::from_secs(30),
-            read: Duration::from_secs(120),
-            operation: None,
+            connect: option_table::DEFAULT_CONNECT_TIMEOUT,
+            read: option_table::DEFAULT_READ_TIMEOUT,
+            request: None,
         }
     }
 }
@@ -315,7 +317,7 @@ impl Transport {
     }
 
     async fn post_limited(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
-        match self.opts.timeouts.operation {
+        match self.opts.timeouts.request {
             Some(limit) => tokio::time::timeout(limit, self.post_inner(soap))
                 .await
                 .map_err(|_| {
