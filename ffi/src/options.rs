@@ -955,7 +955,7 @@ mod tests {
         );
         // SAFETY: the message is read before `mx_error_free`.
         let message = unsafe { crate::error::mx_error_message(err).to_str() };
-        assert!(message.is_some_and(|m| m.contains("url is not valid UTF-8")));
+        assert!(message.is_some_and(|m| m.contains("server is not valid UTF-8")));
         crate::error::mx_error_free(err);
 
         let null = std::ptr::null_mut();

@@ -74,7 +74,7 @@ fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
 }
 
 fn auth_method(py: Python<'_>, name: &str) -> PyResult<AuthMethod> {
-    AuthMethod::from_str(name).map_err(|e| config_error(py, e.to_string()))
+    AuthMethod::from_str(name).map_err(|e| config_error(py, format!("auth={name:?}: {e}")))
 }
 
 /// `jump_host=(exchange_uri, credential)`: Exchange's URI as the jump host reaches it
