@@ -21,6 +21,16 @@
 #define MX_ABI_VERSION 1
 
 /**
+ * Deprecated name of `MX_TIMEOUT_OPERATION`.
+ */
+#define MX_TIMEOUT_RECEIVE_POLL 3
+
+/**
+ * Deprecated name of `MX_TIMEOUT_IDLE`.
+ */
+#define MX_TIMEOUT_SHELL_IDLE 5
+
+/**
  * The most sessions a pool may hold (`mx_options_set_pool_size`). Exchange lets one account
  * hold 18 shells per server; the rest is left for an administrator's own session.
  */
@@ -194,7 +204,8 @@ typedef uint32_t mx_ip_order;
 #endif // __cplusplus
 
 /**
- * The time limits `mx_options_set_timeout_ms` sets.
+ * The time limits `mx_options_set_timeout_ms` sets; each also has its own setter,
+ * `mx_options_set_<name>_timeout_ms`.
  */
 enum mx_timeout
 #ifdef __cplusplus
@@ -202,38 +213,31 @@ enum mx_timeout
 #endif // __cplusplus
  {
   /**
-   * TCP connect per address, and again the TLS handshake. Default 30 s.
+   * `connect_timeout`.
    */
   MX_TIMEOUT_CONNECT = 0,
   /**
-   * One HTTP exchange: the request, then the response head and body together. Default
-   * 120 s; keep it above `MX_TIMEOUT_RECEIVE_POLL`.
+   * `read_timeout`.
    */
   MX_TIMEOUT_READ = 1,
   /**
-   * One whole HTTP request including reconnects; 0 for none (the default).
+   * `request_timeout`.
    */
   MX_TIMEOUT_REQUEST = 2,
   /**
-   * WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29): how long the
-   * server holds a Receive open without output. A polling interval, not a limit; default
-   * 20 s.
+   * `operation_timeout` (formerly `MX_TIMEOUT_RECEIVE_POLL`, which stays as an alias).
    */
-  MX_TIMEOUT_RECEIVE_POLL = 3,
+  MX_TIMEOUT_OPERATION = 3,
   /**
-   * One whole command; when it passes, the command is stopped on the server and the call
-   * fails with `MX_TIMEOUT`. 0 for none (the default).
+   * `invoke_timeout`.
    */
   MX_TIMEOUT_INVOKE = 4,
   /**
-   * The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37); 0
-   * leaves the server's default.
+   * `idle_timeout` (formerly `MX_TIMEOUT_SHELL_IDLE`, which stays as an alias).
    */
-  MX_TIMEOUT_SHELL_IDLE = 5,
+  MX_TIMEOUT_IDLE = 5,
   /**
-   * Opening a session: connect, authenticate, create the shell and open the runspace
-   * pool; when it passes, `mx_session_open` fails with `MX_TIMEOUT`. Default 180 s
-   * (PowerShell's OpenTimeout); 0 for none.
+   * `open_timeout`.
    */
   MX_TIMEOUT_OPEN = 6,
 };
@@ -339,6 +343,13 @@ typedef struct mx_cancel mx_cancel;
 typedef struct mx_command mx_command;
 
 /**
+ * An immutable, reference-counted configuration made by `mx_options_build`; sessions
+ * (`mx_session_open_config`) and pools (`mx_pool_open_config`) take it. Safe to share
+ * between threads.
+ */
+typedef struct mx_config mx_config;
+
+/**
  * Details of a failed call: its code, message and what the server said. Created by the
  * library in a call's `mx_error **err` out-parameter; the caller owns it and frees it with
  * `mx_error_free`. Immutable, so it may be read from any thread.
@@ -354,10 +365,11 @@ typedef struct mx_error mx_error;
 typedef struct mx_object mx_object;
 
 /**
- * Connection settings for `mx_session_open`: URL, authentication, credentials, endpoint,
- * TLS, addresses and time limits. Created by `mx_options_new`, owned by the caller, freed
- * with `mx_options_free`. Setters lock the handle, so any thread may use it, even
- * concurrently; `mx_session_open` copies it, so it may be changed or freed afterwards.
+ * The builder of a session's configuration: URL, authentication, credentials, endpoint, TLS,
+ * addresses and time limits. Created by `mx_options_new`, owned by the caller, freed with
+ * `mx_options_free`. Setters lock the handle, so any thread may use it, even concurrently;
+ * `mx_options_build` (and `mx_session_open`, `mx_pool_open`) copy it, so it may be changed
+ * or freed afterwards.
  */
 typedef struct mx_options mx_options;
 
@@ -369,6 +381,13 @@ typedef struct mx_options mx_options;
  * session to come back.
  */
 typedef struct mx_pool mx_pool;
+
+/**
+ * A pool's own options for `mx_pool_open_config`. Created by `mx_pool_options_new`, owned by
+ * the caller, freed with `mx_pool_options_free`; setters lock it, and `mx_pool_open_config`
+ * copies it.
+ */
+typedef struct mx_pool_options mx_pool_options;
 
 /**
  * A record of a command's error, warning, verbose, debug, information or progress stream.
@@ -630,6 +649,18 @@ mx_result_code mx_command_add_hashtable(mx_command *command, const char *name, s
 mx_result_code mx_command_add_json(mx_command *command, const char *name, size_t name_len, const char *json, size_t json_len, mx_error **err);
 
 /**
+ * Builds the configuration that `options` describe now; later changes to `options` do not
+ * reach it. On success the caller owns `*out` and releases it with `mx_config_free`.
+ */
+mx_result_code mx_options_build(const mx_options *options, const mx_config **out, mx_error **err);
+
+/**
+ * Releases the caller's reference to `config`; NULL is fine. Sessions and pools opened
+ * from it are not affected. Must be called once per configuration built.
+ */
+void mx_config_free(const mx_config *config);
+
+/**
  * The code of the error (`MX_INVALID_ARGUMENT` for NULL).
  */
 mx_result_code mx_error_code(const mx_error *err);
@@ -770,7 +801,7 @@ size_t mx_object_list_count(const mx_object *object);
 const mx_object *mx_object_list_item(const mx_object *object, size_t index);
 
 /**
- * New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no URL
+ * New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no server
  * and no credentials yet, and the defaults of every time limit. The caller owns the result
  * and frees it with `mx_options_free`. Returns NULL only if the library failed internally.
  */
@@ -778,39 +809,48 @@ mx_options *mx_options_new(void);
 
 /**
  * Frees options; the password copy is wiped. NULL is fine. Must be called once, when no
- * other thread uses the handle; sessions opened from it are not affected.
+ * other thread uses the handle; configurations built and sessions opened from it are not
+ * affected.
  */
 void mx_options_free(mx_options *options);
 
 /**
- * Sets the endpoint URL, e.g. `http://ex01.corp.example/PowerShell/` or
- * `https://[fd00::5]:5986/wsman` (`url_len` bytes of UTF-8, no NUL needed). The URL is
- * checked by `mx_session_open` (`MX_CONFIG` when unusable). `options` and `url` must be valid
- * for the call; the text is copied.
+ * Sets the server (`server_len` bytes of UTF-8, no NUL needed): a URL, e.g.
+ * `http://ex01.corp.example/PowerShell/` or `https://[fd00::5]:5986/wsman`, or a bare host
+ * name, which becomes `https://<host>/PowerShell/`, or `https://<host>:5986/wsman` with a
+ * configuration or jump host. Checked when a session opens (`MX_CONFIG` when unusable).
+ * Copied. Default: none.
+ */
+mx_result_code mx_options_set_server(mx_options *options, const char *server, size_t server_len, mx_error **err);
+
+/**
+ * The former name of `mx_options_set_server`, which it is.
  */
 mx_result_code mx_options_set_url(mx_options *options, const char *url, size_t url_len, mx_error **err);
 
 /**
  * Sets the authentication method: one of `mx_auth` (`MX_INVALID_ARGUMENT` otherwise).
+ * Default: negotiate.
  */
 mx_result_code mx_options_set_auth(mx_options *options, uint32_t auth, mx_error **err);
 
 /**
  * Sets the user name: `user`, `DOMAIN\user` or `user@REALM` (Kerberos wants the DNS realm,
- * `alice@CORP.EXAMPLE`). Copied.
+ * `alice@CORP.EXAMPLE`). Copied. Default: none.
  */
 mx_result_code mx_options_set_username(mx_options *options, const char *username, size_t username_len, mx_error **err);
 
 /**
  * Sets the password. The library keeps one copy, wiped from memory when it is replaced or
  * the options are freed (sessions keep their own wiped copy); it is never logged. The
- * caller's buffer is only read during the call: wipe it yourself.
+ * caller's buffer is only read during the call: wipe it yourself. Default: none.
  */
 mx_result_code mx_options_set_password(mx_options *options, const char *password, size_t password_len, mx_error **err);
 
 /**
  * Talks to a session configuration of the WinRM service (`.../wsman`), e.g.
  * `Microsoft.PowerShell`, instead of Exchange's `/PowerShell/` endpoint. Copied.
+ * Default: none (Exchange's endpoint).
  */
 mx_result_code mx_options_set_configuration(mx_options *options, const char *name, size_t name_len, mx_error **err);
 
@@ -822,7 +862,7 @@ mx_result_code mx_options_set_exchange_endpoint(mx_options *options, mx_error **
 
 /**
  * Trusts the CA certificates of a PEM file besides the system's (an internal PKI); NULL
- * removes it. The path is copied; the file is read when a session opens.
+ * removes it. The path is copied; the file is read when a session opens. Default: none.
  */
 mx_result_code mx_options_set_ca_file(mx_options *options, const char *path, size_t path_len, mx_error **err);
 
@@ -830,36 +870,37 @@ mx_result_code mx_options_set_ca_file(mx_options *options, const char *path, siz
  * Adds an accepted certificate thumbprint, SHA-1 (as Windows shows it) or SHA-256, hex of
  * any case, colons and spaces allowed. With at least one pin, a certificate is accepted if
  * and only if it matches one: chain, name and dates are then not checked. A malformed pin
- * fails `mx_session_open` with `MX_CONFIG`.
+ * fails `mx_session_open` with `MX_CONFIG`. Default: none.
  */
 mx_result_code mx_options_add_pinned_thumbprint(mx_options *options, const char *thumbprint, size_t thumbprint_len, mx_error **err);
 
 /**
- * Accepts any server certificate (off by default; the library logs a warning on every
- * connection). For tests only.
+ * Accepts any server certificate (the library logs a warning on every connection). For tests
+ * only. Default: false.
  */
 mx_result_code mx_options_set_insecure(mx_options *options, bool insecure, mx_error **err);
 
 /**
  * Over plain HTTP, sends NTLM/Kerberos-authenticated messages without sealing them (the
- * server must have AllowUnencrypted). Off by default.
+ * server must have AllowUnencrypted). Default: false.
  */
 mx_result_code mx_options_set_allow_unencrypted(mx_options *options, bool allow, mx_error **err);
 
 /**
- * Allows Basic authentication over plain HTTP, which exposes the password. Off by default.
+ * Allows Basic authentication over plain HTTP, which exposes the password. Default: false.
  */
 mx_result_code mx_options_set_allow_basic_over_http(mx_options *options, bool allow, mx_error **err);
 
 /**
  * Sets the order in which resolved addresses are tried: one of `mx_ip_order`.
+ * Default: ipv4-first.
  */
 mx_result_code mx_options_set_ip_order(mx_options *options, uint32_t order, mx_error **err);
 
 /**
  * Adds a fixed answer for one `host:port`, written like curl's `--resolve`:
  * `host:port:addr[,addr...]` (IPv6 addresses may be bracketed). Checked now:
- * `MX_INVALID_ARGUMENT` when malformed.
+ * `MX_INVALID_ARGUMENT` when malformed. Default: none.
  */
 mx_result_code mx_options_add_resolve(mx_options *options, const char *entry, size_t entry_len, mx_error **err);
 
@@ -867,6 +908,7 @@ mx_result_code mx_options_add_resolve(mx_options *options, const char *entry, si
  * Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`), or a KDC proxy
  * (`https://host/KdcProxy`, [MS-KKDCP], its certificate checked against the system roots and
  * the CA file); NULL goes back to the realm's `kdc` in `krb5.conf`, then DNS SRV records.
+ * Default: none.
  */
 mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t kdc_len, mx_error **err);
 
@@ -875,7 +917,7 @@ mx_result_code mx_options_set_kdc(mx_options *options, const char *kdc, size_t k
  * Negotiate only): the entry of the user name's principal (the keytab's first principal when
  * the user name is empty) with AES256, else AES128, at the highest kvno. A keytab with only
  * RC4 or DES keys fails the connect with `MX_AUTH`. NULL goes back to the password. Copied;
- * the file is read when a session authenticates.
+ * the file is read when a session authenticates. Default: none.
  */
 mx_result_code mx_options_set_keytab(mx_options *options, const char *path, size_t path_len, mx_error **err);
 
@@ -883,73 +925,114 @@ mx_result_code mx_options_set_keytab(mx_options *options, const char *path, size
  * Sets the Kerberos realm of the user's account (`CORP.EXAMPLE`); NULL goes back to
  * `krb5.conf`'s `default_realm`, then DNS. A user `name@suffix` whose suffix is not this realm
  * (an alternative UPN suffix) logs on with an NT-ENTERPRISE name sent to it.
- * `MX_INVALID_ARGUMENT` when empty or malformed.
+ * `MX_INVALID_ARGUMENT` when empty or malformed. Default: none.
  */
 mx_result_code mx_options_set_realm(mx_options *options, const char *realm, size_t realm_len, mx_error **err);
 
 /**
  * Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
- * `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
+ * `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed. Default: none.
  */
 mx_result_code mx_options_add_dns_server(mx_options *options, const char *server, size_t server_len, mx_error **err);
 
 /**
  * Uses this service principal name instead of `HTTP/<host>`; NULL goes back to the default.
+ * Default: none.
  */
 mx_result_code mx_options_set_spn(mx_options *options, const char *spn, size_t spn_len, mx_error **err);
 
 /**
  * Sets the `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `de-DE`: the
- * language of the server's messages. Default `en-US`.
+ * language of the server's messages. Default: en-US.
  */
 mx_result_code mx_options_set_locale(mx_options *options, const char *locale, size_t locale_len, mx_error **err);
 
 /**
  * Names the shell, as `Get-PSSession` on the server shows it; NULL for no name.
+ * Default: none.
  */
 mx_result_code mx_options_set_shell_name(mx_options *options, const char *name, size_t name_len, mx_error **err);
 
 /**
  * Records the conversation in the file at `path` (UTF-8): every request and response after
- * unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL (the default)
- * records nothing. The file is created, or truncated, when a session opens; a pool's n-th
- * session records into the path with `.n` before the extension (`calls.1.yml`, ...).
+ * unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL records nothing.
+ * The file is created, or truncated, when a session opens; a pool's n-th session records
+ * into the path with `.n` before the extension (`calls.1.yml`, ...). Default: none.
  */
 mx_result_code mx_options_set_record(mx_options *options, const char *path, size_t path_len, mx_error **err);
 
 /**
  * Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
- * reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
+ * reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1). Default: none.
  */
 mx_result_code mx_options_set_max_envelope_size(mx_options *options, uint32_t bytes, mx_error **err);
 
 /**
- * Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
- * the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`,
- * `MX_TIMEOUT_OPEN`)
- * and is refused with `MX_INVALID_ARGUMENT` where it is not.
+ * TCP connect per address, and again the TLS handshake, in milliseconds; 0 is refused
+ * (`MX_INVALID_ARGUMENT`). Default: 30 s.
+ */
+mx_result_code mx_options_set_connect_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * One HTTP exchange, the request then the response head and body together, in milliseconds;
+ * keep it above the operation timeout. 0 is refused. Default: 120 s.
+ */
+mx_result_code mx_options_set_read_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * One whole HTTP request including reconnects, in milliseconds; 0 for no limit.
+ * Default: none.
+ */
+mx_result_code mx_options_set_request_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29), in milliseconds: how long
+ * the server holds a Receive open without output. A polling interval, not a limit; 0 is
+ * refused. Default: 20 s.
+ */
+mx_result_code mx_options_set_operation_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * One whole command, in milliseconds; when it passes, the command is stopped on the server
+ * and the call fails with `MX_TIMEOUT`. 0 for no limit. Default: none.
+ */
+mx_result_code mx_options_set_invoke_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * Opening a session, in milliseconds: connect, authenticate, create the shell and open the
+ * runspace pool; when it passes, opening fails with `MX_TIMEOUT`. PowerShell's OpenTimeout;
+ * 0 for no limit. Default: 180 s.
+ */
+mx_result_code mx_options_set_open_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37), in
+ * milliseconds; 0 leaves the server's default. Default: none.
+ */
+mx_result_code mx_options_set_idle_timeout_ms(mx_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * Sets one time limit in milliseconds: `which` is one of `mx_timeout`, and the call is that
+ * of the limit's own setter (`MX_TIMEOUT_OPEN` is `mx_options_set_open_timeout_ms`, ...).
+ * `MX_INVALID_ARGUMENT` for another `which`.
  */
 mx_result_code mx_options_set_timeout_ms(mx_options *options, uint32_t which, uint64_t milliseconds, mx_error **err);
 
 /**
- * Adds a failover server for `mx_pool_open`: the pool opens new sessions on the first
- * healthy server of the URL set by `mx_options_set_url` followed by the added ones, in the
- * order they were added, and moves on to the next when one cannot be reached. Every server
- * shares the authentication, credentials, TLS settings and endpoint of the options. The URL
- * is copied and checked by `mx_pool_open` (`MX_CONFIG`); sessions (`mx_session_open`)
- * ignore it. Thread-safe, as every setter.
+ * Adds a failover server for `mx_pool_open`, as `mx_pool_options_add_server` does for
+ * `mx_pool_open_config`: the pool's servers are the options' server followed by the added
+ * ones. Sessions (`mx_session_open`) ignore it.
  */
 mx_result_code mx_options_add_server(mx_options *options, const char *url, size_t url_len, mx_error **err);
 
 /**
- * Sets how many sessions `mx_pool_open`'s pool may hold, which is also how many commands it
- * runs at once: 1 to `MX_MAX_POOL_SESSIONS` (16, below Exchange's 18 shells per user), else
- * `MX_INVALID_ARGUMENT` and the old value stays. Default 2.
+ * Sets how many sessions `mx_pool_open`'s pool may hold, as
+ * `mx_pool_options_set_max_sessions` does for `mx_pool_open_config`.
  */
 mx_result_code mx_options_set_pool_size(mx_options *options, uint32_t sessions, mx_error **err);
 
 /**
- * Switches to jump-host mode: the URL, authentication and credentials of the options are
+ * Switches to jump-host mode: the server, authentication and credentials of the options are
  * then those of the WinRM service of the jump host (`https://<host>:5986/wsman`,
  * configuration `Microsoft.PowerShell`), and every session opened from them first runs a
  * bootstrap there that connects to Exchange at `exchange_uri` (`http://<fqdn>/PowerShell/`,
@@ -958,6 +1041,7 @@ mx_result_code mx_options_set_pool_size(mx_options *options, uint32_t sessions, 
  * key ([MS-PSRP] 2.2.5.1.24), never in clear text. The library keeps one copy of it, wiped
  * when replaced or when the options are freed; the caller's buffer is only read during the
  * call. `mx_options_set_configuration` or `mx_options_set_exchange_endpoint` leave the mode.
+ * Default: none.
  */
 mx_result_code mx_options_set_jump_host(mx_options *options, const char *exchange_uri, size_t exchange_uri_len, const char *user, size_t user_len, const char *password, size_t password_len, mx_error **err);
 
@@ -970,6 +1054,14 @@ mx_result_code mx_options_set_jump_host(mx_options *options, const char *exchang
  * `MX_CONFIG`.
  */
 mx_result_code mx_pool_open(const mx_options *options, mx_pool **out, mx_error **err);
+
+/**
+ * Makes a pool from `config` (from `mx_options_build`, which the caller keeps and may
+ * release at once) and `pool_options` (NULL for every default; copied): its servers are the
+ * configuration's server followed by those of `mx_pool_options_add_server`. Otherwise as
+ * `mx_pool_open`.
+ */
+mx_result_code mx_pool_open_config(const mx_config *config, const mx_pool_options *pool_options, mx_pool **out, mx_error **err);
 
 /**
  * Runs `command` (copied; the caller keeps it) on a free session of the pool, opening one if
@@ -1037,6 +1129,45 @@ mx_result_code mx_pool_close(const mx_pool *pool, mx_error **err);
  * returned.
  */
 void mx_pool_free(mx_pool *pool);
+
+/**
+ * New pool options with every default. The caller owns the result and frees it with
+ * `mx_pool_options_free`. Returns NULL only if the library failed internally.
+ */
+mx_pool_options *mx_pool_options_new(void);
+
+/**
+ * Frees pool options. NULL is fine. Must be called once, when no other thread uses them.
+ */
+void mx_pool_options_free(mx_pool_options *options);
+
+/**
+ * Adds a failover server (a URL or a host name, as `mx_options_set_server` takes): the pool
+ * opens new sessions on the first healthy server of the configuration's server followed by
+ * the added ones, in order, and moves on when one cannot be reached; a session stays on the
+ * server it opened on. Every server shares the rest of the configuration. Copied; checked by
+ * `mx_pool_open_config` (`MX_CONFIG`). Default: none.
+ */
+mx_result_code mx_pool_options_add_server(mx_pool_options *options, const char *url, size_t url_len, mx_error **err);
+
+/**
+ * Sets how many sessions the pool may hold, which is also how many commands it runs at once:
+ * 1 to `MX_MAX_POOL_SESSIONS` (16, below Exchange's 18 shells per user), else
+ * `MX_INVALID_ARGUMENT` and the old value stays. Default: 2.
+ */
+mx_result_code mx_pool_options_set_max_sessions(mx_pool_options *options, uint32_t sessions, mx_error **err);
+
+/**
+ * The longest a call waits for a free session, in milliseconds; when it passes the call
+ * fails with `MX_TIMEOUT`, without a retry. 0 waits as long as it takes. Default: none.
+ */
+mx_result_code mx_pool_options_set_acquire_timeout_ms(mx_pool_options *options, uint64_t milliseconds, mx_error **err);
+
+/**
+ * Attempts of a command in all, the first included, when it fails for a passing reason (a
+ * dropped connection, throttling); 1 turns retries off, 0 is refused. Default: 3.
+ */
+mx_result_code mx_pool_options_set_retry_attempts(mx_pool_options *options, uint32_t attempts, mx_error **err);
 
 /**
  * Frees a result and everything borrowed from it. NULL is fine. Must be called once, when
@@ -1139,6 +1270,12 @@ int32_t mx_stream_from_name(const char *name, size_t name_len);
  * a callback of this library.
  */
 mx_result_code mx_session_open(const mx_options *options, mx_session **out, mx_error **err);
+
+/**
+ * Connects and opens a session with `config` (from `mx_options_build`, which the caller
+ * keeps and may release at once), as `mx_session_open` does with options.
+ */
+mx_result_code mx_session_open_config(const mx_config *config, mx_session **out, mx_error **err);
 
 /**
  * Runs `command` (copied; the caller keeps it) to its end and returns everything it

@@ -143,7 +143,8 @@ pub(crate) struct ConnectArgs {
 /// `mx run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// Endpoint URL, e.g. https://ex01.corp.example/PowerShell/
+    /// Endpoint URL, e.g. https://ex01.corp.example/PowerShell/, or a host name: then
+    /// https://HOST/PowerShell/ (https://HOST:5986/wsman with --configuration).
     #[arg(long)]
     pub(crate) server: String,
     /// Server, account and TLS settings.
@@ -234,4 +235,56 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     std::time::Duration::try_from_secs_f64(value)
         .map_err(|_| format!("`{text}` is not a usable number of seconds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use monosync_exchange::option_table::{OPTIONS, OptionDefault};
+
+    use super::Cli;
+
+    /// Every option the table gives a flag has that flag, with the table's default or none
+    /// (then the library's default applies).
+    #[test]
+    fn flags_follow_the_option_table() {
+        let cli = Cli::command();
+        let mut problems = Vec::new();
+        for o in OPTIONS {
+            let Some(flag) = o.cli else { continue };
+            let (sub, long) = flag.split_once(" --").expect("`subcommand --flag`");
+            let Some(arg) = cli
+                .find_subcommand(sub)
+                .and_then(|c| c.get_arguments().find(|a| a.get_long() == Some(long)))
+            else {
+                problems.push(format!("{}: no `mx {flag}`", o.name));
+                continue;
+            };
+            let given: Vec<String> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .filter(|v| !v.is_empty())
+                .collect();
+            let expected = match o.default {
+                OptionDefault::Unset => None,
+                OptionDefault::Bool(b) => Some(b.to_string()),
+                OptionDefault::Millis(ms) => Some(format!("{}", ms as f64 / 1000.0)),
+                OptionDefault::Count(n) => Some(n.to_string()),
+                OptionDefault::Text(t) => Some(t.to_owned()),
+            };
+            let fine = match (given.as_slice(), &expected) {
+                ([], _) => true,
+                ([one], Some(e)) => one == e,
+                _ => false,
+            };
+            if !fine {
+                problems.push(format!(
+                    "mx {flag}: default {given:?}, the table's is {}",
+                    o.default
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

@@ -200,6 +200,7 @@ fn session_options(args: &RunArgs) -> Result<SessionOptions, CliError> {
         None => Endpoint::Exchange,
     };
     let mut options = SessionOptions::new(transport, endpoint);
+    options.set_server(&args.server);
     options.record = args.record.clone();
     options.invoke_timeout = args.timeout.filter(|d| !d.is_zero());
     options.open_timeout = Some(args.open_timeout).filter(|d| !d.is_zero());

@@ -16,6 +16,8 @@
 //!   the layers below, and their blocking forms; the crate's public face, which re-exports the
 //!   vocabulary of [`command`] and [`error`].
 //! - [`transport`]: HTTP over one owned connection, TLS, authentication and message encryption.
+//! - [`option_table`]: every option once, with its name in each binding and its default; the
+//!   layers read their defaults from it.
 //!
 //! Each layer uses only those listed before it (and [`transport`]), never one after it.
 #![forbid(unsafe_code)]
@@ -25,6 +27,7 @@ pub mod clixml;
 pub mod command;
 pub mod error;
 pub mod exchange;
+pub mod option_table;
 pub mod psrp;
 pub mod recording;
 pub mod server_text;

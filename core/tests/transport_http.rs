@@ -347,7 +347,7 @@ async fn operation_timeout_bounds_the_whole_call() {
         Credentials::new("u", "p"),
     );
     opts.allow_basic_over_http = true;
-    opts.timeouts.operation = Some(Duration::from_millis(200));
+    opts.timeouts.request = Some(Duration::from_millis(200));
     let mut t = Transport::new(opts).unwrap();
     let err = t.post(b"x").await.unwrap_err();
     assert!(

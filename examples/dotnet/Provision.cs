@@ -335,7 +335,7 @@ internal static class Provision
     private static void PoolInParallel(ExchangeSessionOptions options)
     {
         options.InvokeTimeout = TimeSpan.FromMinutes(2);
-        options.PoolSize = 2;
+        options.MaxSessions = 2;
         using (ExchangePool pool = ExchangePool.Open(options))
         {
             Task<int>[] reads = Enumerable.Range(1, 4).Select(n => Task.Run(() =>

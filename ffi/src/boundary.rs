@@ -13,6 +13,10 @@ pub(crate) struct OwnershipBox;
 /// The handle is borrowed from another handle (an object from its result) and never freed.
 pub(crate) struct OwnershipRef;
 
+/// The handle is one reference of an `Arc`: immutable, shared, released with the type's
+/// `_free` function, the value dropped with the last reference.
+pub(crate) struct OwnershipArc;
+
 /// Ties an opaque C type to the Rust value its pointers point at, and to its ownership.
 pub(crate) trait Castable {
     /// The Rust value behind the pointer.
@@ -35,6 +39,56 @@ where
     C: Castable<Ownership = OwnershipRef>,
 {
     (value as *const C::RustType).cast::<C>()
+}
+
+/// Hands one reference of `value` to C, which releases it with [`free_arc`].
+pub(crate) fn to_arc_ptr<C>(value: std::sync::Arc<C::RustType>) -> *const C
+where
+    C: Castable<Ownership = OwnershipArc>,
+{
+    std::sync::Arc::into_raw(value).cast::<C>()
+}
+
+/// Another reference of the `Arc` behind `ptr`, or `MX_INVALID_ARGUMENT` naming `what` for
+/// NULL.
+///
+/// # Safety
+///
+/// `ptr` is NULL or came from [`to_arc_ptr`] for the same `C` and was not released.
+pub(crate) unsafe fn try_arc<C>(
+    ptr: *const C,
+    what: &'static str,
+) -> Result<std::sync::Arc<C::RustType>, FfiError>
+where
+    C: Castable<Ownership = OwnershipArc>,
+{
+    if ptr.is_null() {
+        return Err(FfiError::null(what));
+    }
+    let ptr = ptr.cast::<C::RustType>();
+    // SAFETY: `ptr` came from `Arc::into_raw` and its reference is live (contract above), so
+    // the count may be raised and a new `Arc` made from it.
+    unsafe {
+        std::sync::Arc::increment_strong_count(ptr);
+        Ok(std::sync::Arc::from_raw(ptr))
+    }
+}
+
+/// Releases a reference made by [`to_arc_ptr`]; NULL is ignored.
+///
+/// # Safety
+///
+/// `ptr` is NULL or came from [`to_arc_ptr`] for the same `C` and is released once.
+pub(crate) unsafe fn free_arc<C>(ptr: *const C)
+where
+    C: Castable<Ownership = OwnershipArc>,
+{
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: `ptr` came from `Arc::into_raw` of a `C::RustType` (see `to_arc_ptr`) and this
+    // reference is released once, by the contract above.
+    drop(unsafe { std::sync::Arc::from_raw(ptr.cast::<C::RustType>()) });
 }
 
 /// The value behind `ptr`, or `MX_INVALID_ARGUMENT` naming `what` for NULL.

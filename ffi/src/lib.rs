@@ -40,6 +40,7 @@
 mod boundary;
 pub mod cancel;
 pub mod command;
+pub mod config;
 pub mod error;
 pub mod invoke;
 mod json_value;
@@ -47,6 +48,7 @@ pub mod log;
 pub mod object;
 pub mod options;
 pub mod pool;
+pub mod pool_options;
 pub mod result;
 pub mod session;
 pub mod strings;

@@ -1,6 +1,8 @@
-//! `mx_options`: where and how a session connects. One setter per setting; each validates its
-//! input and changes one field of the core's `SessionOptions`, so a new core option is one
-//! more function here.
+//! `mx_options`: the builder of a session's configuration. One setter per option of the core's
+//! option table (`mx_options_set_<name>`, `mx_options_add_<item>` for lists, `_ms` after a time
+//! limit's name); each validates its input and changes one field of the core's
+//! `SessionOptions` through one of the generic helpers below, so a new option is one more
+//! short function here. `mx_options_build` turns the builder into an immutable `mx_config`.
 
 use std::ffi::c_char;
 use std::net::SocketAddr;
@@ -8,9 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use mx_core::exchange::{
-    DEFAULT_POOL_SESSIONS, Endpoint, JumpHost, MAX_POOL_SESSIONS, PoolOptions, SessionOptions,
-};
+use mx_core::exchange::{Endpoint, JumpHost, PoolOptions, SessionOptions};
 use mx_core::transport::{AuthMethod, Credentials, IpOrder, ResolveOverride};
 use zeroize::Zeroizing;
 
@@ -19,6 +19,7 @@ use crate::boundary::{
     try_str,
 };
 use crate::error::{FfiError, mx_error, mx_result_code};
+use crate::pool_options::PoolSettings;
 
 /// How the client authenticates (`mx_options_set_auth`).
 #[repr(u32)]
@@ -46,80 +47,71 @@ pub enum mx_ip_order {
     System = 2,
 }
 
-/// The time limits `mx_options_set_timeout_ms` sets.
+/// The time limits `mx_options_set_timeout_ms` sets; each also has its own setter,
+/// `mx_options_set_<name>_timeout_ms`.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum mx_timeout {
-    /// TCP connect per address, and again the TLS handshake. Default 30 s.
+    /// `connect_timeout`.
     Connect = 0,
-    /// One HTTP exchange: the request, then the response head and body together. Default
-    /// 120 s; keep it above `MX_TIMEOUT_RECEIVE_POLL`.
+    /// `read_timeout`.
     Read = 1,
-    /// One whole HTTP request including reconnects; 0 for none (the default).
+    /// `request_timeout`.
     Request = 2,
-    /// WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29): how long the
-    /// server holds a Receive open without output. A polling interval, not a limit; default
-    /// 20 s.
-    ReceivePoll = 3,
-    /// One whole command; when it passes, the command is stopped on the server and the call
-    /// fails with `MX_TIMEOUT`. 0 for none (the default).
+    /// `operation_timeout` (formerly `MX_TIMEOUT_RECEIVE_POLL`, which stays as an alias).
+    Operation = 3,
+    /// `invoke_timeout`.
     Invoke = 4,
-    /// The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37); 0
-    /// leaves the server's default.
-    ShellIdle = 5,
-    /// Opening a session: connect, authenticate, create the shell and open the runspace
-    /// pool; when it passes, `mx_session_open` fails with `MX_TIMEOUT`. Default 180 s
-    /// (PowerShell's OpenTimeout); 0 for none.
+    /// `idle_timeout` (formerly `MX_TIMEOUT_SHELL_IDLE`, which stays as an alias).
+    Idle = 5,
+    /// `open_timeout`.
     Open = 6,
 }
 
-/// Connection settings for `mx_session_open`: URL, authentication, credentials, endpoint,
-/// TLS, addresses and time limits. Created by `mx_options_new`, owned by the caller, freed
-/// with `mx_options_free`. Setters lock the handle, so any thread may use it, even
-/// concurrently; `mx_session_open` copies it, so it may be changed or freed afterwards.
+/// Deprecated name of `MX_TIMEOUT_OPERATION`.
+pub const MX_TIMEOUT_RECEIVE_POLL: u32 = 3;
+/// Deprecated name of `MX_TIMEOUT_IDLE`.
+pub const MX_TIMEOUT_SHELL_IDLE: u32 = 5;
+
+/// The builder of a session's configuration: URL, authentication, credentials, endpoint, TLS,
+/// addresses and time limits. Created by `mx_options_new`, owned by the caller, freed with
+/// `mx_options_free`. Setters lock the handle, so any thread may use it, even concurrently;
+/// `mx_options_build` (and `mx_session_open`, `mx_pool_open`) copy it, so it may be changed
+/// or freed afterwards.
 pub struct mx_options {
     _private: [u8; 0],
 }
 
-/// The options behind an `mx_options`. Settings of clients other than a single session (a
-/// pool's server list and size) belong beside `session`, each with its own setter.
+/// The options behind an `mx_options`.
 pub(crate) struct OptionsHandle {
-    /// Everything the core's session takes.
+    /// Everything the core's session takes; `transport.url` holds the server as given, a URL
+    /// or a host name, completed by [`OptionsHandle::snapshot`].
     pub(crate) session: Mutex<SessionOptions>,
-    /// What only `mx_pool_open` reads.
+    /// What `mx_pool_open` reads (`mx_options_add_server`, `mx_options_set_pool_size`);
+    /// `mx_pool_open_config` takes an `mx_pool_options` instead.
     pub(crate) pool: Mutex<PoolSettings>,
 }
 
-/// The settings of a pool beyond its sessions' options.
-#[derive(Debug, Clone)]
-pub(crate) struct PoolSettings {
-    /// Failover servers tried after the options' URL, in order.
-    pub(crate) extra_servers: Vec<String>,
-    /// Sessions the pool may hold, 1 to `MAX_POOL_SESSIONS`.
-    pub(crate) max_sessions: usize,
-}
-
 impl OptionsHandle {
+    /// The core's session options, the server completed to a URL for the endpoint.
     pub(crate) fn snapshot(&self) -> SessionOptions {
-        self.session
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// The core's pool options: the URL set by `mx_options_set_url` first, then the servers
-    /// added by `mx_options_add_server`.
-    pub(crate) fn pool_snapshot(&self) -> PoolOptions {
-        let session = self.snapshot();
-        let settings = self
-            .pool
+        let mut options = self
+            .session
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let servers = std::iter::once(session.transport.url.clone()).chain(settings.extra_servers);
-        let mut options = PoolOptions::with_servers(session, servers);
-        options.max_sessions = settings.max_sessions;
+        let server = std::mem::take(&mut options.transport.url);
+        options.set_server(&server);
         options
+    }
+
+    /// The core's pool options: the server set by `mx_options_set_server` first, then the
+    /// servers added by `mx_options_add_server`.
+    pub(crate) fn pool_snapshot(&self) -> PoolOptions {
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pool_options(self.snapshot())
     }
 }
 
@@ -143,18 +135,91 @@ fn update(
     change(&mut guard)
 }
 
-/// Applies `change` to the pool settings behind `options`.
-fn update_pool(
+/// The shape of every text setter: reads `len` bytes of UTF-8 at `text` (NULL refused) and
+/// applies them.
+fn set_text(
     options: *mut mx_options,
-    change: impl FnOnce(&mut PoolSettings) -> Result<(), FfiError>,
+    text: *const c_char,
+    len: usize,
+    what: &'static str,
+    apply: impl FnOnce(&mut SessionOptions, &str) -> Result<(), FfiError>,
 ) -> Result<(), FfiError> {
-    // SAFETY: as in `update`.
-    let handle = unsafe { try_ref(options, "options") }?;
-    let mut guard = handle.pool.lock().unwrap_or_else(PoisonError::into_inner);
-    change(&mut guard)
+    // SAFETY: every text setter's documentation requires `text` to point at `len` bytes.
+    let text = unsafe { try_str(text, len, what) }?;
+    update(options, |o| apply(o, text))
 }
 
-/// New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no URL
+/// The shape of every text setter whose NULL goes back to the default.
+fn set_opt_text(
+    options: *mut mx_options,
+    text: *const c_char,
+    len: usize,
+    what: &'static str,
+    apply: impl FnOnce(&mut SessionOptions, Option<&str>) -> Result<(), FfiError>,
+) -> Result<(), FfiError> {
+    // SAFETY: every such setter's documentation requires `text` to be NULL or point at `len`
+    // bytes.
+    let text = unsafe { try_opt_str(text, len, what) }?;
+    update(options, |o| apply(o, text))
+}
+
+/// Refuses an empty text naming `what`.
+fn non_empty<'a>(text: &'a str, what: &str) -> Result<&'a str, FfiError> {
+    if text.is_empty() {
+        Err(FfiError::invalid(format!("the {what} is empty")))
+    } else {
+        Ok(text)
+    }
+}
+
+/// A time limit that cannot be switched off: 0 is refused.
+pub(crate) fn required_ms(milliseconds: u64) -> Result<Duration, FfiError> {
+    optional_ms(milliseconds).ok_or_else(|| FfiError::invalid("this time limit cannot be 0"))
+}
+
+/// A time limit that 0 switches off.
+pub(crate) fn optional_ms(milliseconds: u64) -> Option<Duration> {
+    (milliseconds != 0).then(|| Duration::from_millis(milliseconds))
+}
+
+/// The field each time limit sets, for `mx_options_set_timeout_ms` and the named setters.
+type TimeoutField = fn(&mut SessionOptions, u64) -> Result<(), FfiError>;
+
+fn connect_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.transport.timeouts.connect = required_ms(ms)?;
+    Ok(())
+}
+fn read_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.transport.timeouts.read = required_ms(ms)?;
+    Ok(())
+}
+fn request_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.transport.timeouts.request = optional_ms(ms);
+    Ok(())
+}
+fn operation_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.operation_timeout = required_ms(ms)?;
+    Ok(())
+}
+fn invoke_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.invoke_timeout = optional_ms(ms);
+    Ok(())
+}
+fn idle_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.idle_timeout = optional_ms(ms);
+    Ok(())
+}
+fn open_timeout(o: &mut SessionOptions, ms: u64) -> Result<(), FfiError> {
+    o.open_timeout = optional_ms(ms);
+    Ok(())
+}
+
+/// Sets one time limit through `field`.
+fn set_timeout(options: *mut mx_options, field: TimeoutField, ms: u64) -> Result<(), FfiError> {
+    update(options, |o| field(o, ms))
+}
+
+/// New options for Exchange's `/PowerShell/` endpoint with Negotiate authentication, no server
 /// and no credentials yet, and the defaults of every time limit. The caller owns the result
 /// and frees it with `mx_options_free`. Returns NULL only if the library failed internally.
 #[unsafe(no_mangle)]
@@ -167,16 +232,14 @@ pub extern "C" fn mx_options_new() -> *mut mx_options {
         );
         to_boxed_ptr::<mx_options>(OptionsHandle {
             session: Mutex::new(session),
-            pool: Mutex::new(PoolSettings {
-                extra_servers: Vec::new(),
-                max_sessions: DEFAULT_POOL_SESSIONS,
-            }),
+            pool: Mutex::new(PoolSettings::default()),
         })
     })
 }
 
 /// Frees options; the password copy is wiped. NULL is fine. Must be called once, when no
-/// other thread uses the handle; sessions opened from it are not affected.
+/// other thread uses the handle; configurations built and sessions opened from it are not
+/// affected.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_free(options: *mut mx_options) {
     ffi_value!((), {
@@ -186,10 +249,25 @@ pub extern "C" fn mx_options_free(options: *mut mx_options) {
     })
 }
 
-/// Sets the endpoint URL, e.g. `http://ex01.corp.example/PowerShell/` or
-/// `https://[fd00::5]:5986/wsman` (`url_len` bytes of UTF-8, no NUL needed). The URL is
-/// checked by `mx_session_open` (`MX_CONFIG` when unusable). `options` and `url` must be valid
-/// for the call; the text is copied.
+/// Sets the server (`server_len` bytes of UTF-8, no NUL needed): a URL, e.g.
+/// `http://ex01.corp.example/PowerShell/` or `https://[fd00::5]:5986/wsman`, or a bare host
+/// name, which becomes `https://<host>/PowerShell/`, or `https://<host>:5986/wsman` with a
+/// configuration or jump host. Checked when a session opens (`MX_CONFIG` when unusable).
+/// Copied. Default: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_server(
+    options: *mut mx_options,
+    server: *const c_char,
+    server_len: usize,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_text(options, server, server_len, "server", |o, server| {
+        server.clone_into(&mut o.transport.url);
+        Ok(())
+    }) })
+}
+
+/// The former name of `mx_options_set_server`, which it is.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_url(
     options: *mut mx_options,
@@ -197,17 +275,11 @@ pub extern "C" fn mx_options_set_url(
     url_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `url` to point at `url_len` readable bytes.
-        let url = unsafe { try_str(url, url_len, "url") }?;
-        update(options, |o| {
-            o.transport.url = url.to_owned();
-            Ok(())
-        })
-    })
+    mx_options_set_server(options, url, url_len, err)
 }
 
 /// Sets the authentication method: one of `mx_auth` (`MX_INVALID_ARGUMENT` otherwise).
+/// Default: negotiate.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_auth(
     options: *mut mx_options,
@@ -230,7 +302,7 @@ pub extern "C" fn mx_options_set_auth(
 }
 
 /// Sets the user name: `user`, `DOMAIN\user` or `user@REALM` (Kerberos wants the DNS realm,
-/// `alice@CORP.EXAMPLE`). Copied.
+/// `alice@CORP.EXAMPLE`). Copied. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_username(
     options: *mut mx_options,
@@ -238,19 +310,15 @@ pub extern "C" fn mx_options_set_username(
     username_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `username` to point at `username_len` bytes.
-        let username = unsafe { try_str(username, username_len, "username") }?;
-        update(options, |o| {
-            o.transport.credentials.username = username.to_owned();
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_text(options, username, username_len, "username", |o, username| {
+        username.clone_into(&mut o.transport.credentials.username);
+        Ok(())
+    }) })
 }
 
 /// Sets the password. The library keeps one copy, wiped from memory when it is replaced or
 /// the options are freed (sessions keep their own wiped copy); it is never logged. The
-/// caller's buffer is only read during the call: wipe it yourself.
+/// caller's buffer is only read during the call: wipe it yourself. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_password(
     options: *mut mx_options,
@@ -258,20 +326,16 @@ pub extern "C" fn mx_options_set_password(
     password_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `password` to point at `password_len` bytes.
-        let password = unsafe { try_str(password, password_len, "password") }?;
-        let copy = Zeroizing::new(password.to_owned());
-        update(options, |o| {
-            // The old value is a `Zeroizing<String>`, wiped when dropped here.
-            o.transport.credentials.password = copy;
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_text(options, password, password_len, "password", |o, password| {
+        // The old value is a `Zeroizing<String>`, wiped when dropped here.
+        o.transport.credentials.password = Zeroizing::new(password.to_owned());
+        Ok(())
+    }) })
 }
 
 /// Talks to a session configuration of the WinRM service (`.../wsman`), e.g.
 /// `Microsoft.PowerShell`, instead of Exchange's `/PowerShell/` endpoint. Copied.
+/// Default: none (Exchange's endpoint).
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_configuration(
     options: *mut mx_options,
@@ -279,17 +343,10 @@ pub extern "C" fn mx_options_set_configuration(
     name_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `name` to point at `name_len` bytes.
-        let name = unsafe { try_str(name, name_len, "name") }?;
-        if name.is_empty() {
-            return Err(FfiError::invalid("the configuration name is empty"));
-        }
-        update(options, |o| {
-            o.endpoint = Endpoint::Configuration(name.to_owned());
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_text(options, name, name_len, "name", |o, name| {
+        o.endpoint = Endpoint::Configuration(non_empty(name, "configuration name")?.to_owned());
+        Ok(())
+    }) })
 }
 
 /// Talks to Exchange's remote PowerShell in IIS (`http(s)://<fqdn>/PowerShell/`,
@@ -299,16 +356,14 @@ pub extern "C" fn mx_options_set_exchange_endpoint(
     options: *mut mx_options,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        update(options, |o| {
-            o.endpoint = Endpoint::Exchange;
-            Ok(())
-        })
-    })
+    ffi_result!(err => { update(options, |o| {
+        o.endpoint = Endpoint::Exchange;
+        Ok(())
+    }) })
 }
 
 /// Trusts the CA certificates of a PEM file besides the system's (an internal PKI); NULL
-/// removes it. The path is copied; the file is read when a session opens.
+/// removes it. The path is copied; the file is read when a session opens. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_ca_file(
     options: *mut mx_options,
@@ -316,20 +371,16 @@ pub extern "C" fn mx_options_set_ca_file(
     path_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
-        let path = unsafe { try_opt_str(path, path_len, "path") }?;
-        update(options, |o| {
-            o.transport.tls.ca_file = path.map(PathBuf::from);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, path, path_len, "path", |o, path| {
+        o.transport.tls.ca_file = path.map(PathBuf::from);
+        Ok(())
+    }) })
 }
 
 /// Adds an accepted certificate thumbprint, SHA-1 (as Windows shows it) or SHA-256, hex of
 /// any case, colons and spaces allowed. With at least one pin, a certificate is accepted if
 /// and only if it matches one: chain, name and dates are then not checked. A malformed pin
-/// fails `mx_session_open` with `MX_CONFIG`.
+/// fails `mx_session_open` with `MX_CONFIG`. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_add_pinned_thumbprint(
     options: *mut mx_options,
@@ -337,64 +388,55 @@ pub extern "C" fn mx_options_add_pinned_thumbprint(
     thumbprint_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `thumbprint` to point at `thumbprint_len` bytes.
-        let pin = unsafe { try_str(thumbprint, thumbprint_len, "thumbprint") }?;
-        update(options, |o| {
-            o.transport.tls.pinned_thumbprints.push(pin.to_owned());
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_text(options, thumbprint, thumbprint_len, "thumbprint", |o, pin| {
+        o.transport.tls.pinned_thumbprints.push(pin.to_owned());
+        Ok(())
+    }) })
 }
 
-/// Accepts any server certificate (off by default; the library logs a warning on every
-/// connection). For tests only.
+/// Accepts any server certificate (the library logs a warning on every connection). For tests
+/// only. Default: false.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_insecure(
     options: *mut mx_options,
     insecure: bool,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        update(options, |o| {
-            o.transport.tls.insecure = insecure;
-            Ok(())
-        })
-    })
+    ffi_result!(err => { update(options, |o| {
+        o.transport.tls.insecure = insecure;
+        Ok(())
+    }) })
 }
 
 /// Over plain HTTP, sends NTLM/Kerberos-authenticated messages without sealing them (the
-/// server must have AllowUnencrypted). Off by default.
+/// server must have AllowUnencrypted). Default: false.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_allow_unencrypted(
     options: *mut mx_options,
     allow: bool,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        update(options, |o| {
-            o.transport.allow_unencrypted = allow;
-            Ok(())
-        })
-    })
+    ffi_result!(err => { update(options, |o| {
+        o.transport.allow_unencrypted = allow;
+        Ok(())
+    }) })
 }
 
-/// Allows Basic authentication over plain HTTP, which exposes the password. Off by default.
+/// Allows Basic authentication over plain HTTP, which exposes the password. Default: false.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_allow_basic_over_http(
     options: *mut mx_options,
     allow: bool,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        update(options, |o| {
-            o.transport.allow_basic_over_http = allow;
-            Ok(())
-        })
-    })
+    ffi_result!(err => { update(options, |o| {
+        o.transport.allow_basic_over_http = allow;
+        Ok(())
+    }) })
 }
 
 /// Sets the order in which resolved addresses are tried: one of `mx_ip_order`.
+/// Default: ipv4-first.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_ip_order(
     options: *mut mx_options,
@@ -417,7 +459,7 @@ pub extern "C" fn mx_options_set_ip_order(
 
 /// Adds a fixed answer for one `host:port`, written like curl's `--resolve`:
 /// `host:port:addr[,addr...]` (IPv6 addresses may be bracketed). Checked now:
-/// `MX_INVALID_ARGUMENT` when malformed.
+/// `MX_INVALID_ARGUMENT` when malformed. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_add_resolve(
     options: *mut mx_options,
@@ -425,22 +467,19 @@ pub extern "C" fn mx_options_add_resolve(
     entry_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `entry` to point at `entry_len` bytes.
-        let entry = unsafe { try_str(entry, entry_len, "entry") }?;
+    ffi_result!(err => { set_text(options, entry, entry_len, "entry", |o, entry| {
         let parsed: ResolveOverride = entry
             .parse()
             .map_err(|e| FfiError::invalid(format!("{e}")))?;
-        update(options, |o| {
-            o.transport.resolve_overrides.push(parsed);
-            Ok(())
-        })
-    })
+        o.transport.resolve_overrides.push(parsed);
+        Ok(())
+    }) })
 }
 
 /// Sets the Kerberos KDC (`tcp://host:port`, or `host[:port]`), or a KDC proxy
 /// (`https://host/KdcProxy`, [MS-KKDCP], its certificate checked against the system roots and
 /// the CA file); NULL goes back to the realm's `kdc` in `krb5.conf`, then DNS SRV records.
+/// Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_kdc(
     options: *mut mx_options,
@@ -448,21 +487,17 @@ pub extern "C" fn mx_options_set_kdc(
     kdc_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `kdc` to be NULL or point at `kdc_len` bytes.
-        let kdc = unsafe { try_opt_str(kdc, kdc_len, "kdc") }?;
-        update(options, |o| {
-            o.transport.kdc = kdc.map(str::to_owned);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, kdc, kdc_len, "kdc", |o, kdc| {
+        o.transport.kdc = kdc.map(str::to_owned);
+        Ok(())
+    }) })
 }
 
 /// Logs on with a key from this MIT keytab file instead of the password (Kerberos and
 /// Negotiate only): the entry of the user name's principal (the keytab's first principal when
 /// the user name is empty) with AES256, else AES128, at the highest kvno. A keytab with only
 /// RC4 or DES keys fails the connect with `MX_AUTH`. NULL goes back to the password. Copied;
-/// the file is read when a session authenticates.
+/// the file is read when a session authenticates. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_keytab(
     options: *mut mx_options,
@@ -470,20 +505,16 @@ pub extern "C" fn mx_options_set_keytab(
     path_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
-        let path = unsafe { try_opt_str(path, path_len, "path") }?;
-        update(options, |o| {
-            o.transport.credentials.keytab = path.map(PathBuf::from);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, path, path_len, "path", |o, path| {
+        o.transport.credentials.keytab = path.map(PathBuf::from);
+        Ok(())
+    }) })
 }
 
 /// Sets the Kerberos realm of the user's account (`CORP.EXAMPLE`); NULL goes back to
 /// `krb5.conf`'s `default_realm`, then DNS. A user `name@suffix` whose suffix is not this realm
 /// (an alternative UPN suffix) logs on with an NT-ENTERPRISE name sent to it.
-/// `MX_INVALID_ARGUMENT` when empty or malformed.
+/// `MX_INVALID_ARGUMENT` when empty or malformed. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_realm(
     options: *mut mx_options,
@@ -491,22 +522,17 @@ pub extern "C" fn mx_options_set_realm(
     realm_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `realm` to be NULL or point at `realm_len` bytes.
-        let realm = unsafe { try_opt_str(realm, realm_len, "realm") }?;
-        let realm = realm
+    ffi_result!(err => { set_opt_text(options, realm, realm_len, "realm", |o, realm| {
+        o.transport.realm = realm
             .map(mx_core::transport::kerberos::check_realm)
             .transpose()
             .map_err(|e| FfiError::invalid(e.to_string()))?;
-        update(options, |o| {
-            o.transport.realm = realm;
-            Ok(())
-        })
-    })
+        Ok(())
+    }) })
 }
 
 /// Adds a DNS server (`ip:port`) for KDC discovery by SRV records; none means those of
-/// `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed.
+/// `/etc/resolv.conf`. `MX_INVALID_ARGUMENT` when malformed. Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_add_dns_server(
     options: *mut mx_options,
@@ -514,20 +540,17 @@ pub extern "C" fn mx_options_add_dns_server(
     server_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `server` to point at `server_len` bytes.
-        let server = unsafe { try_str(server, server_len, "server") }?;
+    ffi_result!(err => { set_text(options, server, server_len, "server", |o, server| {
         let addr: SocketAddr = server
             .parse()
             .map_err(|e| FfiError::invalid(format!("DNS server `{server}`: {e}")))?;
-        update(options, |o| {
-            o.transport.dns_servers.push(addr);
-            Ok(())
-        })
-    })
+        o.transport.dns_servers.push(addr);
+        Ok(())
+    }) })
 }
 
 /// Uses this service principal name instead of `HTTP/<host>`; NULL goes back to the default.
+/// Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_spn(
     options: *mut mx_options,
@@ -535,18 +558,14 @@ pub extern "C" fn mx_options_set_spn(
     spn_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `spn` to be NULL or point at `spn_len` bytes.
-        let spn = unsafe { try_opt_str(spn, spn_len, "spn") }?;
-        update(options, |o| {
-            o.transport.spn_override = spn.map(str::to_owned);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, spn, spn_len, "spn", |o, spn| {
+        o.transport.spn_override = spn.map(str::to_owned);
+        Ok(())
+    }) })
 }
 
 /// Sets the `wsman:Locale` and `wsmv:DataLocale` ([MS-WSMV] 3.1.4.1.23), e.g. `de-DE`: the
-/// language of the server's messages. Default `en-US`.
+/// language of the server's messages. Default: en-US.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_locale(
     options: *mut mx_options,
@@ -554,20 +573,14 @@ pub extern "C" fn mx_options_set_locale(
     locale_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `locale` to point at `locale_len` bytes.
-        let locale = unsafe { try_str(locale, locale_len, "locale") }?;
-        if locale.is_empty() {
-            return Err(FfiError::invalid("the locale is empty"));
-        }
-        update(options, |o| {
-            o.locale = locale.to_owned();
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_text(options, locale, locale_len, "locale", |o, locale| {
+        non_empty(locale, "locale")?.clone_into(&mut o.locale);
+        Ok(())
+    }) })
 }
 
 /// Names the shell, as `Get-PSSession` on the server shows it; NULL for no name.
+/// Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_shell_name(
     options: *mut mx_options,
@@ -575,20 +588,16 @@ pub extern "C" fn mx_options_set_shell_name(
     name_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `name` to be NULL or point at `name_len` bytes.
-        let name = unsafe { try_opt_str(name, name_len, "name") }?;
-        update(options, |o| {
-            o.shell_name = name.map(str::to_owned);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, name, name_len, "name", |o, name| {
+        o.shell_name = name.map(str::to_owned);
+        Ok(())
+    }) })
 }
 
 /// Records the conversation in the file at `path` (UTF-8): every request and response after
-/// unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL (the default)
-/// records nothing. The file is created, or truncated, when a session opens; a pool's n-th
-/// session records into the path with `.n` before the extension (`calls.1.yml`, ...).
+/// unsealing, secrets redacted, in the format `mx-sim --replay` serves. NULL records nothing.
+/// The file is created, or truncated, when a session opens; a pool's n-th session records
+/// into the path with `.n` before the extension (`calls.1.yml`, ...). Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_record(
     options: *mut mx_options,
@@ -596,39 +605,110 @@ pub extern "C" fn mx_options_set_record(
     path_len: usize,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        // SAFETY: the documentation requires `path` to be NULL or point at `path_len` bytes.
-        let path = unsafe { try_opt_str(path, path_len, "path") }?;
-        if path.is_some_and(str::is_empty) {
-            return Err(FfiError::invalid("the record path is empty"));
-        }
-        update(options, |o| {
-            o.record = path.map(std::path::PathBuf::from);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { set_opt_text(options, path, path_len, "path", |o, path| {
+        o.record = path
+            .map(|p| non_empty(p, "record path").map(PathBuf::from))
+            .transpose()?;
+        Ok(())
+    }) })
 }
 
 /// Fixes MaxEnvelopeSize in bytes; 0 negotiates it (153600, then 512000 once the server
-/// reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1).
+/// reports protocol 2.2 or later, [MS-PSRP] 3.1.5.1.1). Default: none.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_max_envelope_size(
     options: *mut mx_options,
     bytes: u32,
     err: *mut *mut mx_error,
 ) -> mx_result_code {
-    ffi_result!(err => {
-        update(options, |o| {
-            o.max_envelope_size = (bytes != 0).then_some(bytes);
-            Ok(())
-        })
-    })
+    ffi_result!(err => { update(options, |o| {
+        o.max_envelope_size = (bytes != 0).then_some(bytes);
+        Ok(())
+    }) })
 }
 
-/// Sets one time limit in milliseconds: `which` is one of `mx_timeout`. 0 means "none" where
-/// the limit is optional (`MX_TIMEOUT_REQUEST`, `MX_TIMEOUT_INVOKE`, `MX_TIMEOUT_SHELL_IDLE`,
-/// `MX_TIMEOUT_OPEN`)
-/// and is refused with `MX_INVALID_ARGUMENT` where it is not.
+/// TCP connect per address, and again the TLS handshake, in milliseconds; 0 is refused
+/// (`MX_INVALID_ARGUMENT`). Default: 30 s.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_connect_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, connect_timeout, milliseconds) })
+}
+
+/// One HTTP exchange, the request then the response head and body together, in milliseconds;
+/// keep it above the operation timeout. 0 is refused. Default: 120 s.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_read_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, read_timeout, milliseconds) })
+}
+
+/// One whole HTTP request including reconnects, in milliseconds; 0 for no limit.
+/// Default: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_request_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, request_timeout, milliseconds) })
+}
+
+/// WS-Management OperationTimeout of a Receive ([MS-WSMV] 2.2.4.29), in milliseconds: how long
+/// the server holds a Receive open without output. A polling interval, not a limit; 0 is
+/// refused. Default: 20 s.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_operation_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, operation_timeout, milliseconds) })
+}
+
+/// One whole command, in milliseconds; when it passes, the command is stopped on the server
+/// and the call fails with `MX_TIMEOUT`. 0 for no limit. Default: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_invoke_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, invoke_timeout, milliseconds) })
+}
+
+/// Opening a session, in milliseconds: connect, authenticate, create the shell and open the
+/// runspace pool; when it passes, opening fails with `MX_TIMEOUT`. PowerShell's OpenTimeout;
+/// 0 for no limit. Default: 180 s.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_open_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, open_timeout, milliseconds) })
+}
+
+/// The shell's idle timeout on the server (`rsp:IdleTimeOut`, [MS-WSMV] 2.2.4.37), in
+/// milliseconds; 0 leaves the server's default. Default: none.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_options_set_idle_timeout_ms(
+    options: *mut mx_options,
+    milliseconds: u64,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => { set_timeout(options, idle_timeout, milliseconds) })
+}
+
+/// Sets one time limit in milliseconds: `which` is one of `mx_timeout`, and the call is that
+/// of the limit's own setter (`MX_TIMEOUT_OPEN` is `mx_options_set_open_timeout_ms`, ...).
+/// `MX_INVALID_ARGUMENT` for another `which`.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_timeout_ms(
     options: *mut mx_options,
@@ -637,33 +717,23 @@ pub extern "C" fn mx_options_set_timeout_ms(
     err: *mut *mut mx_error,
 ) -> mx_result_code {
     ffi_result!(err => {
-        let d = Duration::from_millis(milliseconds);
-        let optional = (milliseconds != 0).then_some(d);
-        let required = || {
-            optional.ok_or_else(|| FfiError::invalid("this time limit cannot be 0"))
+        let field: TimeoutField = match which {
+            x if x == mx_timeout::Connect as u32 => connect_timeout,
+            x if x == mx_timeout::Read as u32 => read_timeout,
+            x if x == mx_timeout::Request as u32 => request_timeout,
+            x if x == mx_timeout::Operation as u32 => operation_timeout,
+            x if x == mx_timeout::Invoke as u32 => invoke_timeout,
+            x if x == mx_timeout::Idle as u32 => idle_timeout,
+            x if x == mx_timeout::Open as u32 => open_timeout,
+            other => return Err(FfiError::invalid(format!("{other} is not an mx_timeout"))),
         };
-        update(options, |o| {
-            match which {
-                x if x == mx_timeout::Connect as u32 => o.transport.timeouts.connect = required()?,
-                x if x == mx_timeout::Read as u32 => o.transport.timeouts.read = required()?,
-                x if x == mx_timeout::Request as u32 => o.transport.timeouts.operation = optional,
-                x if x == mx_timeout::ReceivePoll as u32 => o.operation_timeout = required()?,
-                x if x == mx_timeout::Invoke as u32 => o.invoke_timeout = optional,
-                x if x == mx_timeout::ShellIdle as u32 => o.idle_timeout = optional,
-                x if x == mx_timeout::Open as u32 => o.open_timeout = optional,
-                other => return Err(FfiError::invalid(format!("{other} is not an mx_timeout"))),
-            }
-            Ok(())
-        })
+        set_timeout(options, field, milliseconds)
     })
 }
 
-/// Adds a failover server for `mx_pool_open`: the pool opens new sessions on the first
-/// healthy server of the URL set by `mx_options_set_url` followed by the added ones, in the
-/// order they were added, and moves on to the next when one cannot be reached. Every server
-/// shares the authentication, credentials, TLS settings and endpoint of the options. The URL
-/// is copied and checked by `mx_pool_open` (`MX_CONFIG`); sessions (`mx_session_open`)
-/// ignore it. Thread-safe, as every setter.
+/// Adds a failover server for `mx_pool_open`, as `mx_pool_options_add_server` does for
+/// `mx_pool_open_config`: the pool's servers are the options' server followed by the added
+/// ones. Sessions (`mx_session_open`) ignore it.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_add_server(
     options: *mut mx_options,
@@ -674,19 +744,14 @@ pub extern "C" fn mx_options_add_server(
     ffi_result!(err => {
         // SAFETY: the documentation requires `url` to point at `url_len` readable bytes.
         let url = unsafe { try_str(url, url_len, "url") }?;
-        if url.is_empty() {
-            return Err(FfiError::invalid("the server URL is empty"));
-        }
-        update_pool(options, |p| {
-            p.extra_servers.push(url.to_owned());
-            Ok(())
-        })
+        // SAFETY: the documentation requires `options` to be NULL or a live handle.
+        let handle = unsafe { try_ref(options, "options") }?;
+        handle.pool.lock().unwrap_or_else(PoisonError::into_inner).add_server(url)
     })
 }
 
-/// Sets how many sessions `mx_pool_open`'s pool may hold, which is also how many commands it
-/// runs at once: 1 to `MX_MAX_POOL_SESSIONS` (16, below Exchange's 18 shells per user), else
-/// `MX_INVALID_ARGUMENT` and the old value stays. Default 2.
+/// Sets how many sessions `mx_pool_open`'s pool may hold, as
+/// `mx_pool_options_set_max_sessions` does for `mx_pool_open_config`.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_options_set_pool_size(
     options: *mut mx_options,
@@ -694,20 +759,13 @@ pub extern "C" fn mx_options_set_pool_size(
     err: *mut *mut mx_error,
 ) -> mx_result_code {
     ffi_result!(err => {
-        let n = usize::try_from(sessions).unwrap_or(usize::MAX);
-        if !(1..=MAX_POOL_SESSIONS).contains(&n) {
-            return Err(FfiError::invalid(format!(
-                "the pool size must be 1 to {MAX_POOL_SESSIONS}, not {sessions}"
-            )));
-        }
-        update_pool(options, |p| {
-            p.max_sessions = n;
-            Ok(())
-        })
+        // SAFETY: the documentation requires `options` to be NULL or a live handle.
+        let handle = unsafe { try_ref(options, "options") }?;
+        handle.pool.lock().unwrap_or_else(PoisonError::into_inner).set_max_sessions(sessions)
     })
 }
 
-/// Switches to jump-host mode: the URL, authentication and credentials of the options are
+/// Switches to jump-host mode: the server, authentication and credentials of the options are
 /// then those of the WinRM service of the jump host (`https://<host>:5986/wsman`,
 /// configuration `Microsoft.PowerShell`), and every session opened from them first runs a
 /// bootstrap there that connects to Exchange at `exchange_uri` (`http://<fqdn>/PowerShell/`,
@@ -716,6 +774,7 @@ pub extern "C" fn mx_options_set_pool_size(
 /// key ([MS-PSRP] 2.2.5.1.24), never in clear text. The library keeps one copy of it, wiped
 /// when replaced or when the options are freed; the caller's buffer is only read during the
 /// call. `mx_options_set_configuration` or `mx_options_set_exchange_endpoint` leave the mode.
+/// Default: none.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "C" fn mx_options_set_jump_host(
@@ -737,12 +796,8 @@ pub extern "C" fn mx_options_set_jump_host(
                 try_str(password, password_len, "password")?,
             )
         };
-        if uri.is_empty() {
-            return Err(FfiError::invalid("the Exchange URI is empty"));
-        }
-        if user.is_empty() {
-            return Err(FfiError::invalid("the Exchange user is empty"));
-        }
+        let uri = non_empty(uri, "Exchange URI")?;
+        let user = non_empty(user, "Exchange user")?;
         // `Credentials` keeps the password in a `Zeroizing<String>`; the endpoint it replaces
         // wipes its own copy when dropped here.
         let jump = JumpHost::new(uri, Credentials::new(user, password));
@@ -884,6 +939,12 @@ mod tests {
     }
 
     #[test]
+    fn timeout_aliases_keep_their_values() {
+        assert_eq!(MX_TIMEOUT_RECEIVE_POLL, mx_timeout::Operation as u32);
+        assert_eq!(MX_TIMEOUT_SHELL_IDLE, mx_timeout::Idle as u32);
+    }
+
+    #[test]
     fn bad_input_is_refused_with_a_reason() {
         let o = mx_options_new();
         let mut err: *mut mx_error = std::ptr::null_mut();
@@ -894,7 +955,7 @@ mod tests {
         );
         // SAFETY: the message is read before `mx_error_free`.
         let message = unsafe { crate::error::mx_error_message(err).to_str() };
-        assert!(message.is_some_and(|m| m.contains("url is not valid UTF-8")));
+        assert!(message.is_some_and(|m| m.contains("server is not valid UTF-8")));
         crate::error::mx_error_free(err);
 
         let null = std::ptr::null_mut();

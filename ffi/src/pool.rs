@@ -84,6 +84,29 @@ pub extern "C" fn mx_pool_open(
     })
 }
 
+/// Makes a pool from `config` (from `mx_options_build`, which the caller keeps and may
+/// release at once) and `pool_options` (NULL for every default; copied): its servers are the
+/// configuration's server followed by those of `mx_pool_options_add_server`. Otherwise as
+/// `mx_pool_open`.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_pool_open_config(
+    config: *const crate::config::mx_config,
+    pool_options: *const crate::pool_options::mx_pool_options,
+    out: *mut *mut mx_pool,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        let session = crate::config::options_of(config)?;
+        let options = crate::pool_options::settings_of(pool_options)
+            .pool_options(mx_core::exchange::SessionOptions::clone(&session));
+        let pool = BlockingPool::new(options)?;
+        out.write(to_boxed_ptr::<mx_pool>(Invoker::new(pool)));
+        Ok(())
+    })
+}
+
 /// Runs `command` (copied; the caller keeps it) on a free session of the pool, opening one if
 /// the pool may, else waiting for one, and returns everything it produced, as
 /// `mx_session_invoke` does: the caller owns `*out` and frees it with `mx_result_free`. A

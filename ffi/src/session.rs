@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 
-use mx_core::exchange::BlockingSession;
+use mx_core::exchange::{BlockingSession, SessionError};
 
 use crate::boundary::{
     Castable, Out, OwnershipBox, ffi_result, ffi_value, free_box, to_boxed_ptr, try_ref,
@@ -60,10 +60,32 @@ pub extern "C" fn mx_session_open(
         // SAFETY: the documentation requires `options` to be NULL or a live handle from
         // `mx_options_new`.
         let options = unsafe { try_ref(options, "options") }?.snapshot();
-        let session = BlockingSession::connect(options)?;
-        out.write(to_boxed_ptr::<mx_session>(Invoker::new(session)));
+        out.write(open(options)?);
         Ok(())
     })
+}
+
+/// Connects and opens a session with `config` (from `mx_options_build`, which the caller
+/// keeps and may release at once), as `mx_session_open` does with options.
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_session_open_config(
+    config: *const crate::config::mx_config,
+    out: *mut *mut mx_session,
+    err: *mut *mut mx_error,
+) -> mx_result_code {
+    ffi_result!(err => {
+        // SAFETY: the documentation requires `out` to be valid for a write.
+        let out = unsafe { Out::new(out, "out") }?;
+        let options = crate::config::options_of(config)?;
+        out.write(open(mx_core::exchange::SessionOptions::clone(&options))?);
+        Ok(())
+    })
+}
+
+/// Opens a session with `options` and hands it to C.
+fn open(options: mx_core::exchange::SessionOptions) -> Result<*mut mx_session, SessionError> {
+    let session = BlockingSession::connect(options)?;
+    Ok(to_boxed_ptr::<mx_session>(Invoker::new(session)))
 }
 
 /// Runs `command` (copied; the caller keeps it) to its end and returns everything it

@@ -6,10 +6,10 @@ using Monosync.Exchange.Core.Handles;
 namespace Monosync.Exchange
 {
     /// <summary>
-    /// Several sessions to one Exchange organisation, over <see cref="ExchangeSessionOptions.Url"/>
+    /// Several sessions to one Exchange organisation, over <see cref="ExchangeSessionOptions.Server"/>
     /// and its failover <see cref="ExchangeSessionOptions.Servers"/>, shared by many threads.
     /// Thread-safe: unlike an <see cref="ExchangeSession"/>, whose commands queue behind each
-    /// other, a pool runs as many commands at once as <see cref="ExchangeSessionOptions.PoolSize"/>
+    /// other, a pool runs as many commands at once as <see cref="ExchangeSessionOptions.MaxSessions"/>
     /// allows; further callers wait, in arrival order, for a session to come back. Sessions open
     /// on first need, on the first server that answers; a broken one is replaced, and a command
     /// that failed for a passing reason (a dropped connection, throttling) is sent again.
@@ -38,9 +38,10 @@ namespace Monosync.Exchange
         /// </summary>
         public static ExchangePool Open(ExchangeSessionOptions options)
         {
-            using (OptionsHandle o = OptionsBuilder.Build(options))
+            using (ConfigHandle config = OptionsBuilder.BuildConfig(options))
+            using (PoolOptionsHandle p = OptionsBuilder.BuildPool(options))
             {
-                Ensure.Success(NativeMethods.mx_pool_open(o, out IntPtr pool, out IntPtr err), err);
+                Ensure.Success(NativeMethods.mx_pool_open_config(config, p, out IntPtr pool, out IntPtr err), err);
                 return new ExchangePool(new PoolHandle(pool), 1 + options.Servers.Count);
             }
         }

@@ -39,7 +39,7 @@ namespace Monosync.Exchange
         /// <summary>Commands sent again after a failure.</summary>
         public ulong Retries { get; }
 
-        /// <summary>Sessions opened so far on each server: <see cref="ExchangeSessionOptions.Url"/>
+        /// <summary>Sessions opened so far on each server: <see cref="ExchangeSessionOptions.Server"/>
         /// first, then <see cref="ExchangeSessionOptions.Servers"/> in order.</summary>
         public IReadOnlyList<ulong> OpenedPerServer { get; }
     }

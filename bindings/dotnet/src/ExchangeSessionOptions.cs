@@ -35,10 +35,11 @@ namespace Monosync.Exchange
     /// </summary>
     public sealed class ExchangeSessionOptions
     {
-        /// <summary>Options for the endpoint URL, e.g. <c>https://ex01.corp.example/PowerShell/</c>.</summary>
-        public ExchangeSessionOptions(string url)
+        /// <summary>Options for a server: a URL, e.g. <c>https://ex01.corp.example/PowerShell/</c>,
+        /// or a host name (see <see cref="Server"/>).</summary>
+        public ExchangeSessionOptions(string server)
         {
-            Url = url ?? throw new ArgumentNullException(nameof(url));
+            Server = server ?? throw new ArgumentNullException(nameof(server));
         }
 
         /// <summary>Options for Exchange's <c>/PowerShell/</c> endpoint on <paramref name="server"/>
@@ -52,8 +53,14 @@ namespace Monosync.Exchange
             return new ExchangeSessionOptions((https ? "https://" : "http://") + server + "/PowerShell/");
         }
 
-        /// <summary>The endpoint URL.</summary>
-        public string Url { get; set; }
+        /// <summary>The server: a URL, or a host name, which becomes
+        /// <c>https://host/PowerShell/</c>, or <c>https://host:5986/wsman</c> with a
+        /// <see cref="Configuration"/> or a jump host.</summary>
+        public string Server { get; set; }
+
+        /// <summary>The former name of <see cref="Server"/>.</summary>
+        [Obsolete("Use Server.")]
+        public string Url { get => Server; set => Server = value; }
 
         /// <summary>The authentication method; Negotiate by default.</summary>
         public ExchangeAuthMethod Auth { get; set; } = ExchangeAuthMethod.Negotiate;
@@ -84,7 +91,11 @@ namespace Monosync.Exchange
 
         /// <summary>A session configuration of the WinRM service (<c>.../wsman</c>), e.g.
         /// <c>Microsoft.PowerShell</c>; null for Exchange's <c>/PowerShell/</c> endpoint.</summary>
-        public string ConfigurationName { get; set; }
+        public string Configuration { get; set; }
+
+        /// <summary>The former name of <see cref="Configuration"/>.</summary>
+        [Obsolete("Use Configuration.")]
+        public string ConfigurationName { get => Configuration; set => Configuration = value; }
 
         /// <summary>A PEM file of CA certificates trusted besides the system's.</summary>
         public string CaFile { get; set; }
@@ -156,8 +167,13 @@ namespace Monosync.Exchange
         /// <summary>One whole HTTP request including reconnects.</summary>
         public TimeSpan? RequestTimeout { get; set; }
 
-        /// <summary>How long the server holds a Receive open without output (a polling interval).</summary>
-        public TimeSpan? ReceivePollInterval { get; set; }
+        /// <summary>WS-Management OperationTimeout: how long the server holds a Receive open
+        /// without output (a polling interval, not a limit); null for 20 seconds.</summary>
+        public TimeSpan? OperationTimeout { get; set; }
+
+        /// <summary>The former name of <see cref="OperationTimeout"/>.</summary>
+        [Obsolete("Use OperationTimeout.")]
+        public TimeSpan? ReceivePollInterval { get => OperationTimeout; set => OperationTimeout = value; }
 
         /// <summary>One whole command; when it passes, the command is stopped and the call
         /// throws <see cref="ExchangeTimeoutException"/>.</summary>
@@ -169,8 +185,12 @@ namespace Monosync.Exchange
         /// (PowerShell's OpenTimeout); <see cref="TimeSpan.Zero"/> sets no limit.</summary>
         public TimeSpan? OpenTimeout { get; set; }
 
-        /// <summary>The shell's idle timeout on the server.</summary>
-        public TimeSpan? ShellIdleTimeout { get; set; }
+        /// <summary>The shell's idle timeout on the server; null keeps the server's.</summary>
+        public TimeSpan? IdleTimeout { get; set; }
+
+        /// <summary>The former name of <see cref="IdleTimeout"/>.</summary>
+        [Obsolete("Use IdleTimeout.")]
+        public TimeSpan? ShellIdleTimeout { get => IdleTimeout; set => IdleTimeout = value; }
 
         /// <summary>Failover servers of an <see cref="ExchangePool"/>, tried in order after
         /// <see cref="Url"/> when it cannot be reached; they share every other setting.
@@ -190,23 +210,50 @@ namespace Monosync.Exchange
 
         /// <summary>How many sessions an <see cref="ExchangePool"/> may hold, which is also how
         /// many commands it runs at once: 1 to 16; null for the library's default (2).</summary>
-        public int? PoolSize
+        public int? MaxSessions
         {
-            get => poolSize;
+            get => maxSessions;
             set
             {
                 if (value.HasValue && (value.Value < 1 || value.Value > MaxPoolSize))
                 {
                     throw new ArgumentOutOfRangeException(nameof(value), value, "The pool size must be 1 to " + MaxPoolSize + ".");
                 }
-                poolSize = value;
+                maxSessions = value;
             }
         }
 
-        /// <summary>The largest <see cref="PoolSize"/>: below Exchange's 18 shells per user.</summary>
+        /// <summary>The former name of <see cref="MaxSessions"/>.</summary>
+        [Obsolete("Use MaxSessions.")]
+        public int? PoolSize { get => MaxSessions; set => MaxSessions = value; }
+
+        /// <summary>The largest <see cref="MaxSessions"/>: below Exchange's 18 shells per user.</summary>
         public const int MaxPoolSize = 16;
 
-        private int? poolSize;
+        private int? maxSessions;
+
+        /// <summary>The longest an <see cref="ExchangePool"/> call waits for a free session; when
+        /// it passes the call throws <see cref="ExchangeTimeoutException"/>, without a retry.
+        /// Null (the default) or <see cref="TimeSpan.Zero"/> waits as long as it takes.</summary>
+        public TimeSpan? AcquireTimeout { get; set; }
+
+        /// <summary>Attempts of an <see cref="ExchangePool"/> command in all, the first included,
+        /// when it fails for a passing reason; 1 turns retries off. Null for the library's
+        /// default (3).</summary>
+        public int? RetryAttempts
+        {
+            get => retryAttempts;
+            set
+            {
+                if (value.HasValue && value.Value < 1)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(value), value, "At least one attempt is needed.");
+                }
+                retryAttempts = value;
+            }
+        }
+
+        private int? retryAttempts;
 
         /// <summary>Exchange's endpoint as the jump host reaches it, set by
         /// <see cref="UseJumpHost"/>; null outside jump-host mode.</summary>
@@ -221,7 +268,7 @@ namespace Monosync.Exchange
         /// and every session first connects from there to Exchange at
         /// <paramref name="exchangeUri"/> (<c>http://fqdn/PowerShell/</c>, with Kerberos) as
         /// <paramref name="credential"/>, whose password travels encrypted with the session key.
-        /// Replaces <see cref="ConfigurationName"/>. Returns these options.
+        /// Replaces <see cref="Configuration"/>. Returns these options.
         /// </summary>
         public ExchangeSessionOptions UseJumpHost(string exchangeUri, PSCredential credential)
         {

@@ -31,7 +31,7 @@ namespace Monosync.Exchange.Tests
         {
             int before = Sim.OpenShells();
             ExchangeSessionOptions o = Sim.Options(DeadUrl()).AddServer(Sim.Url);
-            o.PoolSize = 3;
+            o.MaxSessions = 3;
             using (ExchangePool pool = ExchangePool.Open(o))
             {
                 var failures = new List<Exception>();
@@ -88,7 +88,7 @@ namespace Monosync.Exchange.Tests
         public void InvokeAsyncRunsOnThePool()
         {
             ExchangeSessionOptions o = Sim.Options();
-            o.PoolSize = 2;
+            o.MaxSessions = 2;
             using (ExchangePool pool = ExchangePool.Open(o))
             {
                 Task<ExchangeResult>[] tasks = Enumerable.Range(1, 4)
@@ -141,7 +141,7 @@ namespace Monosync.Exchange.Tests
         {
             int before = Sim.OpenShells();
             ExchangeSessionOptions o = Sim.Options();
-            o.PoolSize = 2;
+            o.MaxSessions = 2;
             using (ExchangePool pool = ExchangePool.Open(o))
             {
                 int expected;
@@ -180,7 +180,7 @@ namespace Monosync.Exchange.Tests
         public void CancellingAPoolStreamFromAnotherThreadClosesItsSession()
         {
             ExchangeSessionOptions o = Sim.Options(Sim.SlowUrl);
-            o.PoolSize = 2;
+            o.MaxSessions = 2;
             using (ExchangePool pool = ExchangePool.Open(o))
             using (var cts = new CancellationTokenSource())
             {
@@ -222,7 +222,7 @@ namespace Monosync.Exchange.Tests
         public void ACancellationTokenStopsAPoolCommandOnTheServer()
         {
             ExchangeSessionOptions o = Sim.Options(Sim.SlowUrl);
-            o.PoolSize = 1;
+            o.MaxSessions = 1;
             using (ExchangePool pool = ExchangePool.Open(o))
             using (var cts = new CancellationTokenSource())
             {
@@ -268,10 +268,10 @@ namespace Monosync.Exchange.Tests
         public void BadPoolOptionsAreRefused()
         {
             ExchangeSessionOptions o = Sim.Options();
-            Assert.Throws<ArgumentOutOfRangeException>(() => o.PoolSize = 0);
-            Assert.Throws<ArgumentOutOfRangeException>(() => o.PoolSize = 17);
-            o.PoolSize = 16;
-            Assert.AreEqual(16, o.PoolSize);
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxSessions = 0);
+            Assert.Throws<ArgumentOutOfRangeException>(() => o.MaxSessions = 17);
+            o.MaxSessions = 16;
+            Assert.AreEqual(16, o.MaxSessions);
             Assert.Throws<ArgumentException>(() => o.AddServer(" "));
             Assert.Throws<ArgumentException>(() => o.UseJumpHost("", new PSCredential("u", PSCredential.Secure("p"))));
             Assert.Throws<ArgumentNullException>(() => o.UseJumpHost("http://ex01/PowerShell/", null));

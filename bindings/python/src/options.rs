@@ -16,7 +16,7 @@ use pyo3::types::{PyString, PyTuple};
 use crate::errors::config_error;
 use crate::secret::{PSCredential, SecureString};
 
-/// Strings or a list of strings (`resolve=`, `pin_thumbprint=`).
+/// Strings or a list of strings (`resolve=`, `pinned_thumbprints=`, `dns_servers=`).
 pub(crate) fn string_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     let Some(obj) = obj else {
         return Ok(Vec::new());
@@ -38,7 +38,8 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) credential: Option<Bound<'py, PSCredential>>,
     pub(crate) configuration: Option<String>,
     pub(crate) ca_file: Option<PathBuf>,
-    pub(crate) pin_thumbprint: Option<Bound<'py, PyAny>>,
+    /// `pinned_thumbprints=`, or its former name `pin_thumbprint=`.
+    pub(crate) pinned_thumbprints: Option<Bound<'py, PyAny>>,
     pub(crate) insecure: bool,
     pub(crate) ip_order: String,
     pub(crate) resolve: Option<Bound<'py, PyAny>>,
@@ -62,6 +63,10 @@ pub(crate) struct ConnectArgs<'py> {
     pub(crate) jump_host: Option<Bound<'py, PyAny>>,
     /// A file to record the conversation in.
     pub(crate) record: Option<PathBuf>,
+    /// DNS servers (`ip:port`) for KDC discovery.
+    pub(crate) dns_servers: Option<Bound<'py, PyAny>>,
+    /// A fixed MaxEnvelopeSize; `None` negotiates it.
+    pub(crate) max_envelope_size: Option<u32>,
 }
 
 fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
@@ -69,30 +74,7 @@ fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
 }
 
 fn auth_method(py: Python<'_>, name: &str) -> PyResult<AuthMethod> {
-    match name.to_ascii_lowercase().as_str() {
-        "negotiate" => Ok(AuthMethod::Negotiate),
-        "kerberos" => Ok(AuthMethod::Kerberos),
-        "ntlm" => Ok(AuthMethod::Ntlm),
-        "basic" => Ok(AuthMethod::Basic),
-        _ => Err(config_error(
-            py,
-            format!("auth={name:?}: expected negotiate, kerberos, ntlm or basic"),
-        )),
-    }
-}
-
-/// The endpoint URL: a URL as given, or for a bare host name Exchange's
-/// `https://<host>/PowerShell/` (or WinRM's `https://<host>:5986/wsman` with a
-/// `configuration` or through a jump host).
-pub(crate) fn server_url(server: &str, winrm: bool) -> String {
-    if server.contains("://") {
-        return server.to_owned();
-    }
-    if winrm {
-        format!("https://{server}:5986/wsman")
-    } else {
-        format!("https://{server}/PowerShell/")
-    }
+    AuthMethod::from_str(name).map_err(|e| config_error(py, format!("auth={name:?}: {e}")))
 }
 
 /// `jump_host=(exchange_uri, credential)`: Exchange's URI as the jump host reaches it
@@ -153,10 +135,13 @@ impl ConnectArgs<'_> {
 
     /// The URL of `server` (a URL or a bare host name).
     pub(crate) fn url(&self, server: &str) -> String {
-        server_url(
-            server,
-            self.configuration.is_some() || self.jump_host.is_some(),
-        )
+        // Only the kind of endpoint matters for the URL: the jump host's is the WinRM
+        // service's, as a configuration's.
+        let endpoint = match (&self.configuration, &self.jump_host) {
+            (None, None) => Endpoint::Exchange,
+            (name, _) => Endpoint::Configuration(name.clone().unwrap_or_default()),
+        };
+        endpoint.server_url(server)
     }
 
     /// The core's options for `server`.
@@ -165,7 +150,7 @@ impl ConnectArgs<'_> {
         let mut transport =
             TransportOptions::new(url, auth_method(py, &self.auth)?, self.credentials(py)?);
         transport.tls.ca_file = self.ca_file.clone();
-        transport.tls.pinned_thumbprints = string_list(self.pin_thumbprint.as_ref())?;
+        transport.tls.pinned_thumbprints = string_list(self.pinned_thumbprints.as_ref())?;
         transport.tls.insecure = self.insecure;
         transport.ip_order =
             IpOrder::from_str(&self.ip_order).map_err(|e| config_error(py, e.to_string()))?;
@@ -185,7 +170,14 @@ impl ConnectArgs<'_> {
         transport.allow_basic_over_http = self.allow_basic_over_http;
         transport.timeouts.connect = seconds(py, "connect_timeout", self.connect_timeout)?;
         transport.timeouts.read = seconds(py, "read_timeout", self.read_timeout)?;
-        transport.timeouts.operation = self
+        transport.dns_servers = string_list(self.dns_servers.as_ref())?
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| config_error(py, format!("dns_servers: `{s}`: {e}")))
+            })
+            .collect::<PyResult<_>>()?;
+        transport.timeouts.request = self
             .request_timeout
             .map(|s| seconds(py, "request_timeout", s))
             .transpose()?;
@@ -217,6 +209,7 @@ impl ConnectArgs<'_> {
         options.locale = self.locale.clone();
         options.shell_name = self.shell_name.clone();
         options.record = self.record.clone();
+        options.max_envelope_size = self.max_envelope_size;
         Ok(options)
     }
 }

@@ -55,13 +55,13 @@ impl Pool {
     #[pyo3(signature = (
         servers, *, max_sessions=2, acquire_timeout=None, retry_attempts=3,
         auth="negotiate", username=None, password=None, credential=None,
-        configuration=None, ca_file=None, pin_thumbprint=None, insecure=false,
+        configuration=None, ca_file=None, pinned_thumbprints=None, pin_thumbprint=None, insecure=false,
         ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, realm=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
         open_timeout=180.0,
         idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
-        record=None
+        record=None, dns_servers=None, max_envelope_size=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -76,6 +76,7 @@ impl Pool {
         credential: Option<Bound<'py, PSCredential>>,
         configuration: Option<String>,
         ca_file: Option<PathBuf>,
+        pinned_thumbprints: Option<Bound<'py, PyAny>>,
         pin_thumbprint: Option<Bound<'py, PyAny>>,
         insecure: bool,
         ip_order: &str,
@@ -98,6 +99,8 @@ impl Pool {
         on_progress: Option<Py<PyAny>>,
         jump_host: Option<Bound<'py, PyAny>>,
         record: Option<PathBuf>,
+        dns_servers: Option<Bound<'py, PyAny>>,
+        max_envelope_size: Option<u32>,
     ) -> PyResult<Self> {
         let args = ConnectArgs {
             auth: auth.to_owned(),
@@ -106,7 +109,7 @@ impl Pool {
             credential,
             configuration,
             ca_file,
-            pin_thumbprint,
+            pinned_thumbprints: pinned_thumbprints.or(pin_thumbprint),
             insecure,
             ip_order: ip_order.to_owned(),
             resolve,
@@ -127,6 +130,8 @@ impl Pool {
             shell_name,
             jump_host,
             record,
+            dns_servers,
+            max_envelope_size,
         };
         let names = string_list(Some(&servers))?;
         let Some(first) = names.first() else {

@@ -27,7 +27,7 @@ use crate::stream::{Readers, ResultStream, collect};
 /// account logs on without a password with ``keytab`` (an MIT keytab file; ``username``
 /// names its principal, else the keytab's first one is used; AES keys only).
 ///
-/// TLS: ``ca_file`` (PEM of extra trusted CAs), ``pin_thumbprint`` (SHA-1 or SHA-256 hex,
+/// TLS: ``ca_file`` (PEM of extra trusted CAs), ``pinned_thumbprints`` (formerly ``pin_thumbprint``; SHA-1 or SHA-256 hex,
 /// or a list; when set, only those certificates are accepted), ``insecure`` (accept any
 /// certificate). Network: ``ip_order`` (``"ipv4-first"``, ``"ipv6-first"``, ``"system"``),
 /// ``resolve`` (curl-style ``"host:port:addr"`` overrides), ``kdc``
@@ -81,13 +81,13 @@ impl Session {
     #[new]
     #[pyo3(signature = (
         server, *, auth="negotiate", username=None, password=None, credential=None,
-        configuration=None, ca_file=None, pin_thumbprint=None, insecure=false,
+        configuration=None, ca_file=None, pinned_thumbprints=None, pin_thumbprint=None, insecure=false,
         ip_order="ipv4-first", resolve=None, kdc=None, keytab=None, realm=None, spn=None,
         allow_unencrypted=false, allow_basic_over_http=false, connect_timeout=30.0,
         read_timeout=120.0, request_timeout=None, operation_timeout=20.0, invoke_timeout=None,
         open_timeout=180.0,
         idle_timeout=None, locale="en-US", shell_name=None, on_progress=None, jump_host=None,
-        record=None
+        record=None, dns_servers=None, max_envelope_size=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -99,6 +99,7 @@ impl Session {
         credential: Option<Bound<'py, PSCredential>>,
         configuration: Option<String>,
         ca_file: Option<PathBuf>,
+        pinned_thumbprints: Option<Bound<'py, PyAny>>,
         pin_thumbprint: Option<Bound<'py, PyAny>>,
         insecure: bool,
         ip_order: &str,
@@ -121,6 +122,8 @@ impl Session {
         on_progress: Option<Py<PyAny>>,
         jump_host: Option<Bound<'py, PyAny>>,
         record: Option<PathBuf>,
+        dns_servers: Option<Bound<'py, PyAny>>,
+        max_envelope_size: Option<u32>,
     ) -> PyResult<Self> {
         let args = ConnectArgs {
             auth: auth.to_owned(),
@@ -129,7 +132,7 @@ impl Session {
             credential,
             configuration,
             ca_file,
-            pin_thumbprint,
+            pinned_thumbprints: pinned_thumbprints.or(pin_thumbprint),
             insecure,
             ip_order: ip_order.to_owned(),
             resolve,
@@ -150,6 +153,8 @@ impl Session {
             shell_name,
             jump_host,
             record,
+            dns_servers,
+            max_envelope_size,
         };
         let options = args.session_options(py, &server)?;
         let url = options.transport.url.clone();

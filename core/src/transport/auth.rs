@@ -48,6 +48,22 @@ pub enum AuthMethod {
     Basic,
 }
 
+impl std::str::FromStr for AuthMethod {
+    type Err = TransportError;
+    /// `negotiate`, `kerberos`, `ntlm` or `basic`, in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "negotiate" => Ok(Self::Negotiate),
+            "kerberos" => Ok(Self::Kerberos),
+            "ntlm" => Ok(Self::Ntlm),
+            "basic" => Ok(Self::Basic),
+            _ => Err(TransportError::Config(format!(
+                "auth `{s}`: expected negotiate, kerberos, ntlm or basic"
+            ))),
+        }
+    }
+}
+
 /// User name and password, or a keytab. The password is wiped from memory when dropped.
 #[derive(Clone)]
 pub struct Credentials {

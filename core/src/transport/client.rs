@@ -21,6 +21,7 @@ use super::handshake::{self, ClientHandshake};
 use super::kerberos;
 use super::logon::{self, Legs, Logon, LogonFailure};
 use super::tls::{self, SeenCert, TlsOptions};
+use crate::option_table;
 use crate::psrp::max_envelope_size;
 
 /// Time limits of the transport.
@@ -32,16 +33,17 @@ pub struct Timeouts {
     /// and body together; also one KDC round trip. Keep it above the WS-Management
     /// OperationTimeout of Receive requests.
     pub read: Duration,
-    /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit.
-    pub operation: Option<Duration>,
+    /// The whole [`Transport::post`] call, including reconnecting; `None` for no limit
+    /// (`request_timeout` in every binding).
+    pub request: Option<Duration>,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            connect: Duration::from_secs(30),
-            read: Duration::from_secs(120),
-            operation: None,
+            connect: option_table::DEFAULT_CONNECT_TIMEOUT,
+            read: option_table::DEFAULT_READ_TIMEOUT,
+            request: None,
         }
     }
 }
@@ -317,7 +319,7 @@ impl Transport {
     }
 
     async fn post_limited(&mut self, soap: &[u8]) -> Result<Vec<u8>, TransportError> {
-        match self.opts.timeouts.operation {
+        match self.opts.timeouts.request {
             Some(limit) => tokio::time::timeout(limit, self.post_inner(soap))
                 .await
                 .map_err(|_| {

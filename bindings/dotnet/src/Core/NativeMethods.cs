@@ -85,7 +85,7 @@ namespace Monosync.Exchange.Core
         internal static extern void mx_options_free(IntPtr options);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ResultCode mx_options_set_url(OptionsHandle o, byte[] url, UIntPtr len, out IntPtr err);
+        internal static extern ResultCode mx_options_set_server(OptionsHandle o, byte[] server, UIntPtr len, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_set_auth(OptionsHandle o, uint auth, out IntPtr err);
@@ -176,10 +176,29 @@ namespace Monosync.Exchange.Core
         internal static extern ResultCode mx_command_add_json(CommandHandle c, byte[] name, UIntPtr nameLen, byte[] json, UIntPtr jsonLen, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ResultCode mx_options_add_server(OptionsHandle o, byte[] url, UIntPtr len, out IntPtr err);
+        internal static extern ResultCode mx_options_build(OptionsHandle o, out IntPtr config, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ResultCode mx_options_set_pool_size(OptionsHandle o, uint sessions, out IntPtr err);
+        internal static extern void mx_config_free(IntPtr config);
+
+        // Pool options
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr mx_pool_options_new();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void mx_pool_options_free(IntPtr options);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_options_add_server(PoolOptionsHandle o, byte[] url, UIntPtr len, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_options_set_max_sessions(PoolOptionsHandle o, uint sessions, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_options_set_acquire_timeout_ms(PoolOptionsHandle o, ulong milliseconds, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ResultCode mx_pool_options_set_retry_attempts(PoolOptionsHandle o, uint attempts, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_options_set_jump_host(
@@ -187,7 +206,7 @@ namespace Monosync.Exchange.Core
 
         // Pools
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ResultCode mx_pool_open(OptionsHandle options, out IntPtr pool, out IntPtr err);
+        internal static extern ResultCode mx_pool_open_config(ConfigHandle config, PoolOptionsHandle poolOptions, out IntPtr pool, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ResultCode mx_pool_invoke(PoolHandle pool, CommandHandle command, out IntPtr result, out IntPtr err);

@@ -65,9 +65,9 @@ namespace Monosync.Exchange.Core
         Connect = 0,
         Read = 1,
         Request = 2,
-        ReceivePoll = 3,
+        Operation = 3,
         Invoke = 4,
-        ShellIdle = 5,
+        Idle = 5,
         Open = 6,
     }
 }

@@ -35,7 +35,7 @@ namespace Monosync.Exchange.Core
         private static void Apply(OptionsHandle o, ExchangeSessionOptions options)
         {
             IntPtr err;
-            Text(o, NativeMethods.mx_options_set_url, options.Url, nameof(options.Url));
+            Text(o, NativeMethods.mx_options_set_server, options.Server, nameof(options.Server));
             Ensure.Success(NativeMethods.mx_options_set_auth(o, (uint)options.Auth, out err), err);
             Text(o, NativeMethods.mx_options_set_username, options.UserName, nameof(options.UserName));
             if (options.Password != null)
@@ -45,7 +45,7 @@ namespace Monosync.Exchange.Core
                     Ensure.Success(NativeMethods.mx_options_set_password(o, password.Pointer, password.Length, out err), err);
                 }
             }
-            Text(o, NativeMethods.mx_options_set_configuration, options.ConfigurationName, nameof(options.ConfigurationName));
+            Text(o, NativeMethods.mx_options_set_configuration, options.Configuration, nameof(options.Configuration));
             Text(o, NativeMethods.mx_options_set_ca_file, options.CaFile, nameof(options.CaFile));
             foreach (string pin in options.PinnedThumbprints)
             {
@@ -80,18 +80,10 @@ namespace Monosync.Exchange.Core
             Timeout(o, TimeoutId.Connect, options.ConnectTimeout);
             Timeout(o, TimeoutId.Read, options.ReadTimeout);
             Timeout(o, TimeoutId.Request, options.RequestTimeout);
-            Timeout(o, TimeoutId.ReceivePoll, options.ReceivePollInterval);
+            Timeout(o, TimeoutId.Operation, options.OperationTimeout);
             Timeout(o, TimeoutId.Invoke, options.InvokeTimeout);
-            Timeout(o, TimeoutId.ShellIdle, options.ShellIdleTimeout);
+            Timeout(o, TimeoutId.Idle, options.IdleTimeout);
             Timeout(o, TimeoutId.Open, options.OpenTimeout);
-            foreach (string server in options.Servers)
-            {
-                Text(o, NativeMethods.mx_options_add_server, server, nameof(options.Servers));
-            }
-            if (options.PoolSize.HasValue)
-            {
-                Ensure.Success(NativeMethods.mx_options_set_pool_size(o, (uint)options.PoolSize.Value, out err), err);
-            }
             if (options.JumpHostExchangeUri != null)
             {
                 // After the configuration: jump-host mode replaces the endpoint.
@@ -103,6 +95,59 @@ namespace Monosync.Exchange.Core
                         NativeMethods.mx_options_set_jump_host(o, uri, uriLen, user, userLen, password.Pointer, password.Length, out err),
                         err);
                 }
+            }
+        }
+
+        /// <summary>The immutable native configuration of <paramref name="options"/>; the caller
+        /// disposes it.</summary>
+        internal static ConfigHandle BuildConfig(ExchangeSessionOptions options)
+        {
+            using (OptionsHandle o = Build(options))
+            {
+                Ensure.Success(NativeMethods.mx_options_build(o, out IntPtr config, out IntPtr err), err);
+                return new ConfigHandle(config);
+            }
+        }
+
+        /// <summary>A new native <c>mx_pool_options</c> with the pool settings of
+        /// <paramref name="options"/>; the caller disposes it.</summary>
+        internal static PoolOptionsHandle BuildPool(ExchangeSessionOptions options)
+        {
+            var p = new PoolOptionsHandle(NativeMethods.mx_pool_options_new());
+            if (p.IsInvalid)
+            {
+                throw new ExchangeException(ExchangeErrorKind.Internal, "The library could not create pool options.");
+            }
+            try
+            {
+                IntPtr err;
+                foreach (string server in options.Servers)
+                {
+                    byte[] bytes = Utf8.Encode(server, nameof(options.Servers), out UIntPtr len);
+                    Ensure.Success(NativeMethods.mx_pool_options_add_server(p, bytes, len, out err), err);
+                }
+                if (options.MaxSessions.HasValue)
+                {
+                    Ensure.Success(NativeMethods.mx_pool_options_set_max_sessions(p, (uint)options.MaxSessions.Value, out err), err);
+                }
+                if (options.AcquireTimeout.HasValue)
+                {
+                    if (options.AcquireTimeout.Value < TimeSpan.Zero)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(options.AcquireTimeout), "A time limit cannot be negative.");
+                    }
+                    Ensure.Success(NativeMethods.mx_pool_options_set_acquire_timeout_ms(p, (ulong)options.AcquireTimeout.Value.TotalMilliseconds, out err), err);
+                }
+                if (options.RetryAttempts.HasValue)
+                {
+                    Ensure.Success(NativeMethods.mx_pool_options_set_retry_attempts(p, (uint)options.RetryAttempts.Value, out err), err);
+                }
+                return p;
+            }
+            catch
+            {
+                p.Dispose();
+                throw;
             }
         }
 

@@ -371,6 +371,7 @@ class Session:
         credential: PSCredential | None = None,
         configuration: str | None = None,
         ca_file: str | os.PathLike[str] | None = None,
+        pinned_thumbprints: str | Iterable[str] | None = None,
         pin_thumbprint: str | Iterable[str] | None = None,
         insecure: bool = False,
         ip_order: IpOrder = "ipv4-first",
@@ -393,6 +394,8 @@ class Session:
         on_progress: Callable[[ProgressRecord], object] | None = None,
         jump_host: tuple[str, PSCredential] | None = None,
         record: str | os.PathLike[str] | None = None,
+        dns_servers: str | Iterable[str] | None = None,
+        max_envelope_size: int | None = None,
     ) -> None: ...
     def invoke(
         self, command: str | Command, /, *args: ParamValue, **params: ParamValue
@@ -443,6 +446,7 @@ class Pool:
         credential: PSCredential | None = None,
         configuration: str | None = None,
         ca_file: str | os.PathLike[str] | None = None,
+        pinned_thumbprints: str | Iterable[str] | None = None,
         pin_thumbprint: str | Iterable[str] | None = None,
         insecure: bool = False,
         ip_order: IpOrder = "ipv4-first",
@@ -465,6 +469,8 @@ class Pool:
         on_progress: Callable[[ProgressRecord], object] | None = None,
         jump_host: tuple[str, PSCredential] | None = None,
         record: str | os.PathLike[str] | None = None,
+        dns_servers: str | Iterable[str] | None = None,
+        max_envelope_size: int | None = None,
     ) -> None: ...
     def invoke(
         self, command: str | Command, /, *args: ParamValue, **params: ParamValue

@@ -29,6 +29,22 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// The URL of `server`: a URL as given; for a bare host name Exchange's
+    /// `https://<host>/PowerShell/`, or the WinRM service's `https://<host>:5986/wsman` for a
+    /// session configuration or a jump host. An empty text stays empty (and fails when the
+    /// session opens).
+    pub fn server_url(&self, server: &str) -> String {
+        if server.is_empty() || server.contains("://") {
+            return server.to_owned();
+        }
+        match self {
+            Endpoint::Exchange => format!("https://{server}/PowerShell/"),
+            Endpoint::Configuration(_) | Endpoint::JumpHost(_) => {
+                format!("https://{server}:5986/wsman")
+            }
+        }
+    }
+
     /// The resource URI every request of the session carries.
     pub fn resource_uri(&self) -> String {
         match self {
@@ -44,9 +60,7 @@ impl Endpoint {
     }
 }
 
-/// How long opening a session may take unless told otherwise: PowerShell's OpenTimeout
-/// (`New-PSSessionOption -OpenTimeout`, 3 minutes).
-pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(180);
+pub use crate::option_table::DEFAULT_OPEN_TIMEOUT;
 
 /// Everything [`crate::exchange::Session::connect`] needs.
 #[derive(Debug, Clone)]
@@ -112,16 +126,22 @@ impl SessionOptions {
         )
     }
 
+    /// Points the options at `server`, a URL or a bare host name completed by
+    /// [`Endpoint::server_url`] for the options' endpoint: set the endpoint first.
+    pub fn set_server(&mut self, server: &str) {
+        self.transport.url = self.endpoint.server_url(server);
+    }
+
     /// Options for `transport` and `endpoint`, with a 20-second OperationTimeout (what WinRM
     /// clients send), 180 seconds to open, no command limit and the `en-US` locale.
     pub fn new(transport: TransportOptions, endpoint: Endpoint) -> Self {
         Self {
             transport,
             endpoint,
-            operation_timeout: Duration::from_secs(20),
+            operation_timeout: crate::option_table::DEFAULT_OPERATION_TIMEOUT,
             open_timeout: Some(DEFAULT_OPEN_TIMEOUT),
             invoke_timeout: None,
-            locale: "en-US".to_owned(),
+            locale: crate::option_table::DEFAULT_LOCALE.to_owned(),
             max_envelope_size: None,
             idle_timeout: None,
             shell_name: None,
@@ -144,6 +164,27 @@ mod tests {
             Endpoint::Configuration("Microsoft.PowerShell".into()).resource_uri(),
             "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
         );
+    }
+
+    #[test]
+    fn bare_host_names_become_urls_for_the_endpoint() {
+        assert_eq!(
+            Endpoint::Exchange.server_url("ex01.contoso.com"),
+            "https://ex01.contoso.com/PowerShell/"
+        );
+        let winrm = Endpoint::Configuration("Microsoft.PowerShell".into());
+        assert_eq!(
+            winrm.server_url("ex01.contoso.com"),
+            "https://ex01.contoso.com:5986/wsman"
+        );
+        assert_eq!(
+            winrm.server_url("http://ex01.contoso.com/PowerShell/"),
+            "http://ex01.contoso.com/PowerShell/"
+        );
+        assert_eq!(Endpoint::Exchange.server_url(""), "");
+        let mut o = SessionOptions::exchange("", AuthMethod::Basic, Credentials::new("u", "p"));
+        o.set_server("ex02.contoso.com");
+        assert_eq!(o.transport.url, "https://ex02.contoso.com/PowerShell/");
     }
 
     #[test]

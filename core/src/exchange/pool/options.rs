@@ -14,9 +14,7 @@ use crate::transport::TransportError;
 /// session and for shells whose deletion is still on its way.
 pub const MAX_POOL_SESSIONS: usize = 16;
 
-/// Sessions a pool holds unless told otherwise: enough to overlap a slow command with quick
-/// ones, few enough to stay far from the throttling budget.
-pub const DEFAULT_POOL_SESSIONS: usize = 2;
+pub use crate::option_table::DEFAULT_POOL_SESSIONS;
 
 /// Everything [`crate::exchange::Pool::new`] needs.
 #[derive(Debug, Clone)]
@@ -24,7 +22,8 @@ pub struct PoolOptions {
     /// Authentication, credentials, TLS and time limits for every session; its
     /// `transport.url` is replaced by each server's URL in turn.
     pub session: SessionOptions,
-    /// The servers' URLs, most preferred first. New sessions go to the first healthy one
+    /// The servers' URLs, most preferred first (host names are completed by
+    /// [`super::Endpoint::server_url`] in [`PoolOptions::with_servers`]). New sessions go to the first healthy one
     /// and fail over to the next; a session stays on the server it was opened on.
     pub servers: Vec<String>,
     /// Sessions open at most, 1 to [`MAX_POOL_SESSIONS`]. Each runs one command at a time,
@@ -62,9 +61,13 @@ impl PoolOptions {
         session: SessionOptions,
         servers: impl IntoIterator<Item = S>,
     ) -> PoolOptions {
+        let servers = servers
+            .into_iter()
+            .map(|s| session.endpoint.server_url(&s.into()))
+            .collect();
         PoolOptions {
             session,
-            servers: servers.into_iter().map(Into::into).collect(),
+            servers,
             max_sessions: DEFAULT_POOL_SESSIONS,
             idle_close: Duration::from_secs(600),
             probe_after_idle: Duration::from_secs(120),

@@ -37,7 +37,7 @@ impl Default for RetryPolicy {
     /// throttling, never more than 30 s.
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 3,
+            max_attempts: crate::option_table::DEFAULT_RETRY_ATTEMPTS,
             base_delay: Duration::from_millis(200),
             throttle_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(30),
