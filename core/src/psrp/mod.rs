@@ -43,6 +43,6 @@ mod tests;
 pub use client::{RunspacePool, RunspacePoolOptions};
 pub use command::{Command, MergeOptions, Parameter, PowerShellSpec};
 pub use events::{Event, ServerEvent};
-pub use outbox::{StreamName, Transmit, TransmitPurpose, max_envelope_size};
+pub use outbox::{StreamName, Transmit, TransmitPurpose};
 pub use server::{ServerOptions, ServerRunspacePool};
 pub use state_error::StateError;

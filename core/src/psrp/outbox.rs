@@ -6,23 +6,12 @@ use std::collections::VecDeque;
 use uuid::Uuid;
 
 use super::fragment::Fragment;
-use crate::clixml::PsVersion;
 
 /// The smallest useful `max_len`: a 21-byte fragment header plus one byte of message.
 pub const MIN_TRANSMIT_LEN: usize = 22;
 
 /// Bytes of a fragment header ([MS-PSRP] 2.2.4): object id, fragment id, flags, blob length.
 const FRAGMENT_HEADER_LEN: usize = 21;
-
-/// The MaxEnvelopeSize a server speaking `protocol_version` accepts: 512000 bytes from
-/// protocol 2.2 on, 153600 before (PowerShell 2.0). Before the server's SESSION_CAPABILITY
-/// arrives, use the smaller one.
-pub fn max_envelope_size(protocol_version: Option<PsVersion>) -> usize {
-    match protocol_version {
-        Some(v) if (v.major, v.minor) >= (2, 2) => 512_000,
-        _ => 153_600,
-    }
-}
 
 /// The WS-Management stream a payload belongs to ([MS-PSRP] 3.1.5.3): a client sends `stdin`
 /// for ordinary data and `pr` for host responses, which the server reads even while its input
@@ -278,23 +267,6 @@ mod tests {
         let mut done = defrag.feed(&create.data).unwrap_or_default();
         done.extend(defrag.feed(&rest.data).unwrap_or_default());
         assert_eq!(done, vec![vec![0u8; 50], vec![1u8; 5]]);
-    }
-
-    #[test]
-    fn envelope_size_follows_the_protocol_version() {
-        let v = |major, minor| {
-            Some(PsVersion {
-                major,
-                minor,
-                build: None,
-                revision: None,
-            })
-        };
-        assert_eq!(max_envelope_size(v(2, 3)), 512_000);
-        assert_eq!(max_envelope_size(v(2, 2)), 512_000);
-        assert_eq!(max_envelope_size(v(2, 1)), 153_600);
-        assert_eq!(max_envelope_size(None), 153_600);
-        assert_eq!(max_envelope_size(v(3, 0)), 512_000);
     }
 
     #[test]

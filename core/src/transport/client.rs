@@ -22,7 +22,6 @@ use super::kerberos;
 use super::logon::{self, Legs, Logon, LogonFailure};
 use super::tls::{self, SeenCert, TlsOptions};
 use crate::option_table;
-use crate::psrp::max_envelope_size;
 
 /// Time limits of the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +264,7 @@ impl Transport {
             cookies: CookieJar::default(),
             round_trips: 0,
             basic_header,
-            response_limit: response_limit(max_envelope_size(None)),
+            response_limit: response_limit(crate::wsman::DEFAULT_MAX_ENVELOPE_SIZE),
             in_flight: false,
             kerberos: None,
         })

@@ -476,7 +476,7 @@ async fn send(
     req: hyper::Request<Full<Bytes>>,
 ) -> Result<Response, TransportError> {
     let limits = ReadLimits {
-        body: super::client::response_limit(crate::psrp::max_envelope_size(None)),
+        body: super::client::response_limit(crate::wsman::DEFAULT_MAX_ENVELOPE_SIZE),
         clear: None,
     };
     conn.send(req, opts.timeouts.read, limits)

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use self::stop::Stop;
 use super::envelope::{
-    Addressing, Answer, Operation, Outgoing, STDOUT, envelope_u32, payload_len, read_answer,
-    with_options,
+    Addressing, Answer, Operation, Outgoing, STDOUT, envelope_u32, max_envelope_size, payload_len,
+    read_answer, with_options,
 };
 use crate::clixml::PsVersion;
 use crate::command::{Invocation, StreamItem};
@@ -34,7 +34,7 @@ use crate::psrp::events::Event;
 use crate::psrp::messages::ErrorRecord;
 use crate::psrp::{
     PSInvocationState, RunspacePool, RunspacePoolOptions, RunspacePoolState, StateError,
-    TransmitPurpose, max_envelope_size,
+    TransmitPurpose,
 };
 use crate::transport::TransportError;
 use crate::wsman::fault::CODE_INVALID_SELECTORS;

@@ -10,7 +10,9 @@ use crate::error::SessionError;
 use crate::psrp::outbox::MIN_TRANSMIT_LEN;
 use crate::transport::TransportError;
 use crate::wsman::response::CreateResponse;
-use crate::wsman::{Header, ReceiveResponse, Request, Response, max_stream_payload};
+use crate::wsman::{
+    DEFAULT_MAX_ENVELOPE_SIZE, Header, ReceiveResponse, Request, Response, max_stream_payload,
+};
 
 /// The stream every PSRP server answers on ([MS-PSRP] 3.1.5.3.5).
 pub(crate) const STDOUT: &str = "stdout";
@@ -159,6 +161,16 @@ pub(crate) fn with_options(request: &Request, header: Header, version: PsVersion
     }
 }
 
+/// The MaxEnvelopeSize a server speaking `protocol_version` accepts: 512000 bytes from
+/// protocol 2.2 on, 153600 before (PowerShell 2.0). Before the server's SESSION_CAPABILITY
+/// arrives, use the smaller one.
+pub fn max_envelope_size(protocol_version: Option<PsVersion>) -> usize {
+    match protocol_version {
+        Some(v) if (v.major, v.minor) >= (2, 2) => 512_000,
+        _ => DEFAULT_MAX_ENVELOPE_SIZE,
+    }
+}
+
 pub(crate) fn envelope_u32(size: usize) -> u32 {
     u32::try_from(size).unwrap_or(u32::MAX)
 }
@@ -171,6 +183,23 @@ pub(crate) fn payload_len(max_envelope: u32) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn envelope_size_follows_the_protocol_version() {
+        let v = |major, minor| {
+            Some(crate::clixml::PsVersion {
+                major,
+                minor,
+                build: None,
+                revision: None,
+            })
+        };
+        assert_eq!(max_envelope_size(v(2, 3)), 512_000);
+        assert_eq!(max_envelope_size(v(2, 2)), 512_000);
+        assert_eq!(max_envelope_size(v(2, 1)), 153_600);
+        assert_eq!(max_envelope_size(None), 153_600);
+        assert_eq!(max_envelope_size(v(3, 0)), 512_000);
+    }
+
     use super::*;
 
     #[test]

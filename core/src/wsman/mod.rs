@@ -22,4 +22,6 @@ pub use fault::WsManFault;
 pub use header::{Header, ResponseHeader, Selector, WsOption};
 pub use request::Request;
 pub use response::{CommandState, CommandStateKind, ReceiveResponse, Response};
-pub use stream::{ENVELOPE_OVERHEAD, StreamData, max_stream_payload, send_overhead};
+pub use stream::{
+    DEFAULT_MAX_ENVELOPE_SIZE, ENVELOPE_OVERHEAD, StreamData, max_stream_payload, send_overhead,
+};

@@ -46,6 +46,10 @@ impl StreamData {
 /// leave room for locales and options; a unit test checks that a full Send envelope fits.
 pub const ENVELOPE_OVERHEAD: usize = 3072;
 
+/// WinRM's default MaxEnvelopeSize (`MaxEnvelopeSizekb` 150): what a server accepts before
+/// anything says otherwise.
+pub const DEFAULT_MAX_ENVELOPE_SIZE: usize = 153_600;
+
 /// Largest payload (before base64) one `rsp:Stream` or `rsp:Arguments` can carry so that the
 /// envelope stays within `max_envelope_size` ([MS-WSMV] 2.2.4.28; [MS-PSRP] 3.1.5.1.1 sizes
 /// fragments from it).
