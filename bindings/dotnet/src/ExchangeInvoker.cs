@@ -15,9 +15,10 @@ namespace Monosync.Exchange
     /// for a pool's session gives up at once, a running command is stopped on the server
     /// (PowerShell's stop signal), and the call throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public abstract unsafe class ExchangeInvoker
+    public abstract unsafe class ExchangeInvoker : IDisposable
     {
         private readonly object progressGate = new object();
+        private int closed;
         private EventHandler<ExchangeProgressRecord> progress;
         private NativeMethods.ProgressCallback progressCallback;
 
@@ -60,6 +61,52 @@ namespace Monosync.Exchange
 
         /// <summary>Whether the native handle was freed.</summary>
         internal abstract bool IsReleased { get; }
+
+        /// <summary>
+        /// Closes the session or pool: a session waits for its running command, then deletes
+        /// its shell; a pool deletes the shells of its idle sessions, and those of busy ones when
+        /// their command ends. Later calls throw <see cref="ExchangeConfigException"/>. On a
+        /// session, throws <see cref="InvalidOperationException"/> on a thread that still
+        /// enumerates one of its streams (closing would wait for that stream).
+        /// </summary>
+        public void Close()
+        {
+            CheckCallAllowed();
+            if (Interlocked.Exchange(ref closed, 1) != 0)
+            {
+                return;
+            }
+            Ensure.Success(NativeClose(out IntPtr err), err);
+        }
+
+        /// <summary>Closes and frees the session or pool; failures to delete shells are
+        /// logged, not raised. Call it once no other thread uses it.</summary>
+        public void Dispose()
+        {
+            if (IsReleased)
+            {
+                return;
+            }
+            try
+            {
+                Close();
+            }
+            catch (ExchangeException e)
+            {
+                ExchangeLog.Report(ExchangeLogLevel.Warn, "closing the " + Noun + " failed: " + e.Message);
+            }
+            Release();
+        }
+
+        /// <summary>"session" or "pool", for messages.</summary>
+        internal abstract string Noun { get; }
+
+        /// <summary>Closes the native handle's shells (<c>mx_session_close</c>,
+        /// <c>mx_pool_close</c>).</summary>
+        internal abstract ResultCode NativeClose(out IntPtr err);
+
+        /// <summary>Frees the native handle.</summary>
+        internal abstract void Release();
 
         /// <summary>
         /// Runs a cmdlet to its end, e.g. <c>Invoke("Get-Mailbox", new Dictionary&lt;string, object&gt;

@@ -13,18 +13,17 @@ namespace Monosync.Exchange
     /// allows; further callers wait, in arrival order, for a session to come back. Sessions open
     /// on first need, on the first server that answers; a broken one is replaced, and a command
     /// that failed for a passing reason (a dropped connection, throttling) is sent again.
-    /// <see cref="Dispose"/> closes the pool, deleting its shells. Invoking, streaming and
+    /// <see cref="ExchangeInvoker.Dispose"/> closes the pool, deleting its shells. Invoking, streaming and
     /// progress are <see cref="ExchangeInvoker"/>'s, as for a session; a stream keeps its
     /// session until it ends or is disposed, while other threads (the enumerating one too) use
     /// the pool's other sessions. Until a stream's first object arrived, a failed read is
     /// retried on another session; a stream stopped early closes its session rather than
     /// reuse it.
     /// </summary>
-    public sealed class ExchangePool : ExchangeInvoker, IDisposable
+    public sealed class ExchangePool : ExchangeInvoker
     {
         private readonly PoolHandle handle;
         private readonly int serverCount;
-        private int closed;
 
         private ExchangePool(PoolHandle handle, int serverCount)
         {
@@ -61,39 +60,13 @@ namespace Monosync.Exchange
             }
         }
 
-        /// <summary>
-        /// Closes the pool: deletes the shells of its idle sessions, and those of busy ones when
-        /// their command ends. Later calls throw <see cref="ExchangeConfigException"/>.
-        /// </summary>
-        public void Close()
-        {
-            if (Interlocked.Exchange(ref closed, 1) != 0)
-            {
-                return;
-            }
-            Ensure.Success(NativeMethods.mx_pool_close(handle, out IntPtr err), err);
-        }
-
-        /// <summary>Closes the pool and frees it; failures to delete shells are logged, not
-        /// raised. Call it once no other thread uses the pool.</summary>
-        public void Dispose()
-        {
-            if (handle.IsClosed)
-            {
-                return;
-            }
-            try
-            {
-                Close();
-            }
-            catch (ExchangeException e)
-            {
-                ExchangeLog.Report(ExchangeLogLevel.Warn, "closing the pool failed: " + e.Message);
-            }
-            handle.Dispose();
-        }
-
         internal override bool IsReleased => handle.IsClosed;
+
+        internal override string Noun => "pool";
+
+        internal override ResultCode NativeClose(out IntPtr err) => NativeMethods.mx_pool_close(handle, out err);
+
+        internal override void Release() => handle.Dispose();
 
         internal override ResultCode NativeInvoke(CommandHandle command, CancelHandle token, out IntPtr result, out IntPtr err) =>
             token == null

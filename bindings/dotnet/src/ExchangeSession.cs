@@ -11,17 +11,16 @@ namespace Monosync.Exchange
     /// <summary>
     /// A connection to Exchange (a runspace pool in a WinRM shell) that runs cmdlets.
     /// Thread-safe: any thread may invoke, and commands of one session run one at a time in
-    /// arrival order. <see cref="Dispose"/> closes the session, deleting the shell on the server.
+    /// arrival order. <see cref="ExchangeInvoker.Dispose"/> closes the session, deleting the shell on the server.
     /// Invoking, streaming and progress are <see cref="ExchangeInvoker"/>'s. While a stream is
     /// enumerated, other calls on this session from the enumerating thread throw
     /// <see cref="InvalidOperationException"/> (they would wait for the stream forever).
     /// </summary>
-    public sealed class ExchangeSession : ExchangeInvoker, IDisposable
+    public sealed class ExchangeSession : ExchangeInvoker
     {
         private readonly SessionHandle handle;
         // Threads enumerating a stream of this session, by managed thread id, with their count.
         private readonly Dictionary<int, int> streamingThreads = new Dictionary<int, int>();
-        private int closed;
 
         private ExchangeSession(SessionHandle handle)
         {
@@ -73,41 +72,13 @@ namespace Monosync.Exchange
             }
         }
 
-        /// <summary>
-        /// Closes the session: waits for a running command, then deletes the shell on the
-        /// server. Later calls throw <see cref="ExchangeConfigException"/>.
-        /// </summary>
-        public void Close()
-        {
-            CheckNotStreamingHere();
-            if (Interlocked.Exchange(ref closed, 1) != 0)
-            {
-                return;
-            }
-            Ensure.Success(NativeMethods.mx_session_close(handle, out IntPtr err), err);
-        }
-
-        /// <summary>Closes the session and frees it; failures to delete the shell are logged,
-        /// not raised. Throws <see cref="InvalidOperationException"/> on a thread that still
-        /// enumerates a stream of this session (closing would wait for that stream).</summary>
-        public void Dispose()
-        {
-            if (handle.IsClosed)
-            {
-                return;
-            }
-            try
-            {
-                Close();
-            }
-            catch (ExchangeException e)
-            {
-                ExchangeLog.Report(ExchangeLogLevel.Warn, "closing the session failed: " + e.Message);
-            }
-            handle.Dispose();
-        }
-
         internal override bool IsReleased => handle.IsClosed;
+
+        internal override string Noun => "session";
+
+        internal override ResultCode NativeClose(out IntPtr err) => NativeMethods.mx_session_close(handle, out err);
+
+        internal override void Release() => handle.Dispose();
 
         internal override ResultCode NativeInvoke(CommandHandle command, CancelHandle token, out IntPtr result, out IntPtr err) =>
             token == null
