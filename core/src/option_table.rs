@@ -10,7 +10,7 @@ use std::time::Duration;
 /// What kind of value an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionKind {
-    /// The server: a URL, or a host name that [`super::Endpoint::server_url`] completes.
+    /// The server: a URL, or a host name that [`crate::exchange::Endpoint::server_url`] completes.
     Server,
     /// Free text.
     Text,

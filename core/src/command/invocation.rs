@@ -1,4 +1,4 @@
-//! What a [`super::Session`] runs: commands whose parameters may hold secrets that travel as
+//! What a [`crate::exchange::Session`] runs: commands whose parameters may hold secrets that travel as
 //! SecureStrings ([MS-PSRP] 2.2.5.1.24), encrypted with the session key only once the session
 //! has one.
 
@@ -56,11 +56,11 @@ pub struct Arg {
 
 /// How many objects an Exchange `Get-*` cmdlet returns (its `-ResultSize`, an
 /// `Unlimited<UInt32>`). Without it Exchange stops at 1000 and says so in a warning
-/// ([`super::CommandResult::truncated`]).
+/// ([`crate::exchange::CommandResult::truncated`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultSize {
     /// Every object (`-ResultSize Unlimited`); stream them with
-    /// [`super::Session::invoke_stream`] rather than holding them.
+    /// [`crate::exchange::Session::invoke_stream`] rather than holding them.
     Unlimited,
     /// At most this many.
     Limit(u32),
@@ -191,7 +191,7 @@ impl Command {
     /// Sets `-Confirm:$true` or `-Confirm:$false` explicitly. Cmdlets that prompt
     /// ([`prompts_for_confirmation`]) get `-Confirm:$false` when the caller sets nothing;
     /// `confirm(true)` asks the host, which a non-interactive session refuses (an error of kind
-    /// [`super::ErrorKind::InvalidParameter`]).
+    /// [`crate::exchange::ErrorKind::InvalidParameter`]).
     #[must_use]
     pub fn confirm(self, confirm: bool) -> Self {
         self.param("Confirm", confirm)

@@ -58,7 +58,7 @@ pub struct CommandResult {
     pub state: Option<PSInvocationState>,
     /// Exchange cut the output short and said so in a warning: the default `-ResultSize` of
     /// 1000, or a smaller explicit one, left objects out. Ask again with
-    /// [`super::ResultSize::Unlimited`] (and stream) to get them all.
+    /// [`crate::exchange::ResultSize::Unlimited`] (and stream) to get them all.
     pub truncated: bool,
 }
 

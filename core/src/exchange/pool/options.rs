@@ -23,7 +23,7 @@ pub struct PoolOptions {
     /// `transport.url` is replaced by each server's URL in turn.
     pub session: SessionOptions,
     /// The servers' URLs, most preferred first (host names are completed by
-    /// [`super::Endpoint::server_url`] in [`PoolOptions::with_servers`]). New sessions go to the first healthy one
+    /// [`crate::exchange::Endpoint::server_url`] in [`PoolOptions::with_servers`]). New sessions go to the first healthy one
     /// and fail over to the next; a session stays on the server it was opened on.
     pub servers: Vec<String>,
     /// Sessions open at most, 1 to [`MAX_POOL_SESSIONS`]. Each runs one command at a time,

@@ -152,7 +152,7 @@ impl RunspacePool {
 
     /// The protocol version the server announced in its SESSION_CAPABILITY, once received.
     /// Servers at 2.2 or later accept a MaxEnvelopeSize of 512000 bytes, older ones 153600
-    /// ([`crate::psrp::outbox::max_envelope_size`]).
+    /// ([`crate::winrs::envelope::max_envelope_size`]).
     pub fn server_protocol_version(&self) -> Option<PsVersion> {
         self.server_protocol_version
     }
