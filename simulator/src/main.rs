@@ -8,7 +8,7 @@ use std::io::Write as _;
 
 use clap::{CommandFactory as _, Parser, ValueEnum};
 use monosync_exchange::recording::{self, IdPolicy, Replay};
-use mx_sim::exchange::{Exchange, generate, seed};
+use mx_sim::exchange::{Exchange, ThrottlingPolicy, generate, seed};
 use mx_sim::http::auth::KerberosService;
 use mx_sim::http::tls::TlsIdentity;
 use mx_sim::{CbtLevel, Endpoint, FaultPlan, Server, SimConfig};
@@ -89,9 +89,14 @@ struct Args {
     /// Append the JSON-lines request log to FILE.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
-    /// Shells per user (default 18).
+    /// Shells per user (default 18; overrides the policy's PowerShellMaxConcurrency).
     #[arg(long, value_name = "N")]
     shell_quota: Option<usize>,
+    /// Enforce a user throttling policy: a JSON object of Set-ThrottlingPolicy parameters
+    /// (`{"PowerShellMaxCmdlets": 150, "PowerShellMaxCmdletsTimePeriod": 10}`), numbers or
+    /// "Unlimited", Exchange's defaults for the others.
+    #[arg(long, value_name = "FILE")]
+    throttling_policy: Option<PathBuf>,
     /// Machine name shown in faults.
     #[arg(long, value_name = "NAME")]
     machine: Option<String>,
@@ -181,8 +186,18 @@ fn config(args: Args) -> Result<SimConfig, String> {
             FaultPlan::from_json(&json).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     config.log_file = args.log;
+    if let Some(path) = &args.throttling_policy {
+        let json =
+            String::from_utf8(read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.throttling_policy = Some(
+            ThrottlingPolicy::from_json(&json).map_err(|e| format!("{}: {e}", path.display()))?,
+        );
+    }
     if let Some(n) = args.shell_quota {
         config.service.max_shells_per_user = n;
+        if let Some(policy) = &mut config.throttling_policy {
+            policy.powershell_max_concurrency = Some(u32::try_from(n).unwrap_or(u32::MAX));
+        }
     }
     if let Some(machine) = args.machine {
         config.service.machine = machine;

@@ -39,6 +39,10 @@ pub struct SimConfig {
     pub cbt: CbtLevel,
     /// Shell limits and the machine name.
     pub service: ServiceConfig,
+    /// Enforce this user throttling policy (`--throttling-policy`): its PowerShellMaxConcurrency
+    /// becomes the shell quota, and its cmdlet budgets are charged per user. `None` keeps
+    /// Exchange's default policy with the shell quota of `service`.
+    pub throttling_policy: Option<crate::exchange::ThrottlingPolicy>,
     /// Faults to inject.
     pub faults: FaultPlan,
     /// Append the request log to this file as JSON lines.
@@ -58,6 +62,7 @@ impl Default for SimConfig {
             allow_unencrypted: false,
             cbt: CbtLevel::default(),
             service: ServiceConfig::default(),
+            throttling_policy: None,
             faults: FaultPlan::default(),
             log_file: None,
             replay: None,
@@ -84,17 +89,23 @@ pub struct RunningServer {
 
 impl Server {
     /// Binds the listeners and starts serving.
-    pub fn start(config: SimConfig) -> Result<RunningServer, SimError> {
+    pub fn start(mut config: SimConfig) -> Result<RunningServer, SimError> {
         let mut exchange = match config.exchange {
             Some(ex) => ex,
             None => Exchange::from_seed_json(DEFAULT_SEED).map_err(SimError::Seed)?,
         };
-        // Get-ThrottlingPolicy reports the shell budget the service enforces.
+        if let Some(policy) = config.throttling_policy.take() {
+            config.service.max_shells_per_user = policy
+                .powershell_max_concurrency
+                .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            *exchange.directory_mut().throttling_policy_mut() = policy;
+        }
+        // Get-ThrottlingPolicy reports the shell budget the service enforces (Unlimited beyond
+        // what a UInt32 holds).
         exchange
             .directory_mut()
             .throttling_policy_mut()
-            .powershell_max_concurrency =
-            Some(u32::try_from(config.service.max_shells_per_user).unwrap_or(u32::MAX));
+            .powershell_max_concurrency = u32::try_from(config.service.max_shells_per_user).ok();
         let mut listeners = Vec::new();
         let mut port = 0;
         for addr in &config.listen {

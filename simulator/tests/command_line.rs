@@ -44,6 +44,7 @@ fn help_lists_every_flag_and_exits_zero() {
         "--shell-quota",
         "--machine",
         "--deny",
+        "--throttling-policy",
         "--version",
     ] {
         assert!(
@@ -61,6 +62,29 @@ fn version_is_the_workspace_version() {
         text(&out.stdout).trim(),
         format!("mx-sim {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn a_bad_throttling_policy_file_exits_two_naming_the_key() {
+    let dir = std::env::temp_dir().join(format!("mx-sim-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (json, expected) in [
+        (r#"{"PowerShellMaxCmdletz": 5}"#, "PowerShellMaxCmdletz"),
+        (
+            r#"{"PowerShellMaxCmdlets": "lots"}"#,
+            "PowerShellMaxCmdlets",
+        ),
+        (r#"{"PowerShellMaxCmdlets": -1}"#, "PowerShellMaxCmdlets"),
+    ] {
+        let path = dir.join("policy.json");
+        std::fs::write(&path, json).expect("policy written");
+        let out = mx_sim(&["--throttling-policy", path.to_str().expect("utf-8 path")]);
+        assert_eq!(out.status.code(), Some(2), "{json}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{json}: {stderr}");
+        assert!(stderr.contains("policy.json"), "{json}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -169,6 +169,22 @@ pub fn failure_category(fully_qualified_error_id: &str) -> Option<&str> {
     Some(value.split_once('-').map_or(value, |(_, name)| name))
 }
 
+/// The wait a throttling refusal states, from its message: Exchange's WS-Management quota text
+/// ends "The next request from this user will not be approved for at least 4500 milliseconds."
+/// `None` when the message states none. Read a record's text with [`ErrorRecord::message`].
+pub fn stated_wait(message: &str) -> Option<std::time::Duration> {
+    const LEAD: &str = "will not be approved for at least ";
+    let rest = message.get(message.find(LEAD)? + LEAD.len()..)?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let millis: u64 = rest.get(..digits)?.parse().ok()?;
+    rest.get(digits..)?
+        .trim_start()
+        .starts_with("millisecond")
+        .then(|| std::time::Duration::from_millis(millis))
+}
+
 /// PowerShell's ErrorCategory numbers that decide a kind on their own (System.Management.
 /// Automation.ErrorCategory), and Exchange's own (ExchangeErrorCategory, 1000-1004).
 mod category {
@@ -427,6 +443,41 @@ mod tests {
         format!(
             "[Server=EX01,RequestId=c45a6d57-2c60-43d1-a36d-67bbbccc8bcf,TimeStamp=5/19/2020 10:19:41 PM] [FailureCategory=Cmdlet-{name}] 1082ECE3,Microsoft.Exchange.Management.RecipientTasks.EnableMailbox"
         )
+    }
+
+    #[test]
+    fn the_stated_wait_is_read_from_the_quota_text() {
+        let text = "The WS-Management service cannot process the request. The user load quota of 5 requests per 10 seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least 4500 milliseconds.";
+        assert_eq!(
+            stated_wait(text),
+            Some(std::time::Duration::from_millis(4500))
+        );
+        let r = record(
+            &["System.Management.Automation.Remoting.PSRemotingTransportException"],
+            text,
+            "PSRemotingTransportException",
+            21,
+            "PSRemotingTransportException",
+        );
+        assert_eq!(ErrorKind::of_record(&r), ErrorKind::Throttled);
+        assert!(ErrorKind::of_record(&r).is_retryable());
+        assert_eq!(
+            r.message().and_then(stated_wait),
+            Some(std::time::Duration::from_millis(4500))
+        );
+        for silent in [
+            "",
+            "The pipeline has been stopped.",
+            "will not be approved for at least milliseconds.",
+            "will not be approved for at least 12 seconds.",
+            "will not be approved for at least 99999999999999999999999 milliseconds.",
+        ] {
+            assert_eq!(stated_wait(silent), None, "{silent}");
+        }
+        assert_eq!(
+            stated_wait("will not be approved for at least 0 milliseconds"),
+            Some(std::time::Duration::ZERO)
+        );
     }
 
     #[test]

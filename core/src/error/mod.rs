@@ -16,7 +16,7 @@ mod hint;
 pub mod kind;
 
 pub use bootstrap::BootstrapFailure;
-pub use kind::{ErrorKind, failure_category, is_confirmation_prompt};
+pub use kind::{ErrorKind, failure_category, is_confirmation_prompt, stated_wait};
 
 /// A command that ended Failed or Stopped ([MS-PSRP] 2.2.2.21 PIPELINE_STATE), with what it
 /// produced before.

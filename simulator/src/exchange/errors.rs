@@ -601,6 +601,34 @@ impl BindingErrorKind {
     }
 }
 
+/// A pipeline refused by a spent cmdlet budget of the throttling policy: the WS-Management quota
+/// text, as PowerShell reports a WS-Management failure (PSRemotingTransportException), on the
+/// first cmdlet of the pipeline.
+pub fn over_budget(over: &super::budget::OverBudget, cmdlet: &str) -> SimErrorRecord {
+    SimErrorRecord {
+        exception_type: "System.Management.Automation.Remoting.PSRemotingTransportException".into(),
+        exception_base_types: [
+            "System.Management.Automation.RuntimeException",
+            "System.SystemException",
+            "System.Exception",
+            "System.Object",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+        message: super::budget::over_budget_message(over),
+        category: ErrorCategory::ResourceUnavailable.code(),
+        category_name: ErrorCategory::ResourceUnavailable.name().into(),
+        activity: cmdlet.to_owned(),
+        reason: "PSRemotingTransportException".into(),
+        target_name: String::new(),
+        target_type: String::new(),
+        fully_qualified_error_id: "PSRemotingTransportException".into(),
+        target_object: None,
+        terminating: true,
+    }
+}
+
 /// `CommandNotFoundException`: a cmdlet the caller's roles do not grant, or no such cmdlet.
 pub fn command_not_found(name: &str) -> SimErrorRecord {
     SimErrorRecord {

@@ -11,6 +11,7 @@
 //! layer asks the client (a PSRP host call); when the answer is yes it invokes the same command
 //! again with [`InvokeOptions::confirmed`] set, when no it ends the pipeline with no output.
 
+pub mod budget;
 pub mod cmdlets;
 pub mod directory;
 pub mod errors;
@@ -122,8 +123,10 @@ pub struct Exchange {
     dir: Directory,
     rbac: Rbac,
     default_session: Session,
-    clock: Option<i64>,
+    /// A fixed clock, Unix milliseconds; `None` reads the system clock.
+    clock_ms: Option<i64>,
     received: VecDeque<Command>,
+    budgets: budget::CmdletBudgets,
 }
 
 /// How many received commands [`Exchange::received`] keeps: the latest ones, so a long soak
@@ -137,8 +140,9 @@ impl Exchange {
             dir,
             rbac: Rbac::default(),
             default_session: Session::default(),
-            clock: None,
+            clock_ms: None,
             received: VecDeque::new(),
+            budgets: budget::CmdletBudgets::default(),
         }
     }
 
@@ -148,8 +152,9 @@ impl Exchange {
             dir,
             rbac,
             default_session: Session::default(),
-            clock: None,
+            clock_ms: None,
             received: VecDeque::new(),
+            budgets: budget::CmdletBudgets::default(),
         }
     }
 
@@ -181,17 +186,54 @@ impl Exchange {
 
     /// Fixes the clock (Unix seconds) for reproducible timestamps; `None` uses the system clock.
     pub fn set_clock(&mut self, now: Option<i64>) {
-        self.clock = now;
+        self.clock_ms = now.map(|s| s.saturating_mul(1000));
+    }
+
+    /// Fixes the clock to the millisecond (the throttling budgets' resolution); `None` uses the
+    /// system clock.
+    pub fn set_clock_ms(&mut self, now_ms: Option<i64>) {
+        self.clock_ms = now_ms;
     }
 
     /// The current time, Unix seconds.
     pub fn now(&self) -> i64 {
-        self.clock.unwrap_or_else(|| {
+        self.now_ms().div_euclid(1000)
+    }
+
+    /// The current time, Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock_ms.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
                 .unwrap_or(0)
         })
+    }
+
+    /// Admits a pipeline `user` is about to run under the throttling policy's cmdlet budgets
+    /// ([`budget`]), charging them: the micro-delay warnings to write before it runs, or the
+    /// record that fails it when a budget is spent.
+    pub fn admit(
+        &mut self,
+        user: &str,
+        commands: &[Command],
+    ) -> Result<Vec<String>, SimErrorRecord> {
+        let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
+        let now_ms = self.now_ms();
+        match self
+            .budgets
+            .admit(self.dir.throttling_policy(), user, &names, now_ms)
+        {
+            Ok(admitted) => Ok(admitted
+                .micro_delays_ms
+                .into_iter()
+                .map(budget::micro_delay_warning)
+                .collect()),
+            Err(over) => Err(errors::over_budget(
+                &over,
+                names.first().copied().unwrap_or_default(),
+            )),
+        }
     }
 
     /// The account, when the logon name and password match one.

@@ -133,3 +133,135 @@ impl ThrottlingPolicy {
 pub fn unlimited_text(v: Option<u32>) -> String {
     v.map_or_else(|| "Unlimited".to_owned(), |n| n.to_string())
 }
+
+/// Why a throttling-policy file (`mx-sim --throttling-policy`) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyFileError {
+    /// The text is not JSON.
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The JSON is not an object of parameter names.
+    #[error("expected a JSON object of Set-ThrottlingPolicy parameters")]
+    NotAnObject,
+    /// A key that is not one of the PowerShell budgets the simulator models.
+    #[error("unknown throttling policy parameter \"{0}\"")]
+    UnknownKey(String),
+    /// A value that is neither an integer from 0 to 4294967295 nor `"Unlimited"`.
+    #[error("{key}: expected an integer from 0 to 4294967295 or \"Unlimited\", got {value}")]
+    BadValue {
+        /// The parameter.
+        key: String,
+        /// The value as written.
+        value: String,
+    },
+}
+
+impl ThrottlingPolicy {
+    /// The budget named by its Set-ThrottlingPolicy parameter (case-insensitive).
+    fn budget_mut(&mut self, name: &str) -> Option<&mut Option<u32>> {
+        let field = match name.to_ascii_lowercase().as_str() {
+            "powershellmaxconcurrency" => &mut self.powershell_max_concurrency,
+            "powershellmaxtenantconcurrency" => &mut self.powershell_max_tenant_concurrency,
+            "powershellmaxoperations" => &mut self.powershell_max_operations,
+            "powershellmaxcmdlets" => &mut self.powershell_max_cmdlets,
+            "powershellmaxcmdletstimeperiod" => &mut self.powershell_max_cmdlets_time_period,
+            "powershellmaxcmdletqueuedepth" => &mut self.powershell_max_cmdlet_queue_depth,
+            "powershellmaxdestructivecmdlets" => &mut self.powershell_max_destructive_cmdlets,
+            "powershellmaxdestructivecmdletstimeperiod" => {
+                &mut self.powershell_max_destructive_cmdlets_time_period
+            }
+            "powershellmaxcmdletsexecutionduration" => {
+                &mut self.powershell_max_cmdlets_execution_duration
+            }
+            "powershellmaxrunspaces" => &mut self.powershell_max_runspaces,
+            "powershellmaxrunspacestimeperiod" => &mut self.powershell_max_runspaces_time_period,
+            "powershellmaxtenantrunspaces" => &mut self.powershell_max_tenant_runspaces,
+            "pswsmaxconcurrency" => &mut self.psws_max_concurrency,
+            "pswsmaxrequest" => &mut self.psws_max_request,
+            "pswsmaxrequesttimeperiod" => &mut self.psws_max_request_time_period,
+            "exchangemaxcmdlets" => &mut self.exchange_max_cmdlets,
+            _ => return None,
+        };
+        Some(field)
+    }
+
+    /// Exchange's default policy with the budgets of a JSON object whose keys are
+    /// Set-ThrottlingPolicy parameter names and whose values are integers or `"Unlimited"`:
+    /// `{"PowerShellMaxCmdlets": 150, "PowerShellMaxCmdletsTimePeriod": 10}`.
+    pub fn from_json(json: &str) -> Result<Self, PolicyFileError> {
+        let value: serde_json::Value = serde_json::from_str(json)?;
+        let serde_json::Value::Object(entries) = value else {
+            return Err(PolicyFileError::NotAnObject);
+        };
+        let mut policy = ThrottlingPolicy::default();
+        for (key, value) in entries {
+            let budget = match &value {
+                serde_json::Value::String(s) if s.eq_ignore_ascii_case("Unlimited") => None,
+                serde_json::Value::Number(n) => match n.as_u64().map(u32::try_from) {
+                    Some(Ok(n)) => Some(n),
+                    _ => return Err(bad_value(key, &value)),
+                },
+                _ => return Err(bad_value(key, &value)),
+            };
+            let Some(field) = policy.budget_mut(&key) else {
+                return Err(PolicyFileError::UnknownKey(key));
+            };
+            *field = budget;
+        }
+        Ok(policy)
+    }
+}
+
+fn bad_value(key: String, value: &serde_json::Value) -> PolicyFileError {
+    PolicyFileError::BadValue {
+        key,
+        value: value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_file_overrides_exchanges_defaults() {
+        let p = ThrottlingPolicy::from_json(
+            r#"{"PowerShellMaxConcurrency": 3, "PowerShellMaxCmdlets": 150,
+                "PowerShellMaxCmdletsTimePeriod": 10, "powershellmaxdestructivecmdlets": 20,
+                "PowerShellMaxDestructiveCmdletsTimePeriod": 60, "PswsMaxConcurrency": "Unlimited"}"#,
+        )
+        .expect("valid policy");
+        assert_eq!(p.powershell_max_concurrency, Some(3));
+        assert_eq!(p.powershell_max_cmdlets, Some(150));
+        assert_eq!(p.powershell_max_cmdlets_time_period, Some(10));
+        assert_eq!(p.powershell_max_destructive_cmdlets, Some(20));
+        assert_eq!(p.powershell_max_destructive_cmdlets_time_period, Some(60));
+        assert_eq!(p.psws_max_concurrency, None);
+        assert_eq!(p.powershell_max_runspaces, None);
+        assert_eq!(p.name, ThrottlingPolicy::default().name);
+        assert_eq!(
+            ThrottlingPolicy::from_json("{}").expect("empty"),
+            ThrottlingPolicy::default()
+        );
+    }
+
+    #[test]
+    fn bad_policy_files_name_the_key() {
+        let err = |json: &str| {
+            ThrottlingPolicy::from_json(json)
+                .expect_err(json)
+                .to_string()
+        };
+        assert_eq!(
+            err(r#"{"PowerShellMaxCmdletz": 5}"#),
+            "unknown throttling policy parameter \"PowerShellMaxCmdletz\""
+        );
+        for bad in ["-1", "1.5", "4294967296", "\"many\"", "null", "true"] {
+            let e = err(&format!(r#"{{"PowerShellMaxCmdlets": {bad}}}"#));
+            assert!(e.starts_with("PowerShellMaxCmdlets: expected"), "{e}");
+            assert!(e.ends_with(bad), "{e}");
+        }
+        assert!(err("[1]").contains("JSON object"));
+        assert!(err("{").starts_with("not JSON"));
+    }
+}

@@ -324,6 +324,22 @@ impl Interpreter {
             let exchange = Arc::clone(&self.exchange);
             let mut ex = lock(&exchange);
             ex.record_received(&commands);
+            // The throttling budgets count a pipeline once: not again when it runs confirmed.
+            if !confirmed && let Some(user) = self.session.user.as_deref() {
+                match ex.admit(user, &commands) {
+                    Ok(warnings) => {
+                        for warning in &warnings {
+                            shell
+                                .pool_mut()
+                                .write_warning(pid, InformationalRecord::new("Warning", warning))?;
+                        }
+                    }
+                    Err(record) => {
+                        drop(ex);
+                        return self.finish(shell, pid, PSInvocationState::Failed, Some(&record));
+                    }
+                }
+            }
             // A lookup by identity (named, or the positional first argument) finds a handful
             // of objects: copying the whole organisation for it would cost far more than the
             // lookup, and made every `Get-Mailbox -Identity` on a large directory slow.
