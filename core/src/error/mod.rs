@@ -234,6 +234,13 @@ impl SessionError {
         }
     }
 
+    /// How long the server said to wait before the next request, when it refused one for
+    /// throttling ("... will not be approved for at least 4500 milliseconds"): see
+    /// [`stated_wait`].
+    pub fn stated_wait(&self) -> Option<Duration> {
+        self.server_message().as_deref().and_then(stated_wait)
+    }
+
     /// The error record of a failed command or a broken pool.
     pub fn error_record(&self) -> Option<&ErrorRecord> {
         match self {

@@ -636,3 +636,37 @@ fn a_cancel_after_the_command_finished_still_ends_the_pool_stream_cancelled() {
     assert_eq!(r.output.len(), 1);
     pool.close().expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_cmdlet_budget_is_retried_after_the_wait_the_server_states() {
+    // Three cmdlets per 2 s: the fourth read is refused with Exchange's quota text, which
+    // names the milliseconds until the window has room.
+    let config = SimConfig {
+        throttling_policy: Some(
+            mx_sim::exchange::ThrottlingPolicy::from_json(
+                r#"{"PowerShellMaxCmdlets": 3, "PowerShellMaxCmdletsTimePeriod": 2}"#,
+            )
+            .expect("policy"),
+        ),
+        ..SimConfig::default()
+    };
+    let server = Server::start(config).expect("server");
+    let mut options = pool_options(&server, 1);
+    // A blind backoff would wait at least 60 s before the retry; the stated wait is at most 2 s.
+    options.retry.throttle_delay = Duration::from_secs(120);
+    options.retry.max_delay = Duration::from_secs(120);
+    let pool = Pool::new(options).expect("pool");
+    let started = Instant::now();
+    for _ in 0..4 {
+        let r = pool
+            .invoke(Command::new("Get-Mailbox").param("Identity", MAILBOXES[0]))
+            .await
+            .expect("answered, after the stated wait where the budget was spent");
+        assert_eq!(sam(&r.output[0]), Some(MAILBOXES[0]));
+    }
+    let took = started.elapsed();
+    let stats = pool.stats();
+    println!("budget: {stats:?}, took {took:?}");
+    assert_eq!(stats.retries, 1, "{stats:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}

@@ -292,7 +292,7 @@ impl Pool {
             match retry::decide(policy, kind, delivery, read_only, attempt) {
                 Decision::Retry if !self.is_closed() => {
                     self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    let wait = policy.backoff(kind, attempt, &mut rand::thread_rng());
+                    let wait = policy.delay(&error, attempt, &mut rand::thread_rng());
                     tracing::debug!(%error, ?wait, attempt, "retrying the command");
                     tokio::time::sleep(wait).await;
                 }
@@ -468,8 +468,8 @@ impl Inner {
                         // ours instead of failing.
                         let mut state = lock(&self.state);
                         state.refused_opens = state.refused_opens.saturating_add(1);
-                        let wait = self.options.retry.backoff(
-                            ErrorKind::Throttled,
+                        let wait = self.options.retry.delay(
+                            &e,
                             state.refused_opens,
                             &mut rand::thread_rng(),
                         );

@@ -66,6 +66,21 @@ impl RetryPolicy {
         };
         half + Duration::from_millis(extra)
     }
+
+    /// The wait before retry number `retry` after `error`: the wait the server stated when it
+    /// refused for throttling (Exchange names the milliseconds until its budget has room),
+    /// plus up to a tenth more so that callers refused together spread out; otherwise
+    /// [`RetryPolicy::backoff`]. A stated wait is honoured even beyond `max_delay`: retrying
+    /// sooner would only spend an attempt on a certain refusal.
+    pub fn delay(&self, error: &SessionError, retry: u32, rng: &mut impl Rng) -> Duration {
+        match error.stated_wait() {
+            Some(stated) => {
+                let spread = u64::try_from((stated / 10).as_millis()).unwrap_or(u64::MAX);
+                stated + Duration::from_millis(rng.gen_range(0..=spread))
+            }
+            None => self.backoff(error.kind(), retry, rng),
+        }
+    }
 }
 
 /// How far a failed command got, which decides whether sending it again is safe.
@@ -327,6 +342,48 @@ mod tests {
         assert_eq!(
             decide(&p, ErrorKind::Throttled, Delivery::Answered, false, 1),
             Decision::Retry
+        );
+    }
+
+    #[test]
+    fn a_stated_wait_is_honoured_with_a_little_spread_and_no_cap() {
+        let policy = RetryPolicy::default();
+        let mut rng = StdRng::seed_from_u64(7);
+        let record = crate::psrp::messages::ErrorRecord::new(
+            &["System.Management.Automation.Remoting.PSRemotingTransportException"],
+            "The WS-Management service cannot process the request. The user load quota of 150 \
+             requests per 10 seconds has been exceeded. Send future requests at a slower rate or \
+             raise the quota for this user. The next request from this user will not be approved \
+             for at least 45000 milliseconds.",
+            "PSRemotingTransportException",
+            crate::psrp::messages::CategoryInfo {
+                category: 21,
+                activity: Some("Get-Mailbox".into()),
+                reason: None,
+                target_name: None,
+                target_type: None,
+                message: None,
+            },
+            None,
+        );
+        let error = SessionError::Pipeline(Box::new(crate::error::PipelineFailure {
+            state: crate::psrp::PSInvocationState::Failed,
+            record: Some(record),
+            partial: crate::command::CommandResult::default(),
+        }));
+        assert_eq!(error.kind(), ErrorKind::Throttled);
+        for retry in 1..=4 {
+            let wait = policy.delay(&error, retry, &mut rng);
+            assert!(wait >= Duration::from_millis(45_000), "{wait:?}");
+            assert!(wait <= Duration::from_millis(49_500), "{wait:?}");
+        }
+        // Without a stated wait: the backoff.
+        let plain = SessionError::Closed;
+        let mut a = StdRng::seed_from_u64(9);
+        let mut b = StdRng::seed_from_u64(9);
+        assert_eq!(
+            policy.delay(&plain, 2, &mut a),
+            policy.backoff(plain.kind(), 2, &mut b)
         );
     }
 

@@ -242,7 +242,7 @@ async fn feed(
         match decision {
             Decision::Retry if !lock_closed(&inner) => {
                 inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                let wait = policy.backoff(kind, attempt, &mut rand::thread_rng());
+                let wait = policy.delay(&error, attempt, &mut rand::thread_rng());
                 tracing::debug!(%error, ?wait, attempt, "retrying the streamed command");
                 tokio::select! {
                     biased;
