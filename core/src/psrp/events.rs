@@ -3,6 +3,8 @@
 //! Each variant says where it comes from (the message that produced it) and what the caller
 //! must do, if anything.
 
+use std::collections::VecDeque;
+
 use uuid::Uuid;
 
 use super::command::PowerShellSpec;
@@ -213,4 +215,24 @@ pub enum ServerEvent {
     },
     /// The client's input broke the pool. Always the last event.
     Failed(StateError),
+}
+
+/// The next event of a machine: what is queued, then, after a fatal error, `failed(error)` once,
+/// last. Both sides' `poll_event` are this.
+pub(crate) fn next_event<E>(
+    events: &mut VecDeque<E>,
+    fatal: Option<&StateError>,
+    fatal_reported: &mut bool,
+    failed: impl FnOnce(StateError) -> E,
+) -> Option<E> {
+    if let Some(event) = events.pop_front() {
+        return Some(event);
+    }
+    match fatal {
+        Some(e) if !*fatal_reported => {
+            *fatal_reported = true;
+            Some(failed(e.clone()))
+        }
+        _ => None,
+    }
 }

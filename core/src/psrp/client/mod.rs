@@ -496,16 +496,12 @@ impl RunspacePool {
     /// The next event; after a fatal error, [`Event::Failed`] comes once, last.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        if let Some(event) = self.events.pop_front() {
-            return Some(event);
-        }
-        match (&self.fatal, self.fatal_reported) {
-            (Some(e), false) => {
-                self.fatal_reported = true;
-                Some(Event::Failed(e.clone()))
-            }
-            _ => None,
-        }
+        crate::psrp::events::next_event(
+            &mut self.events,
+            self.fatal.as_ref(),
+            &mut self.fatal_reported,
+            Event::Failed,
+        )
     }
 
     fn capability(&self) -> SessionCapability {

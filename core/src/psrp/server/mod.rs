@@ -467,16 +467,12 @@ impl ServerRunspacePool {
     /// The next event; after a fatal error, [`ServerEvent::Failed`] comes once, last.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
-        if let Some(event) = self.events.pop_front() {
-            return Some(event);
-        }
-        match (&self.fatal, self.fatal_reported) {
-            (Some(e), false) => {
-                self.fatal_reported = true;
-                Some(ServerEvent::Failed(e.clone()))
-            }
-            _ => None,
-        }
+        crate::psrp::events::next_event(
+            &mut self.events,
+            self.fatal.as_ref(),
+            &mut self.fatal_reported,
+            ServerEvent::Failed,
+        )
     }
 
     fn handle_message(
